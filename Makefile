@@ -1,0 +1,38 @@
+# Quick start: `make run` serves the dashboard at http://localhost:8501; `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test lint unit bench screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade --quiet pip
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.run-deps
+
+run: $(VENV)/.run-deps
+	@$(BIN)/python -m kpi.browser_check || true
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+lint: $(VENV)/.dev-deps
+	$(BIN)/ruff check .
+
+test: $(VENV)/.dev-deps lint
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+unit: $(VENV)/.dev-deps
+	$(BIN)/python -m pytest -q -m "not browser"
+
+bench: $(VENV)/.dev-deps
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

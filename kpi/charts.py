@@ -1,0 +1,136 @@
+"""Plotly figures for the screen and for exports, with their own template.
+
+Every figure carries its title, unit, as-of month and source inside it, so an exported
+image stands on its own in a meeting. Importing streamlit replaces plotly's default
+template with one of placeholder colours, so each figure sets ``TEMPLATE`` explicitly.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from kpi import fiscal, fmt
+from kpi.evaluate import Result, budget_table
+from kpi.kinds import KINDS, STATUSES
+from kpi.policy import SETTLEMENT, Policy
+
+FONT = "IPAexGothic, 'IPAexゴシック', 'Noto Sans CJK JP', 'Noto Sans JP', 'Hiragino Sans', 'Yu Gothic', Meiryo, sans-serif"
+# Okabe–Ito: safe for the common colour-vision differences.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#CC79A7", "#F0E442", "#000000"]
+INK = "#1A1A1A"
+GRID = "#DDDDDD"
+
+TEMPLATE = go.layout.Template(
+    layout=go.Layout(
+        font=dict(family=FONT, size=14, color=INK),
+        colorway=PALETTE,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        title=dict(x=0.01, xanchor="left", font=dict(size=18)),
+        xaxis=dict(gridcolor=GRID, linecolor="#888888", zerolinecolor="#888888", ticks="outside"),
+        yaxis=dict(gridcolor=GRID, linecolor="#888888", zerolinecolor="#888888", separatethousands=True),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, bgcolor="rgba(0,0,0,0)"),
+        separators=".,",
+        hoverlabel=dict(font=dict(family=FONT)),
+    )
+)
+
+
+def _footer(fig: go.Figure, source: str, as_of: str | None) -> None:
+    """Source and as-of month inside the figure, below the plot."""
+    text = source if not as_of else f"{source}　基準: {fiscal.month_label(as_of)}末"
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-45, xanchor="left", yanchor="top",
+                       showarrow=False, font=dict(size=11, color="#555555"))
+
+
+def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int) -> go.Figure:
+    """Grouped bars: per 経営課題 the amount of each budget year, 決算 hatched, amounts labelled."""
+    years, rows = budget_table(policy, issue_ids)
+    fig = go.Figure()
+    for i, year in enumerate(years):
+        kinds = {r.amounts[year].kind for r in rows if year in r.amounts}
+        kind = "・".join(sorted(kinds))
+        xs = [policy.issues[r.issue_id].label for r in rows]
+        ys = [r.amounts[year].amount if year in r.amounts else None for r in rows]
+        fig.add_bar(
+            name=f"{fiscal.fy_label(year)} {kind}",
+            x=xs, y=ys,
+            text=[fmt.number(y) if y is not None else "" for y in ys],
+            textposition="outside", cliponaxis=False,
+            marker=dict(color=PALETTE[i % len(PALETTE)],
+                        pattern=dict(shape="/" if SETTLEMENT in kinds else "", fillmode="overlay", fgcolor="white")),
+            hovertemplate="%{x}<br>%{y:,.0f}百万円<extra>" + f"{fiscal.fy_label(year)} {kind}" + "</extra>",
+        )
+    growth = "　".join(f"{policy.issues[r.issue_id].label} {r.growth_label}" for r in rows)
+    fig.update_layout(
+        template=TEMPLATE, barmode="group",
+        title=dict(text=f"経営課題別の予算の推移（{fiscal.fy_short(years[0])}決算→{fiscal.fy_short(years[-1])}予算）"
+                        f"<br><sup>単位: 百万円　伸び: {growth}</sup>"),
+        yaxis=dict(title="百万円", rangemode="tozero"),
+        margin=dict(t=110, b=80, l=70, r=20), height=460,
+    )
+    _footer(fig, f"出典: {policy.text('source')}（決算額・予算額）", None)
+    return fig
+
+
+def gauge(r: Result) -> go.Figure:
+    """Progress against the fiscal-year target: value, target, % of target, status in words."""
+    ind = r.indicator
+    status = STATUSES[r.status]
+    target = r.target.value
+    top = max(target, r.value or 0) * 1.1 if not KINDS[ind.aggregation].milestone else 100
+    fig = go.Figure(go.Indicator(
+        mode="gauge+number",
+        value=r.value if r.value is not None else 0,
+        number=dict(suffix=ind.unit if ind.unit != "%" else "%", valueformat=",.1~f", font=dict(size=30)),
+        gauge=dict(
+            axis=dict(range=[0, top], tickformat=",~f"),
+            bar=dict(color=status.colour, thickness=0.6),
+            threshold=dict(line=dict(color=INK, width=3), thickness=0.9, value=target),
+            bgcolor="#F2F2F2",
+        ),
+        domain=dict(x=[0, 1], y=[0.12, 0.9]),
+    ))
+    fig.add_annotation(text=f"{status.symbol} {r.status}　達成率 {fmt.percent(r.progress)}　目標 {fmt.target_text(ind, r.target)}",
+                       x=0.5, y=0.0, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=INK))
+    fig.update_layout(template=TEMPLATE, height=230, margin=dict(t=40, b=10, l=25, r=25),
+                      title=dict(text=f"{ind.indicator_id} 達成状況", font=dict(size=14)))
+    return fig
+
+
+def series(r: Result, source: str) -> go.Figure:
+    """Monthly actuals against the target pace (sum: cumulative against target × months / 12)."""
+    ind = r.indicator
+    kind = KINDS[ind.aggregation]
+    months = fiscal.fy_months(r.fiscal_year)
+    labels = [fiscal.month_short(m) for m in months]
+    by_month = {p.month: p.value for p in r.points}
+    fig = go.Figure()
+    if kind.linear_pace:
+        running, ys = 0.0, []
+        for m in months:
+            running += by_month.get(m, 0.0)
+            ys.append(running if m in by_month or any(x > m for x in by_month) else None)
+        fig.add_bar(name="月の実績", x=labels, y=[by_month.get(m) for m in months], marker_color=PALETTE[3])
+        fig.add_scatter(name="累計", x=labels, y=ys, mode="lines+markers", line=dict(color=PALETTE[0], width=3))
+        pace = [r.target.value * (i + 1) / 12 for i in range(12)]
+    else:
+        fig.add_scatter(name="実績", x=labels, y=[by_month.get(m) for m in months], mode="lines+markers",
+                        line=dict(color=PALETTE[0], width=3), connectgaps=False)
+        pace = [r.target.value] * 12
+    fig.add_scatter(name="目標ペース" if kind.linear_pace else "目標", x=labels, y=pace, mode="lines",
+                    line=dict(color=INK, dash="dash", width=2))
+    if r.forecast is not None:
+        fig.add_scatter(name="年度末見込み", x=[labels[-1]], y=[r.forecast], mode="markers",
+                        marker=dict(symbol="diamond-open", size=12, color=PALETTE[4], line=dict(width=2)))
+    unit = ind.unit
+    fig.update_layout(
+        template=TEMPLATE, height=300, margin=dict(t=70, b=70, l=60, r=20),
+        title=dict(text=f"{ind.indicator_id} 月次推移（{fiscal.fy_label(r.fiscal_year)}）<br><sup>単位: {unit}</sup>",
+                   font=dict(size=14)),
+        yaxis=dict(title=unit, rangemode="tozero", range=[0, 105] if kind.milestone else None),
+        xaxis=dict(type="category"),
+    )
+    _footer(fig, source, r.as_of)
+    return fig

@@ -1,0 +1,175 @@
+"""Command line: ``python -m kpi …`` for scheduled jobs and for checking without a browser.
+
+Exit status: 0 success, 1 input refused (nothing written), 2 usage.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kpi import fiscal, fmt
+from kpi.importer import commit, preview
+from kpi.policy import PolicyError, load_policy
+from kpi.service import results, status_record
+from kpi.store import Store
+
+OK, REFUSED, USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own exit code is 2 already; keep the message Japanese-friendly
+        self.print_usage(sys.stderr)
+        print(f"使い方の誤り: {message}", file=sys.stderr)
+        sys.exit(USAGE)
+
+
+def _month(text: str) -> str:
+    try:
+        fiscal.parse_ym(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text} は YYYY-MM 形式の年月ではありません") from None
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m kpi", description="運営方針 KPI ダッシュボードのコマンドライン")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("status", help="指標ごとの状況")
+    s.add_argument("--fy", type=int, help="年度（西暦の開始年、例 2025 = 令和7年度）")
+    s.add_argument("--as-of", type=_month, help="基準月 YYYY-MM（その月末時点で評価）")
+    s.add_argument("--issue", action="append", help="経営課題（複数可）")
+    s.add_argument("--json", action="store_true")
+
+    a = sub.add_parser("actuals", help="指標・月ごとの現在の実績")
+    a.add_argument("--fy", type=int)
+    a.add_argument("--json", action="store_true")
+
+    i = sub.add_parser("import", help="実績ファイルの取り込み")
+    i.add_argument("file", type=Path)
+    i.add_argument("--dry-run", action="store_true")
+    i.add_argument("--json", action="store_true")
+    i.add_argument("--user", default=None)
+
+    h = sub.add_parser("history", help="取り込み履歴")
+    h.add_argument("--json", action="store_true")
+
+    r = sub.add_parser("rollback", help="バッチの取り消し（記録され、元に戻せます）")
+    r.add_argument("batch_id")
+    r.add_argument("--user", default=None)
+    r.add_argument("--restore", action="store_true", help="取り消したバッチを元に戻す")
+    return p
+
+
+def _user(name: str | None) -> str:
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def cmd_status(args, policy, store) -> int:
+    fy = args.fy or policy.fiscal_year
+    as_of = args.as_of or fiscal.current_month()
+    rs = results(store, policy, fy, as_of, args.issue)
+    if args.json:
+        print(json.dumps([status_record(r) for r in rs], ensure_ascii=False, indent=1))
+        return OK
+    print(f"{fiscal.fy_label(fy, western=True)} 基準月 {fiscal.month_label(as_of)}")
+    for r in rs:
+        print("\t".join([
+            r.indicator.indicator_id, fmt.status_text(r.status), r.grade or "",
+            fmt.with_unit(r.value, r.indicator.unit), "目標 " + fmt.target_text(r.indicator, r.target),
+            fmt.percent(r.progress), r.last_month or "－", r.indicator.short_name,
+        ]))
+    return OK
+
+
+def cmd_actuals(args, policy, store) -> int:
+    if args.fy:
+        first, last = fiscal.fy_months(args.fy)[0], fiscal.fy_months(args.fy)[-1]
+        rows = store.current(first, last)
+    else:
+        rows = store.current()
+    records = [{"indicator_id": a.indicator_id, "month": a.month, "value": a.value, "numerator": a.numerator,
+                "denominator": a.denominator, "note": a.note, "batch_id": a.batch_id} for a in rows]
+    if args.json:
+        print(json.dumps(records, ensure_ascii=False, indent=1))
+    else:
+        for r in records:
+            print("\t".join("" if v is None else str(v) for v in r.values()))
+    return OK
+
+
+def cmd_import(args, policy, store) -> int:
+    try:
+        raw = args.file.read_bytes()
+    except OSError as exc:
+        print(f"ファイルを読めません: {args.file}（{exc.strerror}）", file=sys.stderr)
+        return REFUSED
+    pv = preview(store, policy, raw, args.file.name)
+    out = pv.summary() | {"batch_id": None}
+    if pv.ok and not args.dry_run:
+        out["batch_id"] = commit(store, pv, _user(args.user), source="cli")
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+    else:
+        for p in pv.errors:
+            print(f"エラー: {p}", file=sys.stderr)
+        for p in pv.warnings:
+            print(f"注意: {p}", file=sys.stderr)
+        if pv.ok:
+            verb = "取り込めます（--dry-run のため未登録）" if args.dry_run else f"登録しました（バッチ {out['batch_id']}）"
+            print(f"{args.file.name}: {out['rows']}行 新規{out['new']} 変更{out['changed']} 変更なし{out['unchanged']} — {verb}")
+        else:
+            print(f"{args.file.name}: 取り込みを中止しました（何も登録していません）", file=sys.stderr)
+    return OK if pv.ok else REFUSED
+
+
+def cmd_history(args, policy, store) -> int:
+    batches = store.batches()
+    if args.json:
+        print(json.dumps([b.__dict__ for b in batches], ensure_ascii=False, indent=1))
+        return OK
+    for b in batches:
+        state = "有効" if b.active else "取り消し済み"
+        print("\t".join([b.batch_id, b.created_at, b.user, b.file_name, f"{b.rows}行", state]))
+    return OK
+
+
+def cmd_rollback(args, policy, store) -> int:
+    try:
+        if args.restore:
+            store.restore(args.batch_id, _user(args.user))
+        else:
+            store.rollback(args.batch_id, _user(args.user))
+    except KeyError:
+        print(f"バッチ {args.batch_id} はありません（python -m kpi history で確認できます）", file=sys.stderr)
+        return REFUSED
+    print(f"バッチ {args.batch_id} を{'元に戻しました' if args.restore else '取り消しました'}")
+    return OK
+
+
+COMMANDS = {
+    "status": cmd_status,
+    "actuals": cmd_actuals,
+    "import": cmd_import,
+    "history": cmd_history,
+    "rollback": cmd_rollback,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        policy = load_policy()
+    except PolicyError as exc:
+        print("参照データに問題があります:\n" + str(exc), file=sys.stderr)
+        return REFUSED
+    return COMMANDS[args.command](args, policy, Store())

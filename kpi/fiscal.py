@@ -1,0 +1,87 @@
+"""Fiscal years (年度, April–March), 和暦 labels and month arithmetic.
+
+Months are handled as ``YYYY-MM`` strings at the edges and as ``(year, month)``
+integers inside; a fiscal year is named by its western starting year (2025 = 令和7年度).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+REIWA_OFFSET = 2018  # 令和N年 = 2018 + N
+FY_START_MONTH = 4
+
+
+def fy_of_month(month: str) -> int:
+    """Fiscal year a ``YYYY-MM`` month belongs to (January–March go to the previous year)."""
+    year, mon = parse_ym(month)
+    return year if mon >= FY_START_MONTH else year - 1
+
+
+def parse_ym(month: str) -> tuple[int, int]:
+    """Split a canonical ``YYYY-MM`` string; raises ValueError otherwise."""
+    if len(month) != 7 or month[4] != "-":
+        raise ValueError(f"not a YYYY-MM month: {month!r}")
+    year, mon = int(month[:4]), int(month[5:])
+    if not 1 <= mon <= 12:
+        raise ValueError(f"not a YYYY-MM month: {month!r}")
+    return year, mon
+
+
+def ym(year: int, mon: int) -> str:
+    return f"{year:04d}-{mon:02d}"
+
+
+def fy_months(fy: int) -> list[str]:
+    """The twelve months of a fiscal year, April first."""
+    return [ym(fy + (m - 1) // 12, (m - 1) % 12 + 1) for m in range(FY_START_MONTH, FY_START_MONTH + 12)]
+
+
+def fy_month_index(month: str, fy: int) -> int:
+    """1 for April … 12 for March of fiscal year ``fy``; 0 or below before it, 13+ after."""
+    year, mon = parse_ym(month)
+    return (year - fy) * 12 + mon - FY_START_MONTH + 1
+
+
+def months_elapsed(fy: int, as_of: str) -> int:
+    """Whole months of ``fy`` that have ended by the end of ``as_of`` (0–12)."""
+    return max(0, min(12, fy_month_index(as_of, fy)))
+
+
+def fy_ended(fy: int, as_of: str) -> bool:
+    return fy_month_index(as_of, fy) >= 12
+
+
+def current_month(today: dt.date | None = None) -> str:
+    today = today or dt.date.today()
+    return ym(today.year, today.month)
+
+
+def wareki_year(year: int) -> str:
+    """令和 label of a western year (元年 for 2019)."""
+    n = year - REIWA_OFFSET
+    if n < 1:
+        # Heisei: the policy data never goes that far back, but labels must not lie.
+        return f"平成{year - 1988}"
+    return "令和元" if n == 1 else f"令和{n}"
+
+
+def fy_label(fy: int, western: bool = False) -> str:
+    """令和7年度, or 令和7年度（2025年度） with ``western``."""
+    label = f"{wareki_year(fy)}年度"
+    return f"{label}（{fy}年度）" if western else label
+
+
+def fy_short(fy: int) -> str:
+    """R7 style short label for axes."""
+    return f"R{fy - REIWA_OFFSET}"
+
+
+def month_label(month: str) -> str:
+    """2025-09 → 令和7年9月."""
+    year, mon = parse_ym(month)
+    return f"{wareki_year(year)}年{mon}月"
+
+
+def month_short(month: str) -> str:
+    """2025-09 → 9月 (axis ticks; the year is in the title)."""
+    return f"{parse_ym(month)[1]}月"

@@ -1,0 +1,157 @@
+"""Registries of what repeats in the semantics: aggregation kinds, directions, statuses.
+
+A new aggregation kind, direction or status is a new row here, not a branch elsewhere.
+Each kind says how a fiscal year's value is formed from its monthly actuals, whether
+the expected pace grows with the months (sum) or is the target itself (the others),
+and how a year-end forecast is made where the data allow one.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from statistics import fmean
+
+
+@dataclass(frozen=True)
+class Point:
+    """One reported month: its index in the fiscal year (April = 1) and its figures."""
+
+    index: int
+    month: str
+    value: float
+    numerator: float | None = None
+    denominator: float | None = None
+
+
+MIN_MONTHS_FOR_TREND = 3
+
+
+def _latest(points: Sequence[Point]) -> float | None:
+    return points[-1].value if points else None
+
+
+def _sum(points: Sequence[Point]) -> float | None:
+    return sum(p.value for p in points) if points else None
+
+
+def _mean(points: Sequence[Point]) -> float | None:
+    return fmean(p.value for p in points) if points else None
+
+
+def _ratio(points: Sequence[Point]) -> float | None:
+    """Σ numerator / Σ denominator when every month gives both, else the mean of the months."""
+    if not points:
+        return None
+    if all(p.numerator is not None and p.denominator for p in points):
+        return 100.0 * sum(p.numerator for p in points) / sum(p.denominator for p in points)  # type: ignore[misc]
+    return _mean(points)
+
+
+def _milestone(points: Sequence[Point]) -> float | None:
+    value = _latest(points)
+    return None if value is None else max(0.0, min(100.0, value))
+
+
+def _trend(points: Sequence[Point], elapsed: int) -> float | None:
+    """Least-squares line through the reported months, read at March (month 12)."""
+    if len(points) < MIN_MONTHS_FOR_TREND:
+        return None
+    xs = [p.index for p in points]
+    ys = [p.value for p in points]
+    mx, my = fmean(xs), fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0.0
+    return my + slope * (12 - mx)
+
+
+def _run_rate(points: Sequence[Point], elapsed: int) -> float | None:
+    """The sum so far scaled to twelve months."""
+    if not points or elapsed < 1:
+        return None
+    return sum(p.value for p in points) * 12 / elapsed
+
+
+def _level(points: Sequence[Point], elapsed: int) -> float | None:
+    """A mean or ratio so far is the best estimate of the year's, once there are enough months."""
+    return _ratio(points) if len(points) >= MIN_MONTHS_FOR_TREND else None
+
+
+def _capped_trend(points: Sequence[Point], elapsed: int) -> float | None:
+    value = _trend(points, elapsed)
+    return None if value is None else max(0.0, min(100.0, value))
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str
+    rule: str
+    aggregate: Callable[[Sequence[Point]], float | None]
+    forecast: Callable[[Sequence[Point], int], float | None]
+    linear_pace: bool  # expected value grows with the months elapsed (target × months / 12)
+    accumulates: bool  # the value can only grow through the year (a sum)
+    milestone: bool = False
+
+
+KINDS: dict[str, Kind] = {
+    k.key: k
+    for k in (
+        Kind("latest", "最新月の値", "報告のある最新月の値（累計値・現在数）", _latest, _trend, False, False),
+        Kind("sum", "月の合計", "年度内の各月の値の合計", _sum, _run_rate, True, True),
+        Kind("mean", "月の平均", "年度内の各月の値の平均（目標に達した月数も表示）", _mean, _level, False, False),
+        Kind("ratio", "比率（分子計÷分母計）", "全ての月に分子・分母があれば Σ分子÷Σ分母、なければ各月の値の平均", _ratio, _level, False, False),
+        Kind("milestone", "進捗（0〜100%）", "報告のある最新月の進捗率（0〜100%、100%で完了）", _milestone, _capped_trend, False, False, True),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Direction:
+    key: str
+    label: str
+    met: Callable[[float, float], bool]
+    ratio: Callable[[float, float], float]  # how far value is along to the reference, 1.0 = there
+
+
+def _ratio_up(value: float, reference: float) -> float:
+    return value / reference if reference else (1.0 if value >= reference else 0.0)
+
+
+def _ratio_down(value: float, reference: float) -> float:
+    # Lower is better: half the allowed amount counts as twice as good; capped for display sanity.
+    if value <= 0:
+        return 1.0 if reference >= value else 0.0
+    return min(reference / value, 10.0)
+
+
+DIRECTIONS: dict[str, Direction] = {
+    d.key: d
+    for d in (
+        Direction("higher", "高いほど良い", lambda v, t: v >= t, _ratio_up),
+        Direction("lower", "低いほど良い", lambda v, t: v <= t, _ratio_down),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Status:
+    key: str
+    symbol: str
+    colour: str  # Okabe–Ito palette: distinguishable with colour-vision differences
+    rule: str
+
+
+STATUSES: dict[str, Status] = {
+    s.key: s
+    for s in (
+        Status("達成", "◎", "#0072B2", "年度の目標値に到達している"),
+        Status("順調", "○", "#009E73", "想定ペースの90%以上"),
+        Status("注意", "△", "#E69F00", "想定ペースの70%以上90%未満"),
+        Status("遅れ", "×", "#D55E00", "想定ペースの70%未満"),
+        Status("未報告", "－", "#7F7F7F", "この年度の実績がまだない"),
+    )
+}
+ON_TRACK = 0.9
+CAUTION = 0.7
+
+GRADES = {"A": "達成", "B": "未達成"}

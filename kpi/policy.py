@@ -1,0 +1,251 @@
+"""The 運営方針 as data: load and validate the reference CSVs of a data folder.
+
+Nothing here knows how many 経営課題 or indicators there are, or their IDs: every
+fact comes from the CSV files, so another year's or department's policy loads by
+pointing ``KPI_DATA_DIR`` at another folder.
+"""
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kpi.kinds import DIRECTIONS, KINDS
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+SETTLEMENT = "決算"
+BUDGET = "予算"
+BUDGET_KINDS = (SETTLEMENT, BUDGET)
+
+
+class PolicyError(ValueError):
+    """The reference data is unusable; ``problems`` lists each one in Japanese."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Target:
+    fiscal_year: int
+    value: float
+    qualifier: str  # 累計, 程度, 以上, 以下 or ""
+    per: str  # 年, 月 or ""
+    source_text: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    indicator_id: str
+    issue_id: str
+    strategy: str
+    short_name: str
+    wording: str
+    unit: str
+    aggregation: str
+    direction: str
+    period: tuple[int, int] | None
+    targets: dict[int, Target] = field(default_factory=dict)
+
+    def target(self, fy: int) -> Target | None:
+        return self.targets.get(fy)
+
+
+@dataclass(frozen=True)
+class Issue:
+    issue_id: str
+    title: str
+    short_title: str
+    recognition: str
+    strategies: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"経営課題{self.issue_id}"
+
+
+@dataclass(frozen=True)
+class Budget:
+    issue_id: str
+    fiscal_year: int
+    kind: str  # 決算 or 予算
+    amount: float  # 百万円
+    source_text: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    texts: dict[str, tuple[str, str]]  # field -> (label, text)
+    issues: dict[str, Issue]
+    indicators: dict[str, Indicator]
+    budgets: tuple[Budget, ...]
+    data_dir: Path
+
+    @property
+    def fiscal_year(self) -> int:
+        return int(self.texts["fiscal_year"][1])
+
+    def text(self, key: str) -> str:
+        return self.texts.get(key, ("", ""))[1]
+
+    def target_years(self) -> list[int]:
+        """Every fiscal year for which some indicator has a target, ascending."""
+        return sorted({fy for ind in self.indicators.values() for fy in ind.targets})
+
+    def indicators_of(self, issue_ids: list[str] | None = None) -> list[Indicator]:
+        keep = set(issue_ids) if issue_ids else set(self.issues)
+        return [ind for ind in self.indicators.values() if ind.issue_id in keep]
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("KPI_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(fh)]
+
+
+class _Rows:
+    """Reads one reference CSV and collects problems naming file, row and column."""
+
+    def __init__(self, folder: Path, name: str, required: tuple[str, ...], problems: list[str]):
+        self.name = name
+        self.problems = problems
+        path = folder / name
+        if not path.exists():
+            problems.append(f"{name}: ファイルがありません（{folder}）")
+            self.rows: list[dict[str, str]] = []
+            return
+        self.rows = _read(path)
+        missing = [c for c in required if self.rows and c not in self.rows[0]]
+        if missing:
+            problems.append(f"{name}: 必要な列がありません: {', '.join(missing)}")
+            self.rows = []
+
+    def __iter__(self):
+        # Row 1 is the header, as Excel numbers it.
+        return iter(enumerate(self.rows, start=2))
+
+    def problem(self, line: int, column: str, message: str) -> None:
+        self.problems.append(f"{self.name} {line}行目 {column}: {message}")
+
+    def number(self, line: int, row: dict[str, str], column: str) -> float | None:
+        raw = row.get(column, "").replace(",", "")
+        try:
+            return float(raw)
+        except ValueError:
+            self.problem(line, column, f"「{row.get(column, '')}」は数値ではありません")
+            return None
+
+    def year(self, line: int, row: dict[str, str], column: str, required: bool = True) -> int | None:
+        raw = row.get(column, "")
+        if not raw and not required:
+            return None
+        if raw.isdigit() and 1900 < int(raw) < 2200:
+            return int(raw)
+        self.problem(line, column, f"「{raw}」は西暦の年度ではありません" if raw else "年度がありません")
+        return None
+
+
+def load_policy(folder: Path | None = None) -> Policy:
+    """Load and validate a data folder; raise PolicyError listing every problem."""
+    folder = Path(folder) if folder else data_dir()
+    problems: list[str] = []
+    texts = {r["field"]: (r.get("label", ""), r.get("text", "")) for _, r in _Rows(folder, "policy.csv", ("field", "text"), problems)}
+    if "fiscal_year" not in texts and not problems:
+        problems.append("policy.csv: fiscal_year（対象年度）の行がありません")
+
+    strategies: dict[tuple[str, str], str] = {}
+    for _, r in _Rows(folder, "strategies.csv", ("issue_id", "strategy_no", "strategy"), problems):
+        strategies[(r["issue_id"], r["strategy_no"])] = r["strategy"]
+
+    issues: dict[str, Issue] = {}
+    rows = _Rows(folder, "issues.csv", ("issue_id", "title"), problems)
+    for line, r in rows:
+        iid = r["issue_id"]
+        if not iid:
+            rows.problem(line, "issue_id", "経営課題の番号がありません")
+            continue
+        if iid in issues:
+            rows.problem(line, "issue_id", f"経営課題 {iid} が重複しています")
+            continue
+        own = tuple(s for (i, _), s in sorted(strategies.items(), key=lambda kv: (kv[0][0], _num(kv[0][1]))) if i == iid)
+        issues[iid] = Issue(iid, r["title"], r.get("short_title") or r["title"], r.get("recognition", ""), own)
+
+    targets: dict[str, dict[int, Target]] = {}
+    trows = _Rows(folder, "targets.csv", ("indicator_id", "fiscal_year", "target"), problems)
+    for line, r in trows:
+        fy = trows.year(line, r, "fiscal_year")
+        value = trows.number(line, r, "target")
+        if fy is None or value is None:
+            continue
+        per_id = targets.setdefault(r["indicator_id"], {})
+        if fy in per_id:
+            trows.problem(line, "fiscal_year", f"{r['indicator_id']} の{fy}年度の目標が重複しています")
+        per_id[fy] = Target(fy, value, r.get("qualifier", ""), r.get("per", ""), r.get("source_text", ""))
+
+    indicators: dict[str, Indicator] = {}
+    irows = _Rows(folder, "indicators.csv", ("indicator_id", "issue_id", "short_name", "unit", "aggregation", "direction"), problems)
+    for line, r in irows:
+        iid = r["indicator_id"]
+        ok = True
+        if not iid:
+            irows.problem(line, "indicator_id", "指標IDがありません")
+            continue
+        if iid in indicators:
+            irows.problem(line, "indicator_id", f"指標ID {iid} が重複しています")
+            ok = False
+        if r["issue_id"] not in issues:
+            irows.problem(line, "issue_id", f"経営課題「{r['issue_id']}」は issues.csv にありません")
+            ok = False
+        if r["aggregation"] not in KINDS:
+            irows.problem(line, "aggregation", f"集計方法「{r['aggregation']}」は使えません（{', '.join(KINDS)}）")
+            ok = False
+        if r["direction"] not in DIRECTIONS:
+            irows.problem(line, "direction", f"方向「{r['direction']}」は使えません（{', '.join(DIRECTIONS)}）")
+            ok = False
+        start = irows.year(line, r, "period_start_fy", required=False)
+        end = irows.year(line, r, "period_end_fy", required=False)
+        if not ok:
+            continue
+        own_targets = targets.get(iid, {})
+        years = sorted(own_targets)
+        period = None
+        if start or end:
+            period = (start or (years[0] if years else end), end or (years[-1] if years else start))
+        strategy = strategies.get((r["issue_id"], r.get("strategy_no", "")), r.get("strategy", ""))
+        indicators[iid] = Indicator(
+            iid, r["issue_id"], strategy, r["short_name"], r.get("wording") or r["short_name"], r["unit"],
+            r["aggregation"], r["direction"], period, dict(own_targets),
+        )
+    for line, r in trows:
+        if r["indicator_id"] not in indicators and not any(r["indicator_id"] in p for p in problems):
+            trows.problem(line, "indicator_id", f"指標ID「{r['indicator_id']}」は indicators.csv にありません")
+
+    budgets: list[Budget] = []
+    brows = _Rows(folder, "budgets.csv", ("issue_id", "fiscal_year", "kind", "amount_million_yen"), problems)
+    for line, r in brows:
+        fy = brows.year(line, r, "fiscal_year")
+        amount = brows.number(line, r, "amount_million_yen")
+        if r["issue_id"] not in issues:
+            brows.problem(line, "issue_id", f"経営課題「{r['issue_id']}」は issues.csv にありません")
+            continue
+        if r["kind"] not in BUDGET_KINDS:
+            brows.problem(line, "kind", f"種別「{r['kind']}」は使えません（決算 または 予算）")
+            continue
+        if fy is not None and amount is not None:
+            budgets.append(Budget(r["issue_id"], fy, r["kind"], amount, r.get("source_text", "")))
+
+    if problems:
+        raise PolicyError(problems)
+    return Policy(texts, issues, indicators, tuple(budgets), folder)
+
+
+def _num(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("inf")

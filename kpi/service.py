@@ -1,0 +1,115 @@
+"""What the pages and the command line both ask for, in one place.
+
+Each function takes the store and the policy explicitly so that it is testable
+and cacheable; the pages wrap these in st.cache_data keyed on ``Store.version``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kpi import fiscal
+from kpi.evaluate import Result, evaluate
+from kpi.importer import commit, preview
+from kpi.policy import Policy
+from kpi.store import Batch, Store
+
+SAMPLE_FILE = "sample_actuals.csv"
+SAMPLE_USER = "サンプルデータ"
+SAMPLE_LABEL = "サンプル（架空）"
+
+
+def fy_range(fy: int) -> tuple[str, str]:
+    months = fiscal.fy_months(fy)
+    return months[0], months[-1]
+
+
+def results(store: Store, policy: Policy, fy: int, as_of: str, issue_ids: Sequence[str] | None = None) -> list[Result]:
+    """Every indicator's evaluation for ``fy`` as at the end of ``as_of``.
+
+    The previous fiscal year is read too, for 前年度実績.
+    """
+    first, _ = fy_range(fy - 1)
+    _, last = fy_range(fy)
+    actuals = store.current(first, min(last, as_of))
+    return evaluate(policy, actuals, fy, as_of, issue_ids)
+
+
+def ensure_sample(store: Store, policy: Policy) -> str | None:
+    """Load data/sample_actuals.csv into an empty store (the app's first start only)."""
+    if not store.is_empty():
+        return None
+    path = policy.data_dir / SAMPLE_FILE
+    if not path.exists():
+        return None
+    raw = path.read_bytes()
+    pv = preview(store, policy, raw, SAMPLE_FILE, today=dt.date(9999, 12, 31))
+    if not pv.ok:
+        return None
+    if not store.is_empty():  # another session loaded it meanwhile
+        return None
+    return commit(store, pv, SAMPLE_USER, source="sample", sample=True)
+
+
+def active_sample_batches(store: Store) -> list[Batch]:
+    return [b for b in store.batches() if b.sample and b.active]
+
+
+def uses_sample(rs: Sequence[Result], store: Store) -> bool:
+    sample_ids = {b.batch_id for b in active_sample_batches(store)}
+    return any(r.batches & sample_ids for r in rs)
+
+
+def remove_sample(store: Store, user: str) -> int:
+    """Roll back every active sample batch (recorded, reversible); returns how many."""
+    batches = active_sample_batches(store)
+    for b in batches:
+        store.rollback(b.batch_id, user, reason="サンプルデータの削除")
+    return len(batches)
+
+
+@dataclass(frozen=True)
+class SourceNote:
+    text: str
+    sample: bool
+
+
+def source_note(store: Store, rs: Sequence[Result], policy: Policy) -> SourceNote:
+    """出典 line for charts of actuals: the policy, and the newest batch used with its date."""
+    used = set().union(*(r.batches for r in rs)) if rs else set()
+    batches = [b for b in store.batches() if b.batch_id in used]
+    sample = any(b.sample for b in batches)
+    if not batches:
+        return SourceNote(f"出典: {policy.text('source')}（実績なし）", False)
+    newest = batches[0]
+    label = f"（{SAMPLE_LABEL}）" if sample else ""
+    return SourceNote(
+        f"出典: {policy.text('source')}、アップロード実績{label} 最終登録 {newest.created_at[:10]}（{len(batches)}件のバッチ）",
+        sample,
+    )
+
+
+def status_record(r: Result) -> dict:
+    """The JSON shape of ``python -m kpi status --json``."""
+    ind = r.indicator
+    return {
+        "indicator_id": ind.indicator_id,
+        "issue_id": ind.issue_id,
+        "fiscal_year": r.fiscal_year,
+        "name": ind.short_name,
+        "unit": ind.unit,
+        "value": _round(r.value),
+        "target": r.target.value,
+        "progress": _round(r.progress, 4),
+        "status": r.status,
+        "grade": r.grade,
+        "months_reported": r.months_reported,
+        "last_month": r.last_month,
+        "forecast": _round(r.forecast),
+        "previous": _round(r.previous),
+    }
+
+
+def _round(x: float | None, digits: int = 2) -> float | None:
+    return None if x is None else round(x, digits)

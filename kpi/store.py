@@ -1,0 +1,223 @@
+"""The store of record for monthly actuals: an append-only folder of immutable batches.
+
+Layout under ``KPI_STORE``::
+
+    batches/<batch_id>/meta.json   who, when, file name, sha256, counts
+    batches/<batch_id>/rows.csv    the normalised rows (read by DuckDB)
+    batches/<batch_id>/original    the raw bytes exactly as uploaded
+    events/<event_id>.json         rollback / restore of a batch (never deleted)
+    .staging/                      batches being written; never read
+
+A batch is written whole under ``.staging`` and renamed into ``batches/`` in one
+``rename`` (atomic on POSIX), so a crash leaves the whole batch or none, and any
+number of processes can import at once without a lock. Batch ids sort by time, and
+the newest active batch wins per indicator and month.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from kpi import db
+from kpi.evaluate import Actual
+
+DEFAULT_STORE = Path(__file__).resolve().parent.parent / "store"
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+ROLLBACK, RESTORE = "rollback", "restore"
+
+
+def store_dir() -> Path:
+    return Path(os.environ.get("KPI_STORE") or DEFAULT_STORE)
+
+
+@dataclass(frozen=True)
+class Batch:
+    batch_id: str
+    user: str
+    created_at: str
+    file_name: str
+    sha256: str
+    size: int
+    rows: int
+    sample: bool
+    source: str
+    active: bool
+    counts: dict
+
+    @property
+    def label(self) -> str:
+        return f"{self.created_at[:16].replace('T', ' ')} {self.file_name}"
+
+
+def new_id(now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.UTC)
+    return now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def rows_csv(rows: Iterable[Actual], batch_id: str) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(db.ROW_COLUMNS)
+    for r in rows:
+        w.writerow([r.indicator_id, r.month, repr(float(r.value)), _num(r.numerator), _num(r.denominator), r.note, batch_id])
+    return buf.getvalue().encode("utf-8")
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else repr(float(x))
+
+
+class Store:
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root else store_dir()
+        self.batches_dir = self.root / "batches"
+        self.events_dir = self.root / "events"
+        self.staging = self.root / ".staging"
+
+    def ensure(self) -> None:
+        for d in (self.batches_dir, self.events_dir, self.staging):
+            d.mkdir(parents=True, exist_ok=True)
+
+    # --- writing -----------------------------------------------------------------
+
+    def write_batch(self, raw: bytes, file_name: str, rows: Sequence[Actual], user: str,
+                    source: str = "upload", sample: bool = False, counts: dict | None = None) -> str:
+        """Keep the raw file and its normalised rows as one new batch; return its id."""
+        self.ensure()
+        batch_id = new_id()
+        tmp = self.staging / batch_id
+        tmp.mkdir()
+        try:
+            _fsync_write(tmp / "original", raw)
+            _fsync_write(tmp / "rows.csv", rows_csv(rows, batch_id))
+            meta = {
+                "batch_id": batch_id,
+                "user": user,
+                "created_at": dt.datetime.now(JST).isoformat(timespec="seconds"),
+                "file_name": Path(file_name).name,
+                "sha256": hashlib.sha256(raw).hexdigest(),
+                "size": len(raw),
+                "rows": len(rows),
+                "sample": sample,
+                "source": source,
+                "counts": counts or {},
+            }
+            _fsync_write(tmp / "meta.json", json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
+            os.rename(tmp, self.batches_dir / batch_id)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _fsync_dir(self.batches_dir)
+        return batch_id
+
+    def record_event(self, kind: str, batch_id: str, user: str, reason: str = "") -> str:
+        if not (self.batches_dir / batch_id / "meta.json").exists():
+            raise KeyError(batch_id)
+        self.ensure()
+        event_id = new_id()
+        body = {"event_id": event_id, "type": kind, "batch_id": batch_id, "user": user, "reason": reason,
+                "at": dt.datetime.now(JST).isoformat(timespec="seconds")}
+        tmp = self.staging / f"{event_id}.json"
+        _fsync_write(tmp, json.dumps(body, ensure_ascii=False).encode("utf-8"))
+        os.rename(tmp, self.events_dir / f"{event_id}.json")
+        return event_id
+
+    def rollback(self, batch_id: str, user: str, reason: str = "") -> str:
+        return self.record_event(ROLLBACK, batch_id, user, reason)
+
+    def restore(self, batch_id: str, user: str, reason: str = "") -> str:
+        return self.record_event(RESTORE, batch_id, user, reason)
+
+    # --- reading -----------------------------------------------------------------
+
+    def version(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Changes whenever a batch or an event lands: the cache key for everything read."""
+        return tuple(sorted(_names(self.batches_dir))), tuple(sorted(_names(self.events_dir)))
+
+    def events(self) -> list[dict]:
+        out = []
+        for name in sorted(_names(self.events_dir)):
+            out.append(json.loads((self.events_dir / name).read_text(encoding="utf-8")))
+        return out
+
+    def inactive_ids(self) -> set[str]:
+        state: dict[str, str] = {}
+        for e in self.events():  # in time order: the last word on a batch counts
+            state[e["batch_id"]] = e["type"]
+        return {b for b, kind in state.items() if kind == ROLLBACK}
+
+    def batches(self) -> list[Batch]:
+        """Every batch, newest first."""
+        inactive = self.inactive_ids()
+        out = []
+        for bid in sorted(_names(self.batches_dir), reverse=True):
+            meta = json.loads((self.batches_dir / bid / "meta.json").read_text(encoding="utf-8"))
+            out.append(Batch(
+                meta["batch_id"], meta["user"], meta["created_at"], meta["file_name"], meta["sha256"], meta["size"],
+                meta["rows"], bool(meta.get("sample")), meta.get("source", ""), bid not in inactive, meta.get("counts", {}),
+            ))
+        return out
+
+    def is_empty(self) -> bool:
+        return not _names(self.batches_dir)
+
+    def active_files(self) -> list[str]:
+        inactive = self.inactive_ids()
+        return [str(self.batches_dir / b / "rows.csv") for b in sorted(_names(self.batches_dir)) if b not in inactive]
+
+    def original(self, batch_id: str) -> bytes:
+        return (self.batches_dir / batch_id / "original").read_bytes()
+
+    def batch_frame(self, batch_id: str) -> pd.DataFrame:
+        return db.batch_rows([str(self.batches_dir / batch_id / "rows.csv")])
+
+    def current_frame(self, first: str = "0000-00", last: str = "9999-99") -> pd.DataFrame:
+        return db.current_actuals(self.active_files(), first, last)
+
+    def current(self, first: str = "0000-00", last: str = "9999-99") -> list[Actual]:
+        return frame_to_actuals(self.current_frame(first, last))
+
+
+def frame_to_actuals(frame: pd.DataFrame) -> list[Actual]:
+    out = []
+    for r in frame.itertuples(index=False):
+        out.append(Actual(r.indicator_id, r.month, float(r.value), _opt(r.numerator), _opt(r.denominator),
+                          r.note if isinstance(r.note, str) else "", r.batch_id))
+    return out
+
+
+def _opt(x) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)
+
+
+def _names(folder: Path) -> list[str]:
+    try:
+        return [n for n in os.listdir(folder) if not n.startswith(".")]
+    except FileNotFoundError:
+        return []
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,131 @@
+"""Streamlit glue shared by the pages: cached reads, the sidebar filters, captions.
+
+Only layout and caching live here; every rule is in kpi/.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from kpi import fiscal, fmt, service
+from kpi.evaluate import STATUS_RULES, Result, status_counts
+from kpi.kinds import STATUSES
+from kpi.policy import Policy, data_dir, load_policy
+from kpi.store import Store, store_dir
+
+
+@st.cache_resource
+def _policy(folder: str) -> Policy:
+    return load_policy(folder)
+
+
+def policy() -> Policy:
+    return _policy(str(data_dir()))
+
+
+def store() -> Store:
+    return Store(store_dir())
+
+
+@st.cache_resource
+def bootstrap(store_root: str, data_folder: str) -> str | None:
+    """Once per server process: load the sample actuals into an empty store."""
+    return service.ensure_sample(Store(store_root), _policy(data_folder))
+
+
+@st.cache_data(show_spinner="実績を集計しています…", max_entries=64)
+def _results(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str,
+             issues: tuple[str, ...]) -> tuple[list[Result], service.SourceNote]:
+    s, p = Store(store_root), _policy(data_folder)
+    rs = service.results(s, p, fy, as_of, list(issues) or None)
+    return rs, service.source_note(s, rs, p)
+
+
+def results(f: Filters) -> tuple[list[Result], service.SourceNote]:
+    s = store()
+    return _results(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues)
+
+
+@dataclass(frozen=True)
+class Filters:
+    fy: int
+    issues: tuple[str, ...]  # empty = every 経営課題
+    as_of: str
+
+    def issue_ids(self, p: Policy) -> list[str]:
+        return list(self.issues) or list(p.issues)
+
+
+LATEST = "latest"
+
+
+def sidebar(p: Policy) -> Filters:
+    """The filters every page obeys, kept in the URL (?fy=2025&issue=2&as_of=2025-09)."""
+    years = p.target_years() or [p.fiscal_year]
+    default_fy = p.fiscal_year if p.fiscal_year in years else years[-1]
+    with st.sidebar:
+        st.subheader("表示の条件")
+        fy = st.selectbox("年度", years, index=years.index(default_fy), key="fy", bind="query-params",
+                          format_func=lambda y: fiscal.fy_label(y, western=True))
+        issues = st.multiselect(
+            "経営課題（未選択ならすべて）", list(p.issues), key="issue", bind="query-params",
+            format_func=lambda i: f"{p.issues[i].label} {p.issues[i].short_title}", placeholder="すべての経営課題",
+        )
+        now = fiscal.current_month()
+        months = [m for m in fiscal.fy_months(fy or default_fy) if m <= now]
+        choice = st.selectbox(
+            "基準月（その月末時点で表示）", [LATEST, *months], key="as_of", bind="query-params",
+            format_func=lambda m: f"最新（{fiscal.month_label(now)}）" if m == LATEST else fiscal.month_label(m),
+        )
+    as_of = now if choice in (None, LATEST) else choice
+    order = {iid: i for i, iid in enumerate(p.issues)}
+    return Filters(fy or default_fy, tuple(sorted(issues, key=order.get)), as_of)
+
+
+def filters() -> Filters:
+    f = st.session_state.get("_filters")
+    if f is None:  # page run on its own (tests): the defaults
+        p = policy()
+        f = Filters(p.fiscal_year, (), fiscal.current_month())
+    return f
+
+
+def heading(title: str, p: Policy, f: Filters) -> None:
+    st.title(title)
+    scope = "・".join(p.issues[i].label for i in f.issues) if f.issues else "すべての経営課題"
+    st.caption(f"{p.text('title')}　|　{fiscal.fy_label(f.fy, western=True)}　|　{scope}　|　基準月 {fiscal.month_label(f.as_of)}末")
+
+
+def sample_notice(note: service.SourceNote) -> None:
+    if note.sample:
+        st.warning(f"**{service.SAMPLE_LABEL}** の実績を表示しています。実際の数値ではありません。"
+                   "実績をアップロードし、サンプルは「概要」ページから削除できます。", icon="⚠️")
+
+
+def status_rules() -> None:
+    with st.expander("状況・評価の判定ルール"):
+        st.markdown(STATUS_RULES)
+
+
+def status_metrics(rs: list[Result]) -> None:
+    counts = status_counts(rs)
+    for col, (name, n) in zip(st.columns(len(counts)), counts.items()):
+        col.metric(f"{STATUSES[name].symbol} {name}", f"{n}件")
+
+
+def results_frame(rs: list[Result], p: Policy) -> pd.DataFrame:
+    """The indicator table shown under charts (the charts' text alternative)."""
+    return pd.DataFrame([{
+        "経営課題": p.issues[r.indicator.issue_id].label,
+        "指標ID": r.indicator.indicator_id,
+        "指標": r.indicator.short_name,
+        "実績": fmt.with_unit(r.value, r.indicator.unit),
+        "目標": fmt.target_text(r.indicator, r.target),
+        "達成率": None if r.progress is None else round(r.progress * 100, 1),
+        "状況": fmt.status_text(r.status),
+        "評価": "" if r.grade is None else f"{r.grade}（{'達成' if r.grade == 'A' else '未達成'}）",
+        "最終報告月": fiscal.month_label(r.last_month) if r.last_month else "未報告",
+        "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
+    } for r in rs])
