@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kpi import fiscal, fmt
-from kpi.importer import commit, preview
+from kpi.importer import commit, max_upload_bytes, preview
 from kpi.policy import PolicyError, load_policy
 from kpi.service import results, status_record
-from kpi.store import Store
+from kpi.store import Store, StoreError
 
 OK, REFUSED, USAGE = 0, 1, 2
 
@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("batch_id")
     r.add_argument("--user", default=None)
     r.add_argument("--restore", action="store_true", help="取り消したバッチを元に戻す")
+    r.add_argument("--reason", default="", help="理由（履歴に記録）")
     return p
 
 
@@ -111,11 +112,17 @@ def cmd_import(args, policy, store) -> int:
     try:
         raw = args.file.read_bytes()
     except OSError as exc:
-        print(f"ファイルを読めません: {args.file}（{exc.strerror}）", file=sys.stderr)
+        message = f"ファイルを読めません: {args.file}（{exc.strerror}）"
+        if args.json:
+            print(json.dumps({"ok": False, "batch_id": None, "rows": 0, "new": 0, "changed": 0, "unchanged": 0,
+                              "errors": [{"row": None, "column": None, "message": message}], "warnings": []},
+                             ensure_ascii=False, indent=1))
+        else:
+            print(message, file=sys.stderr)
         return REFUSED
-    pv = preview(store, policy, raw, args.file.name)
-    out = pv.summary() | {"batch_id": None}
-    if pv.ok and not args.dry_run:
+    pv = preview(store, policy, raw, args.file.name, max_bytes=max_upload_bytes())
+    out = pv.summary() | {"batch_id": None, "dry_run": bool(args.dry_run)}
+    if out["ok"] and not args.dry_run:
         out["batch_id"] = commit(store, pv, _user(args.user), source="cli")
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=1))
@@ -124,33 +131,39 @@ def cmd_import(args, policy, store) -> int:
             print(f"エラー: {p}", file=sys.stderr)
         for p in pv.warnings:
             print(f"注意: {p}", file=sys.stderr)
-        if pv.ok:
+        if out["ok"]:
             verb = "取り込めます（--dry-run のため未登録）" if args.dry_run else f"登録しました（バッチ {out['batch_id']}）"
             print(f"{args.file.name}: {out['rows']}行 新規{out['new']} 変更{out['changed']} 変更なし{out['unchanged']} — {verb}")
         else:
+            if not pv.errors:
+                print("エラー: 取り込める行がありません", file=sys.stderr)
             print(f"{args.file.name}: 取り込みを中止しました（何も登録していません）", file=sys.stderr)
-    return OK if pv.ok else REFUSED
+    return OK if out["ok"] else REFUSED
 
 
 def cmd_history(args, policy, store) -> int:
     batches = store.batches()
     if args.json:
-        print(json.dumps([b.__dict__ for b in batches], ensure_ascii=False, indent=1))
+        print(json.dumps([b.record() for b in batches], ensure_ascii=False, indent=1))
         return OK
+    if not batches:
+        print("登録されたバッチはありません")
     for b in batches:
-        state = "有効" if b.active else "取り消し済み"
-        print("\t".join([b.batch_id, b.created_at, b.user, b.file_name, f"{b.rows}行", state]))
+        print("\t".join([b.batch_id, b.created_at, b.user, b.file_name, f"{b.rows}行", b.state] + (["サンプル"] if b.sample else [])))
     return OK
 
 
 def cmd_rollback(args, policy, store) -> int:
     try:
         if args.restore:
-            store.restore(args.batch_id, _user(args.user))
+            store.restore(args.batch_id, _user(args.user), args.reason)
         else:
-            store.rollback(args.batch_id, _user(args.user))
+            store.rollback(args.batch_id, _user(args.user), args.reason)
     except KeyError:
         print(f"バッチ {args.batch_id} はありません（python -m kpi history で確認できます）", file=sys.stderr)
+        return REFUSED
+    except StoreError as exc:
+        print(str(exc), file=sys.stderr)
         return REFUSED
     print(f"バッチ {args.batch_id} を{'元に戻しました' if args.restore else '取り消しました'}")
     return OK

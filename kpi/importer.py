@@ -6,6 +6,8 @@ with any error writes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,20 @@ from kpi.reader import Problem, ReadResult, read_actuals
 from kpi.store import Store
 
 NEW, CHANGED, UNCHANGED = "新規", "変更", "変更なし"
+DEFAULT_MAX_MB = 50
+
+
+def max_upload_mb() -> int:
+    """The size limit for one file in MB: env KPI_MAX_UPLOAD_MB (default 50, as .streamlit/config.toml maxUploadSize)."""
+    try:
+        mb = int(os.environ.get("KPI_MAX_UPLOAD_MB") or DEFAULT_MAX_MB)
+    except ValueError:
+        return DEFAULT_MAX_MB
+    return mb if mb > 0 else DEFAULT_MAX_MB
+
+
+def max_upload_bytes() -> int:
+    return max_upload_mb() * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,40 @@ class Preview:
         }
 
 
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return ""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.4f}".rstrip("0").rstrip(".")
+
+
+def _value_text(a: Actual | None) -> str:
+    if a is None:
+        return ""
+    text = _fmt(a.value)
+    if a.numerator is not None or a.denominator is not None:
+        text += f"（{_fmt(a.numerator)}/{_fmt(a.denominator)}）"
+    return text
+
+
+def change_table(pv: Preview, policy: Policy, kinds: tuple[str, ...] = (CHANGED,)) -> list[dict]:
+    """Rows of the preview of the given kinds, as the page shows them (old → new)."""
+    out = []
+    for c in pv.changes:
+        if c.kind not in kinds:
+            continue
+        ind = policy.indicators.get(c.row.indicator_id)
+        out.append({
+            "ファイルの行": c.source_row, "指標ID": c.row.indicator_id, "指標": ind.short_name if ind else "",
+            "年月": c.row.month, "変更前": _value_text(c.old), "変更後": _value_text(c.row), "単位": ind.unit if ind else "",
+            "区分": c.kind,
+        })
+    return out
+
+
+def problem_table(problems: list[Problem]) -> list[dict]:
+    return [{"行": p.row, "列": p.column or "", "内容": p.message} for p in problems]
+
+
 def _same(a: Actual, b: Actual) -> bool:
     return (a.value, a.numerator, a.denominator, a.note) == (b.value, b.numerator, b.denominator, b.note)
 
@@ -74,13 +124,20 @@ def diff(rows: list[Actual], current: list[Actual], source_rows: dict[tuple[str,
 
 
 def preview(store: Store, policy: Policy, raw: bytes, file_name: str, today: dt.date | None = None,
-            max_bytes: int | None = None) -> Preview:
-    kwargs = {"max_bytes": max_bytes} if max_bytes else {}
-    read = read_actuals(raw, file_name, policy, today=today, **kwargs)
+            max_bytes: int | None = None, progress: Callable[[str], None] | None = None) -> Preview:
+    """Read and validate a file and compare it with the store; writes nothing.
+
+    ``progress`` (optional) receives a Japanese line at each step, for the page's status box.
+    """
+    say = progress or (lambda _msg: None)
+    say(f"ファイルを読み込んでいます（{len(raw):,} バイト）")
+    read = read_actuals(raw, file_name, policy, today=today, max_bytes=max_bytes or max_upload_bytes())
+    say(f"{len(read.rows):,}行を読み取りました（エラー {len(read.errors):,}件、注意 {len(read.warnings):,}件）")
     pv = Preview(Path(file_name).name, raw, read)
     if read.rows and not read.errors:
         months = sorted({r.month for r in read.rows})
         pv.changes = diff(read.rows, store.current(months[0], months[-1]), read.source_rows)
+        say(f"登録済みの実績と比べました: 新規 {pv.count(NEW):,}行、変更 {pv.count(CHANGED):,}行、変更なし {pv.count(UNCHANGED):,}行")
     return pv
 
 
@@ -88,5 +145,6 @@ def commit(store: Store, pv: Preview, user: str, source: str = "upload", sample:
     """Write the previewed file as one batch; refuses (ValueError) a preview with errors."""
     if not pv.ok:
         raise ValueError("エラーのあるファイルは登録できません")
+    store.cleanup_staging()
     counts = {k: pv.count(k) for k in (NEW, CHANGED, UNCHANGED)}
     return store.write_batch(pv.raw, pv.file_name, pv.read.rows, user, source=source, sample=sample, counts=counts)

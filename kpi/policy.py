@@ -119,7 +119,13 @@ class _Rows:
             problems.append(f"{name}: ファイルがありません（{folder}）")
             self.rows: list[dict[str, str]] = []
             return
-        self.rows = _read(path)
+        try:
+            self.rows = _read(path)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            reason = "UTF-8 で読めません（Excel では「CSV UTF-8」で保存してください）" if isinstance(exc, UnicodeDecodeError) else f"CSV として読めません（{exc}）"
+            problems.append(f"{name}: {reason}")
+            self.rows = []
+            return
         missing = [c for c in required if self.rows and c not in self.rows[0]]
         if missing:
             problems.append(f"{name}: 必要な列がありません: {', '.join(missing)}")

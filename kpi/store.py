@@ -21,8 +21,10 @@ import hashlib
 import io
 import json
 import os
+import re
 import secrets
 import shutil
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,14 @@ from kpi.evaluate import Actual
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "store"
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 ROLLBACK, RESTORE = "rollback", "restore"
+EVENT_LABELS = {ROLLBACK: "取り消し", RESTORE: "元に戻す"}
+SOURCE_LABELS = {"upload": "画面", "cli": "コマンド", "sample": "サンプル"}
+STALE_MINUTES = 60
+_ID = re.compile(r"^[0-9]{8}T[0-9]{12}Z-[0-9a-f]{6}$")
+
+
+class StoreError(ValueError):
+    """A request the store refuses (message in Japanese); nothing was written."""
 
 
 def store_dir() -> Path:
@@ -58,6 +68,19 @@ class Batch:
     @property
     def label(self) -> str:
         return f"{self.created_at[:16].replace('T', ' ')} {self.file_name}"
+
+    @property
+    def state(self) -> str:
+        return "有効" if self.active else "取り消し済み"
+
+    def record(self) -> dict:
+        """The JSON shape of ``python -m kpi history --json``."""
+        return {
+            "batch_id": self.batch_id, "created_at": self.created_at, "user": self.user, "file_name": self.file_name,
+            "sha256": self.sha256, "size": self.size, "rows": self.rows, "new": self.counts.get("新規"),
+            "changed": self.counts.get("変更"), "unchanged": self.counts.get("変更なし"), "active": self.active,
+            "state": self.state, "sample": self.sample, "source": self.source,
+        }
 
 
 def new_id(now: dt.datetime | None = None) -> str:
@@ -129,8 +152,16 @@ class Store:
         return batch_id
 
     def record_event(self, kind: str, batch_id: str, user: str, reason: str = "") -> str:
-        if not (self.batches_dir / batch_id / "meta.json").exists():
+        """Append a rollback / restore event; KeyError for an unknown batch, StoreError when it changes nothing."""
+        if not self.has_batch(batch_id):
             raise KeyError(batch_id)
+        active = batch_id not in self.inactive_ids()
+        if kind == ROLLBACK and not active:
+            raise StoreError(f"バッチ {batch_id} は既に取り消し済みです")
+        if kind == RESTORE and active:
+            raise StoreError(f"バッチ {batch_id} は取り消されていません（有効です）")
+        if kind not in EVENT_LABELS:
+            raise StoreError(f"未知の操作です: {kind}")
         self.ensure()
         event_id = new_id()
         body = {"event_id": event_id, "type": kind, "batch_id": batch_id, "user": user, "reason": reason,
@@ -145,6 +176,27 @@ class Store:
 
     def restore(self, batch_id: str, user: str, reason: str = "") -> str:
         return self.record_event(RESTORE, batch_id, user, reason)
+
+    def cleanup_staging(self, older_than_minutes: float = STALE_MINUTES) -> list[str]:
+        """Remove what crashed writers left in ``.staging``; entries younger than the limit may still be in progress."""
+        removed = []
+        limit = time.time() - older_than_minutes * 60
+        try:
+            entries = list(os.scandir(self.staging))
+        except FileNotFoundError:
+            return removed
+        for entry in entries:
+            try:
+                if _newest_mtime(Path(entry.path)) > limit:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+                removed.append(entry.name)
+            except FileNotFoundError:  # another process cleaned it meanwhile
+                continue
+        return removed
 
     # --- reading -----------------------------------------------------------------
 
@@ -164,17 +216,31 @@ class Store:
             state[e["batch_id"]] = e["type"]
         return {b for b, kind in state.items() if kind == ROLLBACK}
 
+    def has_batch(self, batch_id: str) -> bool:
+        return bool(_ID.match(batch_id or "")) and (self.batches_dir / batch_id / "meta.json").is_file()
+
+    def _batch(self, bid: str, inactive: set[str]) -> Batch:
+        meta = json.loads((self.batches_dir / bid / "meta.json").read_text(encoding="utf-8"))
+        return Batch(
+            meta["batch_id"], meta["user"], meta["created_at"], meta["file_name"], meta["sha256"], meta["size"],
+            meta["rows"], bool(meta.get("sample")), meta.get("source", ""), bid not in inactive, meta.get("counts", {}),
+        )
+
+    def batch(self, batch_id: str) -> Batch:
+        if not self.has_batch(batch_id):
+            raise KeyError(batch_id)
+        return self._batch(batch_id, self.inactive_ids())
+
     def batches(self) -> list[Batch]:
         """Every batch, newest first."""
         inactive = self.inactive_ids()
-        out = []
-        for bid in sorted(_names(self.batches_dir), reverse=True):
-            meta = json.loads((self.batches_dir / bid / "meta.json").read_text(encoding="utf-8"))
-            out.append(Batch(
-                meta["batch_id"], meta["user"], meta["created_at"], meta["file_name"], meta["sha256"], meta["size"],
-                meta["rows"], bool(meta.get("sample")), meta.get("source", ""), bid not in inactive, meta.get("counts", {}),
-            ))
-        return out
+        return [self._batch(bid, inactive) for bid in sorted(_names(self.batches_dir), reverse=True)]
+
+    def event_log(self) -> list[dict]:
+        """Every rollback / restore, newest first, with the batch's file name."""
+        names = {b.batch_id: b.file_name for b in self.batches()}
+        return [e | {"label": EVENT_LABELS.get(e["type"], e["type"]), "file_name": names.get(e["batch_id"], "")}
+                for e in reversed(self.events())]
 
     def is_empty(self) -> bool:
         return not _names(self.batches_dir)
@@ -184,6 +250,9 @@ class Store:
         return [str(self.batches_dir / b / "rows.csv") for b in sorted(_names(self.batches_dir)) if b not in inactive]
 
     def original(self, batch_id: str) -> bytes:
+        """The file exactly as uploaded."""
+        if not self.has_batch(batch_id):
+            raise KeyError(batch_id)
         return (self.batches_dir / batch_id / "original").read_bytes()
 
     def batch_frame(self, batch_id: str) -> pd.DataFrame:
@@ -213,6 +282,17 @@ def _names(folder: Path) -> list[str]:
         return [n for n in os.listdir(folder) if not n.startswith(".")]
     except FileNotFoundError:
         return []
+
+
+def _newest_mtime(path: Path) -> float:
+    newest = path.lstat().st_mtime
+    if path.is_dir() and not path.is_symlink():
+        for child in path.rglob("*"):
+            try:
+                newest = max(newest, child.lstat().st_mtime)
+            except FileNotFoundError:
+                continue
+    return newest
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -19,11 +19,11 @@ total_last = sum(r.amounts[last].amount for r in rows if last in r.amounts)
 all_last = sum(b.amount for b in p.budgets if b.fiscal_year == last)
 
 cols = st.columns(len(rows) + 1)
-cols[0].metric(f"合計 {fiscal.fy_label(last)}", fmt.million_yen(total_last),
+cols[0].metric(f"合計 {fiscal.fy_label(last)}（百万円）", fmt.number(total_last),
                f"{fiscal.fy_short(first)}比 ×{total_last / total_first:.1f}" if total_first else "新規", delta_color="off")
 for col, r in zip(cols[1:], rows):
     amount = r.amounts.get(last)
-    col.metric(p.issues[r.issue_id].label, fmt.million_yen(amount.amount if amount else None),
+    col.metric(f"{p.issues[r.issue_id].label}（百万円）", fmt.number(amount.amount if amount else None),
                f"{fiscal.fy_short(first)}比 {r.growth_label}", delta_color="off")
 
 st.plotly_chart(charts.budget_chart(p, f.issues or None, f.fy), theme=None, key="budget_chart",

@@ -1,0 +1,106 @@
+"""履歴: every batch as registered, the original files, 取り消し (rollback) and 元に戻す (restore), the event log."""
+import re
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+import ui
+import ui_auth
+from kpi.service import SAMPLE_LABEL
+from kpi.store import SOURCE_LABELS, StoreError
+
+
+def md(text: str) -> str:
+    """User text (file names, reasons) shown literally in markdown."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", str(text))
+
+
+def when(iso: str) -> str:
+    return iso[:19].replace("T", " ")
+
+
+def act(kind: str, batch_id: str) -> None:
+    """on_click of 取り消し / 元に戻す: recorded as an event, nothing is deleted."""
+    s, reason = ui.store(), st.session_state.get("reason", "")
+    try:
+        if kind == "rollback":
+            s.rollback(batch_id, ui_auth.current_user(), reason)
+            msg = f"バッチ {batch_id} を取り消しました。この操作は「元に戻す」で戻せます。"
+        else:
+            s.restore(batch_id, ui_auth.current_user(), reason)
+            msg = f"バッチ {batch_id} を元に戻しました。"
+    except (KeyError, StoreError) as exc:
+        st.session_state["_history_flash"] = ("error", f"できませんでした: {exc}")
+        return
+    st.cache_data.clear()
+    st.session_state["_history_flash"] = ("success", msg)
+    st.session_state["confirm_rollback"] = False
+    st.session_state["reason"] = ""
+
+
+p, f = ui.policy(), ui.filters()
+ui.heading("履歴", p, f)
+ui_auth.account_box()
+s, editor = ui.store(), ui_auth.can_edit()
+
+flash = st.session_state.pop("_history_flash", None)
+if flash:
+    (st.success if flash[0] == "success" else st.error)(flash[1])
+
+batches = s.batches()
+st.subheader("登録されたバッチ")
+if not batches:
+    st.info("まだ登録された実績はありません。「実績アップロード」から登録できます。")
+    st.page_link("pages/upload.py", label="実績アップロードへ", icon=":material/upload_file:")
+    st.stop()
+
+st.caption("アップロードした実績は、ファイルごとに1つのバッチとして元のファイルのまま保存され、消されることはありません。"
+           "同じ指標・月に複数の値があるときは、有効なバッチのうち最も新しいものの値を使います。"
+           "取り消しも記録として残り、「元に戻す」で戻せます。")
+st.dataframe(pd.DataFrame([{
+    "登録日時": when(b.created_at), "登録者": b.user, "ファイル名": b.file_name, "行数": b.rows,
+    "新規": b.counts.get("新規"), "変更": b.counts.get("変更"), "変更なし": b.counts.get("変更なし"),
+    "状態": b.state, "区分": SAMPLE_LABEL if b.sample else SOURCE_LABELS.get(b.source, b.source), "バッチID": b.batch_id,
+} for b in batches]), hide_index=True, key="batches_table")
+
+st.subheader("バッチの詳細")
+by_id = {b.batch_id: b for b in batches}
+choice = st.selectbox("バッチを選ぶ", list(by_id), key="batch",
+                      format_func=lambda bid: f"{when(by_id[bid].created_at)}　{by_id[bid].file_name}（{by_id[bid].state}）"
+                      + ("　" + SAMPLE_LABEL if by_id[bid].sample else ""))
+b = by_id[choice]
+with st.container(border=True, key="batch_detail"):
+    st.markdown(f"**{md(b.file_name)}**　{'✅ 有効' if b.active else '⛔ 取り消し済み'}"
+                + (f"　**{SAMPLE_LABEL}**" if b.sample else ""))
+    st.markdown("  \n".join([
+        f"**登録日時** {when(b.created_at)}　**登録者** {md(b.user)}　**経路** {SOURCE_LABELS.get(b.source, md(b.source))}",
+        f"**行数** {b.rows:,}行（新規 {b.counts.get('新規', '－')}、変更 {b.counts.get('変更', '－')}、変更なし {b.counts.get('変更なし', '－')}）",
+        f"**ファイル** {b.size:,} バイト　**SHA-256** `{b.sha256}`　**バッチID** `{b.batch_id}`",
+    ]))
+    st.download_button("元のファイルをダウンロード", data=partial(s.original, b.batch_id), file_name=b.file_name, key="download_original",
+                       on_click="ignore", icon=":material/download:", help="アップロードされたときのファイルそのものです")
+
+    if not editor:
+        ui_auth.editor_notice("取り消しと元に戻す")
+    elif b.active:
+        st.markdown("**取り消し**　取り消すと、このバッチの値は集計に使われなくなり、同じ指標・月では一つ前の有効な値が使われます。"
+                    "取り消しは記録され、あとで「元に戻す」で戻せます。")
+        st.text_input("理由（任意）", key="reason", max_chars=200)
+        confirm = st.checkbox(f"このバッチ（{b.rows:,}行）を取り消すことを確認しました", key="confirm_rollback")
+        st.button("取り消し", key="rollback", type="primary", disabled=not confirm, on_click=act, args=("rollback", b.batch_id),
+                  icon=":material/undo:")
+    else:
+        st.markdown("**元に戻す**　このバッチは取り消されています。元に戻すと、このバッチの値が再び使われます。")
+        st.text_input("理由（任意）", key="reason", max_chars=200)
+        st.button("元に戻す", key="restore", type="primary", on_click=act, args=("restore", b.batch_id), icon=":material/redo:")
+
+st.subheader("取り消し・元に戻すの記録")
+log = s.event_log()
+if log:
+    st.dataframe(pd.DataFrame([{
+        "日時": when(e["at"]), "操作": e["label"], "ファイル名": e["file_name"], "実行者": e["user"], "理由": e.get("reason", ""),
+        "バッチID": e["batch_id"],
+    } for e in log]), hide_index=True, key="events_table")
+else:
+    st.caption("まだ記録はありません。")

@@ -1,0 +1,132 @@
+"""実績アップロード: templates, then upload → preview (new / changed / unchanged, warnings, errors) → 登録."""
+import re
+
+import pandas as pd
+import streamlit as st
+
+import ui
+import ui_auth
+from kpi import fiscal, importer, template
+from kpi.policy import data_dir
+
+MAX_LISTED = 100  # problems listed as text; all of them are in the table below
+
+
+def md(text: str) -> str:
+    """User text (file names, cell values) shown literally in markdown."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", str(text))
+
+
+@st.cache_data(show_spinner="テンプレートを作成しています…", max_entries=32)
+def templates(data_folder: str, fy: int, issues: tuple[str, ...]) -> tuple[bytes, bytes, bytes]:
+    pol, ids = ui.policy(), list(issues)
+    return (template.template_xlsx(pol, fy, ids), template.template_csv(pol, fy, ids, encoding="cp932"),
+            template.template_csv(pol, fy, ids, encoding="utf-8-sig"))
+
+
+def do_commit(pv: importer.Preview) -> None:
+    """on_click of 登録: runs before the page, so the uploader can be reset here."""
+    try:
+        batch_id = importer.commit(ui.store(), pv, ui_auth.current_user())
+    except (ValueError, OSError) as exc:
+        st.session_state["_upload_flash"] = ("error", f"登録できませんでした: {exc}")
+        return
+    st.cache_data.clear()  # every page reads the new figures on its next run
+    st.session_state["_upload_flash"] = ("success", f"{pv.file_name} を登録しました（バッチ {batch_id}、{len(pv.read.rows):,}行: "
+                                                    f"新規 {pv.count(importer.NEW):,}、変更 {pv.count(importer.CHANGED):,}、"
+                                                    f"変更なし {pv.count(importer.UNCHANGED):,}）。")
+    st.session_state["_upload_n"] = st.session_state.get("_upload_n", 0) + 1
+    st.session_state.pop("_upload_preview", None)
+
+
+p, f = ui.policy(), ui.filters()
+ui.heading("実績アップロード", p, f)
+ui_auth.account_box()
+store, editor, limit_mb = ui.store(), ui_auth.can_edit(), importer.max_upload_mb()
+
+flash = st.session_state.pop("_upload_flash", None)
+if flash:
+    (st.success if flash[0] == "success" else st.error)(flash[1])
+    if flash[0] == "success":
+        st.page_link("pages/history.py", label="履歴で確認する", icon=":material/history:")
+
+# --- templates -----------------------------------------------------------------------
+st.subheader("テンプレート")
+issue_ids = tuple(f.issue_ids(p))
+scope = "・".join(p.issues[i].label for i in f.issues) if f.issues else "すべての経営課題"
+st.caption(f"{fiscal.fy_label(f.fy, western=True)}・{scope}の指標（サイドバーの条件）について、指標ID・指標名・単位と月の列が入った"
+           "記入用ファイルです。月の列に実績を書き込み、そのままアップロードできます。")
+xlsx, csv_sjis, csv_utf8 = templates(str(data_dir()), f.fy, issue_ids)
+stem = f"実績テンプレート_{fiscal.fy_label(f.fy)}" + (f"_経営課題{'-'.join(f.issues)}" if f.issues else "")
+c1, c2, c3 = st.columns(3)
+c1.download_button("Excel（.xlsx）", xlsx, f"{stem}.xlsx", key="template_xlsx", on_click="ignore", icon=":material/download:",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+c2.download_button("CSV（Excel向け Shift_JIS）", csv_sjis, f"{stem}.csv", key="template_csv", on_click="ignore",
+                   icon=":material/download:", mime="text/csv")
+c3.download_button("CSV（UTF-8 BOM付き）", csv_utf8, f"{stem}_utf8.csv", key="template_csv_utf8", on_click="ignore",
+                   icon=":material/download:", mime="text/csv")
+
+# --- upload --------------------------------------------------------------------------
+st.subheader("実績ファイルのアップロード")
+if not editor:
+    ui_auth.editor_notice("実績のアップロードと登録")
+    st.stop()
+
+st.caption("CSV（UTF-8 または Shift_JIS、カンマ区切りまたはタブ区切り）か Excel（.xlsx）。"
+           "1行に1指標・1か月の形式（指標ID, 年月, 実績値, 分子, 分母, 備考）か、テンプレートの形式（1行に1指標、月ごとの列）。"
+           f"上限 {limit_mb} MB。エラーが1件でもあるファイルは登録しません。「登録」を押すまで何も保存されません。")
+up = st.file_uploader("実績ファイル", type=["csv", "tsv", "txt", "xlsx"], key=f"upload_file_{st.session_state.get('_upload_n', 0)}",
+                      max_upload_size=limit_mb)
+if up is None:
+    st.session_state.pop("_upload_preview", None)
+    st.stop()
+
+version = store.version()
+cached = st.session_state.get("_upload_preview")
+if cached and cached[0] == (up.file_id, version):
+    pv = cached[1]
+else:
+    raw = up.getvalue()
+    with st.status(f"{up.name} を確認しています…", expanded=len(raw) > 1_000_000) as box:
+        pv = importer.preview(store, p, raw, up.name, progress=st.write)
+        box.update(label=f"{up.name}: {len(pv.read.rows):,}行を確認しました" if pv.ok else f"{up.name}: 登録できません",
+                   state="complete" if pv.ok else "error", expanded=False)
+    st.session_state["_upload_preview"] = ((up.file_id, version), pv)
+
+counts = pv.summary()
+cols = st.columns(4)
+cols[0].metric("読み取った行", f"{counts['rows']:,}行")
+cols[1].metric("新規", f"{counts['new']:,}行")
+cols[2].metric("変更", f"{counts['changed']:,}行")
+cols[3].metric("変更なし", f"{counts['unchanged']:,}行")
+
+if pv.warnings:
+    lines = "\n".join(f"- {md(w)}" for w in pv.warnings[:MAX_LISTED])
+    st.warning(f"**注意 {len(pv.warnings):,}件**（登録はできます。内容を確認してください）\n\n{lines}", icon=":material/warning:")
+
+if not pv.ok:
+    problems = pv.errors
+    head = (f"**このファイルは登録できません（何も保存していません）。** 次の {len(problems):,}件を直してから、もう一度アップロードしてください。"
+            "行番号は Excel の行番号（見出し行 = 1行目）です。") if problems else "**このファイルには登録できる行がありません（何も保存していません）。**"
+    lines = "\n".join(f"- {md(e)}" for e in problems[:MAX_LISTED])
+    more = f"\n\n…ほか {len(problems) - MAX_LISTED:,}件（下の表にすべてあります）" if len(problems) > MAX_LISTED else ""
+    st.error(f"{head}\n\n{lines}{more}", icon=":material/block:")
+    if len(problems) > MAX_LISTED:
+        st.dataframe(pd.DataFrame(importer.problem_table(problems)), hide_index=True, key="errors_table")
+    st.stop()
+
+changed = importer.change_table(pv, p)
+if changed:
+    st.markdown(f"**変更される値（{len(changed):,}行）** 登録すると、変更前の値は履歴に残り、新しい値が使われます。")
+    st.dataframe(pd.DataFrame(changed).drop(columns="区分"), hide_index=True, key="changed_table")
+new_rows = importer.change_table(pv, p, (importer.NEW,))
+if new_rows:
+    with st.expander(f"新規の値（{len(new_rows):,}行）"):
+        st.dataframe(pd.DataFrame(new_rows).drop(columns=["区分", "変更前"]), hide_index=True, key="new_table")
+
+if counts["new"] or counts["changed"]:
+    st.button("登録", key="commit", type="primary", icon=":material/cloud_upload:", on_click=do_commit, args=(pv,),
+              help=f"{pv.file_name}（{counts['rows']:,}行）を1つのバッチとして登録します。履歴から取り消せます。")
+else:
+    st.info("登録済みの実績とすべて同じです。登録しても数値は変わりません。")
+    st.button("それでも登録する", key="commit", on_click=do_commit, args=(pv,))

@@ -1,0 +1,193 @@
+"""Indicator semantics: each aggregation kind, pace, status, forecast and grade, with the edges."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from kpi import fiscal
+from kpi.evaluate import Actual, budget_table, evaluate, evaluate_indicator, status_counts
+from kpi.kinds import KINDS, Point
+from kpi.policy import Indicator, Target
+
+FY = 2025
+MONTHS = fiscal.fy_months(FY)
+
+
+def make(kind: str, target: float = 100, direction: str = "higher", unit: str = "件") -> Indicator:
+    return Indicator("X-1", "1", "戦略", "テスト指標", "テスト指標", unit, kind, direction, None,
+                     {FY: Target(FY, target, "", "", "")})
+
+
+def acts(values, start: int = 0, **extra) -> list[Actual]:
+    return [Actual("X-1", MONTHS[start + i], v, **extra) for i, v in enumerate(values)]
+
+
+@pytest.mark.parametrize("kind, values, expected", [
+    ("latest", [10, 30, 20], 20),
+    ("sum", [10, 30, 20], 60),
+    ("mean", [10, 30, 20], 20),
+    ("ratio", [10, 30, 20], 20),  # no numerator/denominator: mean of the months
+    ("milestone", [10, 40, 120], 100),  # progress is capped at 100 %
+    ("milestone", [-5], 0),
+])
+def test_year_value_by_kind(kind, values, expected):
+    r = evaluate_indicator(make(kind), acts(values), FY, "2026-03")
+    assert r.value == pytest.approx(expected)
+
+
+def test_ratio_is_sum_of_numerators_over_sum_of_denominators():
+    rows = [Actual("X-1", "2025-04", 50.0, 50, 100), Actual("X-1", "2025-05", 10.0, 100, 1000)]
+    r = evaluate_indicator(make("ratio", 25, unit="%"), rows, FY, "2026-03")
+    assert r.value == pytest.approx(100 * 150 / 1100)  # 13.6 %, not the mean of months (30 %)
+
+
+def test_ratio_falls_back_to_mean_when_a_month_lacks_a_denominator():
+    rows = [Actual("X-1", "2025-04", 50.0, 50, 100), Actual("X-1", "2025-05", 10.0)]
+    assert evaluate_indicator(make("ratio", unit="%"), rows, FY, "2026-03").value == pytest.approx(30)
+
+
+def test_no_data_is_unreported_with_no_value_and_no_forecast():
+    r = evaluate_indicator(make("sum"), [], FY, "2025-09")
+    assert (r.value, r.progress, r.status, r.grade, r.forecast, r.last_month) == (None, None, "未報告", None, None, None)
+
+
+def test_no_data_after_year_end_grades_b():
+    assert evaluate_indicator(make("latest"), [], FY, "2026-04").grade == "B"
+
+
+@pytest.mark.parametrize("as_of, expected", [("2025-04", 100 / 12), ("2025-09", 50), ("2026-03", 100), ("2026-10", 100)])
+def test_sum_pace_grows_with_months_elapsed(as_of, expected):
+    r = evaluate_indicator(make("sum"), acts([1]), FY, as_of)
+    assert r.expected == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("kind", ["latest", "mean", "ratio", "milestone"])
+def test_other_kinds_pace_is_the_target(kind):
+    assert evaluate_indicator(make(kind), acts([1]), FY, "2025-06").expected == 100
+
+
+@pytest.mark.parametrize("kind, values, as_of, status", [
+    ("sum", [10] * 6, "2025-09", "順調"),  # 60 against a pace of 50
+    ("sum", [8] * 6, "2025-09", "順調"),  # 48 / 50 = 96 %
+    ("sum", [7] * 6, "2025-09", "注意"),  # 42 / 50 = 84 %
+    ("sum", [6] * 6, "2025-09", "注意"),  # 36 / 50 = 72 %
+    ("sum", [5] * 6, "2025-09", "遅れ"),  # 30 / 50 = 60 %
+    ("sum", [20] * 6, "2025-09", "達成"),  # 120 ≥ 100 already
+    ("latest", [95], "2025-05", "順調"),
+    ("latest", [80], "2025-05", "注意"),
+    ("latest", [40], "2025-05", "遅れ"),
+    ("latest", [100], "2025-05", "達成"),
+    ("milestone", [100], "2025-05", "達成"),
+])
+def test_status_rules(kind, values, as_of, status):
+    assert evaluate_indicator(make(kind), acts(values), FY, as_of).status == status
+
+
+def test_as_of_ignores_later_months():
+    rows = acts([10, 20, 30, 40, 50, 60])
+    r = evaluate_indicator(make("latest"), rows, FY, "2025-06")
+    assert (r.value, r.months_reported, r.last_month) == (30, 3, "2025-06")
+
+
+def test_months_outside_the_fiscal_year_are_ignored():
+    rows = [Actual("X-1", "2025-03", 999.0), Actual("X-1", "2025-04", 5.0), Actual("X-1", "2026-04", 999.0)]
+    r = evaluate_indicator(make("sum"), rows, FY, "2027-03")
+    assert r.value == 5 and r.months_reported == 1
+
+
+def test_previous_year_actual_comes_from_last_years_months():
+    rows = [Actual("X-1", "2024-04", 3.0), Actual("X-1", "2025-03", 4.0), Actual("X-1", "2025-04", 5.0)]
+    assert evaluate_indicator(make("sum"), rows, FY, "2026-03").previous == 7
+
+
+@pytest.mark.parametrize("as_of, grade", [("2026-02", None), ("2026-03", "A"), ("2027-01", "A")])
+def test_grade_only_once_the_year_has_ended(as_of, grade):
+    r = evaluate_indicator(make("sum", 60), acts([10] * 11 + [10]), FY, as_of)
+    assert r.grade == grade
+
+
+@pytest.mark.parametrize("kind, values, grade", [
+    ("latest", [50, 100], "A"), ("latest", [100, 99], "B"), ("sum", [50, 49], "B"), ("sum", [50, 50], "A"),
+    ("mean", [100, 99], "B"), ("mean", [100, 101], "A"), ("ratio", [100, 100], "A"), ("milestone", [90], "B"),
+])
+def test_grade_by_kind(kind, values, grade):
+    assert evaluate_indicator(make(kind), acts(values), FY, "2026-03").grade == grade
+
+
+def test_lower_is_better_sum_settles_only_at_year_end():
+    ind = make("sum", 120, direction="lower")
+    mid = evaluate_indicator(ind, acts([10] * 6), FY, "2025-09")
+    assert mid.status != "達成" and mid.status == "順調"  # 60 against an allowance of 60 by September
+    end = evaluate_indicator(ind, acts([10] * 12), FY, "2026-03")
+    assert (end.status, end.grade) == ("達成", "A")
+    over = evaluate_indicator(ind, acts([15] * 12), FY, "2026-03")
+    assert (over.status, over.grade) == ("遅れ", "B")  # 120 allowed / 180 used = 67 %
+
+
+def test_lower_is_better_over_the_cap_is_late():
+    ind = make("sum", 120, direction="lower")
+    r = evaluate_indicator(ind, acts([20] * 12), FY, "2026-03")
+    assert r.status == "遅れ" and r.progress == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("kind, values, elapsed_as_of, forecast", [
+    ("sum", [10, 10, 10], "2025-06", 120),
+    ("latest", [10, 20, 30], "2025-06", 120),
+    ("milestone", [30, 60, 90], "2025-06", 100),
+    ("mean", [10, 20, 30], "2025-06", 20),
+    ("latest", [10, 20], "2025-05", None),  # fewer than three months: no trend
+])
+def test_forecast(kind, values, elapsed_as_of, forecast):
+    r = evaluate_indicator(make(kind), acts(values), FY, elapsed_as_of)
+    assert (r.forecast is None) if forecast is None else r.forecast == pytest.approx(forecast)
+
+
+def test_no_forecast_after_year_end():
+    assert evaluate_indicator(make("sum"), acts([1] * 12), FY, "2026-03").forecast is None
+
+
+def test_mean_counts_months_meeting_the_target():
+    r = evaluate_indicator(make("mean", 1870, unit="時間"), acts([1800, 1870, 1900]), FY, "2025-06")
+    assert r.months_meeting_target == 2
+
+
+def test_every_kind_in_the_registry_aggregates_and_forecasts():
+    pts = [Point(i + 1, MONTHS[i], float(i)) for i in range(4)]
+    for kind in KINDS.values():
+        assert kind.aggregate(pts) is not None
+        kind.forecast(pts, 4)
+
+
+def test_evaluate_filters_by_issue_and_keeps_policy_order(policy):
+    rs = evaluate(policy, [], 2025, "2025-09", ["2"])
+    assert [r.indicator.indicator_id for r in rs] == ["K2-1", "K2-2", "K2-3", "K2-4"]
+
+
+def test_evaluate_lists_only_indicators_with_a_target_that_year(policy):
+    assert [r.indicator.indicator_id for r in evaluate(policy, [], 2026, "2026-09")] == ["K4-5"]
+    assert evaluate(policy, [], 2026, "2026-09")[0].target.value == 70
+
+
+def test_status_counts_cover_every_status(policy):
+    counts = status_counts(evaluate(policy, [], 2025, "2025-09"))
+    assert counts == {"達成": 0, "順調": 0, "注意": 0, "遅れ": 0, "未報告": 15}
+
+
+def test_budget_growth_and_new_when_the_base_is_zero(policy):
+    years, rows = budget_table(policy)
+    assert years == [2023, 2024, 2025]
+    labels = {r.issue_id: r.growth_label for r in rows}
+    assert labels == {"1": "×1.5", "2": "×12.0", "3": "新規", "4": "×4.1"}
+    assert all(r.growth is None or r.growth != float("inf") for r in rows)
+
+
+def test_settlement_and_budget_stay_distinct(policy):
+    _, rows = budget_table(policy, ["2"])
+    kinds = {fy: b.kind for fy, b in rows[0].amounts.items()}
+    assert kinds == {2023: "決算", 2024: "予算", 2025: "予算"}
+
+
+def test_indicator_is_immutable():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        make("sum").unit = "円"  # type: ignore[misc]

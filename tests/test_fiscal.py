@@ -1,0 +1,44 @@
+"""Fiscal years, 和暦 labels and month arithmetic."""
+import pytest
+
+from kpi import fiscal
+
+
+@pytest.mark.parametrize("month, fy", [
+    ("2025-04", 2025), ("2025-12", 2025), ("2026-01", 2025), ("2026-03", 2025), ("2026-04", 2026), ("2025-03", 2024),
+])
+def test_january_to_march_belong_to_the_previous_fiscal_year(month, fy):
+    assert fiscal.fy_of_month(month) == fy
+
+
+@pytest.mark.parametrize("fy, label", [(2019, "令和元年度"), (2023, "令和5年度"), (2025, "令和7年度"), (2027, "令和9年度"), (2018, "平成30年度")])
+def test_wareki_labels(fy, label):
+    assert fiscal.fy_label(fy) == label
+
+
+def test_western_year_is_available():
+    assert fiscal.fy_label(2025, western=True) == "令和7年度（2025年度）"
+
+
+def test_fy_months_run_april_to_march():
+    months = fiscal.fy_months(2025)
+    assert months[0] == "2025-04" and months[-1] == "2026-03" and len(months) == 12
+
+
+@pytest.mark.parametrize("as_of, elapsed, ended", [
+    ("2025-03", 0, False), ("2025-04", 1, False), ("2025-09", 6, False), ("2026-02", 11, False),
+    ("2026-03", 12, True), ("2026-11", 12, True),
+])
+def test_months_elapsed_and_year_end(as_of, elapsed, ended):
+    assert fiscal.months_elapsed(2025, as_of) == elapsed
+    assert fiscal.fy_ended(2025, as_of) is ended
+
+
+@pytest.mark.parametrize("bad", ["2025-13", "2025-00", "202504", "2025/04", ""])
+def test_parse_ym_refuses_non_canonical_months(bad):
+    with pytest.raises(ValueError):
+        fiscal.parse_ym(bad)
+
+
+def test_month_label():
+    assert fiscal.month_label("2026-03") == "令和8年3月"

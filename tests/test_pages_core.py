@@ -1,0 +1,143 @@
+"""AppTest of the 概要・予算・指標 pages: what each page says for the sample data, and under a filter."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+YEAR_END = "2026-03"  # the sample covers 令和7年度 in full: as of March every grade is known
+
+
+def run(page: str, store_root, monkeypatch, **state) -> AppTest:
+    monkeypatch.setenv("KPI_STORE", str(store_root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["as_of"] = state.pop("as_of", YEAR_END)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    if page != "pages/overview.py":
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def text_of(at: AppTest) -> str:
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.title, *at.subheader, *at.header, *at.warning, *at.info)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    return "\n".join(str(p) for p in parts)
+
+
+def frame(at: AppTest, column: str):
+    """The page's table that has ``column`` (dataframes carry no key in AppTest)."""
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(found) == 1, f"{len(found)} tables with {column}"
+    return found[0]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_overview_first_start_loads_the_sample_and_labels_it(tmp_path, monkeypatch):
+    at = run("pages/overview.py", tmp_path / "store", monkeypatch)
+    text = text_of(at)
+    assert "サンプル（架空）" in text
+    assert "各所属と連携の上、次の目標を実現する。" in text  # 目標
+    m = metrics(at)
+    assert (m["◎ 達成"], m["○ 順調"], m["△ 注意"], m["× 遅れ"], m["－ 未報告"]) == ("6件", "5件", "2件", "2件", "0件")
+    budgets = [x.value for x in at.metric if x.label == "令和7年度 予算額"]
+    assert budgets == ["128百万円", "1,153百万円", "72百万円", "594百万円"]
+    assert "数値の時点: 令和8年3月" in text
+    assert at.button(key="remove_sample")
+
+
+def test_overview_as_of_mid_year(tmp_path, monkeypatch):
+    at = run("pages/overview.py", tmp_path / "store", monkeypatch, as_of="2025-09")
+    text = text_of(at)
+    assert "数値の時点: 令和7年9月" in text and "基準月 令和7年9月末" in text
+    assert "評価 **" not in text  # no A/B before the year has ended
+
+
+def test_overview_under_issue_2(tmp_path, monkeypatch):
+    at = run("pages/overview.py", tmp_path / "store", monkeypatch, issue=["2"])
+    text = text_of(at)
+    assert "経営課題2　デジタル技術を活用した効率的かつ質の高い行政運営" in text
+    assert "経営課題1　" not in text
+    assert sum(v.endswith("件") for v in metrics(at).values()) == 5
+    assert sum(int(v[:-1]) for k, v in metrics(at).items() if v.endswith("件")) == 4
+    assert metrics(at)["令和7年度 予算額"] == "1,153百万円"
+
+
+def test_remove_sample_button_rolls_it_back(tmp_path, monkeypatch):
+    at = run("pages/overview.py", tmp_path / "store", monkeypatch)
+    at.button(key="remove_sample").click().run()
+    text = text_of(at)
+    assert "サンプル（架空）" not in text
+    assert metrics(at)["－ 未報告"] == "15件"
+
+
+def test_budget_page_all_issues(tmp_path, monkeypatch):
+    at = run("pages/budget.py", tmp_path / "store", monkeypatch)
+    m = metrics(at)
+    assert m["合計 令和7年度（百万円）"] == "1,947"
+    assert m["経営課題2（百万円）"] == "1,153"
+    deltas = {x.label: x.delta for x in at.metric}
+    assert deltas["経営課題2（百万円）"] == "R5比 ×12.0"
+    assert deltas["経営課題3（百万円）"] == "R5比 新規"
+    table = frame(at, "経営課題")
+    assert list(table["経営課題"])[-1] == "合計"
+    assert list(table.iloc[-1, 1:4]) == [329, 908, 1947]
+    assert "inf" not in table.to_string()
+    assert "令和7年度 構成比" in table.columns and table.iloc[1]["令和7年度 構成比"] == "59.2%"
+
+
+def test_budget_page_under_issue_2(tmp_path, monkeypatch):
+    at = run("pages/budget.py", tmp_path / "store", monkeypatch, issue=["2"])
+    table = frame(at, "経営課題")
+    assert list(table["経営課題"]) == ["経営課題2 効率的かつ質の高い行政運営", "合計（選択した経営課題）"]
+    assert list(table.iloc[0, 1:4]) == [96, 409, 1153]
+    deltas = {x.label: x.delta for x in at.metric}
+    assert deltas["経営課題2（百万円）"] == "R5比 ×12.0"
+    assert "決算" in table.columns[1] and "予算" in table.columns[3]
+
+
+def test_indicators_page_year_end(tmp_path, monkeypatch):
+    at = run("pages/indicators.py", tmp_path / "store", monkeypatch)
+    text = text_of(at)
+    assert "サンプル（架空）" in text
+    table = frame(at, "指標ID")
+    assert len(table) == 15
+    k11 = table[table["指標ID"] == "K1-1"].iloc[0]
+    assert (k11["実績"], k11["目標"], k11["状況"], k11["評価"]) == ("2,046件", "2,000件（累計）", "◎ 達成", "A（達成）")
+    k24 = table[table["指標ID"] == "K2-4"].iloc[0]
+    assert (k24["目標"], k24["評価"]) == ("1,870時間/月 以上", "B（未達成）")
+    assert "**目標に達した月** 7 / 12か月" in text
+    milestone = table[table["指標ID"] == "K4-8"].iloc[0]
+    assert (milestone["実績"], milestone["目標"]) == ("60%", "完了（100%）")
+    assert len([c for c in at.get("plotly_chart")]) == 30  # a gauge and a series per indicator
+
+
+def test_indicators_page_issue_2_mid_year(tmp_path, monkeypatch):
+    at = run("pages/indicators.py", tmp_path / "store", monkeypatch, issue=["2"], as_of="2025-09")
+    table = frame(at, "指標ID")
+    assert list(table["指標ID"]) == ["K2-1", "K2-2", "K2-3", "K2-4"]
+    assert set(table["評価"]) == {""}
+    k22 = table[table["指標ID"] == "K2-2"].iloc[0]
+    assert (k22["実績"], k22["最終報告月"]) == ("9業務", "令和7年9月")
+    assert k22["年度末見込み"] != "－"  # six months reported: a trend forecast
+
+
+def test_next_fiscal_year_shows_k4_5_at_70_percent(tmp_path, monkeypatch):
+    at = run("pages/indicators.py", tmp_path / "store", monkeypatch, fy=2026, as_of="latest")
+    table = frame(at, "指標ID")
+    assert list(table["指標ID"]) == ["K4-5"]
+    assert table.iloc[0]["目標"] == "70% 以上"
+    assert table.iloc[0]["状況"] == "－ 未報告"
+
+
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/budget.py", "pages/indicators.py"])
+def test_every_page_states_its_scope(page, tmp_path, monkeypatch):
+    at = run(page, tmp_path / "store", monkeypatch, issue=["3"])
+    assert "令和7年度（2025年度）" in text_of(at) and "経営課題3" in text_of(at)
