@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from kpi import fiscal, fmt, service
+from kpi import charts, fiscal, fmt, service
 from kpi.evaluate import STATUS_RULES, Result, status_counts
 from kpi.kinds import STATUSES
 from kpi.policy import Policy, data_dir, load_policy
@@ -46,6 +46,20 @@ def _results(store_root: str, version: tuple, data_folder: str, fy: int, as_of: 
 def results(f: Filters) -> tuple[list[Result], service.SourceNote]:
     s = store()
     return _results(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _indicator_figures(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str,
+                       issues: tuple[str, ...]) -> dict[str, tuple]:
+    # Building 30 plotly figures costs more than the whole rest of the page; they only
+    # change with the data or the filters. Returned by reference: pages must not mutate them.
+    rs, note = _results(store_root, version, data_folder, fy, as_of, issues)
+    return {r.indicator.indicator_id: (charts.gauge(r), charts.series(r, note.text)) for r in rs}
+
+
+def indicator_figures(f: Filters) -> dict[str, tuple]:
+    s = store()
+    return _indicator_figures(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues)
 
 
 @dataclass(frozen=True)

@@ -38,10 +38,13 @@ TEMPLATE = go.layout.Template(
 
 
 def _footer(fig: go.Figure, source: str, as_of: str | None) -> None:
-    """Source and as-of month inside the figure, below the plot."""
-    text = source if not as_of else f"{source}　基準: {fiscal.month_label(as_of)}末"
-    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-45, xanchor="left", yanchor="top",
-                       showarrow=False, font=dict(size=11, color="#555555"))
+    """Source and as-of month inside the figure, below the plot, on as many lines as they need."""
+    lines = [part if i == 0 else "　" + part for i, part in enumerate(source.split("、"))]
+    if as_of:
+        lines.append(f"基準: {fiscal.month_label(as_of)}末")
+    fig.add_annotation(text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0, yshift=-40, xanchor="left",
+                       yanchor="top", align="left", showarrow=False, font=dict(size=10, color="#555555"))
+    fig.update_layout(margin=dict(b=50 + 14 * len(lines)))
 
 
 def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int) -> go.Figure:
@@ -68,7 +71,7 @@ def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int) -> go
         title=dict(text=f"経営課題別の予算の推移（{fiscal.fy_short(years[0])}決算→{fiscal.fy_short(years[-1])}予算）"
                         f"<br><sup>単位: 百万円　伸び: {growth}</sup>"),
         yaxis=dict(title="百万円", rangemode="tozero"),
-        margin=dict(t=110, b=80, l=70, r=20), height=460,
+        margin=dict(t=110, l=70, r=20), height=480,
     )
     _footer(fig, f"出典: {policy.text('source')}（決算額・予算額）", None)
     return fig
@@ -126,7 +129,7 @@ def series(r: Result, source: str) -> go.Figure:
                         marker=dict(symbol="diamond-open", size=12, color=PALETTE[4], line=dict(width=2)))
     unit = ind.unit
     fig.update_layout(
-        template=TEMPLATE, height=300, margin=dict(t=70, b=70, l=60, r=20),
+        template=TEMPLATE, height=340, margin=dict(t=70, l=60, r=20),
         title=dict(text=f"{ind.indicator_id} 月次推移（{fiscal.fy_label(r.fiscal_year)}）<br><sup>単位: {unit}</sup>",
                    font=dict(size=14)),
         yaxis=dict(title=unit, rangemode="tozero", range=[0, 105] if kind.milestone else None),

@@ -12,18 +12,22 @@ from kpi import fiscal
 from kpi.kinds import CAUTION, DIRECTIONS, KINDS, ON_TRACK, STATUSES, Point
 from kpi.policy import Budget, Indicator, Policy, Target
 
+_KIND_LINES = "\n".join(f"  - {k.label}: {k.rule}" for k in KINDS.values())
 STATUS_RULES = f"""\
 **状況の判定（{'・'.join(STATUSES)}）**
 
-- **年度の値**は指標の集計方法で求めます: {'、'.join(f'{k.label}（{k.rule}）' for k in KINDS.values())}。
+- **年度の値**は指標ごとの集計方法で求めます。
+{_KIND_LINES}
 - **想定ペース**: 月の合計で数える指標は「目標 × 経過月数 ÷ 12」、それ以外は目標そのもの。
 - **未報告**: その年度の実績が基準月までに1件もない。
 - **達成**: 年度の値が目標に到達（「低いほど良い」合計型の指標は年度末にのみ判定）。
 - **順調**: 想定ペースに対して{ON_TRACK:.0%}以上。
 - **注意**: 想定ペースに対して{CAUTION:.0%}以上{ON_TRACK:.0%}未満。
 - **遅れ**: 想定ペースに対して{CAUTION:.0%}未満。
+- 年度が終わった後は、目標に届かなかった指標を「順調」とせず、{CAUTION:.0%}以上なら注意、未満なら遅れとします。
 - **年度末評価**: 年度が終わった後（基準月が3月以降）に、年度の値が目標に到達していれば **A（達成）**、そうでなければ **B（未達成）**。
-- **年度末見込み**: 3か月以上の報告がある場合に、最新月の値・進捗は報告月の傾向（最小二乗の直線）を3月まで延長、
+  実績が1件もない指標は B です。
+- **年度末見込み**: 3か月以上の報告がある場合に表示します。最新月の値・進捗は報告月の傾向（最小二乗の直線）を3月まで延長、
   合計は「合計 × 12 ÷ 経過月数」、平均・比率はその時点の値。
 - 基準月を指定すると、その月の末時点で評価します（それより後の月の実績は使いません）。
 """
@@ -94,7 +98,7 @@ def status_of(indicator: Indicator, value: float | None, target: float, expected
     if direction.met(value, target) and can_settle:
         return "達成"
     pace = direction.ratio(value, expected)
-    if pace >= ON_TRACK:
+    if pace >= ON_TRACK and not year_done:  # once the year is over, a missed target is no longer on track
         return "順調"
     return "注意" if pace >= CAUTION else "遅れ"
 

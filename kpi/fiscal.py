@@ -85,3 +85,9 @@ def month_label(month: str) -> str:
 def month_short(month: str) -> str:
     """2025-09 → 9月 (axis ticks; the year is in the title)."""
     return f"{parse_ym(month)[1]}月"
+
+
+def date_label(iso: str) -> str:
+    """2026-11-26 (or an ISO timestamp) → 令和8年11月26日."""
+    year, mon, day = int(iso[:4]), int(iso[5:7]), int(iso[8:10])
+    return f"{wareki_year(year)}年{mon}月{day}日"

@@ -85,7 +85,7 @@ def source_note(store: Store, rs: Sequence[Result], policy: Policy) -> SourceNot
     newest = batches[0]
     label = f"（{SAMPLE_LABEL}）" if sample else ""
     return SourceNote(
-        f"出典: {policy.text('source')}、アップロード実績{label} 最終登録 {newest.created_at[:10]}（{len(batches)}件のバッチ）",
+        f"出典: {policy.text('source')}、アップロード実績{label} 最終登録 {fiscal.date_label(newest.created_at)}（{len(batches)}件のバッチ）",
         sample,
     )
 

@@ -20,11 +20,12 @@ all_last = sum(b.amount for b in p.budgets if b.fiscal_year == last)
 
 cols = st.columns(len(rows) + 1)
 cols[0].metric(f"合計 {fiscal.fy_label(last)}（百万円）", fmt.number(total_last),
-               f"{fiscal.fy_short(first)}比 ×{total_last / total_first:.1f}" if total_first else "新規", delta_color="off")
+               f"{fiscal.fy_short(first)}比 ×{total_last / total_first:.1f}" if total_first else "新規", delta_color="off",
+               delta_arrow="off")
 for col, r in zip(cols[1:], rows):
     amount = r.amounts.get(last)
     col.metric(f"{p.issues[r.issue_id].label}（百万円）", fmt.number(amount.amount if amount else None),
-               f"{fiscal.fy_short(first)}比 {r.growth_label}", delta_color="off")
+               f"{fiscal.fy_short(first)}比 {r.growth_label}", delta_color="off", delta_arrow="off")
 
 st.plotly_chart(charts.budget_chart(p, f.issues or None, f.fy), theme=None, key="budget_chart",
                 config={"displaylogo": False})
@@ -33,7 +34,7 @@ st.caption(f"出典: {p.text('source')}。{fiscal.fy_label(first)}は決算額�
 
 table = pd.DataFrame([{
     "経営課題": f"{p.issues[r.issue_id].label} {p.issues[r.issue_id].short_title}",
-    **{f"{fiscal.fy_label(y)} {r.amounts[y].kind}（百万円）" if y in r.amounts else fiscal.fy_label(y):
+    **{f"{fiscal.fy_label(y)} {r.amounts[y].kind}" if y in r.amounts else fiscal.fy_label(y):
        r.amounts[y].amount if y in r.amounts else None for y in years},
     f"伸び（{fiscal.fy_short(first)}→{fiscal.fy_short(last)}）": r.growth_label,
     f"{fiscal.fy_label(last)} 構成比": f"{r.amounts[last].amount / all_last:.1%}" if last in r.amounts and all_last else "－",
@@ -45,5 +46,6 @@ total[table.columns[-2]] = f"×{total_last / total_first:.1f}" if total_first el
 total[table.columns[-1]] = f"{total_last / all_last:.1%}" if all_last else "－"
 table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
 st.subheader("予算の表")
+st.caption("単位: 百万円")
 st.dataframe(table, hide_index=True, key="budget_table",
              column_config={c: st.column_config.NumberColumn(format="localized") for c in table.columns[1:1 + len(years)]})

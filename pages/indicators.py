@@ -3,11 +3,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from kpi import charts, fiscal, fmt
+from kpi import fiscal, fmt
 from kpi.kinds import KINDS
 
 p, f = ui.policy(), ui.filters()
 rs, note = ui.results(f)
+figures = ui.indicator_figures(f)
 ui.heading("指標", p, f)
 ui.sample_notice(note)
 ui.status_metrics(rs)
@@ -29,7 +30,7 @@ for iid in f.issue_ids(p):
                        + (f"｜期間: {fiscal.fy_label(ind.period[0])}〜{fiscal.fy_label(ind.period[1])}" if ind.period else ""))
             left, right = st.columns([2, 3])
             with left:
-                st.plotly_chart(charts.gauge(r), theme=None, key=f"gauge_{ind.indicator_id}",
+                st.plotly_chart(figures[ind.indicator_id][0], theme=None, key=f"gauge_{ind.indicator_id}",
                                 config={"displayModeBar": False})
                 facts = [
                     f"**状況** {fmt.status_text(r.status)}" + (f"　**評価** {r.grade}（{'達成' if r.grade == 'A' else '未達成'}）" if r.grade else ""),
@@ -43,7 +44,7 @@ for iid in f.issue_ids(p):
                     facts.append(f"**前年度実績** {fmt.with_unit(r.previous, ind.unit)}")
                 st.markdown("  \n".join(facts))
             with right:
-                st.plotly_chart(charts.series(r, note.text), theme=None, key=f"series_{ind.indicator_id}",
+                st.plotly_chart(figures[ind.indicator_id][1], theme=None, key=f"series_{ind.indicator_id}",
                                 config={"displaylogo": False})
                 with st.expander("データ（表）"):
                     st.dataframe(pd.DataFrame([{

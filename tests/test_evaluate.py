@@ -125,6 +125,11 @@ def test_lower_is_better_sum_settles_only_at_year_end():
     assert (over.status, over.grade) == ("遅れ", "B")  # 120 allowed / 180 used = 67 %
 
 
+def test_a_missed_target_is_not_on_track_once_the_year_is_over():
+    r = evaluate_indicator(make("latest"), acts([95]), FY, "2026-03")
+    assert (r.status, r.grade) == ("注意", "B")
+
+
 def test_lower_is_better_over_the_cap_is_late():
     ind = make("sum", 120, direction="lower")
     r = evaluate_indicator(ind, acts([20] * 12), FY, "2026-03")

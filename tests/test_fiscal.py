@@ -42,3 +42,7 @@ def test_parse_ym_refuses_non_canonical_months(bad):
 
 def test_month_label():
     assert fiscal.month_label("2026-03") == "令和8年3月"
+
+
+def test_date_label():
+    assert fiscal.date_label("2026-11-26T10:00:00+09:00") == "令和8年11月26日"

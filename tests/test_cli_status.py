@@ -1,0 +1,87 @@
+"""`python -m kpi status` and `actuals`: the JSON contract, --as-of, --fy and exit codes."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DATA, ROOT
+
+KEYS = {"indicator_id", "issue_id", "fiscal_year", "name", "unit", "value", "target", "progress", "status", "grade",
+        "months_reported", "last_month"}
+
+
+def kpi(*args, store_root) -> subprocess.CompletedProcess:
+    env = {"KPI_STORE": str(store_root), "PATH": "/usr/bin:/bin", "HOME": str(store_root)}
+    return subprocess.run([sys.executable, "-m", "kpi", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli") / "store"
+    assert kpi("import", str(DATA / "sample_actuals.csv"), store_root=root).returncode == 0
+    return root
+
+
+def status(root, *args) -> list[dict]:
+    out = kpi("status", "--json", *args, store_root=root)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_status_json_contract(loaded):
+    rows = status(loaded, "--fy", "2025", "--as-of", "2026-03")
+    assert len(rows) == 15
+    assert all(KEYS <= set(r) for r in rows)
+    k11 = rows[0]
+    assert k11 | {} == k11 and (k11["indicator_id"], k11["issue_id"], k11["fiscal_year"], k11["unit"]) == ("K1-1", "1", 2025, "件")
+    assert (k11["value"], k11["target"], k11["status"], k11["grade"], k11["last_month"], k11["months_reported"]) == \
+        (2046, 2000, "達成", "A", "2026-03", 12)
+    k12 = next(r for r in rows if r["indicator_id"] == "K1-2")
+    assert k12["value"] == pytest.approx(23.57, abs=0.01) and k12["unit"] == "%"  # in the indicator's unit
+
+
+def test_as_of_mid_year_ignores_later_months_and_has_no_grade(loaded):
+    rows = {r["indicator_id"]: r for r in status(loaded, "--fy", "2025", "--as-of", "2025-09")}
+    assert rows["K1-1"]["value"] == 1731 and rows["K1-1"]["last_month"] == "2025-09"
+    assert rows["K4-3"]["value"] == 29 and rows["K4-3"]["status"] == "順調"  # 29 against 60 × 6/12
+    assert {r["grade"] for r in rows.values()} == {None}
+
+
+def test_as_of_before_the_year_is_all_unreported(loaded):
+    rows = status(loaded, "--fy", "2025", "--as-of", "2025-03")
+    assert {r["status"] for r in rows} == {"未報告"} and {r["value"] for r in rows} == {None}
+
+
+def test_next_year_has_only_k4_5(loaded):
+    rows = status(loaded, "--fy", "2026", "--as-of", "2026-09")
+    assert [(r["indicator_id"], r["target"], r["status"]) for r in rows] == [("K4-5", 70, "未報告")]
+
+
+def test_empty_store_cli_never_loads_the_sample(tmp_path):
+    rows = status(tmp_path / "empty", "--fy", "2025", "--as-of", "2026-03")
+    assert {r["status"] for r in rows} == {"未報告"} and {r["grade"] for r in rows} == {"B"}
+    assert not (tmp_path / "empty" / "batches").exists() or not any((tmp_path / "empty" / "batches").iterdir())
+
+
+def test_actuals_json(loaded):
+    out = kpi("actuals", "--fy", "2025", "--json", store_root=loaded)
+    rows = json.loads(out.stdout)
+    assert len(rows) == 180
+    first = rows[0]
+    assert set(first) == {"indicator_id", "month", "value", "numerator", "denominator", "note", "batch_id"}
+    k12 = next(r for r in rows if r["indicator_id"] == "K1-2")
+    assert (k12["month"], k12["numerator"], k12["denominator"]) == ("2025-04", 362, 2010)
+    assert kpi("actuals", "--fy", "2024", "--json", store_root=loaded).stdout.strip() == "[]"
+
+
+def test_text_output_is_japanese(loaded):
+    out = kpi("status", "--fy", "2025", "--as-of", "2026-03", store_root=loaded)
+    assert "令和7年度（2025年度） 基準月 令和8年3月" in out.stdout and "◎ 達成" in out.stdout
+
+
+@pytest.mark.parametrize("args", [["status", "--as-of", "2025-13"], ["status", "--fy", "R7"], ["nosuch"], []])
+def test_usage_errors_exit_2(args, tmp_path):
+    assert kpi(*args, store_root=tmp_path).returncode == 2
