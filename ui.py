@@ -22,6 +22,7 @@ def _policy(folder: str) -> Policy:
 
 
 def policy() -> Policy:
+    _leave_v1_multipage_mode()
     return _policy(str(data_dir()))
 
 
@@ -73,32 +74,90 @@ class Filters:
 
 
 LATEST = "latest"
+URL_KEYS = ("fy", "issue", "as_of")
+
+
+def _seed_from_url(years: list[int], issues: list[str], default_fy: int) -> None:
+    """Once per browser session: a copied link (?fy=2025&issue=2&as_of=2025-09) opens the same view.
+
+    Unknown values in the URL are ignored rather than trusted.
+    """
+    if st.session_state.get("_url_seeded"):
+        return
+    st.session_state["_url_seeded"] = True
+    qp = st.query_params
+    fy = qp.get("fy", "")
+    st.session_state.setdefault("fy", int(fy) if fy.isdigit() and int(fy) in years else default_fy)
+    wanted = [i for i in qp.get_all("issue") if i in issues]
+    st.session_state.setdefault("issue", wanted)
+    as_of = qp.get("as_of", "")
+    try:
+        fiscal.parse_ym(as_of)
+        st.session_state.setdefault("as_of", as_of)
+    except ValueError:
+        st.session_state.setdefault("as_of", LATEST)
+
+
+def _write_url(f: Filters, default_fy: int, as_of_choice: str) -> None:
+    """Mirror the filters in the URL, leaving out what is at its default."""
+    wanted = {"fy": str(f.fy) if f.fy != default_fy else None, "issue": list(f.issues) or None,
+              "as_of": None if as_of_choice == LATEST else as_of_choice}
+    for key, value in wanted.items():
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
+            st.query_params[key] = value
 
 
 def sidebar(p: Policy) -> Filters:
     """The filters every page obeys, kept in the URL (?fy=2025&issue=2&as_of=2025-09)."""
     years = p.target_years() or [p.fiscal_year]
     default_fy = p.fiscal_year if p.fiscal_year in years else years[-1]
+    _seed_from_url(years, list(p.issues), default_fy)
+    if st.session_state.get("fy") not in years:
+        st.session_state["fy"] = default_fy
+    now = fiscal.current_month()
     with st.sidebar:
         st.subheader("表示の条件")
-        fy = st.selectbox("年度", years, index=years.index(default_fy), key="fy", bind="query-params",
-                          format_func=lambda y: fiscal.fy_label(y, western=True))
+        fy = st.selectbox("年度", years, key="fy", format_func=lambda y: fiscal.fy_label(y, western=True))
         issues = st.multiselect(
-            "経営課題（未選択ならすべて）", list(p.issues), key="issue", bind="query-params",
+            "経営課題（未選択ならすべて）", list(p.issues), key="issue",
             format_func=lambda i: f"{p.issues[i].label} {p.issues[i].short_title}", placeholder="すべての経営課題",
         )
-        now = fiscal.current_month()
-        months = [m for m in fiscal.fy_months(fy or default_fy) if m <= now]
+        months = [m for m in fiscal.fy_months(fy) if m <= now]
+        if st.session_state.get("as_of") not in (LATEST, *months):
+            st.session_state["as_of"] = LATEST  # a month of another fiscal year
         choice = st.selectbox(
-            "基準月（その月末時点で表示）", [LATEST, *months], key="as_of", bind="query-params",
+            "基準月（その月末時点で表示）", [LATEST, *months], key="as_of",
             format_func=lambda m: f"最新（{fiscal.month_label(now)}）" if m == LATEST else fiscal.month_label(m),
         )
-    as_of = now if choice in (None, LATEST) else choice
     order = {iid: i for i, iid in enumerate(p.issues)}
-    return Filters(fy or default_fy, tuple(sorted(issues, key=order.get)), as_of)
+    f = Filters(fy, tuple(sorted(issues, key=order.get)), now if choice == LATEST else choice)
+    _write_url(f, default_fy, choice)
+    return f
+
+
+def _leave_v1_multipage_mode() -> None:
+    """Make a link straight to a page (…/indicators?issue=2) go through app.py.
+
+    Streamlit treats a folder named pages/ beside the entry point as its old
+    multipage mode until app.py first calls st.navigation; on a fresh server a
+    first visit to /indicators would run the page alone, without the sidebar
+    filters. Leaving that mode and rerunning runs app.py, which resolves the
+    same page (page ids are derived from the same url path).
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a future Streamlit without the old mode
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def filters() -> Filters:
+    _leave_v1_multipage_mode()
     f = st.session_state.get("_filters")
     if f is None:  # page run on its own (tests): the defaults
         p = policy()

@@ -38,13 +38,12 @@ def fill(store: Store, rows: int, batch_size: int = 100_000) -> None:
         batch = [Actual(*keys[(written + k) % len(keys)], float(rnd.randint(0, 100))) for k in range(n)]
         store.write_batch(b"bench", "bench.csv", batch, "bench")
         written += n
-    ensure_sample  # the sample batch is the oldest: history batches are newer but only touch earlier years
+    # The sample batch is the oldest: the history batches are newer but touch only earlier years.
 
 
 def time_page(store_root: Path, repeats: int = 5) -> tuple[float, float]:
-    from streamlit.testing.v1 import AppTest
-
     import streamlit as st
+    from streamlit.testing.v1 import AppTest
 
     os.environ["KPI_STORE"] = str(store_root)
 

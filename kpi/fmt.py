@@ -1,6 +1,8 @@
 """Number and label formatting for Japanese screens and exports."""
 from __future__ import annotations
 
+import math
+
 from kpi.kinds import KINDS, STATUSES
 from kpi.policy import Indicator, Target
 
@@ -25,7 +27,10 @@ def million_yen(x: float | None) -> str:
 
 
 def percent(ratio: float | None) -> str:
-    return "－" if ratio is None else f"{ratio * 100:,.0f}%"
+    """Whole percent, rounded down: 99.6 % must not read as 100 % next to a B."""
+    if ratio is None:
+        return "－"
+    return f"{math.floor(ratio * 100 + 1e-9):,}%"
 
 
 def target_text(ind: Indicator, t: Target | None) -> str:

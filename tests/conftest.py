@@ -124,6 +124,8 @@ def server(tmp_path):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must have Debian chromium: .ci/run installs it")
         pytest.skip("Debian chromium is not installed (.ci/run installs it)")
     from playwright.sync_api import sync_playwright
 
@@ -145,3 +147,14 @@ def wait_ready(pg, timeout: int = 60000) -> None:
     """Wait until Streamlit has finished running the script after an action."""
     pg.wait_for_timeout(300)
     pg.wait_for_selector(READY, timeout=timeout)
+
+
+def goto(pg, url: str, timeout: int = 60000) -> None:
+    """Open a page of the dashboard and wait for its first full run.
+
+    Right after loading, the page can briefly report "not running" before the app's
+    own first run has drawn the sidebar, so wait for the sidebar filters as well.
+    """
+    pg.goto(url)
+    pg.get_by_text("表示の条件").wait_for(timeout=timeout)
+    wait_ready(pg, timeout)

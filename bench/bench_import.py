@@ -1,0 +1,194 @@
+"""Benchmark: validate and commit a 1,000,000-row canonical CSV, against DuckDB's own read_csv of the same file.
+
+    .venv/bin/python bench/bench_import.py [--rows 1000000] [--unique] [--json] [--check]
+
+The file holds valid rows for the policy's indicator IDs over past months. With the
+real policy (15 IDs) there are only about 364,000 distinct (indicator, month) pairs
+between year 0001 and last month, so the default file repeats them: identical
+duplicates, which the reader accepts with a warning and keeps once. ``--unique``
+adds generated indicators to a copy of the policy so that every row is distinct
+and the commit writes all of them.
+
+Each measurement runs in a fresh Python process (imports excluded from the time),
+so its peak memory (ru_maxrss) is its own. The baseline is a full, materialising
+read by DuckDB: ``duckdb.read_csv(path).fetchall()``. The ratio is
+(read_actuals + Store.write_batch) / baseline; the target is at most 3.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_RATIO = 3.0
+
+
+def generate(path: Path, n_rows: int, policy_dir: Path) -> dict:
+    """Write the canonical CSV; return what it holds."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from kpi import fiscal
+    from kpi.policy import load_policy
+
+    policy = load_policy(policy_dir)
+    ids = list(policy.indicators)
+    ratio = np.array([policy.indicators[i].aggregation == "ratio" for i in ids])
+    pct = np.array([policy.indicators[i].unit == "%" for i in ids])
+    last = fiscal.parse_ym(fiscal.current_month())
+    last_ord = last[0] * 12 + last[1] - 2  # last month, as year*12 + month-1
+    pairs = min(n_rows, len(ids) * (last_ord - 12 + 1))
+    k = np.arange(n_rows) % pairs  # repeats are identical duplicates
+    id_code = k % len(ids)
+    month_ord = last_ord - k // len(ids)
+    rng = np.random.default_rng(7)
+    base = rng.integers(0, 5000, size=pairs)[k]
+    den = np.where(ratio[id_code], 1000 + base, np.nan)
+    num = np.where(ratio[id_code], base // 7, np.nan)
+    value = np.where(ratio[id_code], np.round(100 * num / den, 1), np.where(pct[id_code], base % 101, base))
+    years, mons = month_ord // 12, month_ord % 12 + 1
+    months = np.char.add(np.char.add(np.char.zfill(years.astype(str), 4), "-"), np.char.zfill(mons.astype(str), 2))
+    table = pa.table({
+        "indicator_id": pa.array(np.array(ids, dtype=object)[id_code], pa.string()),
+        "month": pa.array(months.astype(object), pa.string()),
+        "value": pa.array(value),
+        "numerator": pa.array(num, from_pandas=True),
+        "denominator": pa.array(den, from_pandas=True),
+        "note": pa.array(np.full(n_rows, None, dtype=object), pa.string()),
+    })
+    pacsv.write_csv(table, str(path), pacsv.WriteOptions(quoting_style="none"))  # as Excel writes it: no quotes
+    return {"rows": n_rows, "distinct": int(pairs), "bytes": path.stat().st_size, "indicators": len(ids)}
+
+
+def unique_policy(folder: Path, n_rows: int) -> Path:
+    """A copy of data/ with enough extra 'latest' indicators that every row can be distinct."""
+    shutil.copytree(ROOT / "data", folder)
+    months = 12 * 1900  # years 0125..2025, plenty
+    extra = -(-n_rows // months)
+    with (folder / "indicators.csv").open("a", encoding="utf-8") as fh:
+        for k in range(extra):
+            fh.write(f"B{k:04d},1,1,ベンチ指標{k},ベンチ指標{k},件,latest,higher,,\n")
+    with (folder / "targets.csv").open("a", encoding="utf-8") as fh:
+        for k in range(extra):
+            fh.write(f"B{k:04d},2025,10,,,\n")
+    return folder
+
+
+# --- the measured children -------------------------------------------------------------
+
+def child_generate(path: str, n_rows: str, policy_dir: str) -> dict:
+    return generate(Path(path), int(n_rows), Path(policy_dir))
+
+
+def child_duckdb(path: str) -> dict:
+    import duckdb
+
+    t = time.perf_counter()
+    rows = duckdb.read_csv(path).fetchall()
+    return {"seconds": time.perf_counter() - t, "rows": len(rows)}
+
+
+def child_import(path: str, policy_dir: str, store_dir: str) -> dict:
+    from kpi import db
+    from kpi.policy import load_policy
+    from kpi.reader import frame_rows_csv, read_actuals
+    from kpi.store import Store
+
+    policy = load_policy(Path(policy_dir))
+    store = Store(Path(store_dir))
+    t0 = time.perf_counter()
+    raw = Path(path).read_bytes()
+    res = read_actuals(raw, Path(path).name, policy)
+    t1 = time.perf_counter()
+    assert res.ok, [str(e) for e in res.errors[:5]]
+    committed_via = "frame"
+    try:  # the DataFrame fast path, when the store offers it
+        store.write_batch(raw, Path(path).name, res.frame, "bench")
+    except (AttributeError, TypeError, KeyError):
+        committed_via = "rows"  # the store takes Actual objects only: build them and commit those
+        t_fallback = time.perf_counter()
+        store.write_batch(raw, Path(path).name, res.rows, "bench")
+        t2 = time.perf_counter()
+        commit = t2 - t_fallback
+    else:
+        commit = time.perf_counter() - t1
+    stored = db.count_rows(store.active_files())
+    projected = None
+    if committed_via == "rows":  # what the commit would cost if the store wrote res.frame with frame_rows_csv
+        t3 = time.perf_counter()
+        out = Path(store_dir) / "projected_rows.csv"
+        with open(out, "wb") as fh:
+            fh.write(frame_rows_csv(res.frame, "bench"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        projected = time.perf_counter() - t3
+    return {"read_seconds": t1 - t0, "commit_seconds": commit, "seconds": (t1 - t0) + commit,
+            "rows_accepted": res.n_rows, "rows_stored": stored, "warnings": len(res.warnings), "committed_via": committed_via,
+            "projected_frame_commit_seconds": projected}
+
+
+def run_child(args: list[str]) -> dict:
+    code = (
+        f"import json, resource, sys; sys.path.insert(0, {str(ROOT)!r}); import bench.bench_import as b; "
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+        "out = getattr(b, sys.argv[1])(*sys.argv[2:]); "
+        "out['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; out['start_rss_mb'] = before / 1024; "
+        "print(json.dumps(out))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode:
+        raise SystemExit(f"{args[0]} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--unique", action="store_true", help="every row distinct (adds generated indicators to a copy of the policy)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the best is reported")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--check", action="store_true", help=f"exit 1 when the ratio is above {TARGET_RATIO}")
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="kpi-bench-") as tmp:
+        tmpdir = Path(tmp)
+        policy_dir = unique_policy(tmpdir / "data", args.rows) if args.unique else ROOT / "data"
+        path = tmpdir / "actuals_1m.csv"
+        info = run_child(["child_generate", str(path), str(args.rows), str(policy_dir)])  # keeps this process small
+        duck = min((run_child(["child_duckdb", str(path)]) for _ in range(args.repeat)), key=lambda r: r["seconds"])
+        ours = []
+        for k in range(args.repeat):
+            ours.append(run_child(["child_import", str(path), str(policy_dir), str(tmpdir / f"store{k}")]))
+        best = min(ours, key=lambda r: r["seconds"])
+    ratio = best["seconds"] / duck["seconds"]
+    report = {"file": info, "duckdb_read_csv_fetchall": duck, "read_actuals_and_write_batch": best,
+              "ratio": round(ratio, 2), "target": TARGET_RATIO, "memory_ratio": round(best["peak_rss_mb"] / duck["peak_rss_mb"], 2)}
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+    else:
+        print(f"file: {info['rows']:,} rows ({info['distinct']:,} distinct indicator×month), {info['bytes'] / 1e6:.1f} MB, "
+              f"{info['indicators']} indicators")
+        print(f"duckdb read_csv().fetchall(): {duck['seconds']:.2f} s, peak RSS {duck['peak_rss_mb']:.0f} MB")
+        print(f"read_actuals:                 {best['read_seconds']:.2f} s ({best['rows_accepted']:,} rows accepted, {best['warnings']} warnings listed)")
+        print(f"Store.write_batch ({best['committed_via']}):     {best['commit_seconds']:.2f} s ({best['rows_stored']:,} rows stored)")
+        print(f"read + commit:                {best['seconds']:.2f} s, peak RSS {best['peak_rss_mb']:.0f} MB "
+              f"(interpreter and imports {best['start_rss_mb']:.0f} MB)")
+        print(f"ratio to DuckDB: time {ratio:.2f}x (target <= {TARGET_RATIO:g}x), peak memory {report['memory_ratio']:.2f}x")
+        if best["projected_frame_commit_seconds"] is not None:
+            projected = best["read_seconds"] + best["projected_frame_commit_seconds"]
+            print(f"projected with a DataFrame commit (frame_rows_csv): {projected:.2f} s, ratio {projected / duck['seconds']:.2f}x")
+    return 1 if args.check and ratio > TARGET_RATIO else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,142 @@
+"""Upload templates: the wide layout (one row per indicator, one column per month) as .xlsx and CSV.
+
+The indicators are those of the chosen 経営課題 with a target in the fiscal year; the
+columns are 指標ID, 経営課題, 指標名, 単位, 目標, then the twelve months April–March.
+A filled-in template uploads unchanged through ``kpi.reader.read_actuals``.
+
+Excel must not turn anything into a date or a formula: in the .xlsx every header, ID
+and text is a text cell (and text starting with = + - @ is marked as text); in the CSV
+the month headers read 2025年4月分 (a trailing 分 keeps Excel from making a date of
+them when the file is opened) and text starting with = + - @ gets a leading '.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from kpi import fiscal
+from kpi.policy import Indicator, Policy
+
+DATA_SHEET = "実績"
+HELP_SHEET = "記入方法"
+FIXED = ("指標ID", "経営課題", "指標名", "単位", "目標")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ENCODINGS = ("cp932", "utf-8-sig")
+
+
+def template_indicators(policy: Policy, fy: int, issue_ids: list[str] | None = None) -> list[Indicator]:
+    return [ind for ind in policy.indicators_of(issue_ids) if ind.target(fy) is not None]
+
+
+def month_headers(fy: int, csv_safe: bool = False) -> list[str]:
+    """2025年4月 … 2026年3月 (with 分 appended for CSV, which Excel would otherwise read as dates)."""
+    out = []
+    for m in fiscal.fy_months(fy):
+        year, mon = fiscal.parse_ym(m)
+        out.append(f"{year}年{mon}月" + ("分" if csv_safe else ""))
+    return out
+
+
+def _target_text(ind: Indicator, fy: int) -> str:
+    t = ind.target(fy)
+    if t is None:
+        return ""
+    if ind.aggregation == "milestone":
+        return "完了（100%）"
+    value = f"{t.value:,.0f}" if float(t.value).is_integer() else f"{t.value:,g}"
+    per = f"/{t.per}" if t.per else ""
+    return f"{value}{ind.unit}{per}{(' ' + t.qualifier) if t.qualifier else ''}"
+
+
+def _fixed_cells(policy: Policy, ind: Indicator, fy: int) -> list[str]:
+    issue = policy.issues.get(ind.issue_id)
+    return [ind.indicator_id, issue.label if issue else ind.issue_id, ind.short_name, ind.unit, _target_text(ind, fy)]
+
+
+def neutralise(text: str) -> str:
+    """Text for a CSV cell that Excel will not run as a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def instructions(policy: Policy, fy: int) -> list[str]:
+    return [
+        f"{fiscal.fy_label(fy, western=True)} 実績入力テンプレート（{policy.text('title') or '運営方針'}）",
+        "",
+        f"1. シート「{DATA_SHEET}」の月の列に、各指標のその月の実績を数値で入力してください。",
+        "2. 実績がない月は空欄のままにしてください（空欄は「未報告」として扱います）。",
+        "3. 指標ID・見出し行は変更しないでください。行や列の並べ替え、説明列の追加はかまいません。",
+        "4. 数値は 1523、1,523、１５２３、1,523件 のいずれでも読めます。単位は指標の単位と同じものだけ使えます。",
+        "5. 割合（%）の指標は 0〜100 の値で入力します（25% なら 25）。0.25 のような値は確認の警告が出ます。",
+        "6. 進捗（マイルストーン）の指標は 0〜100 の進捗率、または「完了」（100）・「未着手」（0）で入力します。",
+        "7. 未来の月の値、負の値、100% を超える割合は登録できません。",
+        "8. 保存は .xlsx のまま、または CSV（UTF-8 / Shift_JIS）でアップロードできます。",
+        "9. 分子・分母も登録したい比率の指標は、縦長の形式（指標ID, 年月, 実績値, 分子, 分母, 備考）の CSV を使ってください。",
+        "",
+        "指標の年度の値の求め方:",
+        *[f"  {ind.indicator_id} {ind.short_name}（単位: {ind.unit}、集計: {ind.aggregation}）" for ind in policy.indicators.values()
+          if ind.target(fy) is not None],
+    ]
+
+
+def template_csv(policy: Policy, fy: int, issue_ids: list[str] | None = None, encoding: str = "cp932") -> bytes:
+    """The wide template as CSV: CP932 (Excel's default in Japan) or UTF-8 with BOM; CRLF line ends."""
+    if encoding not in ENCODINGS:
+        raise ValueError(f"encoding must be one of {ENCODINGS}")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([*FIXED, *month_headers(fy, csv_safe=True)])
+    for ind in template_indicators(policy, fy, issue_ids):
+        w.writerow([neutralise(c) for c in _fixed_cells(policy, ind, fy)] + [""] * 12)
+    return buf.getvalue().encode(encoding, errors="replace")
+
+
+def template_xlsx(policy: Policy, fy: int, issue_ids: list[str] | None = None) -> bytes:
+    """The wide template as .xlsx: sheet 実績 (text headers and IDs, frozen header) and sheet 記入方法."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = DATA_SHEET
+    header = [*FIXED, *month_headers(fy)]
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+
+    def text_cell(row: int, col: int, value: str, **style) -> None:
+        cell = ws.cell(row=row, column=col)
+        cell.value = value
+        cell.data_type = "s"  # never a formula, never a date
+        cell.number_format = "@"
+        if value.startswith(FORMULA_START):
+            cell.quotePrefix = True  # Excel keeps it as text when the cell is edited
+        for k, v in style.items():
+            setattr(cell, k, v)
+
+    for col, name in enumerate(header, start=1):
+        text_cell(1, col, name, font=bold, fill=fill, alignment=Alignment(horizontal="center", vertical="center", wrap_text=True))
+    for r, ind in enumerate(template_indicators(policy, fy, issue_ids), start=2):
+        for col, value in enumerate(_fixed_cells(policy, ind, fy), start=1):
+            text_cell(r, col, value, alignment=Alignment(vertical="top", wrap_text=col == 3))
+        for col in range(len(FIXED) + 1, len(header) + 1):
+            ws.cell(row=r, column=col).number_format = "#,##0.##"
+    widths = {1: 9, 2: 12, 3: 48, 4: 8, 5: 16}
+    for col in range(1, len(header) + 1):
+        ws.column_dimensions[get_column_letter(col)].width = widths.get(col, 12)
+    ws.freeze_panes = ws.cell(row=2, column=len(FIXED) + 1)
+
+    help_ws = wb.create_sheet(HELP_SHEET)
+    help_ws.column_dimensions["A"].width = 110
+    for r, line in enumerate(instructions(policy, fy), start=1):
+        cell = help_ws.cell(row=r, column=1)
+        cell.value = line
+        cell.data_type = "s"
+        if r == 1:
+            cell.font = Font(bold=True, size=13)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def template_name(fy: int, ext: str) -> str:
+    return f"実績入力テンプレート_{fiscal.fy_short(fy)}.{ext}"

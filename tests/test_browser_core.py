@@ -1,0 +1,47 @@
+"""Real Chromium: the pages render in Japanese, and the sidebar filter lives in the URL."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import goto, wait_ready
+
+pytestmark = pytest.mark.browser
+
+
+def main_text(page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def test_a_copied_link_reopens_the_same_view(server, page):
+    goto(page, f"{server.url}/indicators?issue=2&as_of=2026-03")
+    text = main_text(page)
+    assert "経営課題2" in text and "K2-4" in text
+    assert "K1-1" not in text and "経営課題1　" not in text
+    assert "サンプル（架空）" in text
+    assert "基準月 令和8年3月末" in text
+
+
+def test_choosing_an_issue_updates_the_url_and_every_page_obeys(server, page):
+    goto(page, f"{server.url}/budget?as_of=2026-03")
+    page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').click()
+    page.get_by_role("option", name=re.compile("経営課題4")).click()
+    page.keyboard.press("Escape")
+    wait_ready(page)
+    page.wait_for_function("() => location.search.includes('issue=4')", timeout=10000)
+    assert "594" in main_text(page) and "1,153" not in main_text(page)
+    page.get_by_role("link", name="指標").click()
+    wait_ready(page)
+    assert "issue=4" in page.url
+    text = main_text(page)
+    assert "K4-1" in text and "K2-1" not in text
+
+
+def test_pages_render_numbers_and_status_words(server, page):
+    goto(page, f"{server.url}/?as_of=2026-03")
+    text = main_text(page)
+    for expected in ("概要", "◎ 達成", "× 遅れ", "1,153百万円", "令和7年度（2025年度）"):
+        assert expected in text
+    goto(page, f"{server.url}/budget")
+    assert "×12.0" in main_text(page) and "新規" in main_text(page) and "inf" not in main_text(page)
