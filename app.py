@@ -12,8 +12,10 @@ PAGES = [
     ("pages/overview.py", "概要", ":material/dashboard:"),
     ("pages/budget.py", "予算", ":material/payments:"),
     ("pages/indicators.py", "指標", ":material/monitoring:"),
+    ("pages/evaluation.py", "年度評価", ":material/grading:"),
     ("pages/upload.py", "実績アップロード", ":material/upload_file:"),
     ("pages/history.py", "履歴", ":material/history:"),
+    ("pages/materials.py", "会議資料", ":material/slideshow:"),
 ]
 
 st.set_page_config(page_title="運営方針 KPI ダッシュボード", page_icon=":material/monitoring:", layout="wide")

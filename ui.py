@@ -22,7 +22,6 @@ def _policy(folder: str) -> Policy:
 
 
 def policy() -> Policy:
-    _leave_v1_multipage_mode()
     return _policy(str(data_dir()))
 
 
@@ -145,13 +144,16 @@ def _leave_v1_multipage_mode() -> None:
     multipage mode until app.py first calls st.navigation; on a fresh server a
     first visit to /indicators would run the page alone, without the sidebar
     filters. Leaving that mode and rerunning runs app.py, which resolves the
-    same page (page ids are derived from the same url path).
+    same page (page ids are derived from the same url path). Called from the pages
+    only: app.py's st.navigation has already left that mode by the time they run.
     """
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # a future Streamlit without the old mode
         return
-    if PagesManager.uses_pages_directory:
+    # app.py stores the sidebar filters before any page runs; without them this page
+    # was started on its own by the old mode.
+    if PagesManager.uses_pages_directory and "_filters" not in st.session_state:
         PagesManager.uses_pages_directory = False
         st.rerun()
 

@@ -95,7 +95,7 @@ class Record:
         if self.type == PREVIOUS_WITHDRAWN:
             return f"{self.indicator_id} の前年度実績の入力を取り消し"
         where = f"（経営課題{self.issue_id}）" if self.issue_id else "（運営方針全体）"
-        return f"{TEXT_KEYS.get(self.key or '', self.key)}{where}を{'更新' if self.text else '空に'}（{len(self.text)}文字）"
+        return f"{TEXT_KEYS.get(self.key or '', self.key or '').split('（')[0]}{where}を{'更新' if self.text else '空に'}（{len(self.text)}文字）"
 
 
 # --- writing -------------------------------------------------------------------------
@@ -461,13 +461,16 @@ class TextSection:
 
 def text_sections(policy: Policy, current_texts: Mapping[tuple[str, str | None], Record], issue_ids: Sequence[str] | None = None,
                   include_empty: bool = True) -> list[TextSection]:
-    """The texts in form order: the whole policy's (always, empty or not when ``include_empty``), then per 経営課題 (when written)."""
+    """The texts in form order: the whole policy's (also when empty, with ``include_empty``), then per 経営課題 (when written).
+
+    ``issue_ids`` None = every 経営課題; ``[]`` = the whole policy's texts only.
+    """
     out = []
     for key, label in TEXT_KEYS.items():
         r = current_texts.get((key, None))
         if r is not None and r.text or include_empty:
             out.append(TextSection(key, None, label, r.text if r else "", r.user if r else "", r.when if r else "", r.record_id if r else ""))
-    for iid in issue_ids or list(policy.issues):
+    for iid in list(policy.issues) if issue_ids is None else issue_ids:
         for key, label in TEXT_KEYS.items():
             r = current_texts.get((key, iid))
             if r is not None and r.text:
@@ -556,7 +559,8 @@ def yearly_table(policy: Policy, per_indicator: Mapping[str, list[YearValue]]) -
     for iid, rows in per_indicator.items():
         ind = policy.indicators[iid]
         cells = {y.fiscal_year: y.cell(ind) for y in rows}
-        table.append({"指標ID": iid, "指標": ind.short_name, "期間": period_text(ind)}
+        span = f"{fiscal.fy_short(ind.period[0])}〜{fiscal.fy_short(ind.period[1])}" if ind.period else ""
+        table.append({"指標ID": iid, "指標": ind.short_name, "期間": span}
                      | {fiscal.fy_label(fy): cells.get(fy, "") for fy in years})
     return years, table
 

@@ -122,7 +122,8 @@ class _Rows:
         try:
             self.rows = _read(path)
         except (UnicodeDecodeError, csv.Error) as exc:
-            reason = "UTF-8 で読めません（Excel では「CSV UTF-8」で保存してください）" if isinstance(exc, UnicodeDecodeError) else f"CSV として読めません（{exc}）"
+            reason = (f"CSV として読めません（{exc}）" if isinstance(exc, csv.Error)
+                      else "UTF-8 で読めません（Excel では「CSV UTF-8」で保存してください）")
             problems.append(f"{name}: {reason}")
             self.rows = []
             return
@@ -227,8 +228,9 @@ def load_policy(folder: Path | None = None) -> Policy:
             iid, r["issue_id"], strategy, r["short_name"], r.get("wording") or r["short_name"], r["unit"],
             r["aggregation"], r["direction"], period, dict(own_targets),
         )
+    listed = {r["indicator_id"] for _, r in irows}  # a row refused above is reported there, not again here
     for line, r in trows:
-        if r["indicator_id"] not in indicators and not any(r["indicator_id"] in p for p in problems):
+        if r["indicator_id"] not in listed and irows.rows:
             trows.problem(line, "indicator_id", f"指標ID「{r['indicator_id']}」は indicators.csv にありません")
 
     budgets: list[Budget] = []

@@ -1,0 +1,179 @@
+"""``python -m kpi check-data``: validate a folder of reference CSVs before the app uses it.
+
+Every check of ``kpi.policy.load_policy`` (the rules the app itself refuses to start
+without) plus consistency checks that loading does not need but a new year's policy
+should pass. Each problem names the file, the row (as Excel numbers it: the header is
+row 1) and the column, in Japanese.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from kpi.kinds import KINDS
+from kpi.policy import BUDGET_KINDS, Policy, PolicyError, _read, data_dir, load_policy
+
+ERROR, WARNING = "エラー", "注意"
+_POLICY_PROBLEM = re.compile(r"^(?P<file>[^\s:]+\.csv)(?: (?P<row>\d+)行目 (?P<column>[^:]+))?: (?P<message>.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    row: int | None  # 1 = the header row, as in Excel; None = the file as a whole
+    column: str | None
+    message: str
+    level: str = ERROR  # エラー (the data cannot be used) or 注意 (works, but probably not what was meant)
+
+    @property
+    def text(self) -> str:
+        where = self.file + (f" {self.row}行目" if self.row else "") + (f" {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.text}"
+
+    def record(self) -> dict:
+        return asdict(self) | {"text": self.text}
+
+
+def from_policy_message(message: str) -> Problem:
+    """A ``PolicyError`` line (``targets.csv 5行目 fiscal_year: 年度がありません``) as a Problem."""
+    m = _POLICY_PROBLEM.match(message)
+    if not m:
+        return Problem("", None, None, message)
+    return Problem(m["file"], int(m["row"]) if m["row"] else None, m["column"], m["message"])
+
+
+def _rows(folder: Path, name: str) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a CSV numbered as Excel does; [] when the file is missing or unreadable (load_policy reports that)."""
+    try:
+        return list(enumerate(_read(folder / name), start=2))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return []
+
+
+def _year(text: str) -> int | None:
+    return int(text) if text.isdigit() and 1900 < int(text) < 2200 else None
+
+
+def _raw_checks(folder: Path) -> list[Problem]:
+    """Checks on the raw rows that hold whether or not the policy loads."""
+    out: list[Problem] = []
+
+    seen: dict[tuple[str, str], int] = {}
+    for line, r in _rows(folder, "budgets.csv"):
+        key = (r.get("issue_id", ""), r.get("fiscal_year", ""))
+        if key in seen and r.get("kind") in BUDGET_KINDS:
+            out.append(Problem("budgets.csv", line, "fiscal_year",
+                               f"経営課題{key[0]}の{key[1]}年度の金額が重複しています（{seen[key]}行目と同じ）"))
+        seen.setdefault(key, line)
+        amount = r.get("amount_million_yen", "").replace(",", "")
+        try:
+            if float(amount) < 0:
+                out.append(Problem("budgets.csv", line, "amount_million_yen", f"金額「{amount}」が負の値です", WARNING))
+        except ValueError:
+            pass  # load_policy reports it
+
+    for line, r in _rows(folder, "indicators.csv"):
+        start, end = _year(r.get("period_start_fy", "")), _year(r.get("period_end_fy", ""))
+        if start and end and start > end:
+            out.append(Problem("indicators.csv", line, "period_end_fy",
+                               f"{r.get('indicator_id', '')} の期間の終わり（{end}年度）が始まり（{start}年度）より前です"))
+        if "short_name" in r and not r["short_name"] and r.get("indicator_id"):
+            out.append(Problem("indicators.csv", line, "short_name", f"{r['indicator_id']} の指標名がありません"))
+
+    for line, r in _rows(folder, "policy.csv"):
+        if r.get("field") == "fiscal_year" and _year(r.get("text", "")) is None:
+            out.append(Problem("policy.csv", line, "text", f"対象年度「{r.get('text', '')}」は西暦の年度ではありません（例: 2026）"))
+    return out
+
+
+def _policy_checks(policy: Policy) -> list[Problem]:
+    """Checks that need the loaded policy: consistency between the files."""
+    out: list[Problem] = []
+    target_lines = {(r.get("indicator_id", ""), r.get("fiscal_year", "")): line for line, r in _rows(policy.data_dir, "targets.csv")}
+    indicator_lines = {r.get("indicator_id", ""): line for line, r in _rows(policy.data_dir, "indicators.csv")}
+    strategies = {(r.get("issue_id", ""), r.get("strategy_no", "")) for _, r in _rows(policy.data_dir, "strategies.csv")}
+    for ind in policy.indicators.values():
+        line = indicator_lines.get(ind.indicator_id)
+        if not ind.targets:
+            out.append(Problem("indicators.csv", line, "indicator_id",
+                               f"{ind.indicator_id} には targets.csv に目標がありません（どの年度にも表示されません）", WARNING))
+        if ind.period:
+            for fy in ind.targets:
+                if not ind.period[0] <= fy <= ind.period[1]:
+                    out.append(Problem("targets.csv", target_lines.get((ind.indicator_id, str(fy))), "fiscal_year",
+                                       f"{ind.indicator_id} の目標の年度 {fy} が指標の期間（{ind.period[0]}〜{ind.period[1]}年度）の外です"))
+        if KINDS[ind.aggregation].milestone:
+            for fy, t in ind.targets.items():
+                if t.value != 100:
+                    out.append(Problem("targets.csv", target_lines.get((ind.indicator_id, str(fy))), "target",
+                                       f"{ind.indicator_id} は進捗（milestone）の指標なので目標は 100（完了）です（「{t.value:g}」）", WARNING))
+    for line, r in _rows(policy.data_dir, "indicators.csv"):
+        no = r.get("strategy_no", "")
+        if no and (r.get("issue_id", ""), no) not in strategies:
+            out.append(Problem("indicators.csv", line, "strategy_no",
+                               f"戦略「{r.get('issue_id', '')}-{no}」は strategies.csv にありません", WARNING))
+    if policy.fiscal_year not in policy.target_years():
+        line = next((ln for ln, r in _rows(policy.data_dir, "policy.csv") if r.get("field") == "fiscal_year"), None)
+        out.append(Problem("policy.csv", line, "text", f"対象年度 {policy.fiscal_year} の目標が targets.csv にありません", WARNING))
+    for iid in policy.issues:
+        if not policy.indicators_of([iid]):
+            line = next((ln for ln, r in _rows(policy.data_dir, "issues.csv") if r.get("issue_id") == iid), None)
+            out.append(Problem("issues.csv", line, "issue_id", f"経営課題{iid}には指標がありません", WARNING))
+    return out
+
+
+def check_data(folder: Path | str | None = None) -> list[Problem]:
+    """Every problem of the reference CSVs in ``folder`` (default: KPI_DATA_DIR or data/), errors first."""
+    folder = Path(folder) if folder else data_dir()
+    problems: list[Problem] = []
+    policy = None
+    try:
+        policy = load_policy(folder)
+    except PolicyError as exc:
+        problems += [from_policy_message(m) for m in exc.problems]
+    except (ValueError, KeyError) as exc:  # a shape load_policy does not anticipate
+        problems.append(Problem("", None, None, f"読み込めません: {exc}"))
+    problems += _raw_checks(folder)
+    if policy is not None:
+        try:
+            problems += _policy_checks(policy)
+        except ValueError:
+            pass  # policy.csv's fiscal_year is not a number: reported by _raw_checks
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda p: (p.level != ERROR, p.file, p.row or 0))
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.level == ERROR]
+
+
+def add_parser(sub) -> None:
+    """The ``check-data`` subcommand's arguments (called by kpi.cli.build_parser)."""
+    c = sub.add_parser("check-data", help="参照データ（data/ の CSV）の検査")
+    c.add_argument("--data", type=Path, default=None, help="検査するフォルダ（既定: KPI_DATA_DIR または data/）")
+    c.add_argument("--json", action="store_true")
+
+
+def cmd_check_data(args, policy=None, store=None) -> int:
+    """Exit 0 when the folder has no error (注意 alone is fine), 1 otherwise; needs no loadable policy."""
+    import json
+    import sys
+
+    folder = Path(args.data) if args.data else data_dir()
+    problems = check_data(folder)
+    bad = errors(problems)
+    if args.json:
+        print(json.dumps({"ok": not bad, "folder": str(folder), "errors": len(bad), "warnings": len(problems) - len(bad),
+                          "problems": [p.record() for p in problems]}, ensure_ascii=False, indent=1))
+    else:
+        for p in problems:
+            print(str(p), file=sys.stderr if p.level == ERROR else sys.stdout)
+        if bad:
+            print(f"{folder}: エラー {len(bad)}件、注意 {len(problems) - len(bad)}件 — このままでは使えません", file=sys.stderr)
+        else:
+            print(f"{folder}: 問題はありません" + (f"（注意 {len(problems)}件）" if problems else ""))
+    return 1 if bad else 0

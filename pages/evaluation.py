@@ -1,0 +1,193 @@
+"""年度評価: the seed's アウトカム指標の達成状況 per 経営課題, grade overrides, 前年度実績, 自己評価・今後の方針."""
+import pandas as pd
+import streamlit as st
+
+import ui
+import ui_auth
+from kpi import evaluation as ev
+from kpi import fiscal, fmt
+from kpi.store import Store
+
+# The deciding columns first (the table scrolls sideways); the reasoning and who/when after them.
+SCREEN_COLUMNS = ["指標ID", "指標", "目標", "年度実績", "達成率", "算定評価", "上書き評価", "最終評価", "前年度実績",
+                  "算定の根拠", "上書きの理由", "上書き者", "上書き日時", "前年度実績の出典"]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _actuals_until(store_root: str, version: tuple, as_of: str):
+    return Store(store_root).current("0000-00", as_of)
+
+
+p, f = ui.policy(), ui.filters()
+rs, note = ui.results(f)
+s = ui.store()
+recs = ev.records(s)
+editor, user = ui_auth.can_edit(), ui_auth.current_user()
+rows = ev.evaluation_table(p, rs, ev.overrides(recs, f.fy), ev.previous_entries(recs, f.fy))
+texts = ev.texts(recs, f.fy)
+ended = fiscal.fy_ended(f.fy, f.as_of)
+
+ui.heading("年度評価", p, f)
+ui.sample_notice(note)
+if ended:
+    st.caption(f"{fiscal.fy_label(f.fy)}の実績（基準月 {fiscal.month_label(f.as_of)}末時点）による年度末評価です。"
+               "年度の値が目標に到達していれば A（達成）、そうでなければ B（未達成）。編集者は理由を記入して評価を上書きできます。")
+else:
+    st.warning(f"基準月 {fiscal.month_label(f.as_of)}末の時点では{fiscal.fy_label(f.fy)}は終わっていません"
+               f"（{fiscal.months_elapsed(f.fy, f.as_of)}か月経過）。評価は **{ev.PROVISIONAL_LABEL}** で、表の値はその時点の暫定値です。"
+               "A / B は年度終了後（基準月が3月以降）に確定します。", icon=":material/hourglass_top:")
+st.caption("基準月を選ぶと、その月末時点までの実績で評価します（それより後の月の実績は使いません）。"
+           "評価の上書き・前年度実績の入力・自己評価などの文章は、記録された最新の内容を表示し、以前の内容は履歴に残ります。")
+ui.status_rules()
+
+if rows:
+    final = [r.final_grade for r in rows]
+    cols = st.columns(4)
+    cols[0].metric("指標", f"{len(rows)}件")
+    cols[1].metric("A（達成）", f"{final.count('A')}件" if ended else "－")
+    cols[2].metric("B（未達成）", f"{final.count('B')}件" if ended else "－")
+    cols[3].metric("上書き", f"{sum(r.overridden for r in rows)}件")
+else:
+    st.info(f"{fiscal.fy_label(f.fy)}に目標のある指標は、選択した経営課題にはありません。")
+
+for iid in f.issue_ids(p):
+    mine = [r for r in rows if r.issue_id == iid]
+    issue_texts = [t for t in ev.text_sections(p, texts, [iid], include_empty=False) if t.issue_id == iid]
+    if not mine and not issue_texts:
+        continue
+    with st.container(border=True, key=f"eval_issue_{iid}"):
+        st.subheader(f"{p.issues[iid].label}　{p.issues[iid].short_title}")
+        st.markdown(f"**アウトカム指標の達成状況**　{fiscal.fy_label(f.fy)}実績と達成状況（※A：達成　B：未達成）")
+        table = pd.DataFrame([r.record() for r in mine], columns=SCREEN_COLUMNS)
+        if not ended:  # the year is still running: say where each indicator stands, as on the 指標 page
+            table.insert(5, "状況（基準月時点）", [fmt.status_text(r.status) for r in mine])
+        st.dataframe(table, hide_index=True, key=f"eval_table_{iid}",
+                     column_config={"指標": st.column_config.TextColumn(width="medium"),
+                                    "算定の根拠": st.column_config.TextColumn(width="large"),
+                                    "上書きの理由": st.column_config.TextColumn(width="medium")})
+        for t in issue_texts:
+            st.markdown(f"**{t.title}**")
+            st.text(t.text)
+            st.caption(f"{t.user}　{t.at}")
+
+if editor and rows:
+    with st.expander("評価の上書き・前年度実績の入力（編集者）", icon=":material/edit:"):
+        by_id = {r.indicator_id: r for r in rows}
+        left, right = st.columns(2)
+        with left, st.form("override_form", clear_on_submit=True, border=True):
+            st.markdown("**評価を上書きする**（理由の記入が必要です）")
+            target_id = st.selectbox("指標", list(by_id), key="override_indicator",
+                                     format_func=lambda i: f"{i} {by_id[i].indicator}（算定 {by_id[i].computed_grade or '未確定'}）")
+            grade = st.radio("上書き後の評価", list(ev.GRADES), key="override_grade", horizontal=True,
+                             format_func=lambda g: f"{g}（{ev.GRADES[g]}）")
+            reason = st.text_area("理由", key="override_reason", placeholder="例: 3事業目は3月に実施済み（実績の報告漏れ）")
+            if not ended:
+                st.caption("年度途中は評価が確定していないため、上書きは年度終了後に反映されます。")
+            if st.form_submit_button("上書きを記録", type="primary"):
+                try:
+                    ev.set_override(s, f.fy, target_id, grade, reason, user)
+                except ValueError as exc:
+                    st.error(str(exc))
+                else:
+                    st.toast(f"{target_id} の評価の上書きを記録しました")
+                    st.rerun()
+            active = [r.indicator_id for r in rows if r.overridden]
+        with left:
+            if active:
+                withdraw_id = st.selectbox("上書きを取り消す指標", active, key="withdraw_indicator")
+                if st.button("上書きを取り消す", key="withdraw_override", help="取り消しも履歴に記録されます"):
+                    ev.withdraw_override(s, f.fy, withdraw_id, user)
+                    st.toast(f"{withdraw_id} の上書きを取り消しました")
+                    st.rerun()
+        with right, st.form("previous_form", clear_on_submit=True, border=True):
+            st.markdown(f"**前年度実績を入力する**（{fiscal.fy_label(f.fy - 1)}の値。実績からの算定値より優先されます）")
+            prev_id = st.selectbox("指標", list(by_id), key="previous_indicator",
+                                   format_func=lambda i: f"{i} {by_id[i].indicator}（{by_id[i].unit}）")
+            value = st.number_input("前年度実績", value=None, key="previous_value", step=1.0, format="%g")
+            prev_note = st.text_input("出典・備考", key="previous_note", placeholder="例: 令和6年度運営方針の実績欄")
+            if st.form_submit_button("前年度実績を記録"):
+                try:
+                    if value is None:
+                        raise ValueError("前年度実績の値を入力してください")
+                    ev.set_previous(s, f.fy, prev_id, value, user, prev_note)
+                except ValueError as exc:
+                    st.error(str(exc))
+                else:
+                    st.toast(f"{prev_id} の前年度実績を記録しました")
+                    st.rerun()
+        entered = list(ev.previous_entries(recs, f.fy))
+        with right:
+            if entered:
+                unset_id = st.selectbox("入力を取り消す指標", entered, key="previous_withdraw_indicator")
+                if st.button("前年度実績の入力を取り消す", key="withdraw_previous"):
+                    ev.withdraw_previous(s, f.fy, unset_id, user)
+                    st.rerun()
+elif rows:
+    ui_auth.editor_notice("評価の上書き・前年度実績の入力・文章の編集")
+
+st.subheader(f"{fiscal.fy_label(f.fy)}の自己評価と今後の方針")
+for t in ev.text_sections(p, texts, [], include_empty=True):
+    with st.container(border=True, key=f"policy_text_{t.key}"):
+        st.markdown(f"**{t.title}**")
+        if t.text:
+            st.text(t.text)
+            st.caption(f"最終更新: {t.user}　{t.at}")
+        else:
+            st.caption("未記入")
+
+if editor:
+    with st.expander("自己評価・今後の方針を書く（編集者）", icon=":material/edit_note:"):
+        scopes = [None, *f.issue_ids(p)]
+        scope = st.selectbox("対象", scopes, key="text_scope",
+                             format_func=lambda i: "運営方針全体" if i is None else f"{p.issues[i].label} {p.issues[i].short_title}")
+        with st.form("text_form", border=False):
+            drafts = {}
+            for key, label in ev.TEXT_KEYS.items():
+                current = texts.get((key, scope))
+                drafts[key] = st.text_area(label, value=current.text if current else "", height=160,
+                                           key=f"text_{key}_{scope}_{current.record_id if current else ''}")
+            if st.form_submit_button("保存", type="primary"):
+                changed = [k for k, v in drafts.items() if v.strip() != ev.text_of(texts, k, scope)]
+                for key in changed:
+                    ev.set_text(s, f.fy, key, drafts[key], user, issue_id=scope)
+                if changed:
+                    st.toast("保存しました（以前の内容は履歴に残ります）")
+                    st.rerun()
+                else:
+                    st.info("変更はありません")
+
+st.subheader("年度ごとの推移")
+st.caption("各年度の値は実績から指標の集計方法で求めます（実績がなければ入力された前年度実績）。目標は運営方針に記載のある年度だけ表示し、"
+           "評価は年度が終わった年度だけ（※は上書き）。複数年度にわたる指標は期間の各年度を表示します。")
+per_indicator = ev.yearly(p, _actuals_until(str(s.root), s.version(), f.as_of), f.as_of, recs, f.issues or None)
+years, table = ev.yearly_table(p, per_indicator)
+if table:
+    st.dataframe(pd.DataFrame(table), hide_index=True, key="yearly_table", height=35 * (len(table) + 1) + 3,
+                 column_config={"指標": st.column_config.TextColumn(width="medium")})
+    chart_id = st.selectbox("グラフで見る指標", list(per_indicator), key="yearly_indicator",
+                            format_func=lambda i: f"{i} {p.indicators[i].short_name}")
+    ind = p.indicators[chart_id]
+    bars = [{"年度": fiscal.fy_label(y.fiscal_year), "種別": kind, "値": v}
+            for y in per_indicator[chart_id]
+            for kind, v in (("実績", y.value), ("目標", y.target.value if y.target else None)) if v is not None]
+    st.vega_lite_chart(pd.DataFrame(bars, columns=["年度", "種別", "値"]), {
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": {
+            "x": {"field": "年度", "type": "nominal", "sort": [fiscal.fy_label(y.fiscal_year) for y in per_indicator[chart_id]],
+                  "axis": {"labelAngle": 0, "title": None}, "scale": {"domain": [fiscal.fy_label(y.fiscal_year) for y in per_indicator[chart_id]]}},
+            "xOffset": {"field": "種別"},
+            "y": {"field": "値", "type": "quantitative", "title": ind.unit},
+            "color": {"field": "種別", "type": "nominal", "scale": {"domain": ["実績", "目標"], "range": ["#0072B2", "#B3B3B3"]},
+                      "legend": {"orient": "top", "title": None}},
+        },
+        "height": 220,
+    }, key="yearly_chart")
+
+with st.expander(f"変更の履歴（{fiscal.fy_label(f.fy)}）"):
+    log = ev.history(recs, f.fy)
+    if log:
+        st.dataframe(pd.DataFrame([{"日時": r.when, "利用者": r.user, "内容": r.describe(), "文章": r.text} for r in log]),
+                     hide_index=True, key="evaluation_history")
+    else:
+        st.caption("まだ記録はありません。")
+st.caption(note.text)

@@ -1,0 +1,170 @@
+"""check-data: each refusal of the reference CSVs names file, row (header = row 1) and column, in Japanese."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import DATA, write_policy
+from kpi import cli
+from kpi.checkdata import ERROR, WARNING, Problem, check_data, errors, from_policy_message
+
+
+def edited(tmp_path, name: str, old: str, new: str):
+    """A copy of data/ with one exact piece of ``name`` replaced."""
+    text = (DATA / name).read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    return write_policy(tmp_path / "data", {name: text.replace(old, new)})
+
+
+def appended(tmp_path, name: str, line: str):
+    text = (DATA / name).read_text(encoding="utf-8")
+    return write_policy(tmp_path / "data", {name: text.rstrip("\n") + "\n" + line + "\n"})
+
+
+def line_count(name: str) -> int:
+    return len((DATA / name).read_text(encoding="utf-8").rstrip("\n").split("\n"))
+
+
+def only_error(folder) -> Problem:
+    problems = errors(check_data(folder))
+    assert len(problems) == 1, [str(p) for p in problems]
+    return problems[0]
+
+
+def assert_names(p: Problem, file: str, row: int, column: str, words: str) -> None:
+    assert (p.file, p.row, p.column, p.level) == (file, row, column, ERROR)
+    assert p.text.startswith(f"{file} {row}行目 {column}: ")
+    assert words in p.message
+    assert str(p) == f"エラー: {p.text}"
+
+
+def test_the_shipped_data_is_clean(capsys):
+    assert check_data(DATA) == []
+    assert cli.main(["check-data", "--data", str(DATA)]) == 0
+    assert "問題はありません" in capsys.readouterr().out
+
+
+def test_duplicate_indicator_id_is_refused(tmp_path):
+    folder = appended(tmp_path, "indicators.csv", "K1-1,1,1,重複,重複,件,latest,higher,,")
+    assert_names(only_error(folder), "indicators.csv", line_count("indicators.csv") + 1, "indicator_id", "指標ID K1-1 が重複しています")
+
+
+def test_target_without_a_year_is_refused(tmp_path):
+    folder = edited(tmp_path, "targets.csv", "K2-2,2025,20,", "K2-2,,20,")
+    assert_names(only_error(folder), "targets.csv", 5, "fiscal_year", "年度がありません")
+
+
+def test_target_with_a_wareki_year_is_refused(tmp_path):
+    folder = edited(tmp_path, "targets.csv", "K2-2,2025,20,", "K2-2,令和7,20,")
+    assert_names(only_error(folder), "targets.csv", 5, "fiscal_year", "「令和7」は西暦の年度ではありません")
+
+
+def test_unknown_aggregation_kind_is_refused(tmp_path):
+    folder = edited(tmp_path, "indicators.csv", "時間,mean,higher", "時間,median,higher")
+    assert_names(only_error(folder), "indicators.csv", 7, "aggregation", "集計方法「median」は使えません（latest, sum, mean, ratio, milestone）")
+
+
+def test_unknown_direction_is_refused(tmp_path):
+    folder = edited(tmp_path, "indicators.csv", "オンラインでできる手続き数,件,latest,higher", "オンラインでできる手続き数,件,latest,up")
+    assert_names(only_error(folder), "indicators.csv", 2, "direction", "方向「up」は使えません（higher, lower）")
+
+
+def test_budget_for_an_unknown_issue_is_refused(tmp_path):
+    folder = appended(tmp_path, "budgets.csv", "5,2025,予算,10,7予算額 10百万円")
+    assert_names(only_error(folder), "budgets.csv", line_count("budgets.csv") + 1, "issue_id", "経営課題「5」は issues.csv にありません")
+
+
+def test_non_numeric_amount_is_refused(tmp_path):
+    folder = edited(tmp_path, "budgets.csv", "2,2025,予算,1153,", "2,2025,予算,未定,")
+    assert_names(only_error(folder), "budgets.csv", 7, "amount_million_yen", "「未定」は数値ではありません")
+
+
+def test_non_numeric_target_is_refused(tmp_path):
+    folder = edited(tmp_path, "targets.csv", "K1-1,2025,2000,", "K1-1,2025,2000件,")
+    assert_names(only_error(folder), "targets.csv", 2, "target", "「2000件」は数値ではありません")
+
+
+def test_budget_counted_twice_for_the_same_year_is_refused(tmp_path):
+    folder = appended(tmp_path, "budgets.csv", "1,2025,予算,130,")
+    p = only_error(folder)
+    assert_names(p, "budgets.csv", line_count("budgets.csv") + 1, "fiscal_year", "経営課題1の2025年度の金額が重複しています")
+    assert "4行目と同じ" in p.message
+
+
+def test_period_ending_before_it_starts_is_refused(tmp_path):
+    folder = edited(tmp_path, "indicators.csv", "名,sum,higher,2023,2025", "名,sum,higher,2025,2023")
+    problems = errors(check_data(folder))
+    assert any(p.row == 11 and p.column == "period_end_fy" and "始まり（2025年度）より前" in p.message for p in problems), problems
+
+
+def test_target_outside_the_indicators_period_is_refused(tmp_path):
+    folder = appended(tmp_path, "targets.csv", "K4-3,2026,60,程度,年,")
+    p = only_error(folder)
+    assert_names(p, "targets.csv", line_count("targets.csv") + 1, "fiscal_year", "K4-3 の目標の年度 2026 が指標の期間（2023〜2025年度）の外です")
+
+
+def test_shift_jis_file_is_refused_not_crashed(tmp_path):
+    folder = write_policy(tmp_path / "data", {})
+    (folder / "budgets.csv").write_bytes((DATA / "budgets.csv").read_text(encoding="utf-8").encode("cp932"))
+    p = only_error(folder)
+    assert (p.file, p.row, p.column) == ("budgets.csv", None, None)
+    assert "UTF-8 で読めません" in p.message
+
+
+def test_missing_file_and_missing_column_are_named(tmp_path):
+    folder = write_policy(tmp_path / "data", {"strategies.csv": "issue_id,strategy\n1,x\n"})
+    (folder / "targets.csv").unlink()
+    texts = sorted(p.text for p in errors(check_data(folder)))
+    assert any(t.startswith("strategies.csv: 必要な列がありません: strategy_no") for t in texts), texts
+    assert any(t.startswith("targets.csv: ファイルがありません") for t in texts), texts
+
+
+def test_warnings_are_reported_but_do_not_fail(tmp_path, capsys):
+    targets = (DATA / "targets.csv").read_text(encoding="utf-8").replace("K4-8,2025,100,", "K4-8,2025,90,")
+    indicators = (DATA / "indicators.csv").read_text(encoding="utf-8") + "K9-9,4,9,目標のない指標,目標のない指標,件,latest,higher,,\n"
+    folder = write_policy(tmp_path / "data", {"targets.csv": targets, "indicators.csv": indicators})
+    problems = check_data(folder)
+    assert errors(problems) == []
+    levels = {(p.file, p.column, p.level) for p in problems}
+    assert ("indicators.csv", "indicator_id", WARNING) in levels  # K9-9 has no target
+    assert ("indicators.csv", "strategy_no", WARNING) in levels  # strategy 4-9 does not exist
+    assert ("targets.csv", "target", WARNING) in levels  # a milestone's target is 100
+    assert cli.main(["check-data", "--data", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "注意: indicators.csv 17行目 indicator_id: K9-9 には targets.csv に目標がありません" in out
+
+
+def test_cli_reports_every_problem_and_exits_1_even_when_the_app_could_not_load(tmp_path, capsys, monkeypatch):
+    folder = edited(tmp_path, "indicators.csv", "時間,mean,higher", "時間,median,higher")
+    with open(folder / "targets.csv", "a", encoding="utf-8") as fh:
+        fh.write("K1-2,,abc,,,\n")
+    monkeypatch.setenv("KPI_DATA_DIR", str(folder))
+    assert cli.main(["check-data"]) == 1
+    err = capsys.readouterr().err
+    assert "エラー: indicators.csv 7行目 aggregation: 集計方法「median」は使えません" in err
+    assert "エラー: targets.csv 18行目 fiscal_year: 年度がありません" in err
+    assert "エラー: targets.csv 18行目 target: 「abc」は数値ではありません" in err
+    assert "エラー 3件" in err
+    assert cli.main(["check-data", "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] is False and out["errors"] == 3 and out["folder"] == str(folder)
+    first = out["problems"][0]
+    assert set(first) == {"file", "row", "column", "message", "level", "text"}
+    assert {(p["file"], p["row"], p["column"]) for p in out["problems"]} == {
+        ("indicators.csv", 7, "aggregation"), ("targets.csv", 18, "fiscal_year"), ("targets.csv", 18, "target")}
+
+
+def test_cli_json_when_clean(capsys):
+    assert cli.main(["check-data", "--data", str(DATA), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"ok": True, "folder": str(DATA), "errors": 0, "warnings": 0, "problems": []}
+
+
+@pytest.mark.parametrize("message,expected", [
+    ("targets.csv 5行目 fiscal_year: 年度がありません", ("targets.csv", 5, "fiscal_year", "年度がありません")),
+    ("budgets.csv: ファイルがありません（/x）", ("budgets.csv", None, None, "ファイルがありません（/x）")),
+    ("想定外: 何か", ("", None, None, "想定外: 何か")),
+])
+def test_policy_messages_are_split_into_file_row_column(message, expected):
+    p = from_policy_message(message)
+    assert (p.file, p.row, p.column, p.message) == expected
