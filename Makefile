@@ -32,7 +32,10 @@ unit: $(VENV)/.dev-deps
 	$(BIN)/python -m pytest -q -m "not browser"
 
 bench: $(VENV)/.dev-deps
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_pages.py
+	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_import.py --unique
+	$(BIN)/python bench/bench_export.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

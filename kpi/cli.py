@@ -11,7 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kpi import fiscal, fmt
+from kpi import checkdata, fiscal, fmt
+from kpi.export import command as export_command
 from kpi.importer import commit, max_upload_bytes, preview
 from kpi.policy import PolicyError, load_policy
 from kpi.service import results, status_record
@@ -63,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--user", default=None)
     r.add_argument("--restore", action="store_true", help="取り消したバッチを元に戻す")
     r.add_argument("--reason", default="", help="理由（履歴に記録）")
+
+    checkdata.add_parser(sub)
+    export_command.add_parser(sub)
     return p
 
 
@@ -175,11 +179,16 @@ COMMANDS = {
     "import": cmd_import,
     "history": cmd_history,
     "rollback": cmd_rollback,
+    "check-data": checkdata.cmd_check_data,
+    "export": export_command.cmd_export,
 }
+NO_POLICY = {"check-data"}  # commands that run even when the reference data does not load
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in NO_POLICY:
+        return COMMANDS[args.command](args, None, None)
     try:
         policy = load_policy()
     except PolicyError as exc:

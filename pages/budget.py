@@ -3,8 +3,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
+import ui_export
 from kpi import charts, fiscal, fmt
 from kpi.evaluate import budget_table
+from kpi.export.content import chart_name, scope_label
 
 p, f = ui.policy(), ui.filters()
 ui.heading("予算", p, f)
@@ -27,8 +29,9 @@ for col, r in zip(cols[1:], rows):
     col.metric(f"{p.issues[r.issue_id].label}（百万円）", fmt.number(amount.amount if amount else None),
                f"{fiscal.fy_short(first)}比 {r.growth_label}", delta_color="off", delta_arrow="off")
 
-st.plotly_chart(charts.budget_chart(p, f.issues or None, f.fy), theme=None, key="budget_chart",
-                config={"displaylogo": False})
+budget_fig = charts.budget_chart(p, f.issues or None, f.fy)
+st.plotly_chart(budget_fig, theme=None, key="budget_chart", config={"displaylogo": False})
+ui_export.chart_downloads(budget_fig, chart_name(f.fy, scope_label(p, f.issues), "予算推移"), key="budget_chart")
 st.caption(f"出典: {p.text('source')}。{fiscal.fy_label(first)}は決算額、それ以降は予算額（斜線は決算）。"
            "伸びは最初の年度から最後の年度への倍率で、基準が0の場合は「新規」。")
 

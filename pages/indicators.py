@@ -3,7 +3,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
+import ui_export
 from kpi import fiscal, fmt
+from kpi.export.content import chart_name
 from kpi.kinds import KINDS
 
 p, f = ui.policy(), ui.filters()
@@ -32,6 +34,9 @@ for iid in f.issue_ids(p):
             with left:
                 st.plotly_chart(figures[ind.indicator_id][0], theme=None, key=f"gauge_{ind.indicator_id}",
                                 config={"displayModeBar": False})
+                ui_export.chart_downloads(figures[ind.indicator_id][0], chart_name(f.fy, p.issues[iid].label, ind.indicator_id, "達成状況"),
+                                          key=f"gauge_{ind.indicator_id}", width=700, title=f"{ind.indicator_id} {ind.short_name} 達成状況",
+                                          footer=f"{note.text}　基準: {fiscal.month_label(r.as_of)}末")
                 facts = [
                     f"**状況** {fmt.status_text(r.status)}" + (f"　**評価** {r.grade}（{'達成' if r.grade == 'A' else '未達成'}）" if r.grade else ""),
                     f"**実績** {fmt.with_unit(r.value, ind.unit)}　**目標** {fmt.target_text(ind, r.target)}　**達成率** {fmt.percent(r.progress)}",
@@ -46,6 +51,8 @@ for iid in f.issue_ids(p):
             with right:
                 st.plotly_chart(figures[ind.indicator_id][1], theme=None, key=f"series_{ind.indicator_id}",
                                 config={"displaylogo": False})
+                ui_export.chart_downloads(figures[ind.indicator_id][1], chart_name(f.fy, p.issues[iid].label, ind.indicator_id, "月次推移"),
+                                          key=f"series_{ind.indicator_id}", width=900)
                 with st.expander("データ（表）"):
                     st.dataframe(pd.DataFrame([{
                         "年月": fiscal.month_label(pt.month), f"実績（{ind.unit}）": pt.value,

@@ -2,6 +2,7 @@
 import streamlit as st
 
 import ui
+import ui_auth
 from kpi import fiscal, fmt, service
 from kpi.evaluate import budget_table
 from kpi.kinds import STATUSES
@@ -11,9 +12,9 @@ rs, note = ui.results(f)
 
 ui.heading("概要", p, f)
 ui.sample_notice(note)
-if service.active_sample_batches(ui.store()):
+if service.active_sample_batches(ui.store()) and ui_auth.can_edit():
     if st.button("サンプルデータを削除", key="remove_sample", help="取り消しとして記録され、履歴から元に戻せます"):
-        n = service.remove_sample(ui.store(), "dashboard")
+        n = service.remove_sample(ui.store(), ui_auth.current_user())
         st.toast(f"サンプルデータ（{n}件のバッチ）を削除しました")
         st.rerun()
 

@@ -10,11 +10,12 @@ from kpi import fiscal, importer, template
 from kpi.policy import data_dir
 
 MAX_LISTED = 100  # problems listed as text; all of them are in the table below
+MAX_TABLE = 1000  # preview rows sent to the browser
 
 
 def md(text: str) -> str:
     """User text (file names, cell values) shown literally in markdown."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", str(text))
+    return re.sub(r"([\\`*_{}\[\]<>|~$])", r"\\\1", str(text))
 
 
 @st.cache_data(show_spinner="テンプレートを作成しています…", max_entries=32)
@@ -57,7 +58,7 @@ scope = "・".join(p.issues[i].label for i in f.issues) if f.issues else "すべ
 st.caption(f"{fiscal.fy_label(f.fy, western=True)}・{scope}の指標（サイドバーの条件）について、指標ID・指標名・単位と月の列が入った"
            "記入用ファイルです。月の列に実績を書き込み、そのままアップロードできます。")
 xlsx, csv_sjis, csv_utf8 = templates(str(data_dir()), f.fy, issue_ids)
-stem = f"実績テンプレート_{fiscal.fy_label(f.fy)}" + (f"_経営課題{'-'.join(f.issues)}" if f.issues else "")
+stem = template.template_name(f.fy, "x")[:-2] + (f"_経営課題{'-'.join(f.issues)}" if f.issues else "")
 c1, c2, c3 = st.columns(3)
 c1.download_button("Excel（.xlsx）", xlsx, f"{stem}.xlsx", key="template_xlsx", on_click="ignore", icon=":material/download:",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -94,11 +95,12 @@ else:
     st.session_state["_upload_preview"] = ((up.file_id, version), pv)
 
 counts = pv.summary()
-cols = st.columns(4)
-cols[0].metric("読み取った行", f"{counts['rows']:,}行")
-cols[1].metric("新規", f"{counts['new']:,}行")
-cols[2].metric("変更", f"{counts['changed']:,}行")
-cols[3].metric("変更なし", f"{counts['unchanged']:,}行")
+if pv.ok:
+    cols = st.columns(4)
+    cols[0].metric("読み取った行", f"{counts['rows']:,}行")
+    cols[1].metric("新規", f"{counts['new']:,}行")
+    cols[2].metric("変更", f"{counts['changed']:,}行")
+    cols[3].metric("変更なし", f"{counts['unchanged']:,}行")
 
 if pv.warnings:
     lines = "\n".join(f"- {md(w)}" for w in pv.warnings[:MAX_LISTED])
@@ -112,17 +114,18 @@ if not pv.ok:
     more = f"\n\n…ほか {len(problems) - MAX_LISTED:,}件（下の表にすべてあります）" if len(problems) > MAX_LISTED else ""
     st.error(f"{head}\n\n{lines}{more}", icon=":material/block:")
     if len(problems) > MAX_LISTED:
-        st.dataframe(pd.DataFrame(importer.problem_table(problems)), hide_index=True, key="errors_table")
+        st.dataframe(pd.DataFrame(importer.problem_table(problems[:MAX_TABLE * 10])), hide_index=True, key="errors_table")
     st.stop()
 
-changed = importer.change_table(pv, p)
-if changed:
-    st.markdown(f"**変更される値（{len(changed):,}行）** 登録すると、変更前の値は履歴に残り、新しい値が使われます。")
-    st.dataframe(pd.DataFrame(changed).drop(columns="区分"), hide_index=True, key="changed_table")
-new_rows = importer.change_table(pv, p, (importer.NEW,))
-if new_rows:
-    with st.expander(f"新規の値（{len(new_rows):,}行）"):
-        st.dataframe(pd.DataFrame(new_rows).drop(columns=["区分", "変更前"]), hide_index=True, key="new_table")
+shown = f"（先頭 {MAX_TABLE:,}行を表示）"
+if counts["changed"]:
+    st.markdown(f"**変更される値（{counts['changed']:,}行）** 登録すると新しい値が使われます。変更前の値も履歴に残ります。"
+                + (shown if counts["changed"] > MAX_TABLE else ""))
+    st.dataframe(pd.DataFrame(importer.change_table(pv, p, limit=MAX_TABLE)).drop(columns="区分"), hide_index=True, key="changed_table")
+if counts["new"]:
+    with st.expander(f"新規の値（{counts['new']:,}行）" + (shown if counts["new"] > MAX_TABLE else "")):
+        st.dataframe(pd.DataFrame(importer.change_table(pv, p, (importer.NEW,), MAX_TABLE)).drop(columns=["区分", "変更前"]),
+                     hide_index=True, key="new_table")
 
 if counts["new"] or counts["changed"]:
     st.button("登録", key="commit", type="primary", icon=":material/cloud_upload:", on_click=do_commit, args=(pv,),

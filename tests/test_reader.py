@@ -14,11 +14,11 @@ from kpi.reader import (
     MAX_PROBLEMS,
     Problem,
     ReadResult,
-    frame_rows_csv,
     parse_month,
     parse_number,
     read_actuals,
 )
+from kpi.store import write_frame_csv
 
 TODAY = dt.date(2025, 10, 15)
 HEADER = "indicator_id,month,value,numerator,denominator,note"
@@ -433,7 +433,7 @@ def test_read_result_without_frame():
     assert r.n_rows == 2
 
 
-def test_frame_rows_csv_matches_the_store_format(policy, store):
+def test_write_frame_csv_matches_the_store_format(policy, store):
     from kpi import db
     from kpi.store import rows_csv
 
@@ -441,7 +441,7 @@ def test_frame_rows_csv_matches_the_store_format(policy, store):
     assert res.ok
     fast, slow = store.root / "fast.csv", store.root / "slow.csv"
     store.root.mkdir(parents=True, exist_ok=True)
-    fast.write_bytes(frame_rows_csv(res.frame, "B1"))
+    write_frame_csv(res.frame, "B1", fast)
     slow.write_bytes(rows_csv(res.rows, "B1"))
     a, b = db.batch_rows([str(fast)]), db.batch_rows([str(slow)])
     assert a.fillna("").astype(str).values.tolist() == b.fillna("").astype(str).values.tolist()

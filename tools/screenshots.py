@@ -23,7 +23,7 @@ def main() -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": int(sys.argv[4]) if len(sys.argv) > 4 else 2400}, locale="ja-JP")
-        for path in ("", "budget", "indicators", "upload", "history", "materials"):
+        for path in ("", "budget", "indicators", "evaluation", "upload", "history", "materials"):
             resp = page.goto(f"{base}/{path}{query}")
             page.wait_for_selector(READY, timeout=60000)
             page.wait_for_timeout(1500)

@@ -8,10 +8,14 @@ Chrome/Chromium is found, ``available()`` says so and ``render`` raises
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 import threading
 import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -70,9 +74,10 @@ def browser_path() -> str | None:
     try:
         from choreographer.browsers.chromium import Chromium
 
-        return Chromium.find_browser(skip_local=False)
+        path = Chromium.find_browser(skip_local=False)
     except Exception:
         return None
+    return path if path and os.path.isfile(path) else None
 
 
 def available() -> bool:
@@ -164,15 +169,57 @@ def warm_up() -> bool:
     return True
 
 
+class _Cache:
+    """Recent images by figure and options: the deck, the PDF and the ZIP share their charts."""
+
+    def __init__(self, limit_bytes: int = 96 * 1024 * 1024):
+        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.limit = limit_bytes
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            blob = self.items.get(key)
+            if blob is not None:
+                self.items.move_to_end(key)
+            return blob
+
+    def put(self, key: str, blob: bytes) -> None:
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = blob
+            self.size += len(blob)
+            while self.size > self.limit and self.items:
+                _, old = self.items.popitem(last=False)
+                self.size -= len(old)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.size = 0
+
+
+CACHE = _Cache()
+
+
 def render(fig: go.Figure, fmt: str = "png", width: int | None = None, height: int | None = None,
-           scale: float | None = None) -> bytes:
+           scale: float | None = None, cache: bool = True) -> bytes:
     """One figure as PNG, SVG or PDF bytes, with the figure's own template and fonts."""
     ext, _, default_scale = IMAGE_FORMATS[fmt]
-    spec = fig.to_plotly_json()
+    text = fig.to_json()
+    spec = json.loads(text)
     layout = spec.get("layout", {})
     opts = dict(format=ext, width=int(width or layout.get("width") or DEFAULT_WIDTH),
                 height=int(height or layout.get("height") or 500), scale=scale or default_scale)
-    return SERVER.call(spec, opts)
+    key = hashlib.sha256((text + json.dumps(opts, sort_keys=True)).encode("utf-8")).hexdigest()
+    if cache and (hit := CACHE.get(key)) is not None:
+        return hit
+    blob = SERVER.call(spec, opts)
+    if cache:
+        CACHE.put(key, blob)
+    return blob
 
 
 def render_chart(chart: Chart, fmt: str = "png", scale: float | None = None) -> bytes:

@@ -1,0 +1,93 @@
+"""Exports for meetings: one registry row per format, shared by the 会議資料 page and ``python -m kpi export``.
+
+    m = gather(store, policy, Scope(fy, issue_ids, as_of, sections))
+    data = build(m, "pptx", progress)              # bytes; progress(fraction, 日本語の説明)
+    name = file_name(m, FORMATS["pptx"])           # 令和7年度_経営課題2_会議資料.pptx
+
+Per chart: ``images.render(fig, "png"|"svg"|"pdf")`` (PNG at 2×); names from ``chart_name``.
+The heavy modules (plotly, python-pptx, openpyxl, fpdf2) load on first use, so the
+command line's other subcommands start quickly.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kpi.export.scope import DEFAULT_SECTIONS, SECTIONS, Scope
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Format:
+    key: str
+    label: str  # Japanese, for the page and the CLI's messages
+    extension: str
+    mime: str
+    builder: str  # "module:function" in kpi.export, called as function(materials, progress)
+    stem: str  # what the file holds: the last part of its name
+    needs_browser: bool = False  # charts as pictures need kaleido's Chrome/Chromium
+    help: str = ""
+
+    def build(self, m: Any, progress: Progress | None = None) -> bytes:
+        module, func = self.builder.split(":")
+        return getattr(importlib.import_module(f"kpi.export.{module}"), func)(m, progress)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+FORMATS: dict[str, Format] = {
+    f.key: f
+    for f in (
+        Format("pptx", "PowerPoint（16:9）", "pptx", PPTX, "deck:build", "会議資料", True,
+               "表紙・全体の状況・経営課題ごとの予算と指標。文字は編集でき、グラフは画像です。"),
+        Format("xlsx", "Excel（運営方針の様式）", "xlsx", XLSX, "workbook:build", "指標の達成状況", False,
+               "指標ごとの目標・実績・達成率・A/B・前年度実績、月次実績、予算。A4横で印刷できます。"),
+        Format("pdf", "PDF（印刷用 A4横）", "pdf", "application/pdf", "pdf:build", "会議資料", True,
+               "PowerPoint と同じ内容に、指標の一覧表を加えたものです。"),
+        Format("zip", "グラフ画像一式（PNG・ZIP）", "zip", "application/zip", "bundle:zip_all", "グラフ画像", True,
+               "ダッシュボードのすべてのグラフを PNG（2倍の解像度）で。"),
+        Format("csv", "CSV（指標の一覧・UTF-8）", "csv", "text/csv", "tables:indicators_utf8", "指標の達成状況", False,
+               "Excel でそのまま開ける UTF-8（BOM 付き）。"),
+        Format("csv_cp932", "CSV（指標の一覧・Shift_JIS）", "csv", "text/csv", "tables:indicators_cp932", "指標の達成状況_SJIS", False,
+               "古い Excel 向けの Shift_JIS（CP932）。"),
+        Format("monthly_csv", "CSV（月次実績・UTF-8）", "csv", "text/csv", "tables:monthly_utf8", "月次実績"),
+        Format("monthly_csv_cp932", "CSV（月次実績・Shift_JIS）", "csv", "text/csv", "tables:monthly_cp932", "月次実績_SJIS"),
+    )
+}
+
+
+def file_name(m: Any, f: Format) -> str:
+    """令和7年度_経営課題2_会議資料.pptx: from known values only (年度, 経営課題 labels, fixed words)."""
+    from kpi import fiscal
+    from kpi.export.images import safe_name
+
+    return f"{safe_name(fiscal.fy_label(m.fy), m.scope_label(), f.stem)}.{f.extension}"
+
+
+def build(m: Any, key: str, progress: Progress | None = None) -> bytes:
+    """The file of format ``key`` for materials ``m``; raises ExportUnavailable (Japanese message) when it cannot."""
+    from kpi.export import images
+
+    f = FORMATS[key]
+    if f.needs_browser and not images.available():
+        raise images.ExportUnavailable(images.NO_BROWSER)
+    return f.build(m, progress)
+
+
+_LAZY = {
+    "Materials": "content", "gather": "content", "charts_for": "content", "all_charts": "content", "chart_name": "content",
+    "Chart": "images", "ExportUnavailable": "images", "IMAGE_FORMATS": "images", "available": "images", "render": "images",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"kpi.export.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'kpi.export' has no attribute {name!r}")
+
+
+__all__ = ["DEFAULT_SECTIONS", "FORMATS", "SECTIONS", "Format", "Scope", "build", "file_name", *_LAZY]

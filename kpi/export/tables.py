@@ -1,0 +1,183 @@
+"""The indicator table in the 運営方針 layout and the monthly actuals, as rows; and CSV.
+
+One definition of each table serves the Excel workbook, the CSV files, the PDF and the
+deck. Text that a spreadsheet would read as a formula (a cell starting with = + - @,
+or a tab or carriage return) is neutralised as OWASP advises for CSV injection: in CSV
+with a leading apostrophe, in Excel by storing the cell as text (see workbook.py).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kpi import fiscal, fmt
+from kpi.evaluate import Result
+from kpi.export.content import Materials
+from kpi.kinds import GRADES, STATUSES
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters Python's cp932 codec refuses, mapped to what Japanese Excel users expect.
+CP932_FIXES = str.maketrans({"〜": "～", "−": "－", "‖": "∥", "¢": "￠", "£": "￡", "¬": "￢", "—": "―"})
+
+
+def is_formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def neutralise(value: Any) -> Any:
+    """Text only: '=1+1 → "'=1+1" so that no spreadsheet evaluates it. Numbers pass unchanged."""
+    return "'" + value if is_formula_like(value) else value
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    value: Callable[[Any], Any]
+    kind: str = "text"  # text, number, ratio (1.0 = 100 %), month
+    width: float = 12  # Excel column width (characters)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # sheet name / file stem
+    columns: tuple[Column, ...]
+    rows: list[Any]
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    def values(self) -> list[list[Any]]:
+        return [[c.value(r) for c in self.columns] for r in self.rows]
+
+
+def grade_text(r: Result) -> str:
+    return f"{r.grade}（{GRADES[r.grade]}）" if r.grade else "年度末に判定"
+
+
+def indicator_table(m: Materials) -> Table:
+    """Per indicator, as in the 運営方針: 経営課題, full wording, target, the year's actual, % of target,
+    A/B once the year has ended, 前年度実績; plus status and where the figures come from."""
+    p = m.policy
+    fy = fiscal.fy_label(m.fy)
+    prev = fiscal.fy_label(m.fy - 1)
+    cols = (
+        Column("経営課題", lambda r: p.issues[r.indicator.issue_id].label, width=11),
+        Column("経営課題名", lambda r: p.issues[r.indicator.issue_id].short_title, width=26),
+        Column("戦略", lambda r: r.indicator.strategy, width=30),
+        Column("指標ID", lambda r: r.indicator.indicator_id, width=8),
+        Column("アウトカム指標（運営方針の記載）", lambda r: r.target.source_text or r.indicator.wording, width=48),
+        Column("単位", lambda r: r.indicator.unit, width=7),
+        Column(f"{fy} 目標値", lambda r: r.target.value, "number", 11),
+        Column("目標", lambda r: fmt.target_text(r.indicator, r.target), width=18),
+        Column(f"{fy} 実績", lambda r: r.value, "number", 11),
+        Column("達成率", lambda r: r.progress, "ratio", 9),
+        Column("状況", lambda r: fmt.status_text(r.status), width=9),
+        Column("達成状況（A：達成 B：未達成）", lambda r: grade_text(r), width=16),
+        Column(f"前年度実績（{prev}）", lambda r: r.previous, "number", 14),
+        Column("最終報告月", lambda r: fiscal.month_label(r.last_month) if r.last_month else "未報告", width=13),
+        Column("報告月数", lambda r: r.months_reported, "number", 9),
+        Column("年度末見込み", lambda r: r.forecast, "number", 12),
+        Column("実績の出典", lambda r: m.data_label(r) or "実績なし", width=16),
+    )
+    return Table("指標の達成状況", cols, list(m.results))
+
+
+def monthly_table(m: Materials) -> Table:
+    p = m.policy
+    sample = m.sample_batches
+    cols = (
+        Column("経営課題", lambda a: p.issues[p.indicators[a.indicator_id].issue_id].label, width=11),
+        Column("指標ID", lambda a: a.indicator_id, width=8),
+        Column("指標", lambda a: p.indicators[a.indicator_id].short_name, width=44),
+        Column("年月", lambda a: a.month, "month", 10),
+        Column("年月（和暦）", lambda a: fiscal.month_label(a.month), width=14),
+        Column("実績値", lambda a: a.value, "number", 12),
+        Column("単位", lambda a: p.indicators[a.indicator_id].unit, width=7),
+        Column("分子", lambda a: a.numerator, "number", 10),
+        Column("分母", lambda a: a.denominator, "number", 10),
+        Column("備考", lambda a: a.note, width=30),
+        Column("実績の出典", lambda a: "サンプル（架空）" if a.batch_id in sample else "アップロード実績", width=16),
+    )
+    return Table("月次実績", cols, list(m.actuals))
+
+
+def budget_table(m: Materials) -> Table:
+    p = m.policy
+    cols = [
+        Column("経営課題", lambda b: p.issues[b.issue_id].label, width=11),
+        Column("経営課題名", lambda b: p.issues[b.issue_id].short_title, width=30),
+    ]
+    for y in m.budget_years:
+        kind = m.budget_kind(y)
+        cols.append(Column(f"{fiscal.fy_label(y)} {kind}（百万円）", lambda b, y=y: b.amounts[y].amount if y in b.amounts else None,
+                           "number", 16))
+    first, last = (m.budget_years[0], m.budget_years[-1]) if m.budget_years else (m.fy, m.fy)
+    cols.append(Column(f"伸び（{fiscal.fy_short(first)}→{fiscal.fy_short(last)}）", lambda b: b.growth_label, width=12))
+    return Table("予算", tuple(cols), list(m.budget_rows))
+
+
+TABLES: dict[str, Callable[[Materials], Table]] = {
+    "indicators": indicator_table,
+    "monthly": monthly_table,
+    "budget": budget_table,
+}
+
+
+def _csv_cell(value: Any, kind: str) -> Any:
+    if value is None:
+        return ""
+    if kind == "ratio":
+        return round(value * 100, 1)  # the header says （%）
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else round(value, 4)
+    return neutralise(value)
+
+
+def to_csv(table: Table, encoding: str = "utf-8-sig") -> bytes:
+    """CSV for Excel: UTF-8 with BOM (default) or CP932; CRLF line ends; formula-like text neutralised."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([c.header + ("（%）" if c.kind == "ratio" else "") for c in table.columns])
+    for row in table.rows:
+        w.writerow([_csv_cell(c.value(row), c.kind) for c in table.columns])
+    text = buf.getvalue()
+    if encoding.replace("_", "").lower() in ("cp932", "shiftjis", "sjis", "mskanji"):
+        return text.translate(CP932_FIXES).encode("cp932", errors="replace")
+    return text.encode(encoding)
+
+
+def display_rows(m: Materials, rs: Sequence[Result]) -> list[list[str]]:
+    """The indicator table as short display text (deck and PDF)."""
+    out = []
+    for r in rs:
+        ind = r.indicator
+        out.append([
+            ind.indicator_id, ind.short_name, fmt.with_unit(r.value, ind.unit), fmt.target_text(ind, r.target),
+            fmt.percent(r.progress), fmt.status_text(r.status) + (f" / {r.grade}" if r.grade else ""),
+            fmt.with_unit(r.previous, ind.unit),
+        ])
+    return out
+
+
+DISPLAY_HEADERS = ["ID", "指標", "実績", "目標", "達成率", "状況", "前年度実績"]
+STATUS_LEGEND = "　".join(f"{s.symbol}{s.key}" for s in STATUSES.values())
+
+
+def indicators_utf8(m: Materials, progress=None) -> bytes:
+    return to_csv(indicator_table(m), "utf-8-sig")
+
+
+def indicators_cp932(m: Materials, progress=None) -> bytes:
+    return to_csv(indicator_table(m), "cp932")
+
+
+def monthly_utf8(m: Materials, progress=None) -> bytes:
+    return to_csv(monthly_table(m), "utf-8-sig")
+
+
+def monthly_cp932(m: Materials, progress=None) -> bytes:
+    return to_csv(monthly_table(m), "cp932")

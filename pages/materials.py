@@ -1,0 +1,103 @@
+"""会議資料: the PowerPoint deck, the Excel workbook, the PDF, chart images and CSV for a meeting."""
+import streamlit as st
+
+import ui
+import ui_export
+from kpi import export, fiscal
+from kpi.export import images
+from kpi.export.content import as_of_for
+from kpi.service import SAMPLE_LABEL
+
+p, f = ui.policy(), ui.filters()
+ui.heading("会議資料", p, f)
+st.markdown("会議に持っていく資料をまとめて作ります。年度・経営課題・含める内容を選び、「資料を作成」を押してください。"
+            "作成した資料はこの下からダウンロードできます（サイドバーで選んだ年度・経営課題が初期値です）。")
+
+years = p.target_years() or [p.fiscal_year]
+fy_default = f.fy if f.fy in years else years[-1]
+left, right = st.columns(2)
+with left:
+    fy = st.selectbox("年度", years, index=years.index(fy_default), key=f"mat_fy_{f.fy}",
+                      format_func=lambda y: fiscal.fy_label(y, western=True))
+    issues = st.multiselect("経営課題（未選択ならすべて）", list(p.issues), default=list(f.issues), key=f"mat_issue_{'-'.join(f.issues)}",
+                            format_func=lambda i: f"{p.issues[i].label} {p.issues[i].short_title}", placeholder="すべての経営課題")
+    as_of = as_of_for(fy, f.fy, f.as_of)
+    st.caption(f"基準月: {fiscal.month_label(as_of)}末（サイドバーの基準月。別の年度は年度末またはいまの月）")
+with right:
+    st.markdown("**含める内容**")
+    sections = [k for k, label in export.SECTIONS.items()
+                if st.checkbox(label, value=k in export.DEFAULT_SECTIONS, key=f"mat_section_{k}")]
+
+browser = images.available()
+if browser:
+    ui_export.start_browser()
+else:
+    st.warning(images.NO_BROWSER, icon=":material/warning:")
+st.markdown("**作成するファイル**")
+DEFAULT_FORMATS = ("pptx", "xlsx", "pdf", "csv", "csv_cp932")
+cols = st.columns(2)
+chosen = []
+for i, (key, fmt_) in enumerate(export.FORMATS.items()):
+    usable = browser or not fmt_.needs_browser
+    with cols[i % 2]:
+        if st.checkbox(fmt_.label, value=key in DEFAULT_FORMATS and usable, key=f"mat_format_{key}", disabled=not usable,
+                       help=fmt_.help or None):
+            chosen.append(key)
+
+order = {iid: n for n, iid in enumerate(p.issues)}
+scope = export.Scope(fy, tuple(sorted(issues, key=order.get)), as_of, tuple(sections))
+store = ui.store()
+params = (str(store.root), store.version(), str(p.data_dir), scope)
+
+st.button("資料を作成", type="primary", icon=":material/slideshow:", key="mat_make", disabled=not chosen,
+          on_click=lambda: st.session_state.update(mat_requested=True))
+if st.session_state.pop("mat_requested", False) and chosen:
+    files = {}
+    made = ui_export.made_files()
+    with st.status("資料を作成しています…", expanded=True) as status:
+        bar = st.progress(0.0, text="実績を集計しています")
+        m = export.gather(store, p, scope)
+        for n, key in enumerate(chosen):
+            fmt_ = export.FORMATS[key]
+            name = export.file_name(m, fmt_)
+
+            def step(frac: float, text: str, n=n, label=fmt_.label) -> None:
+                bar.progress(min(1.0, (n + frac) / len(chosen)), text=f"{label}: {text}")
+
+            step(0.0, "作成しています")
+            data = made.get((params, key))
+            if data is None:
+                try:
+                    data = export.build(m, key, step)
+                except export.ExportUnavailable as exc:
+                    st.warning(f"{fmt_.label}: {exc}")
+                    continue
+                made.put((params, key), data)
+            files[key] = (name, fmt_.mime, data)
+            st.write(f"✓ {fmt_.label}（{name}）")
+        bar.progress(1.0, text="完了")
+        status.update(label=f"{len(files)}件の資料を作成しました", state="complete" if files else "error", expanded=False)
+    st.session_state["mat_files"] = (params, files, m.note.sample)
+
+result = st.session_state.get("mat_files")
+if result and result[0] == params and result[1]:
+    st.subheader("ダウンロード")
+    if result[2]:
+        st.warning(f"実績は **{SAMPLE_LABEL}** です。資料にもその旨を記載しています。", icon=":material/warning:")
+    for key, (name, mime, data) in result[1].items():
+        st.download_button(f"{export.FORMATS[key].label}　{name}", data, file_name=name, mime=mime, key=f"mat_dl_{key}",
+                           on_click="ignore", icon=":material/download:")
+elif result and result[1]:
+    st.info("条件が変わりました。もう一度「資料を作成」を押してください。")
+
+with st.expander("資料の中身について"):
+    st.markdown(
+        "- **PowerPoint**: 16:9。表紙、全体の状況（指標ごとの状況と予算の合計）、経営課題ごとに予算のスライドと指標のスライド"
+        "（達成率のグラフと数値の表）。文字は編集でき、グラフは画像です。各スライドの下に出典と基準月。\n"
+        "- **Excel**: 運営方針の様式で、指標ごとに経営課題・アウトカム指標（全文）・目標・年度の実績・達成率・"
+        "A/B（年度末のみ）・前年度実績。2枚目に月次実績、3枚目に予算。A4横で印刷できます。\n"
+        "- **PDF**: PowerPoint と同じ内容に指標の一覧表を加えた印刷用（A4横）。\n"
+        "- **CSV**: UTF-8（BOM付き）と、古い Excel 向けの Shift_JIS（CP932）。\n"
+        "- 実績がサンプル（架空）の場合は、すべての資料にその旨を記載します。"
+        "「=」「+」「-」「@」で始まる文字は数式にならないよう文字列として書き出します。"
+    )

@@ -1,0 +1,103 @@
+"""Who may write: the allow-list logic, and both modes through AppTest (no sign-in / sign-in with editors)."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from kpi import importer
+from kpi.auth import LOCAL_USER, editors_from, may_edit
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-secret", "client_id": "dashboard",
+        "client_secret": "secret", "server_metadata_url": "https://login.example.jp/.well-known/openid-configuration"}
+EDITOR = "Editor@City.Osaka.lg.jp"
+WRITE_KEYS = {"commit", "rollback", "restore", "confirm_rollback"}
+
+
+def test_allow_list_logic():
+    assert editors_from(" A@x.jp ,b@x.jp\nc@x.jp,, ") == {"a@x.jp", "b@x.jp", "c@x.jp"}
+    assert editors_from(["A@x.jp", " ", ""]) == {"a@x.jp"} and editors_from(None) == frozenset()
+    assert may_edit(False, False, None, frozenset())  # no sign-in configured: whoever opens it (localhost)
+    eds = editors_from([EDITOR])
+    assert may_edit(True, True, "editor@city.osaka.lg.jp ", eds)
+    assert not may_edit(True, True, "viewer@city.osaka.lg.jp", eds)
+    assert not may_edit(True, False, EDITOR, eds)  # not signed in
+    assert not may_edit(True, True, None, eds)
+
+
+def app(page: str, user: dict | None = None, auth: bool = False, editors: list[str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if auth:
+        at.secrets["auth"] = AUTH
+        at.secrets["kpi"] = {"editors": editors or []}
+    if user is not None:
+        at.user = user
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def keys(at: AppTest) -> set[str]:
+    return {w.key for w in (*at.button, *at.checkbox, *at.file_uploader, *at.text_input) if w.key}
+
+
+def info_text(at: AppTest) -> str:
+    return "\n".join(i.value for i in at.info)
+
+
+def sample_rows(store, policy) -> None:
+    pv = importer.preview(store, policy, b"indicator_id,month,value\nK1-1,2026-03,3000\n", "fix.csv")
+    importer.commit(store, pv, "someone")
+
+
+def test_without_sign_in_anyone_may_upload_and_roll_back(store, policy, monkeypatch):
+    monkeypatch.delenv("KPI_EDITORS", raising=False)
+    at = app("pages/upload.py")
+    assert len(at.file_uploader) == 1 and "login" not in keys(at)
+    at.file_uploader[0].set_value(("a.csv", b"indicator_id,month,value\nK1-1,2026-03,2100\n", "text/csv")).run()
+    at.button(key="commit").click().run()
+    assert store.batches()[0].user == LOCAL_USER
+    at.switch_page("pages/history.py").run()
+    assert {"rollback", "confirm_rollback"} <= keys(at)
+
+
+@pytest.mark.parametrize("user", [
+    {"is_logged_in": True, "email": "viewer@city.osaka.lg.jp", "name": "閲覧者"},
+    {"is_logged_in": False},
+], ids=["signed-in-viewer", "not-signed-in"])
+def test_with_sign_in_non_editors_see_no_write_widgets(store, policy, monkeypatch, user):
+    monkeypatch.delenv("KPI_EDITORS", raising=False)
+    at = app("pages/upload.py", user, auth=True, editors=[EDITOR])
+    assert not at.file_uploader and not keys(at) & WRITE_KEYS
+    assert "編集者" in info_text(at)
+    assert len(at.get("download_button")) == 3  # templates are for everyone
+    assert ("login" in keys(at)) is (not user["is_logged_in"])
+    assert ("logout" in keys(at)) is user["is_logged_in"]
+    at.switch_page("pages/history.py").run()
+    assert not at.exception, at.exception
+    assert not keys(at) & WRITE_KEYS and "編集者" in info_text(at)
+    sample_rows(store, policy)  # a rolled-back batch: still no 元に戻す for a viewer
+    store.rollback(store.batches()[0].batch_id, "someone")
+    at.run()
+    at.selectbox(key="batch").set_value(store.batches()[0].batch_id).run()
+    assert not keys(at) & WRITE_KEYS
+
+
+def test_with_sign_in_an_editor_writes_and_is_recorded(store, policy, monkeypatch):
+    monkeypatch.delenv("KPI_EDITORS", raising=False)
+    at = app("pages/upload.py", {"is_logged_in": True, "email": "editor@city.osaka.lg.jp"}, auth=True, editors=[EDITOR])
+    assert len(at.file_uploader) == 1
+    assert any("editor@city.osaka.lg.jp（編集者）" in c.value for c in at.sidebar.caption)
+    at.file_uploader[0].set_value(("a.csv", b"indicator_id,month,value\nK1-1,2026-03,2100\n", "text/csv")).run()
+    at.button(key="commit").click().run()
+    assert not at.exception, at.exception
+    assert store.batches()[0].user == "editor@city.osaka.lg.jp"
+    at.switch_page("pages/history.py").run()
+    assert {"rollback", "confirm_rollback"} <= keys(at)
+
+
+def test_editors_from_environment(store, policy, monkeypatch):
+    monkeypatch.setenv("KPI_EDITORS", "ops@city.osaka.lg.jp, other@city.osaka.lg.jp")
+    at = app("pages/upload.py", {"is_logged_in": True, "email": "ops@city.osaka.lg.jp"}, auth=True, editors=[])
+    assert len(at.file_uploader) == 1
