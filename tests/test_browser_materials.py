@@ -30,7 +30,7 @@ def test_deck_download_has_only_the_filtered_issue(server, page):
     assert download.suggested_filename == "令和7年度_経営課題2_会議資料.pptx"
     prs = Presentation(io.BytesIO(open(download.path(), "rb").read()))
     titles = [s.name for s in prs.slides]
-    assert len(titles) == 4  # cover, 全体の状況, 経営課題2 予算, 経営課題2 指標
+    assert len(titles) == 5  # cover, 全体の状況, 経営課題2 予算, 経営課題2 指標, 経営課題2 年度評価
     body = "\n".join(sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.has_text_frame)
     tables = "\n".join(c.text for s in prs.slides for sh in s.shapes if sh.has_table for row in sh.table.rows for c in row.cells)
     assert "経営課題2" in body and "経営課題1" not in body and "経営課題4" not in body

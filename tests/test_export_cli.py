@@ -30,9 +30,9 @@ def test_pptx_and_printable_pdf(sample_store, tmp_path):
     from pypdf import PdfReader
 
     assert main(["export", "--format", "pptx", "--out", str(tmp_path / "d.pptx"), "--issue", "2", "--issue", "3"]) == 0
-    assert len(Presentation(str(tmp_path / "d.pptx")).slides) == 2 + 2 * 2
+    assert len(Presentation(str(tmp_path / "d.pptx")).slides) == 2 + 2 * 3  # cover, summary; budget, indicators, evaluation
     assert main(["export", "--format", "pdf", "--out", str(tmp_path / "r.pdf"), "--issue", "2"]) == 0
-    assert len(PdfReader(str(tmp_path / "r.pdf")).pages) == 3
+    assert len(PdfReader(str(tmp_path / "r.pdf")).pages) == 4
     assert main(["export", "--format", "pdf", "--out", str(tmp_path / "charts"), "--issue", "2", "--include", "budget"]) == 0
     assert [p.suffix for p in (tmp_path / "charts").iterdir()] == [".pdf"]
 
@@ -42,7 +42,7 @@ def test_xlsx_and_csv_need_no_browser(sample_store, tmp_path, monkeypatch):
     from openpyxl import load_workbook
 
     assert main(["export", "--format", "xlsx", "--out", str(tmp_path / "t.xlsx"), "--fy", "2025"]) == 0
-    assert load_workbook(tmp_path / "t.xlsx").sheetnames == ["指標", "月次実績", "予算"]
+    assert load_workbook(tmp_path / "t.xlsx").sheetnames == ["指標", "年度評価", "自己評価・今後の方針", "月次実績", "予算"]
     assert main(["export", "--format", "csv", "--out", str(tmp_path / "t.csv"), "--encoding", "cp932", "--table", "monthly"]) == 0
     text = (tmp_path / "t.csv").read_bytes().decode("cp932")
     assert text.startswith("経営課題,指標ID") and "サンプル（架空）" in text

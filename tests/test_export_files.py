@@ -49,7 +49,7 @@ def _sheet_rows(data: bytes, sheet: str):
 def test_workbook_has_every_indicator_and_grades_after_year_end(sample_store, policy):
     m = materials(sample_store, policy, as_of="2026-03")
     wb, ws = _sheet_rows(export.build(m, "xlsx"), "指標")
-    assert wb.sheetnames == ["指標", "月次実績", "予算"]
+    assert wb.sheetnames == ["指標", "年度評価", "自己評価・今後の方針", "月次実績", "予算"]
     header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "経営課題")
     ids = [r[header.index("指標ID")] for r in ws.iter_rows(values_only=True) if r[0] and str(r[0]).startswith("経営課題")
            and r[3] and r[3] != "指標ID"]
@@ -162,14 +162,14 @@ def test_deck_slides_pictures_tables(sample_store, policy):
     prs = _deck(export.build(m, "pptx"))
     assert (prs.slide_width, prs.slide_height) == (12192000, 6858000)  # 16:9
     slides = list(prs.slides)
-    assert len(slides) == 2 + 2 * len(policy.issues)  # cover, summary, per 経営課題 budget + indicators
+    assert len(slides) == 2 + 3 * len(policy.issues)  # cover, summary, per 経営課題 budget, indicators, evaluation
     summary = _texts(slides[1])
     for ind in m.results:
         assert ind.indicator.indicator_id in summary
     assert "予算合計" in summary and "1,947百万円" in summary
     for s in slides[2:]:
         pictures = [sh for sh in s.shapes if sh.shape_type == 13]
-        assert len(pictures) == 1, s.name
+        assert len(pictures) == (0 if "年度評価" in s.name else 1), s.name
         text = _texts(s)
         assert "基準: 令和7年9月末" in text and "出典" in text
     indicators = [s for s in slides if "指標の達成状況" in s.name]
@@ -183,7 +183,7 @@ def test_deck_slides_pictures_tables(sample_store, policy):
 def test_deck_for_one_issue_only(sample_store, policy):
     prs = _deck(export.build(materials(sample_store, policy, issues=("2",)), "pptx"))
     slides = list(prs.slides)
-    assert len(slides) == 4
+    assert len(slides) == 5  # cover, summary, 経営課題2 budget, indicators, evaluation
     body = "\n".join(_texts(s) for s in slides)
     assert "経営課題2" in body and "経営課題1" not in body and "K4-1" not in body
 

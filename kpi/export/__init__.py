@@ -45,7 +45,7 @@ FORMATS: dict[str, Format] = {
         Format("pptx", "PowerPoint（16:9）", "pptx", PPTX, "deck:build", "会議資料", True,
                "表紙・全体の状況・経営課題ごとの予算と指標。文字は編集でき、グラフは画像です。"),
         Format("xlsx", "Excel（運営方針の様式）", "xlsx", XLSX, "workbook:build", "指標の達成状況", False,
-               "指標ごとの目標・実績・達成率・A/B・前年度実績、月次実績、予算。A4横で印刷できます。"),
+               "指標ごとの目標・実績・達成率・A/B・前年度実績、年度評価（上書きと理由）、自己評価・今後の方針、月次実績、予算。A4横で印刷できます。"),
         Format("pdf", "PDF（印刷用 A4横）", "pdf", "application/pdf", "pdf:build", "会議資料", True,
                "PowerPoint と同じ内容に、指標の一覧表を加えたものです。"),
         Format("zip", "グラフ画像一式（PNG・ZIP）", "zip", "application/zip", "bundle:zip_all", "グラフ画像", True,

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from kpi import fiscal
-from kpi.export import FORMATS, SECTIONS, Scope, build
+from kpi.export import DEFAULT_SECTIONS, FORMATS, SECTIONS, Scope, build
 
 CHOICES = ("png", "svg", "pdf", "pptx", "xlsx", "csv")
 OK, REFUSED = 0, 1
@@ -41,7 +41,7 @@ def add_parser(sub) -> None:
     e.add_argument("--issue", action="append", help="経営課題（複数可、未指定ならすべて）")
     e.add_argument("--as-of", type=_month, help="基準月 YYYY-MM（既定: いまの月、過去の年度は年度末）")
     e.add_argument("--include", action="append", choices=list(SECTIONS),
-                   help=f"含める内容（複数可、既定: summary budget indicators）: {', '.join(SECTIONS)}")
+                   help=f"含める内容（複数可、既定: {' '.join(DEFAULT_SECTIONS)}）: {', '.join(SECTIONS)}")
     e.add_argument("--encoding", default="utf-8-sig", choices=("utf-8-sig", "cp932"), help="CSV の文字コード（既定: BOM 付き UTF-8）")
     e.add_argument("--table", default="indicators", choices=("indicators", "monthly"), help="CSV にする表（既定: 指標の一覧）")
 
@@ -67,7 +67,7 @@ def cmd_export(args, policy, store) -> int:
     from kpi.export.images import ExportUnavailable
 
     as_of = args.as_of or as_of_for(fy, -1, "")
-    sections = tuple(args.include) if args.include else ("summary", "budget", "indicators")
+    sections = tuple(args.include) if args.include else DEFAULT_SECTIONS
     m = gather(store, policy, Scope(fy, tuple(args.issue or ()), as_of, sections))
     out: Path = args.out
 

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 import plotly.graph_objects as go
 
 from kpi import charts, fiscal, service
+from kpi import evaluation as ev
 from kpi.evaluate import Actual, BudgetRow, Result, budget_table
 from kpi.export.images import Chart, safe_name
 from kpi.export.scope import SECTIONS, Scope
@@ -34,6 +36,7 @@ class Materials:
     budget_rows: list[BudgetRow]
     actuals: list[Actual]  # the fiscal year's current monthly actuals of the indicators in scope
     sample_batches: frozenset[str] = field(default_factory=frozenset)
+    evaluation: ev.Report | None = None  # the year-end table and texts, when the scope includes "evaluation"
 
     @property
     def fy(self) -> int:
@@ -117,7 +120,8 @@ def gather(store: Store, policy: Policy, scope: Scope) -> Materials:
     order = {iid: n for n, iid in enumerate(policy.indicators)}
     actuals.sort(key=lambda a: (order.get(a.indicator_id, 0), a.month))
     sample = frozenset(b.batch_id for b in service.active_sample_batches(store))
-    return Materials(policy, scope, rs, note, years, rows, actuals, sample)
+    report = ev.report(store, policy, scope.fy, scope.as_of, ids or None) if scope.includes("evaluation") else None
+    return Materials(policy, scope, rs, note, years, rows, actuals, sample, report)
 
 
 # --- figures --------------------------------------------------------------------------------
@@ -196,7 +200,7 @@ def progress_chart(m: Materials, issue_id: str, compact: bool = False) -> go.Fig
     fig.add_vline(x=100, line=dict(color=charts.INK, dash="dash", width=2))
     for lab, r, v in zip(labels, rs, values):
         status = STATUSES[r.status]
-        pct = "" if v is None else f"{v:,.0f}%" + ("▶" if v > top else "")
+        pct = "" if v is None else f"{math.floor(v + 1e-9):,}%" + ("▶" if v > top else "")  # never 100 % for 99.6 %
         fig.add_annotation(text=f"{status.symbol} {r.status}　{pct}", x=1.0, xref="paper", xanchor="left", xshift=10,
                            y=lab, yref="y", showarrow=False, align="left", font=dict(size=14, color=charts.INK))
     # The key in words (no legend box to collide with the title): what the bar, the dashed line and the tick mean.

@@ -1,4 +1,5 @@
-"""PDF for printing (A4 landscape): the same content as the deck, with the full indicator table.
+"""PDF for printing (A4 landscape): the same content as the deck, with the full indicator table,
+and (section "evaluation") the year-end evaluation table and 自己評価・今後の方針.
 
 fpdf2 with IPAexGothic embedded (subset), so the file prints the same everywhere; charts are
 the same PNGs as in the deck. Every page's footer carries the source and the as-of month.
@@ -12,6 +13,7 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
+from kpi import evaluation as ev
 from kpi import fiscal, fmt
 from kpi.evaluate import status_counts
 from kpi.export import fonts, images
@@ -122,6 +124,55 @@ class _Doc(FPDF):
                         r.cell(v)
 
 
+EVAL_HEADERS = ["経営課題", "ID", "指標", "目標", "年度実績", "達成率", "算定評価", "最終評価", "前年度実績"]
+EVAL_WIDTHS = [22, 13, 72, 30, 26, 15, 25, 35, 31]
+
+
+def evaluation_pages(doc: _Doc, m: Materials, sample: bool) -> None:
+    """The evaluation table of every indicator in scope (overrides marked ※n, reasons below), then the texts."""
+    rep = m.evaluation
+    if rep is None:
+        return
+    fy = fiscal.fy_label(m.fy, western=True)
+    doc.new_page("年度評価（アウトカム指標の達成状況）", f"{fy}　{m.scope_label()}　{m.as_of_text()}", sample=sample)
+    if rep.provisional:
+        doc.text_line(f"{ev.PROVISIONAL_LABEL}：{fiscal.fy_label(m.fy)}は{fiscal.month_label(m.as_of)}末の時点で終了していないため、"
+                      "A/B は確定していません。", 10.5, True, WARN)
+        doc.ln(1)
+    rows, notes = [], []
+    for r in rep.rows:
+        computed = "未確定" if r.provisional else r.computed_label
+        final = "未確定" if r.provisional else r.final_label
+        if r.overridden:
+            mark = f"※{len(notes) + 1}"
+            final += mark
+            applied = (f"算定評価 {r.computed_label} を {ev.grade_label(r.override_grade)} に上書き" if not r.provisional
+                       else f"{ev.grade_label(r.override_grade)} への上書きを記録（年度の終了後に適用）")
+            notes.append(f"{mark} {r.indicator_id} {r.indicator}：{applied}（{r.override_user}、{r.override_at}）。理由：{r.override_reason}")
+        rows.append([r.issue_label, r.indicator_id, r.indicator, r.target_text, r.value_text, r.progress_text, computed, final,
+                     r.previous_text])
+    if rows:
+        doc.table_of(EVAL_HEADERS, rows, EVAL_WIDTHS, size=8.5)
+    else:
+        doc.text_line("この年度に目標のある指標はありません。", 10, colour=GREY)
+    doc.ln(2)
+    doc.text_line("※A：達成 B：未達成。算定評価＝年度の値と目標から自動で判定した評価。最終評価＝上書きがあればその評価。", 8, colour=GREY, h=4.5)
+    for note in notes:
+        doc.text_line(note, 8.5, h=4.8)
+    if not any(t.text for t in rep.texts):
+        return
+    doc.new_page("自己評価・今後の方針", f"{fy}　{m.scope_label()}")
+    for n, sec in enumerate(rep.texts):
+        if n:
+            doc.ln(3)
+        doc.text_line(sec.title, 12, True, ACCENT, h=7)
+        if sec.user:
+            doc.text_line(f"記入: {sec.user}　{sec.at}", 8, colour=GREY, h=4.5)
+        for paragraph in (p for p in sec.text.splitlines() if p.strip()) if sec.text else ["（未記入）"]:
+            doc.text_line(paragraph, 10.5, colour=INK if sec.text else GREY, h=6)
+            doc.ln(1)
+
+
 def build(m: Materials, progress: Progress | None = None) -> bytes:
     step = progress or (lambda f, t: None)
     doc = _Doc(m)
@@ -199,5 +250,7 @@ def build(m: Materials, progress: Progress | None = None) -> bytes:
                 for n, r in enumerate(group):
                     c, png = pngs[("series", r.indicator.indicator_id)]
                     doc.picture(png, c, doc.l_margin + (n % 2) * 136, top + (n // 2) * 78, 132, 76)
+    if m.scope.includes("evaluation"):
+        evaluation_pages(doc, m, any_sample)
     step(1.0, "完了")
     return bytes(doc.output())

@@ -12,8 +12,9 @@ SECTIONS: dict[str, str] = {
     "budget": "経営課題ごとの予算",
     "indicators": "経営課題ごとの指標（達成状況のグラフと数値の表）",
     "monthly": "指標ごとの月次推移グラフ",
+    "evaluation": "年度評価（A/B と上書き・前年度実績、自己評価・今後の方針）",
 }
-DEFAULT_SECTIONS = ("summary", "budget", "indicators")
+DEFAULT_SECTIONS = ("summary", "budget", "indicators", "evaluation")
 
 
 @dataclass(frozen=True)

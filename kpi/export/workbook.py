@@ -1,4 +1,5 @@
-"""Excel workbook in the 運営方針 layout: the indicator table, the monthly actuals, the budget.
+"""Excel workbook in the 運営方針 layout: the indicator table, the year-end evaluation and its texts,
+the monthly actuals, the budget.
 
 Column widths, number formats, frozen headers, filters and print setup (A4 landscape,
 fit to width, header rows repeated). Every text cell is written as text: a value that
@@ -8,6 +9,8 @@ it and never evaluates it.
 from __future__ import annotations
 
 import io
+import math
+import unicodedata
 from typing import Any
 
 from openpyxl import Workbook
@@ -15,14 +18,19 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from kpi import evaluation as ev
 from kpi import fiscal
 from kpi.export.content import Materials
-from kpi.export.tables import Table, budget_table, indicator_table, is_formula_like, monthly_table
+from kpi.export.tables import Column, Table, budget_table, indicator_table, is_formula_like, monthly_table
 from kpi.service import SAMPLE_LABEL
 
 FONT_NAME = "BIZ UDPゴシック"
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 SAMPLE_FILL = PatternFill("solid", fgColor="FFF2CC")
+OVERRIDE_FILL = PatternFill("solid", fgColor="FCE4D6")
+TEXT_HEADING_FILL = PatternFill("solid", fgColor="DCE6F1")
+WARN_FONT = Font(name=FONT_NAME, size=10, bold=True, color="C00000")
+NOTE_FONT = Font(name=FONT_NAME, size=9, color="555555")
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 NUMBER_FORMATS = {"number": "#,##0.##", "ratio": "0.0%", "month": "@", "text": "@"}
@@ -37,8 +45,8 @@ def set_text(cell, value: Any) -> None:
             cell.quotePrefix = True
 
 
-def _title_block(ws: Worksheet, m: Materials, heading: str) -> int:
-    """Title lines above the table; returns the header row."""
+def _title_block(ws: Worksheet, m: Materials, heading: str, extra: tuple[tuple[str, Font], ...] = ()) -> int:
+    """Title lines above the table (``extra`` lines last); returns the header row."""
     lines = [
         (f"{m.title()}　{heading}", Font(name=FONT_NAME, size=14, bold=True)),
         (f"{fiscal.fy_label(m.fy, western=True)}　{m.scope_label()}　{m.as_of_text()}", Font(name=FONT_NAME, size=10)),
@@ -47,13 +55,15 @@ def _title_block(ws: Worksheet, m: Materials, heading: str) -> int:
     if m.note.sample:
         lines.append((f"【{SAMPLE_LABEL}】この資料の実績は{SAMPLE_LABEL}の数値です。実際の数値ではありません。",
                       Font(name=FONT_NAME, size=10, bold=True, color="C00000")))
+    lines += extra
     for i, (text, font) in enumerate(lines, start=1):
         set_text(ws.cell(i, 1), text)
         ws.cell(i, 1).font = font
     return len(lines) + 2
 
 
-def write_table(ws: Worksheet, table: Table, header_row: int, highlight=None) -> None:
+def write_table(ws: Worksheet, table: Table, header_row: int, highlight=None, fill: PatternFill = SAMPLE_FILL,
+                wrap_all: bool = False) -> None:
     body_font = Font(name=FONT_NAME, size=10)
     for j, col in enumerate(table.columns, start=1):
         c = ws.cell(header_row, j)
@@ -64,7 +74,7 @@ def write_table(ws: Worksheet, table: Table, header_row: int, highlight=None) ->
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(j)].width = col.width
     for i, row in enumerate(table.rows, start=header_row + 1):
-        fill = SAMPLE_FILL if highlight and highlight(row) else None
+        row_fill = fill if highlight and highlight(row) else None
         for j, col in enumerate(table.columns, start=1):
             c = ws.cell(i, j)
             value = col.value(row)
@@ -72,11 +82,11 @@ def write_table(ws: Worksheet, table: Table, header_row: int, highlight=None) ->
             c.font = body_font
             c.border = BORDER
             c.number_format = NUMBER_FORMATS[col.kind] if value is not None else "General"
-            wrap = col.kind == "text" and col.width >= 20
+            wrap = col.kind == "text" and (wrap_all or col.width >= 20)
             c.alignment = Alignment(vertical="top", wrap_text=wrap,
                                     horizontal="right" if col.kind in ("number", "ratio") else None)
-            if fill:
-                c.fill = fill
+            if row_fill:
+                c.fill = row_fill
     ws.row_dimensions[header_row].height = 30
     last_col = get_column_letter(len(table.columns))
     last_row = header_row + max(1, len(table.rows))
@@ -95,12 +105,112 @@ def _print_setup(ws: Worksheet, m: Materials) -> None:
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.25  # header and footer inside the margins, clear of the table
     ws.oddFooter.left.text = m.as_of_text()
     ws.oddFooter.left.size = 8
     ws.oddFooter.right.text = "&P / &N"
     ws.oddFooter.right.size = 8
     ws.oddHeader.left.text = f"{m.title()}　{fiscal.fy_label(m.fy)}"
     ws.oddHeader.left.size = 8
+
+
+def display_units(text: str) -> float:
+    """Width of ``text`` in Excel column units: a full-width character is about two."""
+    return sum(2.0 if unicodedata.east_asian_width(ch) in "WFA" else 1.1 for ch in text)
+
+
+def lines_in(text: str, width: float) -> int:
+    """How many lines ``text`` takes wrapped in a column ``width`` units wide (its own line breaks included)."""
+    usable = max(4.0, width - 1.5)
+    return sum(max(1, math.ceil(display_units(part) / usable)) for part in str(text).split("\n"))
+
+
+# The evaluation table's column widths (Excel units); wide ones wrap.
+EVALUATION_WIDTHS = {
+    "経営課題": 26, "指標ID": 8, "指標": 28, "目標": 16, "年度実績": 12, "達成率": 8, "算定評価": 12, "算定の根拠": 34,
+    "上書き評価": 12, "上書きの理由": 32, "上書き者": 11, "上書き日時": 16, "最終評価": 19, "前年度実績": 12, "前年度実績の出典": 20,
+}
+LINE_PT = 14.5  # one line of 10 pt text, with leading
+
+
+def provisional_line(m: Materials) -> str:
+    return (f"{ev.PROVISIONAL_LABEL}：{fiscal.fy_label(m.fy)}は{fiscal.month_label(m.as_of)}末の時点で終了していないため、"
+            "A/B は確定していません（年度の終了後に判定）。")
+
+
+def evaluation_sheet(ws: Worksheet, m: Materials, rep: ev.Report) -> None:
+    """アウトカム指標の達成状況 as the seed's form has it: computed grade, override (reason, who, when) and final grade."""
+    extra = ((provisional_line(m), WARN_FONT),) if rep.provisional else ()
+    cols = tuple(Column(h, lambda r, h=h: r.record()[h], width=EVALUATION_WIDTHS.get(h, 12)) for h in ev.EVALUATION_COLUMNS)
+    table = Table("年度評価", cols, list(rep.rows))
+    header = _title_block(ws, m, "アウトカム指標の達成状況（年度評価）", extra)
+    write_table(ws, table, header, highlight=lambda r: r.overridden, fill=OVERRIDE_FILL, wrap_all=True)
+    final_col = ev.EVALUATION_COLUMNS.index("最終評価") + 1
+    for i, r in enumerate(table.rows, start=header + 1):
+        lines = max(lines_in(col.value(r), col.width) for col in cols)
+        ws.row_dimensions[i].height = min(409, LINE_PT * lines + 4)
+        if r.overridden:
+            ws.cell(i, final_col).font = Font(name=FONT_NAME, size=10, bold=True, color="C00000")
+    if not table.rows:
+        set_text(ws.cell(header + 1, 1), "この年度に目標のある指標はありません。")
+    row = header + max(1, len(table.rows)) + 2
+    notes = [
+        "※A：達成 B：未達成。「算定評価」は年度の値と目標から自動で判定した評価、「最終評価」は上書きがあればその評価です。",
+        "※色付きの行は評価を上書きした指標です（最終評価に「（上書き）」と記載。理由・上書き者・日時は同じ行に記載）。",
+        f"※{m.note.text}",
+    ]
+    for n, text in enumerate(notes):
+        set_text(ws.cell(row + n, 1), text)
+        ws.cell(row + n, 1).font = NOTE_FONT
+    ws.print_area = f"A1:{get_column_letter(len(cols))}{row + len(notes) - 1}"
+
+
+TEXT_WIDTH = 120  # the texts sheet's one wide column (Excel units): about 58 full-width characters a line
+TEXT_CHUNK = 600  # characters per cell at most: a row stays well under Excel's 409 pt
+
+
+def _chunks(paragraph: str, limit: int = TEXT_CHUNK) -> list[str]:
+    """A long paragraph in pieces of at most ``limit`` characters, cut after 。 where possible."""
+    out, rest = [], paragraph
+    while len(rest) > limit:
+        cut = rest.rfind("。", 0, limit) + 1
+        if cut < limit // 2:
+            cut = limit
+        out.append(rest[:cut])
+        rest = rest[cut:]
+    out.append(rest)
+    return out
+
+
+def texts_sheet(ws: Worksheet, m: Materials, rep: ev.Report) -> None:
+    """自己評価（運営方針全体の定性評価） and 今後の方針 (then any per 経営課題): a heading, who and when, one row per paragraph."""
+    row = _title_block(ws, m, "自己評価・今後の方針")
+    ws.column_dimensions["A"].width = TEXT_WIDTH
+    body = Font(name=FONT_NAME, size=10.5)
+    for section in rep.texts:
+        c = ws.cell(row, 1)
+        set_text(c, section.title)
+        c.font = Font(name=FONT_NAME, size=12, bold=True)
+        c.fill = TEXT_HEADING_FILL
+        c.border = BORDER
+        c.alignment = Alignment(vertical="center")
+        ws.row_dimensions[row].height = 22
+        row += 1
+        if section.user:
+            set_text(ws.cell(row, 1), f"記入: {section.user}　{section.at}")
+            ws.cell(row, 1).font = NOTE_FONT
+            row += 1
+        paragraphs = [p.rstrip() for p in section.text.splitlines()] if section.text else ["（未記入）"]
+        for paragraph in paragraphs:
+            for piece in _chunks(paragraph):
+                c = ws.cell(row, 1)
+                set_text(c, piece)
+                c.font = body if section.text else NOTE_FONT
+                c.alignment = Alignment(vertical="top", wrap_text=True)
+                ws.row_dimensions[row].height = min(409, 15.5 * lines_in(piece, TEXT_WIDTH) + 3)
+                row += 1
+        row += 1
+    ws.print_area = f"A1:A{max(1, row - 1)}"
 
 
 def build(m: Materials, progress=None) -> bytes:
@@ -113,7 +223,15 @@ def build(m: Materials, progress=None) -> bytes:
     note_row = ws.max_row + 2
     set_text(ws.cell(note_row, 1), "※A：達成 B：未達成（年度の終了後に判定）。達成率＝年度の値÷年度の目標。"
                                    "状況の判定ルールはダッシュボードの「指標」ページに記載。")
-    ws.cell(note_row, 1).font = Font(name=FONT_NAME, size=9, color="555555")
+    ws.cell(note_row, 1).font = NOTE_FONT
+
+    if m.evaluation is not None:
+        ws_e = wb.create_sheet("年度評価")
+        evaluation_sheet(ws_e, m, m.evaluation)
+        _print_setup(ws_e, m)
+        ws_t = wb.create_sheet("自己評価・今後の方針")
+        texts_sheet(ws_t, m, m.evaluation)
+        _print_setup(ws_t, m)
 
     ws2 = wb.create_sheet("月次実績")
     t2 = monthly_table(m)
