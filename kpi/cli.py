@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kpi import checkdata, fiscal, fmt
+from kpi import checkdata, cliargs, fiscal, fmt
 from kpi.export import command as export_command
 from kpi.importer import commit, max_upload_bytes, preview
 from kpi.policy import PolicyError, load_policy
@@ -28,12 +28,7 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(USAGE)
 
 
-def _month(text: str) -> str:
-    try:
-        fiscal.parse_ym(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text} は YYYY-MM 形式の年月ではありません") from None
-    return text
+_month = cliargs.month
 
 
 def build_parser() -> argparse.ArgumentParser:

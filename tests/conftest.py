@@ -78,6 +78,40 @@ def other_policy_dir(tmp_path) -> Path:
     return folder
 
 
+YEAR_END = "2026-03"  # the sample covers 令和7年度 in full: as of March every grade is known
+
+
+def run_app(page: str, store_root: Path, monkeypatch, **state):
+    """AppTest of app.py (sidebar and navigation included) switched to ``page``, with filters preset.
+
+    ``state`` presets widget keys (fy, issue, as_of); as_of defaults to the sample's year end.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KPI_STORE", str(store_root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["as_of"] = state.pop("as_of", YEAR_END)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    if page != "pages/overview.py":
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def pptx_text(slide) -> str:
+    """All the text of a slide: text frames and table cells."""
+    out = []
+    for sh in slide.shapes:
+        if sh.has_text_frame:
+            out.append(sh.text_frame.text)
+        if sh.has_table:
+            out += [c.text for row in sh.table.rows for c in row.cells]
+    return "\n".join(out)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

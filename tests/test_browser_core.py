@@ -11,7 +11,9 @@ pytestmark = pytest.mark.browser
 
 
 def main_text(page) -> str:
-    return page.locator('[data-testid="stMain"]').inner_text()
+    """What the main area shows; metric values are added as text content (their innerText can be empty)."""
+    metrics = page.locator('[data-testid="stMain"] [data-testid="stMetricValue"]').all_text_contents()
+    return page.locator('[data-testid="stMain"]').inner_text() + "\n" + "\n".join(metrics)
 
 
 def test_a_copied_link_reopens_the_same_view(server, page):

@@ -11,6 +11,7 @@ import io
 
 import pytest
 
+from conftest import pptx_text
 from kpi import evaluation as ev
 from kpi import export
 from kpi.export import deck, images, pdf, workbook
@@ -139,14 +140,7 @@ def test_workbook_keeps_a_long_text_whole_in_printable_rows(evaluated, policy):
 
 # --- PowerPoint -----------------------------------------------------------------------------------
 
-def _texts(slide) -> str:
-    out = []
-    for sh in slide.shapes:
-        if sh.has_text_frame:
-            out.append(sh.text_frame.text)
-        if sh.has_table:
-            out += [c.text for row in sh.table.rows for c in row.cells]
-    return "\n".join(out)
+_texts = pptx_text
 
 
 def _deck(m):

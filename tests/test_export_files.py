@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from conftest import OTHER_POLICY, write_policy
+from conftest import OTHER_POLICY, pptx_text, write_policy
 from kpi import export
 from kpi.export import images, tables
 from kpi.export.content import as_of_for
@@ -146,14 +146,7 @@ def _deck(data: bytes):
     return Presentation(io.BytesIO(data))
 
 
-def _texts(slide) -> str:
-    out = []
-    for sh in slide.shapes:
-        if sh.has_text_frame:
-            out.append(sh.text_frame.text)
-        if sh.has_table:
-            out += [c.text for row in sh.table.rows for c in row.cells]
-    return "\n".join(out)
+_texts = pptx_text
 
 
 @needs_browser

@@ -4,24 +4,12 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import run_app
 from kpi import evaluation as ev
 
 PAGE = "pages/evaluation.py"
-YEAR_END = "2026-03"
-
-
 def run(store_root, monkeypatch, **state) -> AppTest:
-    monkeypatch.setenv("KPI_STORE", str(store_root))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["as_of"] = state.pop("as_of", YEAR_END)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_app(PAGE, store_root, monkeypatch, **state)
 
 
 def text_of(at: AppTest) -> str:

@@ -4,23 +4,11 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
-
-YEAR_END = "2026-03"  # the sample covers 令和7年度 in full: as of March every grade is known
+from conftest import run_app
 
 
-def run(page: str, store_root, monkeypatch, **state) -> AppTest:
-    monkeypatch.setenv("KPI_STORE", str(store_root))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["as_of"] = state.pop("as_of", YEAR_END)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    if page != "pages/overview.py":
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, at.exception
-    return at
+def run(page: str, store_root, monkeypatch, **state):
+    return run_app(page, store_root, monkeypatch, **state)
 
 
 def text_of(at: AppTest) -> str:

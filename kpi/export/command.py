@@ -11,24 +11,18 @@ Exit status: 0 written, 1 refused (no browser for images, unknown 経営課題, 
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
-from kpi import fiscal
+from kpi import cliargs, fiscal
 from kpi.export import DEFAULT_SECTIONS, FORMATS, SECTIONS, Scope, build
 
 CHOICES = ("png", "svg", "pdf", "pptx", "xlsx", "csv")
 OK, REFUSED = 0, 1
 
 
-def _month(text: str) -> str:
-    try:
-        fiscal.parse_ym(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text} は YYYY-MM 形式の年月ではありません") from None
-    return text
+_month = cliargs.month
 
 
 def add_parser(sub) -> None:
