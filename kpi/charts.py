@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from kpi import fiscal, fmt
 from kpi.evaluate import Result, budget_table
 from kpi.kinds import KINDS, STATUSES
-from kpi.policy import SETTLEMENT, Policy
+from kpi.policy import SETTLEMENT, Indicator, Policy
 
 FONT = "IPAexGothic, 'IPAexゴシック', 'Noto Sans CJK JP', 'Noto Sans JP', 'Hiragino Sans', 'Yu Gothic', Meiryo, sans-serif"
 # Okabe–Ito: safe for the common colour-vision differences.
@@ -136,4 +136,23 @@ def series(r: Result, source: str) -> go.Figure:
         xaxis=dict(type="category"),
     )
     _footer(fig, source, r.as_of)
+    return fig
+
+
+def yearly(ind: Indicator, years: Sequence[tuple[int, float | None, float | None]], source: str, as_of: str) -> go.Figure:
+    """Year over year: each fiscal year's value beside that year's target, where the policy states one."""
+    labels = [fiscal.fy_label(fy) for fy, _, _ in years]
+    fig = go.Figure()
+    for name, idx, colour in (("実績", 1, PALETTE[0]), ("目標", 2, "#B3B3B3")):
+        ys = [row[idx] for row in years]
+        fig.add_bar(name=name, x=labels, y=ys, marker_color=colour, text=[fmt.number(y) if y is not None else "" for y in ys],
+                    textposition="outside", cliponaxis=False,
+                    hovertemplate="%{x}<br>" + name + " %{y:,}" + ind.unit + "<extra></extra>")
+    fig.update_layout(
+        template=TEMPLATE, barmode="group", height=380, margin=dict(t=100, l=60, r=20), bargap=0.35,
+        legend=dict(x=1, xanchor="right", y=1.02, yanchor="bottom"),
+        title=dict(text=f"{ind.indicator_id} 年度ごとの推移<br><sup>{ind.short_name}　単位: {ind.unit}</sup>", font=dict(size=15)),
+        yaxis=dict(title=ind.unit, rangemode="tozero"), xaxis=dict(type="category"),
+    )
+    _footer(fig, source, as_of)
     return fig

@@ -4,8 +4,10 @@ import streamlit as st
 
 import ui
 import ui_auth
+import ui_export
+from kpi import charts, fiscal, fmt
 from kpi import evaluation as ev
-from kpi import fiscal, fmt
+from kpi.export.content import chart_name
 from kpi.store import Store
 
 # The deciding columns first (the table scrolls sideways); the reasoning and who/when after them.
@@ -167,21 +169,10 @@ if table:
     chart_id = st.selectbox("グラフで見る指標", list(per_indicator), key="yearly_indicator",
                             format_func=lambda i: f"{i} {p.indicators[i].short_name}")
     ind = p.indicators[chart_id]
-    bars = [{"年度": fiscal.fy_label(y.fiscal_year), "種別": kind, "値": v}
-            for y in per_indicator[chart_id]
-            for kind, v in (("実績", y.value), ("目標", y.target.value if y.target else None)) if v is not None]
-    st.vega_lite_chart(pd.DataFrame(bars, columns=["年度", "種別", "値"]), {
-        "mark": {"type": "bar", "tooltip": True},
-        "encoding": {
-            "x": {"field": "年度", "type": "nominal", "sort": [fiscal.fy_label(y.fiscal_year) for y in per_indicator[chart_id]],
-                  "axis": {"labelAngle": 0, "title": None}, "scale": {"domain": [fiscal.fy_label(y.fiscal_year) for y in per_indicator[chart_id]]}},
-            "xOffset": {"field": "種別"},
-            "y": {"field": "値", "type": "quantitative", "title": ind.unit},
-            "color": {"field": "種別", "type": "nominal", "scale": {"domain": ["実績", "目標"], "range": ["#0072B2", "#B3B3B3"]},
-                      "legend": {"orient": "top", "title": None}},
-        },
-        "height": 220,
-    }, key="yearly_chart")
+    yearly_fig = charts.yearly(ind, [(y.fiscal_year, y.value, y.target.value if y.target else None) for y in per_indicator[chart_id]],
+                               note.text, f.as_of)
+    st.plotly_chart(yearly_fig, theme=None, key="yearly_chart", config={"displaylogo": False})
+    ui_export.chart_downloads(yearly_fig, chart_name(f.fy, ind.indicator_id, "年度推移"), key=f"yearly_{chart_id}")
 
 with st.expander(f"変更の履歴（{fiscal.fy_label(f.fy)}）"):
     log = ev.history(recs, f.fy)
