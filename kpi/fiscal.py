@@ -91,3 +91,8 @@ def date_label(iso: str) -> str:
     """2026-11-26 (or an ISO timestamp) → 令和8年11月26日."""
     year, mon, day = int(iso[:4]), int(iso[5:7]), int(iso[8:10])
     return f"{wareki_year(year)}年{mon}月{day}日"
+
+
+def datetime_label(iso: str) -> str:
+    """An ISO timestamp → 令和8年11月27日 00:25 (the time as recorded, here JST)."""
+    return f"{date_label(iso)} {iso[11:16]}" if len(iso) >= 16 else date_label(iso)

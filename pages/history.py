@@ -7,6 +7,7 @@ import streamlit as st
 
 import ui
 import ui_auth
+from kpi import fiscal
 from kpi.service import SAMPLE_LABEL
 from kpi.store import SOURCE_LABELS, StoreError
 
@@ -67,14 +68,14 @@ st.dataframe(pd.DataFrame([{
 st.subheader("バッチの詳細")
 by_id = {b.batch_id: b for b in batches}
 choice = st.selectbox("バッチを選ぶ", list(by_id), key="batch",
-                      format_func=lambda bid: f"{when(by_id[bid].created_at)}　{by_id[bid].file_name}"
+                      format_func=lambda bid: f"{fiscal.datetime_label(by_id[bid].created_at)}　{by_id[bid].file_name}"
                       + ("　" + SAMPLE_LABEL if by_id[bid].sample else ""))  # no state here: a widget keeps its first labels
 b = by_id[choice]
 with st.container(border=True, key="batch_detail"):
     state = ":green-badge[:material/check_circle: 有効]" if b.active else ":gray-badge[:material/block: 取り消し済み]"
     st.markdown(f"**{md(b.file_name)}**　{state}" + (f"　:orange-badge[{SAMPLE_LABEL}]" if b.sample else ""))
     st.markdown("  \n".join([
-        f"**登録日時** {when(b.created_at)}（日本時間）　**登録者** {md(b.user)}　**経路** {SOURCE_LABELS.get(b.source, md(b.source))}",
+        f"**登録日時** {fiscal.datetime_label(b.created_at)}（日本時間）　**登録者** {md(b.user)}　**経路** {SOURCE_LABELS.get(b.source, md(b.source))}",
         f"**行数** {b.rows:,}行（新規 {b.counts.get('新規', '－')}、変更 {b.counts.get('変更', '－')}、変更なし {b.counts.get('変更なし', '－')}）",
         f"**ファイル** {b.size:,} バイト　**SHA-256** `{b.sha256}`",
         f"**バッチID** `{b.batch_id}`",

@@ -46,3 +46,7 @@ def test_month_label():
 
 def test_date_label():
     assert fiscal.date_label("2026-11-26T10:00:00+09:00") == "令和8年11月26日"
+
+
+def test_datetime_label():
+    assert fiscal.datetime_label("2026-11-27T00:25:49+09:00") == "令和8年11月27日 00:25"
