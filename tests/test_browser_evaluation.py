@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import wait_ready
+from conftest import goto, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -22,10 +22,8 @@ def open_expander(page, title: str) -> None:
 
 
 def test_editor_override_and_self_evaluation_survive_a_reload(server, page):
-    page.goto(f"{server.url}/")  # the first visit loads the sample actuals
-    wait_ready(page)
-    page.goto(f"{server.url}/evaluation?as_of=2026-03")
-    wait_ready(page)
+    goto(page, f"{server.url}/")  # the first visit loads the sample actuals
+    goto(page, f"{server.url}/evaluation?as_of=2026-03")
     text = main_text(page)
     assert "年度評価" in text and "基準月 令和8年3月末時点" in text and "未記入" in text
 
@@ -41,7 +39,7 @@ def test_editor_override_and_self_evaluation_survive_a_reload(server, page):
 
     open_expander(page, "自己評価・今後の方針を書く（編集者）")
     page.get_by_label("自己評価（運営方針全体の定性評価）").fill(SELF_EVALUATION)
-    page.get_by_role("button", name="保存").click()
+    page.get_by_role("button", name="保存", exact=True).click()
     wait_ready(page)
     page.locator('[data-testid="stText"]', has_text=SELF_EVALUATION).wait_for(timeout=30000)  # shown once recorded
 
