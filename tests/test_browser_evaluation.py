@@ -17,6 +17,14 @@ def main_text(page) -> str:
     return page.locator('[data-testid="stMain"]').inner_text()
 
 
+def settle(page) -> None:
+    """Wait until no script run is pending (a click can be followed by a second run from st.rerun)."""
+    for _ in range(2):
+        wait_ready(page)
+        page.wait_for_timeout(700)
+    wait_ready(page)
+
+
 def open_expander(page, title: str) -> None:
     page.locator('[data-testid="stExpander"] summary', has_text=title).click()
 
@@ -28,17 +36,25 @@ def test_editor_override_and_self_evaluation_survive_a_reload(server, page):
     assert "年度評価" in text and "基準月 令和8年3月末時点" in text and "未記入" in text
 
     open_expander(page, "評価の上書き・前年度実績の入力（編集者）")
+    wait_ready(page)
     form = page.locator('[data-testid="stForm"]', has_text="評価を上書きする")
-    form.locator('[data-testid="stSelectbox"]').click()
+    box = form.locator('[data-testid="stSelectbox"]')
+    # Type to filter, then choose: robust to the list being redrawn while it is open.
+    box.click()
+    page.keyboard.type("K4-7")
     page.get_by_role("option", name=re.compile("^K4-7 パイロット事業の実施")).click()
     form.get_by_text("A（達成）", exact=True).click()
     form.get_by_label("理由").fill(REASON)
     form.get_by_role("button", name="上書きを記録").click()
     wait_ready(page)
     page.locator('[data-testid="stMetric"]', has_text="上書き").filter(has_text="1件").wait_for(timeout=30000)
+    settle(page)  # the override's st.rerun: let the second run finish before the next action
 
     open_expander(page, "自己評価・今後の方針を書く（編集者）")
-    page.get_by_label("自己評価（運営方針全体の定性評価）").fill(SELF_EVALUATION)
+    settle(page)
+    area = page.get_by_label("自己評価（運営方針全体の定性評価）")
+    area.fill(SELF_EVALUATION)
+    assert area.input_value() == SELF_EVALUATION
     page.get_by_role("button", name="保存", exact=True).click()
     wait_ready(page)
     page.locator('[data-testid="stText"]', has_text=SELF_EVALUATION).wait_for(timeout=30000)  # shown once recorded
@@ -55,4 +71,5 @@ def test_editor_override_and_self_evaluation_survive_a_reload(server, page):
     history = page.locator('[data-testid="stExpander"]', has_text="変更の履歴")
     grid = history.locator('[data-testid="stDataFrame"]')
     grid.wait_for()
-    assert REASON in grid.inner_text() or REASON in grid.locator("table").inner_text()
+    shown = grid.inner_text() + grid.locator("table").inner_text()
+    assert REASON in shown and "K4-7" in shown
