@@ -4,6 +4,7 @@ Only layout and caching live here; every rule is in kpi/.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -188,6 +189,11 @@ def status_metrics(rs: list[Result]) -> None:
     counts = status_counts(rs)
     for col, (name, n) in zip(st.columns(len(counts)), counts.items()):
         col.metric(f"{STATUSES[name].symbol} {name}", f"{n}件")
+
+
+def md(text: str) -> str:
+    """User text (file names, cell values, reasons) shown literally in markdown."""
+    return re.sub(r"([\\`*_{}\[\]<>|~$])", r"\\\1", str(text))
 
 
 def results_frame(rs: list[Result], p: Policy) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from kpi import checkdata, cliargs, fiscal, fmt
 from kpi.export import command as export_command
 from kpi.importer import commit, max_upload_bytes, preview
 from kpi.policy import PolicyError, load_policy
-from kpi.service import results, status_record
+from kpi.service import fy_range, results, status_record
 from kpi.store import Store, StoreError
 
 OK, REFUSED, USAGE = 0, 1, 2
@@ -93,8 +93,7 @@ def cmd_status(args, policy, store) -> int:
 
 def cmd_actuals(args, policy, store) -> int:
     if args.fy:
-        first, last = fiscal.fy_months(args.fy)[0], fiscal.fy_months(args.fy)[-1]
-        rows = store.current(first, last)
+        rows = store.current(*fy_range(args.fy))
     else:
         rows = store.current()
     records = [{"indicator_id": a.indicator_id, "month": a.month, "value": a.value, "numerator": a.numerator,

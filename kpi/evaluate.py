@@ -174,7 +174,17 @@ class BudgetRow:
 
     @property
     def growth_label(self) -> str:
-        return "新規" if self.growth is None else f"×{self.growth:.1f}"
+        return growth_text(self.growth)
+
+
+def growth_ratio(base: float | None, latest: float | None) -> float | None:
+    """latest ÷ base; None when there is no base to grow from (0 or missing)."""
+    return latest / base if base and latest is not None else None
+
+
+def growth_text(ratio: float | None) -> str:
+    """×12.0, or 新規 when the base was 0: never inf."""
+    return "新規" if ratio is None else f"×{ratio:.1f}"
 
 
 def budget_table(policy: Policy, issue_ids: Sequence[str] | None = None) -> tuple[list[int], list[BudgetRow]]:
@@ -187,7 +197,6 @@ def budget_table(policy: Policy, issue_ids: Sequence[str] | None = None) -> tupl
         if not amounts:
             continue
         first, last = amounts.get(years[0]), amounts.get(years[-1])
-        growth = last.amount / first.amount if first and last and first.amount else None
-        rows.append(BudgetRow(iid, amounts, growth))
+        rows.append(BudgetRow(iid, amounts, growth_ratio(first and first.amount, last and last.amount)))
     return years, rows
 

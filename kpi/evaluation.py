@@ -417,7 +417,7 @@ def evaluation_table(policy: Policy, results: Sequence[Result], overrides: Mappi
             value=r.value,
             value_text=fmt.with_unit(r.value, ind.unit),
             progress=r.progress,
-            progress_text=progress_text(r.progress),
+            progress_text=fmt.percent(r.progress),
             status=r.status,
             provisional=provisional,
             computed_grade=r.grade,
@@ -433,11 +433,6 @@ def evaluation_table(policy: Policy, results: Sequence[Result], overrides: Mappi
             override_record=o.record_id if o else "",
         ))
     return rows
-
-
-def progress_text(ratio: float | None) -> str:
-    """% of target rounded down, so that 99.6 % (not reached) never reads as 100 %."""
-    return "－" if ratio is None else f"{math.floor(ratio * 100 + 1e-9):,}%"
 
 
 def period_text(ind: Indicator) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from kpi.kinds import KINDS, STATUSES
 from kpi.policy import Indicator, Target
@@ -53,3 +54,16 @@ def target_text(ind: Indicator, t: Target | None) -> str:
 
 def status_text(status: str) -> str:
     return f"{STATUSES[status].symbol} {status}"
+
+
+# Cells starting with these run as formulas in Excel (OWASP CSV injection); a tab or CR can hide one.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def neutralise(value: Any) -> Any:
+    """Text only: '=1+1 → "'=1+1" so that no spreadsheet evaluates it. Numbers pass unchanged."""
+    return "'" + value if is_formula_like(value) else value

@@ -15,12 +15,12 @@ import csv
 import io
 
 from kpi import fiscal
+from kpi.fmt import is_formula_like, neutralise
 from kpi.policy import Indicator, Policy
 
 DATA_SHEET = "実績"
 HELP_SHEET = "記入方法"
 FIXED = ("指標ID", "経営課題", "指標名", "単位", "目標")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ENCODINGS = ("cp932", "utf-8-sig")
 
 
@@ -51,11 +51,6 @@ def _target_text(ind: Indicator, fy: int) -> str:
 def _fixed_cells(policy: Policy, ind: Indicator, fy: int) -> list[str]:
     issue = policy.issues.get(ind.issue_id)
     return [ind.indicator_id, issue.label if issue else ind.issue_id, ind.short_name, ind.unit, _target_text(ind, fy)]
-
-
-def neutralise(text: str) -> str:
-    """Text for a CSV cell that Excel will not run as a formula."""
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def instructions(policy: Policy, fy: int) -> list[str]:
@@ -108,7 +103,7 @@ def template_xlsx(policy: Policy, fy: int, issue_ids: list[str] | None = None) -
         cell.value = value
         cell.data_type = "s"  # never a formula, never a date
         cell.number_format = "@"
-        if value.startswith(FORMULA_START):
+        if is_formula_like(value):
             cell.quotePrefix = True  # Excel keeps it as text when the cell is edited
         for k, v in style.items():
             setattr(cell, k, v)

@@ -5,7 +5,7 @@ import streamlit as st
 import ui
 import ui_export
 from kpi import charts, fiscal, fmt
-from kpi.evaluate import budget_table
+from kpi.evaluate import budget_table, growth_ratio, growth_text
 from kpi.export.content import chart_name, scope_label
 
 p, f = ui.policy(), ui.filters()
@@ -19,10 +19,11 @@ first, last = years[0], years[-1]
 total_first = sum(r.amounts[first].amount for r in rows if first in r.amounts)
 total_last = sum(r.amounts[last].amount for r in rows if last in r.amounts)
 all_last = sum(b.amount for b in p.budgets if b.fiscal_year == last)
+total_growth = growth_text(growth_ratio(total_first, total_last))
 
 cols = st.columns(len(rows) + 1)
 cols[0].metric(f"合計 {fiscal.fy_label(last)}（百万円）", fmt.number(total_last),
-               f"{fiscal.fy_short(first)}比 ×{total_last / total_first:.1f}" if total_first else "新規", delta_color="off",
+               f"{fiscal.fy_short(first)}比 {total_growth}", delta_color="off",
                delta_arrow="off")
 for col, r in zip(cols[1:], rows):
     amount = r.amounts.get(last)
@@ -45,7 +46,7 @@ table = pd.DataFrame([{
 total = {"経営課題": "合計" if not f.issues else "合計（選択した経営課題）"}
 for c in table.columns[1:1 + len(years)]:
     total[c] = table[c].sum()
-total[table.columns[-2]] = f"×{total_last / total_first:.1f}" if total_first else "新規"
+total[table.columns[-2]] = total_growth
 total[table.columns[-1]] = f"{total_last / all_last:.1%}" if all_last else "－"
 table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
 st.subheader("予算の表")

@@ -1,5 +1,4 @@
 """履歴: every batch as registered, the original files, 取り消し (rollback) and 元に戻す (restore), the event log."""
-import re
 from functools import partial
 
 import pandas as pd
@@ -11,10 +10,7 @@ from kpi import fiscal
 from kpi.service import SAMPLE_LABEL
 from kpi.store import SOURCE_LABELS, StoreError
 
-
-def md(text: str) -> str:
-    """User text (file names, reasons) shown literally in markdown."""
-    return re.sub(r"([\\`*_{}\[\]<>|~$])", r"\\\1", str(text))
+md = ui.md
 
 
 def when(iso: str) -> str:

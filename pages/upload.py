@@ -1,5 +1,4 @@
 """実績アップロード: templates, then upload → preview (new / changed / unchanged, warnings, errors) → 登録."""
-import re
 
 import pandas as pd
 import streamlit as st
@@ -13,9 +12,7 @@ MAX_LISTED = 100  # problems listed as text; all of them are in the table below
 MAX_TABLE = 1000  # preview rows sent to the browser
 
 
-def md(text: str) -> str:
-    """User text (file names, cell values) shown literally in markdown."""
-    return re.sub(r"([\\`*_{}\[\]<>|~$])", r"\\\1", str(text))
+md = ui.md
 
 
 @st.cache_data(show_spinner="テンプレートを作成しています…", max_entries=32)

@@ -16,20 +16,11 @@ from typing import Any
 from kpi import fiscal, fmt
 from kpi.evaluate import Result
 from kpi.export.content import Materials
+from kpi.fmt import FORMULA_START, is_formula_like, neutralise  # noqa: F401  (used by workbook and tests)
 from kpi.kinds import GRADES, STATUSES
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters Python's cp932 codec refuses, mapped to what Japanese Excel users expect.
 CP932_FIXES = str.maketrans({"〜": "～", "−": "－", "‖": "∥", "¢": "￠", "£": "￡", "¬": "￢", "—": "―"})
-
-
-def is_formula_like(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_START)
-
-
-def neutralise(value: Any) -> Any:
-    """Text only: '=1+1 → "'=1+1" so that no spreadsheet evaluates it. Numbers pass unchanged."""
-    return "'" + value if is_formula_like(value) else value
 
 
 @dataclass(frozen=True)
