@@ -17,7 +17,6 @@ page and the exports show. ``report`` does it all in one call for the exports.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import os
@@ -29,7 +28,7 @@ from kpi import fiscal, fmt
 from kpi.evaluate import Actual, Result, grade_of, points_for
 from kpi.kinds import DIRECTIONS, GRADES, KINDS
 from kpi.policy import Indicator, Policy, Target
-from kpi.store import JST, Store, _fsync_dir, _fsync_write, new_id
+from kpi.store import Store
 
 FOLDER = "evaluation"
 OVERRIDE, OVERRIDE_WITHDRAWN = "override", "override_withdrawn"
@@ -107,25 +106,7 @@ def _root(store_root: Path | str | Store) -> Path:
 
 
 def _write(store_root: Path | str | Store, body: dict) -> str:
-    root = _root(store_root)
-    folder, staging = root / FOLDER, Store(root).staging
-    folder.mkdir(parents=True, exist_ok=True)
-    staging.mkdir(parents=True, exist_ok=True)
-    record_id = new_id()
-    record = {"record_id": record_id, **body, "at": _now()}
-    tmp = staging / f"{record_id}.json"
-    try:
-        _fsync_write(tmp, json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
-        os.rename(tmp, folder / f"{record_id}.json")
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(folder)
-    return record_id
-
-
-def _now() -> str:
-    return dt.datetime.now(JST).isoformat(timespec="seconds")
+    return Store(_root(store_root)).append_record(FOLDER, body)
 
 
 def _user(user: str) -> str:

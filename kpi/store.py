@@ -41,6 +41,8 @@ ROLLBACK, RESTORE = "rollback", "restore"
 EVENT_LABELS = {ROLLBACK: "取り消し", RESTORE: "元に戻す"}
 SOURCE_LABELS = {"upload": "画面", "cli": "コマンド", "sample": "サンプル"}
 STALE_MINUTES = 60
+# Folders whose listing is the store's version (a cache key): batches, their events, and appended records.
+VERSIONED = ("batches", "events", "evaluation")
 _ID = re.compile(r"^[0-9]{8}T[0-9]{12}Z-[0-9a-f]{6}$")
 
 
@@ -179,14 +181,28 @@ class Store:
             raise StoreError(f"バッチ {batch_id} は取り消されていません（有効です）")
         if kind not in EVENT_LABELS:
             raise StoreError(f"未知の操作です: {kind}")
+        return self.append_record("events", {"type": kind, "batch_id": batch_id, "user": user, "reason": reason}, "event_id")
+
+    def append_record(self, folder: str, body: dict, id_field: str = "record_id") -> str:
+        """Append one immutable JSON record to ``<root>/<folder>/`` (events, evaluation, …); returns its id.
+
+        Written under ``.staging`` and renamed into place, so a reader sees the whole record or none.
+        The record gets ``id_field`` and ``at`` (JST); records sort by id, oldest first.
+        """
         self.ensure()
-        event_id = new_id()
-        body = {"event_id": event_id, "type": kind, "batch_id": batch_id, "user": user, "reason": reason,
-                "at": dt.datetime.now(JST).isoformat(timespec="seconds")}
-        tmp = self.staging / f"{event_id}.json"
-        _fsync_write(tmp, json.dumps(body, ensure_ascii=False).encode("utf-8"))
-        os.rename(tmp, self.events_dir / f"{event_id}.json")
-        return event_id
+        target = self.root / folder
+        target.mkdir(parents=True, exist_ok=True)
+        record_id = new_id()
+        record = {id_field: record_id, **body, "at": dt.datetime.now(JST).isoformat(timespec="seconds")}
+        tmp = self.staging / f"{record_id}.json"
+        try:
+            _fsync_write(tmp, json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
+            os.rename(tmp, target / f"{record_id}.json")
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        _fsync_dir(target)
+        return record_id
 
     def rollback(self, batch_id: str, user: str, reason: str = "") -> str:
         return self.record_event(ROLLBACK, batch_id, user, reason)
@@ -217,9 +233,9 @@ class Store:
 
     # --- reading -----------------------------------------------------------------
 
-    def version(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Changes whenever a batch or an event lands: the cache key for everything read."""
-        return tuple(sorted(_names(self.batches_dir))), tuple(sorted(_names(self.events_dir)))
+    def version(self) -> tuple[tuple[str, ...], ...]:
+        """Changes whenever a batch, an event or a record lands: the cache key for everything read."""
+        return tuple(tuple(sorted(_names(self.root / folder))) for folder in VERSIONED)
 
     def events(self) -> list[dict]:
         out = []
