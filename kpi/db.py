@@ -1,7 +1,9 @@
 """Every SQL statement of the project, parameterised, in one place.
 
-DuckDB reads the immutable ``rows.csv`` files of the active batches directly: there is
-no database file, so nothing holds a lock that would block a command-line import.
+DuckDB reads the immutable ``rows.parquet`` files of the active batches directly (and the
+``rows.csv`` of batches written before Parquet): there is no database file, so nothing
+holds a lock that would block a command-line import. A Parquet batch's id is its folder's
+name, so the rows never need rewriting when the batch gets its number.
 """
 from __future__ import annotations
 
@@ -15,20 +17,34 @@ _CSV_COLUMNS = (
     "{'indicator_id': 'VARCHAR', 'month': 'VARCHAR', 'value': 'DOUBLE', 'numerator': 'DOUBLE',"
     " 'denominator': 'DOUBLE', 'note': 'VARCHAR', 'batch_id': 'VARCHAR'}"
 )
-_READ = f"read_csv($files, header = true, auto_detect = false, columns = {_CSV_COLUMNS}, quote = '\"', escape = '\"')"
+# Older stores: a long note must not stop the whole store from reading (DuckDB's default line limit is 2 MB).
+_LEGACY_CSV = (f"SELECT * FROM read_csv($csv, header = true, auto_detect = false, columns = {_CSV_COLUMNS}, "
+               "quote = '\"', escape = '\"', max_line_size = 1073741824)")
+_PARQUET = ("SELECT indicator_id, month, value, numerator, denominator, note, "
+            "regexp_extract(filename, '([^/\\\\]+)[/\\\\][^/\\\\]+$', 1) AS batch_id "
+            "FROM read_parquet($parquet, filename = true)")
 
-# Newest active batch wins per indicator and month (batch ids sort by time).
-CURRENT_SQL = f"""
+# Newest active batch wins per indicator and month (batch ids sort by the store's sequence).
+_CURRENT = """
 SELECT indicator_id, month, value, numerator, denominator, note, batch_id
-FROM {_READ}
+FROM ({rows})
 WHERE month BETWEEN $first AND $last
 QUALIFY row_number() OVER (PARTITION BY indicator_id, month ORDER BY batch_id DESC) = 1
 ORDER BY indicator_id, month
 """
+_BATCH = "SELECT * FROM ({rows}) ORDER BY indicator_id, month"
+_COUNT = "SELECT count(*) FROM ({rows})"
 
-BATCH_SQL = f"SELECT * FROM {_READ} ORDER BY indicator_id, month"
 
-COUNT_SQL = f"SELECT count(*) FROM {_READ}"
+def _split(files: Sequence[str]) -> dict[str, list[str]]:
+    """Parameters for the row sources: Parquet files and legacy CSV files (only the non-empty lists)."""
+    parquet = [f for f in files if f.endswith(".parquet")]
+    csv = [f for f in files if not f.endswith(".parquet")]
+    return {k: v for k, v in (("parquet", parquet), ("csv", csv)) if v}
+
+
+def _rows_sql(params: dict[str, list[str]]) -> str:
+    return " UNION ALL ".join(sql for key, sql in (("parquet", _PARQUET), ("csv", _LEGACY_CSV)) if key in params)
 
 
 def _empty() -> pd.DataFrame:
@@ -38,21 +54,24 @@ def _empty() -> pd.DataFrame:
 
 def current_actuals(files: Sequence[str], first: str = "0000-00", last: str = "9999-99") -> pd.DataFrame:
     """The current value per indicator and month between two ``YYYY-MM`` months (inclusive)."""
-    if not files:
+    params = _split(files)
+    if not params:
         return _empty()
     with duckdb.connect() as con:
-        return con.execute(CURRENT_SQL, {"files": list(files), "first": first, "last": last}).df()
+        return con.execute(_CURRENT.format(rows=_rows_sql(params)), params | {"first": first, "last": last}).df()
 
 
 def batch_rows(files: Sequence[str]) -> pd.DataFrame:
-    if not files:
+    params = _split(files)
+    if not params:
         return _empty()
     with duckdb.connect() as con:
-        return con.execute(BATCH_SQL, {"files": list(files)}).df()
+        return con.execute(_BATCH.format(rows=_rows_sql(params)), params).df()
 
 
 def count_rows(files: Sequence[str]) -> int:
-    if not files:
+    params = _split(files)
+    if not params:
         return 0
     with duckdb.connect() as con:
-        return int(con.execute(COUNT_SQL, {"files": list(files)}).fetchone()[0])
+        return int(con.execute(_COUNT.format(rows=_rows_sql(params)), params).fetchone()[0])

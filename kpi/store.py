@@ -2,35 +2,55 @@
 
 Layout under ``KPI_STORE``::
 
-    batches/<batch_id>/meta.json   who, when, file name, sha256, counts
-    batches/<batch_id>/rows.csv    the normalised rows (read by DuckDB)
-    batches/<batch_id>/original    the raw bytes exactly as uploaded
-    events/<event_id>.json         rollback / restore of a batch (never deleted)
-    .staging/                      batches being written; never read
+    batches/<batch_id>/meta.json     who, when, file name, sha256, counts
+    batches/<batch_id>/rows.parquet  the normalised rows, typed (read by DuckDB's read_parquet)
+    batches/<batch_id>/original      the raw bytes exactly as uploaded
+    events/<batch_id>.<k>.json       the k-th rollback / restore of a batch (never deleted)
+    evaluation/<record_id>.json      records appended by kpi.evaluation (through append_record)
+    sequence/<n>                     one file per claimed sequence number (created with O_EXCL)
+    logs/<ref>.log                   internal errors and refused writes, named in the messages users see
+    .staging/<token>/ + <token>.lock writes in progress; the writer holds an flock on the lock file
+    .lock                            the commit lock (held only for check, number and rename)
 
-A batch is written whole under ``.staging`` and renamed into ``batches/`` in one
-``rename`` (atomic on POSIX), so a crash leaves the whole batch or none, and any
-number of processes can import at once without a lock. Batch ids sort by time, and
-the newest active batch wins per indicator and month.
+Order. Every batch, event and record gets the next number of one store-wide sequence,
+claimed by creating ``sequence/<n>`` with O_CREAT|O_EXCL: exactly one writer gets each
+number, on one machine or several sharing the folder, whatever their clocks say. Ids
+are ``S<n, 12 digits>-<6 hex>`` and sort by the number; ids of older stores
+(``20250101T…Z-abcdef``, from the wall clock) sort before every new one. The newest
+active batch (highest id) wins per indicator and month.
+
+Whole or nothing. A batch is written under ``.staging`` (fsynced) and renamed into
+``batches/`` in one ``rename``; an event is hard-linked into place under a name that
+exists once per state change of its batch, so two concurrent rollbacks cannot both land.
+The short commit lock (flock, plus a thread lock for the server's sessions) serialises
+"check what the preview saw, claim the number, rename" so landing order is number order.
+
+Old stores keep working: batches written with ``rows.csv`` are read as before.
 """
 from __future__ import annotations
 
-import csv
+import contextlib
 import datetime as dt
+import errno
+import fcntl
 import hashlib
-import io
 import json
 import os
 import re
 import secrets
 import shutil
+import socket
+import threading
 import time
-from collections.abc import Iterable, Sequence
+import traceback
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from kpi import db
 from kpi.evaluate import Actual
@@ -40,10 +60,20 @@ JST = dt.timezone(dt.timedelta(hours=9), "JST")
 ROLLBACK, RESTORE = "rollback", "restore"
 EVENT_LABELS = {ROLLBACK: "取り消し", RESTORE: "元に戻す"}
 SOURCE_LABELS = {"upload": "画面", "cli": "コマンド", "sample": "サンプル"}
-STALE_MINUTES = 60
+# Staging entries without a lock file (older versions, or a file system without flock) are
+# only removed once this old; entries with a lock are removed as soon as their writer is gone.
+STALE_MINUTES = 10
 # Folders whose listing is the store's version (a cache key): batches, their events, and appended records.
 VERSIONED = ("batches", "events", "evaluation")
-_ID = re.compile(r"^[0-9]{8}T[0-9]{12}Z-[0-9a-f]{6}$")
+ROWS_FILE, LEGACY_ROWS_FILE = "rows.parquet", "rows.csv"
+_ID = re.compile(r"^(?:[0-9]{8}T[0-9]{12}Z|S[0-9]{12})-[0-9a-f]{6}$")
+_EVENT_NAME = re.compile(r"^(?P<batch>.+)\.(?P<k>[0-9]{6})\.json$")
+SCHEMA = pa.schema([("indicator_id", pa.string()), ("month", pa.string()), ("value", pa.float64()),
+                    ("numerator", pa.float64()), ("denominator", pa.float64()), ("note", pa.string())])
+
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+_LIVE_TOKENS: set[str] = set()  # staging entries this process is writing (POSIX locks cannot tell threads apart)
 
 
 class StoreError(ValueError):
@@ -86,9 +116,13 @@ class Batch:
         }
 
 
-def new_id(now: dt.datetime | None = None) -> str:
-    now = now or dt.datetime.now(dt.UTC)
-    return now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
+def sequence_id(seq: int) -> str:
+    """The id of the ``seq``-th write: sorts by the number, and after every wall-clock id of older stores."""
+    return f"S{seq:012d}-{secrets.token_hex(3)}"
+
+
+def now_jst() -> str:
+    return dt.datetime.now(JST).isoformat(timespec="seconds")
 
 
 def _fsync_write(path: Path, data: bytes) -> None:
@@ -98,30 +132,106 @@ def _fsync_write(path: Path, data: bytes) -> None:
         os.fsync(fh.fileno())
 
 
-def rows_csv(rows: Iterable[Actual], batch_id: str) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(db.ROW_COLUMNS)
-    for r in rows:
-        w.writerow([r.indicator_id, r.month, repr(float(r.value)), _num(r.numerator), _num(r.denominator), r.note, batch_id])
-    return buf.getvalue().encode("utf-8")
+def rows_table(rows: Sequence[Actual] | pd.DataFrame) -> pa.Table:
+    """The typed table stored per batch (``SCHEMA``): no cell content can break it, unlike CSV lines."""
+    if isinstance(rows, pd.DataFrame):
+        note = rows["note"].fillna("").astype(str) if len(rows) else pd.Series([], dtype=object)
+        cols = {"indicator_id": rows["indicator_id"].astype(str).tolist(), "month": rows["month"].astype(str).tolist(),
+                "value": rows["value"].to_numpy(dtype="float64"),
+                "numerator": rows["numerator"].to_numpy(dtype="float64", na_value=np.nan),
+                "denominator": rows["denominator"].to_numpy(dtype="float64", na_value=np.nan), "note": note.tolist()}
+    else:
+        cols = {"indicator_id": [r.indicator_id for r in rows], "month": [r.month for r in rows],
+                "value": [float(r.value) for r in rows], "numerator": [r.numerator for r in rows],
+                "denominator": [r.denominator for r in rows], "note": [r.note or "" for r in rows]}
+    arrays = [pa.array(cols[f.name], f.type, from_pandas=True) for f in SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
-def write_frame_csv(frame: pd.DataFrame, batch_id: str, path: Path) -> None:
-    """The store's ``rows.csv`` (db.ROW_COLUMNS) for a reader frame, written by DuckDB and fsynced.
-
-    The fast path of ``rows_csv``: a million rows in about 0.4 s instead of several seconds.
-    """
-    out = frame[["indicator_id", "month", "value", "numerator", "denominator", "note"]].assign(batch_id=batch_id)
-    out["note"] = out["note"].fillna("").astype(str)
-    with duckdb.connect() as con:
-        con.from_df(out).write_csv(str(path), header=True)
+def write_rows(rows: Sequence[Actual] | pd.DataFrame, path: Path) -> int:
+    """Write a batch's rows as Parquet and fsync; returns the row count."""
+    table = rows_table(rows)
+    pq.write_table(table, str(path), compression="zstd")
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
+    return table.num_rows
 
 
-def _num(x: float | None) -> str:
-    return "" if x is None else repr(float(x))
+# --- locks -------------------------------------------------------------------------------
+
+def _thread_lock(root: Path) -> threading.Lock:
+    key = str(root.resolve())
+    with _THREAD_LOCKS_GUARD:
+        return _THREAD_LOCKS.setdefault(key, threading.Lock())
+
+
+def _flock(fd: int, blocking: bool = True) -> bool:
+    """Take an exclusive flock; False when another holder has it (non-blocking). Unsupported file systems: True."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        return True
+    except BlockingIOError:
+        return False
+    except OSError as exc:
+        if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+            return True  # no locking here: the age rule in cleanup_staging still applies
+        raise
+
+
+def _lock_supported(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return True
+
+
+class _Staged:
+    """One write in progress: ``.staging/<token>/`` guarded by ``.staging/<token>.lock`` (flock held until done)."""
+
+    def __init__(self, staging: Path):
+        self.token = f"{os.getpid()}-{secrets.token_hex(6)}"
+        self.lock_path = staging / f"{self.token}.lock"
+        self.dir = staging / self.token
+        _LIVE_TOKENS.add(self.token)
+        # the lock exists and is held before the folder appears, so a cleaner never sees a live folder unlocked
+        self.fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+        _flock(self.fd)
+        os.write(self.fd, f"{socket.gethostname()} {os.getpid()} {now_jst()}\n".encode())
+        self.dir.mkdir()
+
+    def close(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.lock_path)
+        os.close(self.fd)
+        _LIVE_TOKENS.discard(self.token)
+
+
+# --- logs ----------------------------------------------------------------------------------
+
+def write_log(root: Path, kind: str, text: str) -> str:
+    """Append an entry to ``<root>/logs/`` (or the temp folder when the store is not writable); returns its reference.
+
+    The reference is what users see in Japanese messages ("ログ参照: E-…"), never the internals.
+    """
+    ref = f"E-{dt.datetime.now(JST):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    entry = f"{ref} {now_jst()} {kind} pid={os.getpid()} host={socket.gethostname()}\n{text.rstrip()}\n"
+    for folder in (Path(root) / "logs", Path(os.environ.get("TMPDIR", "/tmp")) / "kpi-logs"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _fsync_write(folder / f"{ref}.log", entry.encode("utf-8"))
+            return ref
+        except OSError:
+            continue
+    return ref
+
+
+def log_exception(root: Path, kind: str, exc: BaseException) -> str:
+    return write_log(root, kind, "".join(traceback.format_exception(exc)))
 
 
 class Store:
@@ -130,77 +240,132 @@ class Store:
         self.batches_dir = self.root / "batches"
         self.events_dir = self.root / "events"
         self.staging = self.root / ".staging"
+        self.sequence_dir = self.root / "sequence"
 
     def ensure(self) -> None:
-        for d in (self.batches_dir, self.events_dir, self.staging):
+        for d in (self.batches_dir, self.events_dir, self.staging, self.sequence_dir):
             d.mkdir(parents=True, exist_ok=True)
+
+    # --- order and locking ---------------------------------------------------------------
+
+    def claim_sequence(self) -> int:
+        """The next number of the store-wide sequence, claimed atomically (O_CREAT|O_EXCL) and never reused."""
+        self.sequence_dir.mkdir(parents=True, exist_ok=True)
+        n = self.last_sequence() + 1
+        while True:
+            try:
+                fd = os.open(self.sequence_dir / f"{n:012d}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:  # another writer took it: move past everything claimed so far
+                n = max(n + 1, self.last_sequence() + 1)
+                continue
+            os.close(fd)
+            return n
+
+    def last_sequence(self) -> int:
+        names = _names(self.sequence_dir)
+        return max((int(n) for n in names if n.isdigit()), default=0)
+
+    @contextlib.contextmanager
+    def commit_lock(self) -> Iterator[None]:
+        """Serialise check → number → rename between threads (thread lock) and processes or machines (flock)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with _thread_lock(self.root):
+            fd = os.open(self.root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                _flock(fd)
+                yield
+            finally:
+                os.close(fd)  # releases the flock
 
     # --- writing -----------------------------------------------------------------
 
     def write_batch(self, raw: bytes, file_name: str, rows: Sequence[Actual] | pd.DataFrame, user: str,
-                    source: str = "upload", sample: bool = False, counts: dict | None = None) -> str:
-        """Keep the raw file and its normalised rows as one new batch; return its id."""
+                    source: str = "upload", sample: bool = False, counts: dict | None = None,
+                    check=None) -> str:
+        """Keep the raw file and its normalised rows as one new batch; return its id.
+
+        ``check`` (optional) runs under the commit lock just before the batch gets its number and lands;
+        it raises (StoreError) to refuse, and then nothing lands.
+        """
         self.ensure()
-        batch_id = new_id()
-        tmp = self.staging / batch_id
-        tmp.mkdir()
+        self.cleanup_staging()
+        staged = _Staged(self.staging)
         try:
-            _fsync_write(tmp / "original", raw)
-            if isinstance(rows, pd.DataFrame):  # a reader frame: written columnar
-                write_frame_csv(rows, batch_id, tmp / "rows.csv")
-            else:
-                _fsync_write(tmp / "rows.csv", rows_csv(rows, batch_id))
-            meta = {
-                "batch_id": batch_id,
-                "user": user,
-                "created_at": dt.datetime.now(JST).isoformat(timespec="seconds"),
-                "file_name": Path(file_name).name,
-                "sha256": hashlib.sha256(raw).hexdigest(),
-                "size": len(raw),
-                "rows": len(rows),
-                "sample": sample,
-                "source": source,
-                "counts": counts or {},
-            }
-            _fsync_write(tmp / "meta.json", json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
-            os.rename(tmp, self.batches_dir / batch_id)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        _fsync_dir(self.batches_dir)
+            payload = staged.dir / "batch"
+            payload.mkdir()
+            _fsync_write(payload / "original", raw)
+            n_rows = write_rows(rows, payload / ROWS_FILE)
+            meta = {"user": user, "file_name": Path(file_name).name, "sha256": hashlib.sha256(raw).hexdigest(),
+                    "size": len(raw), "rows": n_rows, "sample": sample, "source": source, "counts": counts or {}}
+            with self.commit_lock():
+                if check is not None:
+                    check()
+                seq = self.claim_sequence()
+                batch_id = sequence_id(seq)
+                meta = {"batch_id": batch_id, "sequence": seq, **meta, "created_at": now_jst()}
+                _fsync_write(payload / "meta.json", json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
+                _fsync_dir(payload)
+                os.rename(payload, self.batches_dir / batch_id)
+                _fsync_dir(self.batches_dir)
+        finally:
+            staged.close()
         return batch_id
 
     def record_event(self, kind: str, batch_id: str, user: str, reason: str = "") -> str:
-        """Append a rollback / restore event; KeyError for an unknown batch, StoreError when it changes nothing."""
+        """Append a rollback / restore event; KeyError for an unknown batch, StoreError when it changes nothing.
+
+        Exactly once under races: the event lands as the batch's next state change ``<batch>.<k>.json``
+        by a hard link, which fails when another process landed that change first.
+        """
+        if kind not in EVENT_LABELS:
+            raise StoreError(f"未知の操作です: {kind}")
         if not self.has_batch(batch_id):
             raise KeyError(batch_id)
-        active = batch_id not in self.inactive_ids()
+        with self.commit_lock():
+            changes = self._events_of(batch_id)
+            self._refuse_if_no_change(kind, batch_id, changes)
+            body = {"type": kind, "batch_id": batch_id, "user": user, "reason": reason}
+            try:
+                return self._land_record(self.events_dir, body, "event_id", name=f"{batch_id}.{len(changes) + 1:06d}.json")
+            except FileExistsError:  # another process changed the batch between our look and our write
+                self._refuse_if_no_change(kind, batch_id, self._events_of(batch_id))
+                raise StoreError(f"バッチ {batch_id} は同時に別の操作で変更されました。履歴を確認してください") from None
+
+    def _refuse_if_no_change(self, kind: str, batch_id: str, changes: list[dict]) -> None:
+        active = not changes or changes[-1]["type"] != ROLLBACK
         if kind == ROLLBACK and not active:
             raise StoreError(f"バッチ {batch_id} は既に取り消し済みです")
         if kind == RESTORE and active:
             raise StoreError(f"バッチ {batch_id} は取り消されていません（有効です）")
-        if kind not in EVENT_LABELS:
-            raise StoreError(f"未知の操作です: {kind}")
-        return self.append_record("events", {"type": kind, "batch_id": batch_id, "user": user, "reason": reason}, "event_id")
 
     def append_record(self, folder: str, body: dict, id_field: str = "record_id") -> str:
-        """Append one immutable JSON record to ``<root>/<folder>/`` (events, evaluation, …); returns its id.
+        """Append one immutable JSON record to ``<root>/<folder>/`` (evaluation, …); returns its id.
 
         Written under ``.staging`` and renamed into place, so a reader sees the whole record or none.
-        The record gets ``id_field`` and ``at`` (JST); records sort by id, oldest first.
+        The record gets ``id_field`` (from the store's sequence) and ``at`` (JST); records sort by id, oldest first.
         """
         self.ensure()
-        target = self.root / folder
+        self.cleanup_staging()
+        with self.commit_lock():
+            return self._land_record(self.root / folder, body, id_field)
+
+    def _land_record(self, target: Path, body: dict, id_field: str, name: str | None = None) -> str:
+        """Stage one JSON record, number it and put it in place (``name``: land by hard link, once only)."""
         target.mkdir(parents=True, exist_ok=True)
-        record_id = new_id()
-        record = {id_field: record_id, **body, "at": dt.datetime.now(JST).isoformat(timespec="seconds")}
-        tmp = self.staging / f"{record_id}.json"
+        self.staging.mkdir(parents=True, exist_ok=True)
+        staged = _Staged(self.staging)
         try:
+            seq = self.claim_sequence()
+            record_id = sequence_id(seq)
+            record = {id_field: record_id, "sequence": seq, **body, "at": now_jst()}
+            tmp = staged.dir / "record.json"
             _fsync_write(tmp, json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
-            os.rename(tmp, target / f"{record_id}.json")
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+            if name is None:
+                os.rename(tmp, target / f"{record_id}.json")
+            else:
+                os.link(tmp, target / name)  # FileExistsError when this state change already landed
+        finally:
+            staged.close()
         _fsync_dir(target)
         return record_id
 
@@ -211,25 +376,60 @@ class Store:
         return self.record_event(RESTORE, batch_id, user, reason)
 
     def cleanup_staging(self, older_than_minutes: float = STALE_MINUTES) -> list[str]:
-        """Remove what crashed writers left in ``.staging``; entries younger than the limit may still be in progress."""
-        removed = []
-        limit = time.time() - older_than_minutes * 60
+        """Remove what dead writers left in ``.staging``; never a live writer's entry.
+
+        An entry whose lock file's flock can be taken has no writer any more: it goes at once.
+        An entry without a lock (older versions) goes once older than ``older_than_minutes``.
+        """
+        removed: list[str] = []
         try:
-            entries = list(os.scandir(self.staging))
+            entries = {e.name: e for e in os.scandir(self.staging)}
         except FileNotFoundError:
             return removed
-        for entry in entries:
-            try:
-                if _newest_mtime(Path(entry.path)) > limit:
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path)
-                else:
-                    os.unlink(entry.path)
-                removed.append(entry.name)
-            except FileNotFoundError:  # another process cleaned it meanwhile
+        for name, entry in entries.items():
+            if name.endswith(".lock"):
+                if name[:-5] not in entries and self._remove_if_dead(name[:-5], None):  # a lock left alone
+                    removed.append(name)
                 continue
+            if name in _LIVE_TOKENS:
+                continue
+            if f"{name}.lock" in entries:
+                if self._remove_if_dead(name, entry):
+                    removed += [name, f"{name}.lock"]
+            elif self._remove_if_old(entry, older_than_minutes):
+                removed.append(name)
         return removed
+
+    def _remove_if_dead(self, token: str, entry: os.DirEntry | None) -> bool:
+        if token in _LIVE_TOKENS:
+            return False
+        lock_path = self.staging / f"{token}.lock"
+        try:
+            fd = os.open(lock_path, os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        try:
+            if not _lock_supported(fd):
+                return entry is not None and self._remove_if_old(entry, STALE_MINUTES * 6)
+            if not _flock(fd, blocking=False):
+                return False  # its writer is alive
+            if entry is not None:
+                _remove(entry)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(lock_path)
+            return True
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _remove_if_old(entry: os.DirEntry, minutes: float) -> bool:
+        try:
+            if _newest_mtime(Path(entry.path)) > time.time() - minutes * 60:
+                return False
+            _remove(entry)
+            return True
+        except FileNotFoundError:  # another process cleaned it meanwhile
+            return False
 
     # --- reading -----------------------------------------------------------------
 
@@ -238,14 +438,19 @@ class Store:
         return tuple(tuple(sorted(_names(self.root / folder))) for folder in VERSIONED)
 
     def events(self) -> list[dict]:
+        """Every rollback / restore, oldest first (by sequence; older stores' wall-clock ids come first)."""
         out = []
-        for name in sorted(_names(self.events_dir)):
-            out.append(json.loads((self.events_dir / name).read_text(encoding="utf-8")))
-        return out
+        for name in _names(self.events_dir):
+            if name.endswith(".json"):
+                out.append(json.loads((self.events_dir / name).read_text(encoding="utf-8")))
+        return sorted(out, key=lambda e: e["event_id"])
+
+    def _events_of(self, batch_id: str) -> list[dict]:
+        return [e for e in self.events() if e["batch_id"] == batch_id]
 
     def inactive_ids(self) -> set[str]:
         state: dict[str, str] = {}
-        for e in self.events():  # in time order: the last word on a batch counts
+        for e in self.events():  # in order: the last word on a batch counts
             state[e["batch_id"]] = e["type"]
         return {b for b, kind in state.items() if kind == ROLLBACK}
 
@@ -278,9 +483,15 @@ class Store:
     def is_empty(self) -> bool:
         return not _names(self.batches_dir)
 
+    def rows_file(self, batch_id: str) -> str:
+        """The batch's rows: ``rows.parquet``, or ``rows.csv`` in stores written before Parquet."""
+        folder = self.batches_dir / batch_id
+        parquet = folder / ROWS_FILE
+        return str(parquet if parquet.exists() else folder / LEGACY_ROWS_FILE)
+
     def active_files(self) -> list[str]:
         inactive = self.inactive_ids()
-        return [str(self.batches_dir / b / "rows.csv") for b in sorted(_names(self.batches_dir)) if b not in inactive]
+        return [self.rows_file(b) for b in sorted(_names(self.batches_dir)) if b not in inactive]
 
     def original(self, batch_id: str) -> bytes:
         """The file exactly as uploaded."""
@@ -289,13 +500,19 @@ class Store:
         return (self.batches_dir / batch_id / "original").read_bytes()
 
     def batch_frame(self, batch_id: str) -> pd.DataFrame:
-        return db.batch_rows([str(self.batches_dir / batch_id / "rows.csv")])
+        return db.batch_rows([self.rows_file(batch_id)])
 
     def current_frame(self, first: str = "0000-00", last: str = "9999-99") -> pd.DataFrame:
         return db.current_actuals(self.active_files(), first, last)
 
     def current(self, first: str = "0000-00", last: str = "9999-99") -> list[Actual]:
         return frame_to_actuals(self.current_frame(first, last))
+
+    def log_exception(self, kind: str, exc: BaseException) -> str:
+        return log_exception(self.root, kind, exc)
+
+    def log(self, kind: str, text: str) -> str:
+        return write_log(self.root, kind, text)
 
 
 def frame_to_actuals(frame: pd.DataFrame) -> list[Actual]:
@@ -315,6 +532,13 @@ def _names(folder: Path) -> list[str]:
         return [n for n in os.listdir(folder) if not n.startswith(".")]
     except FileNotFoundError:
         return []
+
+
+def _remove(entry: os.DirEntry) -> None:
+    if entry.is_dir(follow_symlinks=False):
+        shutil.rmtree(entry.path)
+    else:
+        os.unlink(entry.path)
 
 
 def _newest_mtime(path: Path) -> float:

@@ -18,7 +18,7 @@ from kpi.reader import (
     parse_number,
     read_actuals,
 )
-from kpi.store import write_frame_csv
+from kpi.store import rows_table, write_rows
 
 TODAY = dt.date(2025, 10, 15)
 HEADER = "indicator_id,month,value,numerator,denominator,note"
@@ -433,18 +433,19 @@ def test_read_result_without_frame():
     assert r.n_rows == 2
 
 
-def test_write_frame_csv_matches_the_store_format(policy, store):
+def test_frame_and_rows_store_the_same_parquet(policy, store):
     from kpi import db
-    from kpi.store import rows_csv
 
     res = read(policy, "K1-1,2025-04,1523,,,\"カンマ,と\"\"引用\"\"\"\nK1-2,2025-04,22.4,448,2000,\nK2-1,2025-05,完了,,,\n")
     assert res.ok
-    fast, slow = store.root / "fast.csv", store.root / "slow.csv"
     store.root.mkdir(parents=True, exist_ok=True)
-    write_frame_csv(res.frame, "B1", fast)
-    slow.write_bytes(rows_csv(res.rows, "B1"))
-    a, b = db.batch_rows([str(fast)]), db.batch_rows([str(slow)])
-    assert a.fillna("").astype(str).values.tolist() == b.fillna("").astype(str).values.tolist()
+    for name, rows in (("fast", res.frame), ("slow", res.rows)):
+        (store.root / name).mkdir()
+        write_rows(rows, store.root / name / "rows.parquet")
+    a, b = (db.batch_rows([str(store.root / name / "rows.parquet")]) for name in ("fast", "slow"))
+    assert a.drop(columns="batch_id").fillna("").astype(str).values.tolist() == b.drop(columns="batch_id").fillna("").astype(str).values.tolist()
+    assert a["note"].tolist() == ["カンマ,と\"引用\"", "", ""] and (a["batch_id"].tolist(), b["batch_id"].tolist()) == (["fast"] * 3, ["slow"] * 3)
+    assert rows_table(res.frame).equals(rows_table(res.rows))
 
 
 def test_rows_commit_through_the_store(policy, store):

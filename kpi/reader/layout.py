@@ -1,0 +1,149 @@
+"""Layout detection: find the header row, tell the canonical (long) layout from the template's wide one,
+and turn rows of cells into columns (``Grid``) keeping each record's Excel row number.
+
+Rows arrive as an iterator of ``(excel_row, cells)`` so that a large sheet streams through:
+only the first ``HEADER_SEARCH_ROWS`` rows are held while the header is looked for.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from kpi.reader.cells import NOT_REPORTED, cell_text, month_cell, month_header, norm, parse_month
+from kpi.reader.limits import HEADER_SEARCH_ROWS
+from kpi.reader.result import COLUMN_LABELS, COLUMNS, HEADERS, REQUIRED, Refuse
+
+Rows = Iterable[tuple[int, list]]
+
+
+@dataclass
+class Grid:
+    """Cells by column (canonical names), the Excel row of each record, and per-cell column labels."""
+
+    cols: dict[str, pa.Array]  # canonical column -> string array (null = empty)
+    rows: np.ndarray  # Excel row numbers
+    labels: dict[str, object]  # canonical column -> label str, or an object array of labels per record
+    layout: str
+
+
+def _header_key(cell) -> str:
+    return norm(str(cell)).lower().replace(" ", "").replace("_", "") if cell is not None else ""
+
+
+_HEADER_LOOKUP = {s.replace("_", ""): canon for canon, spellings in HEADERS.items() for s in spellings}
+
+
+def header_map(header: Sequence) -> tuple[dict[str, int], dict[int, tuple[str, str]]]:
+    """Canonical columns found, and the month columns of the wide layout (index -> (month, label))."""
+    cols: dict[str, int] = {}
+    months: dict[int, tuple[str, str]] = {}
+    for i, cell in enumerate(header):
+        if isinstance(cell, str) and len(cell) > 100:  # no header is this long (and it would go into messages)
+            continue
+        canon = _HEADER_LOOKUP.get(_header_key(cell))
+        if canon and canon not in cols:
+            cols[canon] = i
+            continue
+        month = month_header(cell)
+        if month:
+            label = f"{cell.year}年{cell.month}月" if isinstance(cell, dt.date) else norm(str(cell))
+            months[i] = (month, label)
+    return cols, months
+
+
+def first_looks_like_data(cells: Sequence) -> bool:
+    """A first row that starts with something like an indicator ID followed by a month: the header is missing."""
+    texts = [(cell_text(c) or "")[:100] for c in cells[:3]]
+    return len(texts) >= 2 and bool(re.match(r"^[A-Za-zＡ-Ｚａ-ｚ]*[0-9０-９]+[-－ー‐][0-9０-９]+$", norm(texts[0]))) and any(
+        parse_month(t) for t in texts[1:])
+
+
+def find_header(head: list[tuple[int, list]]) -> tuple[int, dict[str, int], dict[int, tuple[str, str]]]:
+    """Position in ``head`` of the header row, its canonical columns and its month columns."""
+    for pos, (_, cells) in enumerate(head):
+        cols, months = header_map(cells)
+        if "indicator_id" in cols and ("month" in cols or months):
+            return pos, cols, months
+    first_row, first = head[0]
+    cols, months = header_map(first)
+    if first_looks_like_data(first):
+        raise Refuse(first_row, None, "見出し行がありません。1行目に 指標ID, 年月, 実績値（または indicator_id, month, value）の見出しを入れてください")
+    missing = [COLUMN_LABELS[c] for c in REQUIRED if c not in cols]
+    if not cols and not months:
+        raise Refuse(first_row, None, "見出し行が見つかりません。1行目に 指標ID, 年月, 実績値（または indicator_id, month, value）の見出しを入れてください")
+    raise Refuse(first_row, None, f"必要な列がありません: {'、'.join(missing)}")
+
+
+def grid_from_rows(rows: Rows, text_cells: bool, date1904: bool = False) -> Grid:
+    """Columns from rows of cells: text cells (CSV) are kept as they are, xlsx values become text first."""
+    it: Iterator[tuple[int, list]] = iter(rows)
+    head = list(itertools.islice(it, HEADER_SEARCH_ROWS))
+    if not head:
+        raise Refuse(None, None, "ファイルが空です")
+    pos, cols, months = find_header(head)
+    header_row = head[pos][0]
+    body = itertools.chain(head[pos + 1:], it)
+    if "month" in cols:
+        if "value" not in cols and not ("numerator" in cols and "denominator" in cols):
+            raise Refuse(header_row, None, "必要な列がありません: 実績値")
+        return _long(body, cols, text_cells, date1904)
+    return _wide(body, cols["indicator_id"], months, text_cells)
+
+
+def _long(body: Iterator[tuple[int, list]], cols: dict[str, int], text_cells: bool, date1904: bool) -> Grid:
+    wanted = [(c, cols[c]) for c in COLUMNS if c in cols]
+    values: dict[str, list] = {c: [] for c, _ in wanted}
+    row_numbers: list[int] = []
+    for n, cells in body:
+        width = len(cells)
+        row_numbers.append(n)
+        for c, i in wanted:
+            values[c].append(cells[i] if i < width else None)
+    if not row_numbers:
+        raise Refuse(None, None, "見出し行だけで、データ行がありません")
+    arrays = {}
+    for c in COLUMNS:
+        if c not in values:
+            arrays[c] = pa.nulls(len(row_numbers), pa.string())
+            continue
+        vals = values.pop(c)
+        if not text_cells:
+            convert = (lambda v: month_cell(v, date1904)) if c == "month" else cell_text
+            vals = [v if type(v) is str else convert(v) for v in vals]
+        arrays[c] = pa.array([v or None for v in vals], pa.string())
+    return Grid(arrays, np.asarray(row_numbers, dtype=np.int64), dict(COLUMN_LABELS), "long")
+
+
+def _wide(body: Iterator[tuple[int, list]], id_col: int, months: dict[int, tuple[str, str]], text_cells: bool) -> Grid:
+    """One row per indicator, one column per month: one record per filled month cell."""
+    ids, mons, vals, labels, rows = [], [], [], [], []
+    seen_body = False
+    for n, cells in body:
+        seen_body = True
+        iid = cells[id_col] if id_col < len(cells) else None
+        iid_text = iid if text_cells else cell_text(iid)
+        for i, (month, label) in months.items():
+            v = cells[i] if i < len(cells) else None
+            v = v if text_cells else cell_text(v)
+            if v is None or not v.strip() or (len(v) < 20 and norm(v).lower() in NOT_REPORTED):
+                continue
+            ids.append(iid_text)
+            mons.append(month)
+            vals.append(v)
+            labels.append(label)
+            rows.append(n)
+    if not seen_body:
+        raise Refuse(None, None, "見出し行だけで、データ行がありません")
+    if not rows:
+        raise Refuse(None, None, "実績が1件も入力されていません（月の列に値を入れてください）")
+    empty = pa.nulls(len(rows), pa.string())
+    arrays = {"indicator_id": pa.array(ids, pa.string()), "month": pa.array(mons, pa.string()), "value": pa.array(vals, pa.string()),
+              "numerator": empty, "denominator": empty, "note": empty}
+    label_arr = np.asarray(labels, dtype=object)
+    return Grid(arrays, np.asarray(rows, dtype=np.int64), dict(COLUMN_LABELS) | {"month": label_arr, "value": label_arr}, "wide")
