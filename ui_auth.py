@@ -4,12 +4,21 @@ Out of the box (no ``[auth]`` in .streamlit/secrets.toml) anyone who can open th
 dashboard may upload; it listens on localhost only. With ``[auth]`` configured,
 st.login signs users in through OpenID Connect and only the editors listed in
 ``[kpi] editors`` (or env KPI_EDITORS) see upload, commit, rollback and restore.
+Every write handler calls ``require_editor`` again at the click: a session drawn for
+an editor cannot write after its user has lost the right.
 """
 from __future__ import annotations
+
+import re
 
 import streamlit as st
 
 from kpi.auth import LOCAL_USER, editors_from, env_editors, may_edit
+from kpi.store import store_dir, write_log
+
+# A name that markdown can only show as itself (an e-mail address at most becomes a mailto link); anything
+# else a user or an IdP supplied is shown with st.text, never through markdown.
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
 
 
 def auth_configured() -> bool:
@@ -47,6 +56,28 @@ def can_edit() -> bool:
     return may_edit(auth_configured(), signed_in, email, _editors())
 
 
+def plain_name(name: str) -> bool:
+    """True when ``name`` is safe inside markdown as it is (a plain e-mail address)."""
+    return bool(_PLAIN_NAME.match(name)) and len(name) <= 254
+
+
+def require_editor(action: str) -> bool:
+    """Check the editor right where a write happens (in the button's on_click), not only when the button was drawn.
+
+    Returns False when the current user may not write now (signed out, or removed from the editors since the
+    page was drawn): nothing may be written then. The refusal is shown in Japanese and recorded in the store's
+    log. ``action`` names what was refused, e.g. "実績の登録".
+    """
+    if can_edit():
+        return True
+    who = current_user() if logged_in() else "（サインインしていません）"
+    ref = write_log(store_dir(), "refused-write", f"action={action!r} user={who!r}: not an editor at the click")
+    st.error(f"編集者の権限が確認できないため、{action}を行いませんでした（何も保存していません。記録: {ref}）。"
+             "画面を表示した後に権限が変わった可能性があります。必要な場合は管理者に編集者への追加を依頼してください。",
+             icon=":material/lock:")
+    return False
+
+
 def account_box() -> None:
     """In the sidebar: who is signed in, with sign-in / sign-out buttons (only when sign-in is configured)."""
     if not auth_configured():
@@ -55,7 +86,12 @@ def account_box() -> None:
         st.divider()
         if logged_in():
             role = "編集者" if can_edit() else "閲覧のみ"
-            st.caption(f"サインイン中: {current_user()}（{role}）")
+            name = current_user()
+            if plain_name(name):
+                st.caption(f"サインイン中: {name}（{role}）")
+            else:
+                st.caption(f"サインイン中（{role}）")
+                st.text(name)
             if st.button("サインアウト", key="logout", icon=":material/logout:"):
                 st.logout()
         else:
@@ -67,7 +103,9 @@ def account_box() -> None:
 def editor_notice(action: str) -> None:
     """Why the write actions are not shown to this user (Japanese)."""
     if logged_in():
-        st.info(f"{current_user()} さんは編集者として登録されていないため、{action}はできません（閲覧のみ）。"
+        name = current_user()
+        who = f"{name} さんは" if plain_name(name) else "サインイン中のアカウントは"
+        st.info(f"{who}編集者として登録されていないため、{action}はできません（閲覧のみ）。"
                 "編集が必要な場合は、ダッシュボードの管理者に編集者への追加を依頼してください。", icon=":material/lock:")
     else:
         st.info(f"{action}は編集者だけが行えます。サイドバーの「サインイン」からサインインしてください。", icon=":material/lock:")

@@ -1,6 +1,7 @@
 """Command line: ``python -m kpi …`` for scheduled jobs and for checking without a browser.
 
-Exit status: 0 success, 1 input refused (nothing written), 2 usage.
+Exit status: 0 success, 1 input refused (nothing written), 2 usage, 3 internal error
+(a Japanese message with a reference to the log entry under ``KPI_STORE/logs/``; never a traceback).
 """
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from pathlib import Path
 
 from kpi import checkdata, cliargs, fiscal, fmt
 from kpi.export import command as export_command
-from kpi.importer import commit, max_upload_bytes, preview
+from kpi.importer import StalePreview, commit, max_upload_bytes, preview
 from kpi.policy import PolicyError, load_policy
+from kpi.reader import Problem
 from kpi.service import fy_range, results, status_record
-from kpi.store import Store, StoreError
+from kpi.store import Store, StoreError, log_exception, printable, store_dir
 
-OK, REFUSED, USAGE = 0, 1, 2
+OK, REFUSED, USAGE, INTERNAL = 0, 1, 2, 3
+IMPORT_ATTEMPTS = 3  # a concurrent write to the same indicator and month between preview and commit: preview again
 
 
 class _Parser(argparse.ArgumentParser):
@@ -118,25 +121,36 @@ def cmd_import(args, policy, store) -> int:
         else:
             print(message, file=sys.stderr)
         return REFUSED
-    pv = preview(store, policy, raw, args.file.name, max_bytes=max_upload_bytes())
-    out = pv.summary() | {"batch_id": None, "dry_run": bool(args.dry_run)}
-    if out["ok"] and not args.dry_run:
-        out["batch_id"] = commit(store, pv, _user(args.user), source="cli")
+    for attempt in range(1, IMPORT_ATTEMPTS + 1):  # preview and commit in one go: what is committed is what was just compared
+        pv = preview(store, policy, raw, args.file.name, max_bytes=max_upload_bytes())
+        out = pv.summary() | {"batch_id": None, "dry_run": bool(args.dry_run)}
+        if not out["ok"] or args.dry_run:
+            break
+        try:
+            out["batch_id"] = commit(store, pv, _user(args.user), source="cli")
+            break
+        except StalePreview as exc:
+            if attempt == IMPORT_ATTEMPTS:
+                out["ok"], out["errors"] = False, [{"row": None, "column": None, "message": str(exc)}]
+                pv.read.errors.append(Problem(None, None, str(exc)))
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=1))
     else:
         for p in pv.errors:
-            print(f"エラー: {p}", file=sys.stderr)
+            print(f"エラー: {printable(p)}", file=sys.stderr)
         for p in pv.warnings:
-            print(f"注意: {p}", file=sys.stderr)
+            print(f"注意: {printable(p)}", file=sys.stderr)
+        name = printable(args.file.name)
         if out["ok"]:
             verb = "取り込めます（--dry-run のため未登録）" if args.dry_run else f"登録しました（バッチ {out['batch_id']}）"
-            print(f"{args.file.name}: {out['rows']}行 新規{out['new']} 変更{out['changed']} 変更なし{out['unchanged']} — {verb}")
+            print(f"{name}: {out['rows']}行 新規{out['new']} 変更{out['changed']} 変更なし{out['unchanged']} — {verb}")
         else:
             if not pv.errors:
                 print("エラー: 取り込める行がありません", file=sys.stderr)
-            print(f"{args.file.name}: 取り込みを中止しました（何も登録していません）", file=sys.stderr)
-    return OK if out["ok"] else REFUSED
+            print(f"{name}: 取り込みを中止しました（何も登録していません）", file=sys.stderr)
+    if out["ok"]:
+        return OK
+    return INTERNAL if pv.internal else REFUSED  # the reader's own defect (logged) is not a refusal of the input
 
 
 def cmd_history(args, policy, store) -> int:
@@ -147,7 +161,8 @@ def cmd_history(args, policy, store) -> int:
     if not batches:
         print("登録されたバッチはありません")
     for b in batches:
-        print("\t".join([b.batch_id, b.created_at, b.user, b.file_name, f"{b.rows}行", b.state] + (["サンプル"] if b.sample else [])))
+        print("\t".join(printable(x) for x in [b.batch_id, b.created_at, b.user, b.file_name, f"{b.rows}行", b.state]
+                        + (["サンプル"] if b.sample else [])))
     return OK
 
 
@@ -160,8 +175,8 @@ def cmd_rollback(args, policy, store) -> int:
     except KeyError:
         print(f"バッチ {args.batch_id} はありません（python -m kpi history で確認できます）", file=sys.stderr)
         return REFUSED
-    except StoreError as exc:
-        print(str(exc), file=sys.stderr)
+    except StoreError as exc:  # already in that state, or changed at the same moment by someone else: nothing written
+        print(printable(exc), file=sys.stderr)
         return REFUSED
     print(f"バッチ {args.batch_id} を{'元に戻しました' if args.restore else '取り消しました'}")
     return OK
@@ -180,7 +195,21 @@ NO_POLICY = {"check-data"}  # commands that run even when the reference data doe
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; 0 done, 1 refused, 2 usage (argparse), 3 internal error (logged, reported in Japanese)."""
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("中断しました", file=sys.stderr)
+        return INTERNAL
+    except Exception as exc:  # a defect of ours: the user gets a reference to the log entry, never a traceback
+        ref = log_exception(store_dir(), f"python -m kpi {args.command}", exc)
+        print(f"内部エラーのため中止しました。お手数ですが、管理者に連絡してください（ログ参照: {ref}、"
+              f"記録先: {store_dir() / 'logs'}）", file=sys.stderr)
+        return INTERNAL
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command in NO_POLICY:
         return COMMANDS[args.command](args, None, None)
     try:

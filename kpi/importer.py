@@ -1,7 +1,10 @@
 """Upload → preview → commit: the one path by which actuals enter the store.
 
 The page and ``python -m kpi import`` both call ``preview`` then ``commit``; a file
-with any error writes nothing.
+with any error writes nothing. ``commit`` writes only what the preview showed: if any
+previewed indicator and month changed in the store since (another upload, a command-line
+import, a rollback), it refuses with ``StalePreview`` and nothing is written. The check
+runs under the store's commit lock, just before the batch gets its sequence number.
 """
 from __future__ import annotations
 
@@ -18,10 +21,15 @@ from kpi import fiscal
 from kpi.evaluate import Actual
 from kpi.policy import Policy
 from kpi.reader import Problem, ReadResult, read_actuals
-from kpi.store import Store
+from kpi.store import Store, StoreError
 
 NEW, CHANGED, UNCHANGED = "新規", "変更", "変更なし"
 DEFAULT_MAX_MB = 50
+_FIGURES = ("value", "numerator", "denominator", "note", "batch_id")
+
+
+class StalePreview(StoreError):
+    """The store changed for a previewed indicator and month since the preview; nothing was written."""
 
 
 def max_upload_mb() -> int:
@@ -50,8 +58,9 @@ class Preview:
     file_name: str
     raw: bytes
     read: ReadResult
-    # One row per file row: the new figures, the stored ones (``*_old``) and ``kind``.
+    # One row per file row: the new figures, the stored ones (``*_old``, with the batch they came from) and ``kind``.
     diff: pd.DataFrame | None = None
+    base_version: tuple | None = None  # the store's version when the preview was made
 
     @property
     def changes(self) -> list[Change]:
@@ -69,6 +78,11 @@ class Preview:
     @property
     def warnings(self) -> list[Problem]:
         return self.read.warnings
+
+    @property
+    def internal(self) -> bool:
+        """The reader's safety net caught a defect of the reader (logged; not the user's fault)."""
+        return self.read.internal is not None
 
     def count(self, kind: str) -> int:
         return 0 if self.diff is None else int((self.diff["kind"] == kind).sum())
@@ -157,8 +171,7 @@ def _same_number(a: pd.Series, b: pd.Series) -> np.ndarray:
 def diff(new: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     """Each new row with the stored figures for its indicator and month and its kind: 新規 / 変更 / 変更なし."""
     keys = ["indicator_id", "month"]
-    old = current[keys + ["value", "numerator", "denominator", "note"]].rename(
-        columns={c: f"{c}_old" for c in ("value", "numerator", "denominator", "note")})
+    old = current[keys + list(_FIGURES)].rename(columns={c: f"{c}_old" for c in _FIGURES})
     merged = new.merge(old, on=keys, how="left", indicator=True)
     same = (_same_number(merged["value"], merged["value_old"]) & _same_number(merged["numerator"], merged["numerator_old"])
             & _same_number(merged["denominator"], merged["denominator_old"])
@@ -175,9 +188,12 @@ def preview(store: Store, policy: Policy, raw: bytes, file_name: str, today: dt.
     """
     say = progress or (lambda _msg: None)
     say(f"ファイルを読み込んでいます（{len(raw):,} バイト）")
+    base = store.version()
     read = read_actuals(raw, file_name, policy, today=today, max_bytes=max_bytes or max_upload_bytes())
+    if read.internal is not None:
+        store.log_exception("reader", read.internal, ref=read.internal_ref)
     say(f"{read.n_rows:,}行を読み取りました（エラー {len(read.errors):,}件、注意 {len(read.warnings):,}件）")
-    pv = Preview(Path(file_name).name, raw, read)
+    pv = Preview(Path(file_name).name, raw, read, base_version=base)
     if read.ok:
         new = _frame(read)
         pv.diff = diff(new, store.current_frame(new["month"].min(), new["month"].max()))
@@ -185,11 +201,36 @@ def preview(store: Store, policy: Policy, raw: bytes, file_name: str, today: dt.
     return pv
 
 
+def changed_since(store: Store, pv: Preview) -> pd.DataFrame:
+    """The previewed keys whose stored figures (or the batch they come from) differ from what the preview showed."""
+    if pv.diff is None or pv.base_version is None or store.version() == pv.base_version:
+        return pd.DataFrame(columns=["indicator_id", "month"])
+    keys = ["indicator_id", "month"]
+    shown = pv.diff[keys + [f"{c}_old" for c in _FIGURES]]
+    now = store.current_frame(pv.diff["month"].min(), pv.diff["month"].max())[keys + list(_FIGURES)]
+    merged = shown.merge(now, on=keys, how="left")
+    same = np.ones(len(merged), dtype=bool)
+    for c in ("value", "numerator", "denominator"):
+        same &= _same_number(merged[c], merged[f"{c}_old"])
+    for c in ("note", "batch_id"):
+        same &= merged[c].fillna("").astype(str).to_numpy() == merged[f"{c}_old"].fillna("").astype(str).to_numpy()
+    return merged.loc[~same, keys]
+
+
+def _refuse_if_stale(store: Store, pv: Preview) -> None:
+    stale = changed_since(store, pv)
+    if len(stale):
+        first = [f"{r.indicator_id} {fiscal.month_label(r.month)}" for r in stale.head(3).itertuples(index=False)]
+        more = f" ほか {len(stale) - len(first):,}件" if len(stale) > len(first) else ""
+        raise StalePreview(f"プレビューの後に、同じ指標・月の実績が変わりました（{'、'.join(first)}{more}）。"
+                           "登録していません。もう一度プレビューして内容を確かめてから登録してください")
+
+
 def commit(store: Store, pv: Preview, user: str, source: str = "upload", sample: bool = False) -> str:
-    """Write the previewed file as one batch; refuses (ValueError) a preview with errors."""
+    """Write the previewed file as one batch; refuses (ValueError) a preview with errors, and a stale one (StalePreview)."""
     if not pv.ok:
         raise ValueError("エラーのあるファイルは登録できません")
-    store.cleanup_staging()
     counts = {k: pv.count(k) for k in (NEW, CHANGED, UNCHANGED)}
     rows = pv.read.frame if pv.read.frame is not None else pv.read.rows
-    return store.write_batch(pv.raw, pv.file_name, rows, user, source=source, sample=sample, counts=counts)
+    return store.write_batch(pv.raw, pv.file_name, rows, user, source=source, sample=sample, counts=counts,
+                             check=lambda: _refuse_if_stale(store, pv))

@@ -213,12 +213,12 @@ class _Staged:
 
 # --- logs ----------------------------------------------------------------------------------
 
-def write_log(root: Path, kind: str, text: str) -> str:
-    """Append an entry to ``<root>/logs/`` (or the temp folder when the store is not writable); returns its reference.
+def write_log(root: Path, kind: str, text: str, ref: str | None = None) -> str:
+    """Write one entry to ``<root>/logs/<ref>.log`` (or the temp folder when the store is not writable); returns the reference.
 
     The reference is what users see in Japanese messages ("ログ参照: E-…"), never the internals.
     """
-    ref = f"E-{dt.datetime.now(JST):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    ref = ref or f"E-{dt.datetime.now(JST):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
     entry = f"{ref} {now_jst()} {kind} pid={os.getpid()} host={socket.gethostname()}\n{text.rstrip()}\n"
     for folder in (Path(root) / "logs", Path(os.environ.get("TMPDIR", "/tmp")) / "kpi-logs"):
         try:
@@ -230,8 +230,13 @@ def write_log(root: Path, kind: str, text: str) -> str:
     return ref
 
 
-def log_exception(root: Path, kind: str, exc: BaseException) -> str:
-    return write_log(root, kind, "".join(traceback.format_exception(exc)))
+def log_exception(root: Path, kind: str, exc: BaseException, ref: str | None = None) -> str:
+    return write_log(root, kind, "".join(traceback.format_exception(exc)), ref)
+
+
+def printable(text: object) -> str:
+    """Recorded user text (file names, user names, reasons) for a terminal line: no control characters."""
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in str(text))
 
 
 class Store:
@@ -508,8 +513,8 @@ class Store:
     def current(self, first: str = "0000-00", last: str = "9999-99") -> list[Actual]:
         return frame_to_actuals(self.current_frame(first, last))
 
-    def log_exception(self, kind: str, exc: BaseException) -> str:
-        return log_exception(self.root, kind, exc)
+    def log_exception(self, kind: str, exc: BaseException, ref: str | None = None) -> str:
+        return log_exception(self.root, kind, exc, ref)
 
     def log(self, kind: str, text: str) -> str:
         return write_log(self.root, kind, text)

@@ -10,7 +10,7 @@ from kpi import fiscal
 from kpi.service import SAMPLE_LABEL
 from kpi.store import SOURCE_LABELS, StoreError
 
-md = ui.md
+# User text (file names, user names, reasons) is shown with st.text, in tables or as widget options, never as markdown.
 
 
 def when(iso: str) -> str:
@@ -18,7 +18,9 @@ def when(iso: str) -> str:
 
 
 def act(kind: str, batch_id: str) -> None:
-    """on_click of 取り消し / 元に戻す: recorded as an event, nothing is deleted."""
+    """on_click of 取り消し / 元に戻す: rights checked again at the click; recorded as an event, nothing is deleted."""
+    if not ui_auth.require_editor("取り消しと元に戻す"):
+        return
     s, reason = ui.store(), st.session_state.get("reason", "")
     try:
         if kind == "rollback":
@@ -27,13 +29,30 @@ def act(kind: str, batch_id: str) -> None:
         else:
             s.restore(batch_id, ui_auth.current_user(), reason)
             msg = f"バッチ {batch_id} を元に戻しました。"
-    except (KeyError, StoreError) as exc:
-        st.session_state["_history_flash"] = ("error", f"できませんでした: {exc}")
+    except KeyError:
+        st.session_state["_history_flash"] = ("error", f"バッチ {batch_id} が見つかりません。")
+        return
+    except StoreError as exc:  # already in that state, or changed by someone else at the same moment
+        st.cache_data.clear()
+        st.session_state["_history_flash"] = ("error", f"できませんでした（何も変更していません）: {exc}")
         return
     st.cache_data.clear()
     st.session_state["_history_flash"] = ("success", msg)
     st.session_state["confirm_rollback"] = False
     st.session_state["reason"] = ""
+
+
+def detail_lines(b) -> str:
+    """The batch's record as plain text (st.text): what the user typed or uploaded is never interpreted."""
+    return "\n".join([
+        f"ファイル名　{b.file_name}",
+        f"登録日時　　{fiscal.datetime_label(b.created_at)}（日本時間）",
+        f"登録者　　　{b.user}",
+        f"経路　　　　{SOURCE_LABELS.get(b.source, b.source)}",
+        f"行数　　　　{b.rows:,}行（新規 {b.counts.get('新規', '－')}、変更 {b.counts.get('変更', '－')}、変更なし {b.counts.get('変更なし', '－')}）",
+        f"ファイル　　{b.size:,} バイト　SHA-256 {b.sha256}",
+        f"バッチID　　{b.batch_id}",
+    ])
 
 
 p, f = ui.policy(), ui.filters()
@@ -69,13 +88,8 @@ choice = st.selectbox("バッチを選ぶ", list(by_id), key="batch",
 b = by_id[choice]
 with st.container(border=True, key="batch_detail"):
     state = ":green-badge[:material/check_circle: 有効]" if b.active else ":gray-badge[:material/block: 取り消し済み]"
-    st.markdown(f"**{md(b.file_name)}**　{state}" + (f"　:orange-badge[{SAMPLE_LABEL}]" if b.sample else ""))
-    st.markdown("  \n".join([
-        f"**登録日時** {fiscal.datetime_label(b.created_at)}（日本時間）　**登録者** {md(b.user)}　**経路** {SOURCE_LABELS.get(b.source, md(b.source))}",
-        f"**行数** {b.rows:,}行（新規 {b.counts.get('新規', '－')}、変更 {b.counts.get('変更', '－')}、変更なし {b.counts.get('変更なし', '－')}）",
-        f"**ファイル** {b.size:,} バイト　**SHA-256** `{b.sha256}`",
-        f"**バッチID** `{b.batch_id}`",
-    ]))
+    st.markdown(state + (f"　:orange-badge[{SAMPLE_LABEL}]" if b.sample else ""))
+    st.text(detail_lines(b))
     st.download_button("元のファイルをダウンロード", data=partial(s.original, b.batch_id), file_name=b.file_name, key="download_original",
                        on_click="ignore", icon=":material/download:", help="アップロードされたときのファイルそのものです")
 

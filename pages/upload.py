@@ -10,9 +10,8 @@ from kpi.policy import data_dir
 
 MAX_LISTED = 100  # problems listed as text; all of them are in the table below
 MAX_TABLE = 1000  # preview rows sent to the browser
-
-
-md = ui.md
+# User text (file names, cell contents in messages) never goes through markdown: Streamlit's markdown turns
+# :material/…: into icons and bare addresses into links even when escaped. It is shown with st.text or in tables.
 
 
 @st.cache_data(show_spinner="テンプレートを作成しています…", max_entries=32)
@@ -23,18 +22,36 @@ def templates(data_folder: str, fy: int, issues: tuple[str, ...]) -> tuple[bytes
 
 
 def do_commit(pv: importer.Preview) -> None:
-    """on_click of 登録: runs before the page, so the uploader can be reset here."""
+    """on_click of 登録: runs before the page, so the uploader can be reset here. Rights are checked again here."""
+    if not ui_auth.require_editor("実績の登録"):
+        st.session_state.pop("_upload_preview", None)
+        return
     try:
         batch_id = importer.commit(ui.store(), pv, ui_auth.current_user())
+    except importer.StalePreview as exc:
+        st.session_state["_upload_flash"] = ("error", str(exc), pv.file_name)
+        st.session_state.pop("_upload_preview", None)  # the next run previews again against the store as it is now
+        return
     except (ValueError, OSError) as exc:
-        st.session_state["_upload_flash"] = ("error", f"登録できませんでした: {exc}")
+        ref = ui.store().log_exception("upload-commit", exc)
+        st.session_state["_upload_flash"] = ("error", f"登録できませんでした（何も保存していません）。管理者に連絡してください（ログ参照: {ref}）",
+                                             pv.file_name)
         return
     st.cache_data.clear()  # every page reads the new figures on its next run
-    st.session_state["_upload_flash"] = ("success", f"{pv.file_name} を登録しました（バッチ {batch_id}、{len(pv.read.rows):,}行: "
+    st.session_state["_upload_flash"] = ("success", f"登録しました（バッチ {batch_id}、{pv.read.n_rows:,}行: "
                                                     f"新規 {pv.count(importer.NEW):,}、変更 {pv.count(importer.CHANGED):,}、"
-                                                    f"変更なし {pv.count(importer.UNCHANGED):,}）。")
+                                                    f"変更なし {pv.count(importer.UNCHANGED):,}）。", pv.file_name)
     st.session_state["_upload_n"] = st.session_state.get("_upload_n", 0) + 1
     st.session_state.pop("_upload_preview", None)
+
+
+def problem_list(problems: list, key: str) -> None:
+    """Problems as plain text lines (they quote cell contents), all of them in a table when there are many."""
+    with st.container(key=key):
+        st.text("\n".join(str(p) for p in problems[:MAX_LISTED]))
+        if len(problems) > MAX_LISTED:
+            st.caption(f"…ほか {len(problems) - MAX_LISTED:,}件（下の表にすべてあります）")
+            st.dataframe(pd.DataFrame(importer.problem_table(problems[:MAX_TABLE * 10])), hide_index=True, key=f"{key}_table")
 
 
 p, f = ui.policy(), ui.filters()
@@ -44,7 +61,9 @@ store, editor, limit_mb = ui.store(), ui_auth.can_edit(), importer.max_upload_mb
 
 flash = st.session_state.pop("_upload_flash", None)
 if flash:
-    (st.success if flash[0] == "success" else st.error)(flash[1])
+    with st.container(key="upload_flash"):
+        (st.success if flash[0] == "success" else st.error)(flash[1])
+        st.text(f"ファイル: {flash[2]}")
     if flash[0] == "success":
         st.page_link("pages/history.py", label="履歴で確認する", icon=":material/history:")
 
@@ -85,13 +104,15 @@ if cached and cached[0] == (up.file_id, version):
     pv = cached[1]
 else:
     raw = up.getvalue()
-    with st.status(f"{up.name} を確認しています…", expanded=len(raw) > 1_000_000) as box:
-        pv = importer.preview(store, p, raw, up.name, progress=st.write)
-        box.update(label=f"{up.name}: {len(pv.read.rows):,}行を確認しました" if pv.ok else f"{up.name}: 登録できません",
+    with st.status("ファイルを確認しています…", expanded=len(raw) > 1_000_000) as box:
+        st.text(f"ファイル: {up.name}")
+        pv = importer.preview(store, p, raw, up.name, progress=st.text)
+        box.update(label=f"確認しました: {pv.read.n_rows:,}行" if pv.ok else "このファイルは登録できません",
                    state="complete" if pv.ok else "error", expanded=False)
     st.session_state["_upload_preview"] = ((up.file_id, version), pv)
 
 counts = pv.summary()
+st.text(f"ファイル: {pv.file_name}")
 if pv.ok:
     cols = st.columns(4)
     cols[0].metric("読み取った行", f"{counts['rows']:,}行")
@@ -100,18 +121,15 @@ if pv.ok:
     cols[3].metric("変更なし", f"{counts['unchanged']:,}行")
 
 if pv.warnings:
-    lines = "\n".join(f"- {md(w)}" for w in pv.warnings[:MAX_LISTED])
-    st.warning(f"**注意 {len(pv.warnings):,}件**（登録はできます。内容を確認してください）\n\n{lines}", icon=":material/warning:")
+    st.warning(f"**注意 {len(pv.warnings):,}件**（登録はできます。内容を確認してください）", icon=":material/warning:")
+    problem_list(pv.warnings, "upload_warnings")
 
 if not pv.ok:
     problems = pv.errors
     head = (f"**このファイルは登録できません（何も保存していません）。** 次の {len(problems):,}件を直してから、もう一度アップロードしてください。"
             "行番号は Excel の行番号（見出し行 = 1行目）です。") if problems else "**このファイルには登録できる行がありません（何も保存していません）。**"
-    lines = "\n".join(f"- {md(e)}" for e in problems[:MAX_LISTED])
-    more = f"\n\n…ほか {len(problems) - MAX_LISTED:,}件（下の表にすべてあります）" if len(problems) > MAX_LISTED else ""
-    st.error(f"{head}\n\n{lines}{more}", icon=":material/block:")
-    if len(problems) > MAX_LISTED:
-        st.dataframe(pd.DataFrame(importer.problem_table(problems[:MAX_TABLE * 10])), hide_index=True, key="errors_table")
+    st.error(head, icon=":material/block:")
+    problem_list(problems, "upload_errors")
     st.stop()
 
 shown = f"（先頭 {MAX_TABLE:,}行を表示）"
@@ -124,9 +142,10 @@ if counts["new"]:
         st.dataframe(pd.DataFrame(importer.change_table(pv, p, (importer.NEW,), MAX_TABLE)).drop(columns=["区分", "変更前"]),
                      hide_index=True, key="new_table")
 
+st.caption("登録するのはこのプレビューの内容です。プレビューの後に同じ指標・月の実績が他で変更された場合は登録せず、もう一度確認をお願いします。")
 if counts["new"] or counts["changed"]:
     st.button("登録", key="commit", type="primary", icon=":material/cloud_upload:", on_click=do_commit, args=(pv,),
-              help=f"{pv.file_name}（{counts['rows']:,}行）を1つのバッチとして登録します。履歴から取り消せます。")
+              help=f"このファイル（{counts['rows']:,}行）を1つのバッチとして登録します。履歴から取り消せます。")
 else:
     st.info("登録済みの実績とすべて同じです。登録しても数値は変わりません。")
     st.button("それでも登録する", key="commit", on_click=do_commit, args=(pv,))

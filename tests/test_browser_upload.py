@@ -59,8 +59,8 @@ def test_cp932_csv_preview_commit_and_the_indicator_moves(server, page, tmp_path
     assert Store(tmp_path / "store").batches()[0].file_name == "sample_actuals.csv"  # nothing written yet
     page.locator(".st-key-commit button").first.click()
     wait_ready(page)
-    done = page.locator('[data-testid="stAlertContentSuccess"]').inner_text()
-    assert "3月分.csv を登録しました" in done
+    done = page.locator(".st-key-upload_flash").inner_text()
+    assert "登録しました" in done and "3月分.csv" in done
     nav(page, "指標")
     text = card(page, "K1-1")
     assert "2,468" in text and "2,046" not in text
@@ -76,8 +76,8 @@ def test_bad_file_shows_row_level_errors_and_writes_nothing(server, page, tmp_pa
     wait_ready(page)
     err = page.locator('[data-testid="stAlertContentError"]')
     err.wait_for()
-    text = err.inner_text()
-    assert "このファイルは登録できません" in text
+    assert "このファイルは登録できません" in err.inner_text()
+    text = page.locator(".st-key-upload_errors").inner_text()
     assert "5行目 年月: 2025-13 は年月として読めません" in text
     assert "6行目 指標ID" in text and "7行目 実績値" in text
     assert page.locator(".st-key-commit").count() == 0
@@ -107,7 +107,7 @@ def test_template_download_fill_upload_and_see_it_in_history(server, page, tmp_p
     assert metric(page, "読み取った行") == "2行" and metric(page, "変更") == "2行"
     page.locator(".st-key-commit button").first.click()
     wait_ready(page)
-    assert "令和7年度_経営課題1.xlsx を登録しました" in page.locator('[data-testid="stAlertContentSuccess"]').inner_text()
+    assert "令和7年度_経営課題1.xlsx" in page.locator(".st-key-upload_flash").inner_text()
     nav(page, "履歴")
     detail = page.locator(".st-key-batch_detail").inner_text()
     assert "令和7年度_経営課題1.xlsx" in detail and "有効" in detail and "2行" in detail

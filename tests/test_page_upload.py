@@ -17,7 +17,8 @@ def open_page(page: str, store: Store) -> AppTest:
 
 
 def text_of(at: AppTest) -> str:
-    parts = [e.value for e in (*at.markdown, *at.caption, *at.title, *at.subheader, *at.warning, *at.info, *at.error, *at.success)]
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.title, *at.subheader, *at.warning, *at.info, *at.error, *at.success,
+                               *at.text)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     return "\n".join(str(p) for p in parts)
 
@@ -64,7 +65,8 @@ def test_preview_then_commit_shows_batch_and_history(at, store):
     at.button(key="commit").click().run()
     assert not at.exception, at.exception
     done = [s.value for s in at.success]
-    assert len(done) == 1 and "四半期.csv を登録しました" in done[0] and "新規 1、変更 1、変更なし 1" in done[0]
+    assert len(done) == 1 and "登録しました" in done[0] and "新規 1、変更 1、変更なし 1" in done[0]
+    assert "ファイル: 四半期.csv" in [t.value for t in at.text]  # user text as plain text, never markdown
     newest = store.batches()[0]
     assert newest.batch_id in done[0] and newest.user == "ローカル利用者"
     assert store.original(newest.batch_id) == raw
@@ -82,9 +84,9 @@ def test_bad_file_lists_every_error_and_writes_nothing(at, store):
     before = store.version()
     raw = "指標ID,年月,実績値\nK1-1,2025-04,100\nK1-1,2025-05,100\nK1-1,2025-06,100\nK1-1,2025-13,5\nK9-9,2025-05,1\n".encode()
     upload(at, "bad.csv", raw)
-    assert len(at.error) == 1
-    msg = at.error[0].value
-    assert "このファイルは登録できません" in msg and "5行目 年月: 2025-13 は年月として読めません" in msg
+    assert len(at.error) == 1 and "このファイルは登録できません" in at.error[0].value
+    msg = "\n".join(t.value for t in at.text)
+    assert "5行目 年月: 2025-13 は年月として読めません" in msg
     assert "6行目 指標ID" in msg
     assert "commit" not in [b.key for b in at.button]
     assert store.version() == before

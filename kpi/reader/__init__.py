@@ -90,8 +90,8 @@ def read_actuals(data: bytes, filename: str, policy: Policy, today: dt.date | No
         res.errors.append(Problem(None, None, "ファイルが大きすぎて読み取れません。行数を減らすか、CSV で保存したファイルを指定してください"))
         return res
     except Exception as exc:  # the safety net: a refusal in Japanese, never a traceback or an exception name
-        res.internal = exc
-        res.errors.append(Problem(None, None, internal_message(f"R-{secrets.token_hex(4)}")))
+        res.internal, res.internal_ref = exc, f"R-{secrets.token_hex(4)}"
+        res.errors.append(Problem(None, None, internal_message(res.internal_ref)))
         return res
     res.errors = errors.result("エラー")
     res.warnings = warnings.result("警告")

@@ -64,6 +64,7 @@ class ReadResult:
         self.layout = layout  # "long" (canonical) or "wide" (one column per month)
         self.encoding = encoding  # text encoding, or "xlsx"
         self.internal: BaseException | None = None
+        self.internal_ref = ""  # the reference in the message and in the store's log
 
     @property
     def rows(self) -> list[Actual]:
