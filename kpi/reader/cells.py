@@ -109,11 +109,17 @@ def month_header(cell) -> str | None:
 
 
 def month_cell(v, date1904: bool = False) -> str | None:
-    """An xlsx cell of the 年月 column: a date cell, a date serial number left unformatted, or text."""
+    """An xlsx cell of the 年月 column: a date cell, a date serial number left unformatted (as a number or
+    the sheet's text of one), or text."""
     if isinstance(v, dt.date):
         return parse_month(v)
-    if isinstance(v, int | float) and not isinstance(v, bool) and SERIAL_MONTHS[0] < v < SERIAL_MONTHS[1]:
-        return parse_month(excel_date(float(v), date1904))
+    serial = None
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        serial = float(v)
+    elif isinstance(v, str) and 0 < len(v) < 20 and v.replace(".", "", 1).isdigit() and v.isascii():
+        serial = float(v)
+    if serial is not None and SERIAL_MONTHS[0] < serial < SERIAL_MONTHS[1]:
+        return parse_month(excel_date(serial, date1904))
     return cell_text(v)
 
 

@@ -114,10 +114,25 @@ def _long(body: Iterator[tuple[int, list]], cols: dict[str, int], text_cells: bo
             continue
         vals = values.pop(c)
         if not text_cells:
-            convert = (lambda v: month_cell(v, date1904)) if c == "month" else cell_text
-            vals = [v if type(v) is str else convert(v) for v in vals]
+            if c == "month":
+                vals = _cached(vals, lambda v: month_cell(v, date1904))
+            else:
+                vals = [v if type(v) is str else cell_text(v) for v in vals]
         arrays[c] = pa.array([v or None for v in vals], pa.string())
     return Grid(arrays, np.asarray(row_numbers, dtype=np.int64), dict(COLUMN_LABELS), "long")
+
+
+def _cached(values: list, convert) -> list:
+    """``convert`` once per distinct cell value (a month column repeats a few values a million times)."""
+    cache: dict = {}
+    out = []
+    for v in values:
+        key = (type(v), v)  # 1 == 1.0 == True: keep them apart
+        t = cache.get(key, cache)
+        if t is cache:
+            t = cache[key] = convert(v)
+        out.append(t)
+    return out
 
 
 def _wide(body: Iterator[tuple[int, list]], id_col: int, months: dict[int, tuple[str, str]], text_cells: bool) -> Grid:

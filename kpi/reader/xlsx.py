@@ -320,121 +320,184 @@ def _dimension_rows(ref: str) -> tuple[int, int] | None:
 
 
 def _value(text: str, kind: str | None, style: str | None, wb: Workbook):
-    """A cell's value from its type attribute, text and style, as openpyxl would give it."""
+    """A cell's value from its type attribute, text and style.
+
+    Plain numbers stay as their text (the checks parse text; this saves a float round trip per cell);
+    percent-formatted numbers are ×100 floats, date-formatted ones datetimes, as openpyxl would give them.
+    """
+    if kind is None or kind == "n":
+        if not text:
+            return None
+        fmt = GENERAL
+        if style is not None and style != "0":
+            try:
+                fmt = wb.styles[int(style)]
+            except (ValueError, IndexError):
+                fmt = GENERAL
+        if fmt == GENERAL:
+            return text
+        try:
+            number = float(text)
+        except ValueError:
+            return text  # not a number after all: the checks say so, naming the cell
+        if fmt == PERCENT:
+            return round(number * 100, 10)
+        return excel_date(number, wb.date1904) or number
     if kind == "s":
         try:
-            return wb.shared[int(text)]
+            i = int(text)
+            if i < 0:
+                raise IndexError(i)
+            return wb.shared[i]
         except (ValueError, IndexError):
             raise Refuse(None, None, BROKEN + "（共有文字列の参照が正しくありません）") from None
-    if kind in ("inlineStr", "str", "e"):
-        return text
     if kind == "b":
-        return text.strip() in ("1", "true")
+        return "TRUE" if text.strip() in ("1", "true") else "FALSE"
     if kind == "d":
         try:
             return dt.datetime.fromisoformat(text.strip())
         except ValueError:
             return text
-    if not text:
-        return None
+    return text  # inlineStr, str (a formula's text), e (an error such as #N/A)
+
+
+_PRESCAN_SLACK = 10_000  # tags cut by chunk boundaries, <rowBreaks>: the exact limits are the parser's
+
+
+def prescan(z: zipfile.ZipFile, path: str, deadline: float) -> None:
+    """Count row and cell tags in the inflated sheet before parsing it: inflating and counting is ~20× faster than
+    parsing, so a sheet of millions of (empty) rows is refused in a fraction of a second. Stops at the first limit crossed."""
+    rows = cells = 0
+    row_tag, cell_tag = b"<row", b"<c "
     try:
-        number = float(text)
-    except ValueError:
-        return text  # not a number after all: the checks say so, naming the cell
-    fmt = GENERAL
-    if style:
-        try:
-            fmt = wb.styles[int(style)]
-        except (ValueError, IndexError):
-            fmt = GENERAL
-    if fmt == PERCENT:
-        return round(number * 100, 10)
-    if fmt == DATE:
-        return excel_date(number, wb.date1904) or number
-    return number
+        with z.open(path) as fh:
+            first = True
+            while chunk := fh.read(4 * CHUNK):
+                if first and b":sheetData" in chunk:  # a prefixed file (<x:row …>)
+                    row_tag, cell_tag = b":row", b":c "
+                first = False
+                rows += chunk.count(row_tag)
+                cells += chunk.count(cell_tag)
+                if rows > limits.MAX_ROWS + _PRESCAN_SLACK:
+                    raise Refuse(None, None, f"Excel ファイルの行が多すぎます（上限 {limits.MAX_ROWS:,}行）。{RESAVE}")
+                if cells > limits.MAX_CELLS + _PRESCAN_SLACK:
+                    raise Refuse(None, None, f"Excel ファイルのセルが多すぎます（上限 {limits.MAX_CELLS:,}）。{RESAVE}")
+                if time.monotonic() > deadline:
+                    raise Refuse(None, None, f"Excel ファイルの読み取りに時間がかかりすぎるため中止しました（{limits.MAX_XLSX_SECONDS:.0f}秒）。"
+                                             "不要な行や書式を削除して保存し直してください")
+    except _ZIP_ERRORS as exc:
+        raise Refuse(None, None, BROKEN) from exc
 
 
 def sheet_rows(z: zipfile.ZipFile, wb: Workbook, deadline: float) -> Iterator[tuple[int, list]]:
-    """(Excel row, cells) of every non-empty row of the sheet, streamed chunk by chunk."""
+    """(Excel row, cells) of every non-empty row of the sheet, streamed chunk by chunk (after ``prescan``).
+
+    The handlers run once per XML element of a million-row sheet, so their state lives in closure
+    variables and the per-cell work is kept to a minimum.
+    """
+    prescan(z, wb.sheet_path, deadline)
     done: list[tuple[int, list]] = []
     letters: dict[str, int] = {}
-    s = _SheetState()
+    shared, styles = wb.shared, wb.styles
+    plain_styles = {str(i) for i, kind in enumerate(styles) if kind == GENERAL} | {"0"}
+    in_cell = in_row = text_on = False
+    attrs: dict = {}
+    text = ""
+    row: list = []
+    row_n = pos = n_rows = n_cells = depth = rph = 0
 
-    def start(name: str, attrs: dict) -> None:
+    def start(name: str, a: dict) -> None:
+        nonlocal in_cell, in_row, text_on, attrs, text, row, row_n, pos, n_rows, n_cells, depth, rph
         tag = name if ":" not in name else _local(name)
         if tag == "c":
-            if s.in_cell:
-                raise Refuse(s.row_n, None, BROKEN)
-            s.in_cell, s.attrs, s.parts, s.chars = True, attrs, [], 0
-            s.cells += 1
-            if s.cells > limits.MAX_CELLS:
+            if in_cell:
+                raise Refuse(row_n, None, BROKEN)
+            in_cell, attrs, text = True, a, ""
+            n_cells += 1
+            if n_cells > limits.MAX_CELLS:
                 raise Refuse(None, None, f"Excel ファイルのセルが多すぎます（上限 {limits.MAX_CELLS:,}）。{RESAVE}")
         elif tag == "v":
-            s.text = s.in_cell
+            text_on = in_cell
         elif tag == "row":
-            if s.in_row:
-                raise Refuse(s.row_n, None, BROKEN)
-            s.in_row, s.row, s.pos = True, [], 0
-            r = attrs.get("r")
-            s.row_n = int(r) if r and r.isdigit() else s.row_n + 1
-            s.rows += 1
-            if s.row_n > limits.MAX_ROWS or s.rows > limits.MAX_ROWS:
+            if in_row:
+                raise Refuse(row_n, None, BROKEN)
+            in_row, row, pos = True, [], 0
+            r = a.get("r")
+            row_n = int(r) if r and r.isdigit() and r[0] != "0" else row_n + 1
+            n_rows += 1
+            if row_n > limits.MAX_ROWS or n_rows > limits.MAX_ROWS:
                 raise Refuse(None, None, f"Excel ファイルの行が多すぎます（上限 {limits.MAX_ROWS:,}行）。{RESAVE}")
         else:
-            s.depth += 1
-            if s.depth > limits.MAX_XML_DEPTH:
+            depth += 1
+            if depth > limits.MAX_XML_DEPTH:
                 raise Refuse(None, None, f"Excel ファイルの構造が正しくありません（入れ子が深すぎます）。{RESAVE}")
             if tag == "t":
-                s.text = s.in_cell and s.rph == 0
+                text_on = in_cell and rph == 0
             elif tag == "rPh":
-                s.rph += 1
+                rph += 1
             elif tag == "dimension":
-                _check_dimension(str(attrs.get("ref", "")))
+                _check_dimension(str(a.get("ref", "")))
 
     def end(name: str) -> None:
+        nonlocal in_cell, in_row, text_on, pos, depth, rph
         tag = name if ":" not in name else _local(name)
         if tag == "c":
-            _end_cell(s, wb, letters)
+            in_cell = text_on = False
+            ref = attrs.get("r")
+            i = letters.get(ref.rstrip("0123456789")) if ref else None
+            if i is None:
+                i = _column(ref, letters) if ref else None
+                if i is None:
+                    i = pos
+                if i >= MAX_COLUMNS:
+                    raise Refuse(row_n, None, BROKEN + "（列の位置が正しくありません）")
+            pos = i + 1
+            kind = attrs.get("t")
+            if kind == "s" and text.isdigit() and int(text) < len(shared):  # the common cases first, inline
+                v = shared[int(text)]
+            elif kind is None and attrs.get("s", "0") in plain_styles:
+                v = text or None
+            else:
+                try:
+                    v = _value(text, kind, attrs.get("s"), wb)
+                except Refuse as refuse:
+                    raise Refuse(row_n, None, refuse.problem.message) from None
+            n = len(row)
+            if i == n:
+                row.append(v)
+            elif i > n:
+                row.extend([None] * (i - n))
+                row.append(v)
+            else:
+                row[i] = v
         elif tag == "v":
-            s.text = False
+            text_on = False
         elif tag == "row":
-            s.in_row = False
-            row = s.row
+            in_row = False
             while row and (row[-1] is None or (type(row[-1]) is str and not row[-1].strip())):
                 row.pop()
             if row:
-                done.append((s.row_n, row))
+                done.append((row_n, row))
         else:
-            s.depth -= 1
+            depth -= 1
             if tag == "t":
-                s.text = False
+                text_on = False
             elif tag == "rPh":
-                s.rph -= 1
+                rph -= 1
 
-    def chars(data: str) -> None:
-        if s.text:
-            s.chars += len(data)
-            if s.chars > limits.MAX_XML_TEXT_CHARS:
-                raise Refuse(s.row_n, None, f"セルの文字数が多すぎます（上限 {limits.MAX_XML_TEXT_CHARS:,}文字）")
-            s.parts.append(data)
+    def on_text(data: str) -> None:
+        nonlocal text
+        if text_on:
+            text = text + data if text else data
+            if len(text) > limits.MAX_XML_TEXT_CHARS:
+                raise Refuse(row_n, None, f"セルの文字数が多すぎます（上限 {limits.MAX_XML_TEXT_CHARS:,}文字）")
 
     p = _parser()
-    p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = start, end, chars
+    p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = start, end, on_text
     for _ in _chunks(z, wb.sheet_path, p, limits.MAX_UNCOMPRESSED_BYTES, deadline):
         if done:
             yield from done
             done.clear()
-
-
-class _SheetState:
-    __slots__ = ("in_cell", "in_row", "attrs", "parts", "chars", "text", "row", "row_n", "pos", "rows", "cells", "depth", "rph")
-
-    def __init__(self):
-        self.in_cell = self.in_row = self.text = False
-        self.attrs: dict = {}
-        self.parts: list[str] = []
-        self.chars = self.row_n = self.pos = self.rows = self.cells = self.depth = self.rph = 0
-        self.row: list = []
 
 
 def _check_dimension(ref: str) -> None:
@@ -444,30 +507,3 @@ def _check_dimension(ref: str) -> None:
     rows, cols = spans
     if rows > limits.MAX_ROWS or cols > MAX_COLUMNS or rows * cols > 5 * limits.MAX_CELLS:
         raise Refuse(None, None, f"Excel ファイルのシートの範囲が大きすぎます（{ref[:40]}、上限 {limits.MAX_ROWS:,}行）。{RESAVE}")
-
-
-def _end_cell(s: _SheetState, wb: Workbook, letters: dict[str, int]) -> None:
-    s.in_cell = s.text = False
-    a = s.attrs
-    ref = a.get("r")
-    i = _column(ref, letters) if ref else None
-    if i is None:
-        i = s.pos
-    if i >= MAX_COLUMNS:
-        raise Refuse(s.row_n, None, BROKEN + "（列の位置が正しくありません）")
-    s.pos = i + 1
-    parts = s.parts
-    text = parts[0] if len(parts) == 1 else "".join(parts)
-    try:
-        v = _value(text, a.get("t"), a.get("s"), wb)
-    except Refuse as refuse:
-        raise Refuse(s.row_n, None, refuse.problem.message) from None
-    row = s.row
-    n = len(row)
-    if i == n:
-        row.append(v)
-    elif i > n:
-        row.extend([None] * (i - n))
-        row.append(v)
-    else:
-        row[i] = v
