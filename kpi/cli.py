@@ -14,14 +14,12 @@ from pathlib import Path
 
 from kpi import checkdata, cliargs, fiscal, fmt
 from kpi.export import command as export_command
-from kpi.importer import StalePreview, commit, max_upload_bytes, preview
+from kpi.importer import commit, max_upload_bytes, preview
 from kpi.policy import PolicyError, load_policy
-from kpi.reader import Problem
 from kpi.service import fy_range, results, status_record
 from kpi.store import Store, StoreError, log_exception, printable, store_dir
 
 OK, REFUSED, USAGE, INTERNAL = 0, 1, 2, 3
-IMPORT_ATTEMPTS = 3  # a concurrent write to the same indicator and month between preview and commit: preview again
 
 
 class _Parser(argparse.ArgumentParser):
@@ -121,18 +119,11 @@ def cmd_import(args, policy, store) -> int:
         else:
             print(message, file=sys.stderr)
         return REFUSED
-    for attempt in range(1, IMPORT_ATTEMPTS + 1):  # preview and commit in one go: what is committed is what was just compared
-        pv = preview(store, policy, raw, args.file.name, max_bytes=max_upload_bytes())
-        out = pv.summary() | {"batch_id": None, "dry_run": bool(args.dry_run)}
-        if not out["ok"] or args.dry_run:
-            break
-        try:
-            out["batch_id"] = commit(store, pv, _user(args.user), source="cli")
-            break
-        except StalePreview as exc:
-            if attempt == IMPORT_ATTEMPTS:
-                out["ok"], out["errors"] = False, [{"row": None, "column": None, "message": str(exc)}]
-                pv.read.errors.append(Problem(None, None, str(exc)))
+    pv = preview(store, policy, raw, args.file.name, max_bytes=max_upload_bytes())
+    batch_id = None
+    if pv.ok and not args.dry_run:  # preview and commit in one go: compared again under the store's lock if anything landed meanwhile
+        batch_id = commit(store, pv, _user(args.user), source="cli", refresh=True)
+    out = pv.summary() | {"batch_id": batch_id, "dry_run": bool(args.dry_run)}
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=1))
     else:

@@ -217,20 +217,35 @@ def changed_since(store: Store, pv: Preview) -> pd.DataFrame:
     return merged.loc[~same, keys]
 
 
-def _refuse_if_stale(store: Store, pv: Preview) -> None:
+def _counts(pv: Preview) -> dict:
+    return {k: pv.count(k) for k in (NEW, CHANGED, UNCHANGED)}
+
+
+def _check_preview(store: Store, pv: Preview, refresh: bool) -> dict | None:
+    """Runs under the commit lock. A stale preview is refused, or with ``refresh`` compared again (the new counts)."""
     stale = changed_since(store, pv)
-    if len(stale):
-        first = [f"{r.indicator_id} {fiscal.month_label(r.month)}" for r in stale.head(3).itertuples(index=False)]
-        more = f" ほか {len(stale) - len(first):,}件" if len(stale) > len(first) else ""
-        raise StalePreview(f"プレビューの後に、同じ指標・月の実績が変わりました（{'、'.join(first)}{more}）。"
-                           "登録していません。もう一度プレビューして内容を確かめてから登録してください")
+    if not len(stale):
+        return None
+    if refresh:  # preview and commit in one go (the command line): compare with the store as it is now
+        new = _frame(pv.read)
+        pv.diff = diff(new, store.current_frame(new["month"].min(), new["month"].max()))
+        pv.base_version = store.version()
+        return _counts(pv)
+    first = [f"{r.indicator_id} {fiscal.month_label(r.month)}" for r in stale.head(3).itertuples(index=False)]
+    more = f" ほか {len(stale) - len(first):,}件" if len(stale) > len(first) else ""
+    raise StalePreview(f"プレビューの後に、同じ指標・月の実績が変わりました（{'、'.join(first)}{more}）。"
+                       "登録していません。もう一度プレビューして内容を確かめてから登録してください")
 
 
-def commit(store: Store, pv: Preview, user: str, source: str = "upload", sample: bool = False) -> str:
-    """Write the previewed file as one batch; refuses (ValueError) a preview with errors, and a stale one (StalePreview)."""
+def commit(store: Store, pv: Preview, user: str, source: str = "upload", sample: bool = False, refresh: bool = False) -> str:
+    """Write the previewed file as one batch; refuses (ValueError) a preview with errors, and a stale one (StalePreview).
+
+    ``refresh`` is for callers that preview and commit in one go with nobody looking in between (the command
+    line): instead of refusing a stale preview, it is compared again under the lock and the counts recorded are
+    those of the comparison at the moment of writing.
+    """
     if not pv.ok:
         raise ValueError("エラーのあるファイルは登録できません")
-    counts = {k: pv.count(k) for k in (NEW, CHANGED, UNCHANGED)}
     rows = pv.read.frame if pv.read.frame is not None else pv.read.rows
-    return store.write_batch(pv.raw, pv.file_name, rows, user, source=source, sample=sample, counts=counts,
-                             check=lambda: _refuse_if_stale(store, pv))
+    return store.write_batch(pv.raw, pv.file_name, rows, user, source=source, sample=sample, counts=_counts(pv),
+                             check=lambda: _check_preview(store, pv, refresh))

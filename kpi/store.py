@@ -290,7 +290,7 @@ class Store:
         """Keep the raw file and its normalised rows as one new batch; return its id.
 
         ``check`` (optional) runs under the commit lock just before the batch gets its number and lands;
-        it raises (StoreError) to refuse, and then nothing lands.
+        it raises (StoreError) to refuse, and then nothing lands, or returns the counts to record instead of ``counts``.
         """
         self.ensure()
         self.cleanup_staging()
@@ -303,8 +303,9 @@ class Store:
             meta = {"user": user, "file_name": Path(file_name).name, "sha256": hashlib.sha256(raw).hexdigest(),
                     "size": len(raw), "rows": n_rows, "sample": sample, "source": source, "counts": counts or {}}
             with self.commit_lock():
-                if check is not None:
-                    check()
+                recount = check() if check is not None else None
+                if recount is not None:
+                    meta["counts"] = recount
                 seq = self.claim_sequence()
                 batch_id = sequence_id(seq)
                 meta = {"batch_id": batch_id, "sequence": seq, **meta, "created_at": now_jst()}
