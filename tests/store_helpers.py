@@ -206,7 +206,7 @@ def _valid_row(rng: random.Random, unit_ok: bool = True) -> list[str]:
 
 def csv_input(rng: random.Random) -> tuple[str, bytes]:
     """A canonical or wide CSV, mostly valid, with random edits, encodings, delimiters, line ends and cuts."""
-    if rng.random() < 0.7:
+    if rng.random() < 0.6:
         header = ["指標ID", "年月", "実績値", "分子", "分母", "備考"] if rng.random() < 0.5 else ["indicator_id", "month", "value", "numerator",
                                                                                              "denominator", "note"]
         rows = [header] + [_valid_row(rng) for _ in range(rng.randint(1, 8))]
@@ -247,7 +247,7 @@ def xlsx_input(rng: random.Random) -> tuple[str, bytes]:
     shared = ["K1-1", "2025-05", "備考", "K2-4"]
     rows = ['<row r="1">' + "".join(cell(f"{c}1", h, "inlineStr") for c, h in zip("ABCDEF", ("指標ID", "年月", "実績値", "分子", "分母", "備考")))
             + "</row>"]
-    valid = rng.random() < 0.7
+    valid = rng.random() < 0.5
     for n in range(2, rng.randint(3, 9)):
         cells = []
         if valid:  # a row the reader accepts, written as Excel does (strings, numbers, date cells)

@@ -59,7 +59,7 @@ class Checked:
     grid: Grid
     errors: Problems
     warnings: Problems
-    too_long: dict[str, np.ndarray]
+    unfit: dict[str, np.ndarray]
     ids: IndicatorIds | None = None
     id_code: np.ndarray | None = None
     bad_id: np.ndarray | None = None
@@ -85,7 +85,7 @@ def validate(grid: Grid, policy: Policy, today: dt.date | None) -> tuple[pd.Data
     _check_ids(ck, policy)
     future = _check_months(ck, policy, today or dt.date.today())
     value, num, den, n_empty, d_empty, bad_value = _check_numbers(ck, policy)
-    good = ~(ck.bad_id | ck.bad_month | future | bad_value | np.logical_or.reduce(list(ck.too_long.values())))
+    good = ~(ck.bad_id | ck.bad_month | future | bad_value | np.logical_or.reduce(list(ck.unfit.values())))
     drop = _check_duplicates(ck, good, value, np.where(n_empty, np.nan, num), np.where(d_empty, np.nan, den))
     if errors.total:
         return None, errors, warnings
@@ -110,18 +110,32 @@ def _drop_blank_rows(grid: Grid) -> Grid | None:
     return Grid(cols, grid.rows[keep], labels, grid.layout)
 
 
+# Characters no spreadsheet or slide can hold (XML 1.0 forbids them; openpyxl and python-pptx raise on them).
+CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x{fffe}\\x{ffff}]"
+
+
 def _check_lengths(ck: Checked) -> None:
-    """Cells longer than the limits are refused (and left out of the other checks, so each cell gets one message)."""
+    """Cells longer than the limits, or holding control characters, are refused (and left out of the other checks,
+    so each cell gets one message): whatever is accepted fits every page and export."""
     for c in COLUMNS:
         limit = limits.MAX_NOTE_CHARS if c == "note" else limits.MAX_CELL_CHARS
         arr = ck.grid.cols[c]
         lengths = pc.fill_null(pc.utf8_length(arr), 0).to_numpy(zero_copy_only=False)
         long = lengths > limit
-        ck.too_long[c] = long
-        if long.any():
-            ck.errors.add_rows(np.flatnonzero(long), ck.grid, c,
-                               lambda i, lengths=lengths, limit=limit: f"{lengths[i]:,}文字あり、長すぎます（上限 {limit:,}文字）")
-            ck.grid.cols[c] = pc.if_else(pa.array(long), pa.scalar(None, pa.string()), arr)
+        control = ~long & pc.fill_null(pc.match_substring_regex(arr, CONTROL), False).to_numpy(zero_copy_only=False)
+        ck.errors.add_rows(np.flatnonzero(long), ck.grid, c,
+                           lambda i, lengths=lengths, limit=limit: f"{lengths[i]:,}文字あり、長すぎます（上限 {limit:,}文字）")
+        ck.errors.add_rows(np.flatnonzero(control), ck.grid, c, lambda i, arr=arr: f"制御文字（{_controls(arr[i].as_py())}）が含まれています。"
+                                                                                   "取り除いてから保存してください")
+        bad = long | control
+        ck.unfit[c] = bad
+        if bad.any():
+            ck.grid.cols[c] = pc.if_else(pa.array(bad), pa.scalar(None, pa.string()), arr)
+
+
+def _controls(text: str) -> str:
+    found = sorted({f"U+{ord(ch):04X}" for ch in text if ord(ch) < 32 and ch not in "\t\n\r" or ord(ch) in (0xFFFE, 0xFFFF)})
+    return "、".join(found[:3])
 
 
 def _check_ids(ck: Checked, policy: Policy) -> None:
@@ -131,7 +145,7 @@ def _check_ids(ck: Checked, policy: Policy) -> None:
     bad = code < 0
     err = [r[1] for r in results]
     warn = [r[2] for r in results]
-    ck.errors.add_rows(np.flatnonzero(bad & ~ck.too_long["indicator_id"]), ck.grid, "indicator_id", lambda i: err[id_idx[i]])
+    ck.errors.add_rows(np.flatnonzero(bad & ~ck.unfit["indicator_id"]), ck.grid, "indicator_id", lambda i: err[id_idx[i]])
     warn_codes = [k for k, w in enumerate(warn) if w]
     if warn_codes:
         ck.warnings.add_rows(np.flatnonzero(np.isin(id_idx, warn_codes)), ck.grid, "indicator_id", lambda i: warn[id_idx[i]])
@@ -155,7 +169,7 @@ def _check_months(ck: Checked, policy: Policy, today: dt.date) -> np.ndarray:
     ordinal = np.array([r[0] for r in results], dtype=np.int64)[m_idx]
     texts = np.array([r[1] or "" for r in results], dtype=object)
     bad = ordinal < 0
-    ck.errors.add_rows(np.flatnonzero(bad & ~ck.too_long["month"]), ck.grid, "month",
+    ck.errors.add_rows(np.flatnonzero(bad & ~ck.unfit["month"]), ck.grid, "month",
                        lambda i: f"{ck.text('month', i)} は年月として読めません" if ck.text("month", i).strip() else "年月がありません")
     now = today.year * 12 + today.month - 1
     future = ordinal > now
@@ -198,7 +212,7 @@ def _check_numbers(ck: Checked, policy: Policy):
         computed = np.where(both & (den != 0), 100.0 * num / den, np.nan)
     fill = v_empty & is_ratio & both & (den != 0)
     value = np.where(fill, computed, value)
-    missing = v_empty & ~fill & ~bad_id & ~(is_ratio & both) & ~ck.too_long["value"]
+    missing = v_empty & ~fill & ~bad_id & ~(is_ratio & both) & ~ck.unfit["value"]
     errors.add_rows(np.flatnonzero(missing), grid, "value",
                     lambda i: "実績値がありません（比率の指標は 分子 と 分母 があれば省略できます）" if is_ratio[i] else "実績値がありません")
     bad_value |= missing
