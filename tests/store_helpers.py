@@ -4,6 +4,7 @@ Kept out of conftest.py (shared with the rest of the suite); import what you nee
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import io
@@ -129,6 +130,18 @@ def bomb(kind: str, inflated: int = 1 << 30) -> bytes:
                 yield "".join(f'<row r="{i}"/>' for i in range(start, start + 100_000)).encode()
             yield tail
         return xlsx_parts(rows())
+    if kind == "incompressible_cell":  # passes the ratio check (random text): stopped by the length of one text
+        text = base64.b64encode(random.Random(3).randbytes(inflated // 4 * 3)).decode()
+        return xlsx_parts(head + header_row + b'<row r="2"><c r="A2" t="s"><v>0</v></c></row>' + tail,
+                          f'<sst xmlns="{MAIN_NS}" uniqueCount="1"><si><t>{text}</t></si></sst>')
+    if kind == "deep_nesting":  # elements that never close: the parser's stack, not the tree, would grow
+        rng = random.Random(4)
+        names = [f"n{rng.getrandbits(32):08x}" for _ in range(inflated // 12)]
+        return xlsx_parts(head + header_row + "".join(f"<{n}>" for n in names).encode() + "".join(f"</{n}>" for n in reversed(names)).encode() + tail)
+    if kind == "billion_laughs":  # entity expansion: refused at the DTD
+        entities = '<!ENTITY a0 "ha">' + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10))
+        return xlsx_parts(head + header_row + b"</sheetData></worksheet>",
+                          f'<?xml version="1.0"?><!DOCTYPE sst [{entities}]><sst xmlns="{MAIN_NS}"><si><t>&a9;</t></si></sst>')
     if kind == "lying_size":  # the directory says 1 KB, the stream inflates to far more
         data = bytearray(bomb("huge_cell", 64 << 20))
         return _understate(bytes(data), "xl/sharedStrings.xml", 1024)
@@ -153,7 +166,8 @@ def _understate(data: bytes, name: str, size: int) -> bytes:
     return bytes(out)
 
 
-BOMBS = ("huge_cell", "huge_shared_strings", "empty_rows", "numbered_empty_rows", "lying_size")
+BOMBS = ("huge_cell", "huge_shared_strings", "empty_rows", "numbered_empty_rows", "incompressible_cell", "deep_nesting", "billion_laughs",
+         "lying_size")
 
 
 def deflate_ratio(data: bytes) -> float:

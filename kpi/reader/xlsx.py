@@ -42,7 +42,8 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, No
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):,.0f} MB"
+    mb = n / (1024 * 1024)
+    return f"{mb:,.0f} MB" if mb >= 10 else f"{mb:.1f} MB"
 
 
 # --- the zip's directory -------------------------------------------------------------------
