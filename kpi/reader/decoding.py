@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from kpi.reader import limits, xlsx
+from kpi.reader import limits, sheet_fast, xlsx
 from kpi.reader.layout import Grid, grid_from_rows, header_map
 from kpi.reader.result import COLUMN_LABELS, COLUMNS, Refuse
 
@@ -100,9 +100,14 @@ def fast_csv(text: str) -> Grid | None:
 
 
 def _xlsx_grid(data: bytes) -> Grid:
+    """The sheet's cells through the fast path when it can read them all, else through the general reader."""
     z, wb, deadline = xlsx.open_workbook(data)
     with z:
-        return grid_from_rows(xlsx.sheet_rows(z, wb, deadline), text_cells=False, date1904=wb.date1904)
+        xlsx.prescan(z, wb.sheet_path, deadline)
+        try:
+            return grid_from_rows(sheet_fast.fast_rows(z, wb, deadline), text_cells=False, date1904=wb.date1904)
+        except sheet_fast.Fallback:
+            return grid_from_rows(xlsx.sheet_rows(z, wb, deadline, prescanned=True), text_cells=False, date1904=wb.date1904)
 
 
 def _check_text(text: str) -> None:

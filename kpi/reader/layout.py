@@ -96,15 +96,18 @@ def grid_from_rows(rows: Rows, text_cells: bool, date1904: bool = False) -> Grid
     return _wide(body, cols["indicator_id"], months, text_cells)
 
 
+_TRANSPOSE_ROWS = 65536
+
+
 def _long(body: Iterator[tuple[int, list]], cols: dict[str, int], text_cells: bool, date1904: bool) -> Grid:
     wanted = [(c, cols[c]) for c in COLUMNS if c in cols]
     values: dict[str, list] = {c: [] for c, _ in wanted}
     row_numbers: list[int] = []
-    for n, cells in body:
-        width = len(cells)
-        row_numbers.append(n)
+    for block in _blocks(body):  # rows → columns a block at a time, transposed in C (zip_longest), not cell by cell
+        row_numbers.extend(n for n, _ in block)
+        columns = list(itertools.zip_longest(*(cells for _, cells in block)))
         for c, i in wanted:
-            values[c].append(cells[i] if i < width else None)
+            values[c].extend(columns[i] if i < len(columns) else [None] * len(block))
     if not row_numbers:
         raise Refuse(None, None, "見出し行だけで、データ行がありません")
     arrays = {}
@@ -120,6 +123,11 @@ def _long(body: Iterator[tuple[int, list]], cols: dict[str, int], text_cells: bo
                 vals = [v if type(v) is str else cell_text(v) for v in vals]
         arrays[c] = pa.array([v or None for v in vals], pa.string())
     return Grid(arrays, np.asarray(row_numbers, dtype=np.int64), dict(COLUMN_LABELS), "long")
+
+
+def _blocks(body: Iterator[tuple[int, list]]) -> Iterator[list[tuple[int, list]]]:
+    while block := list(itertools.islice(body, _TRANSPOSE_ROWS)):
+        yield block
 
 
 def _cached(values: list, convert) -> list:

@@ -390,15 +390,17 @@ def prescan(z: zipfile.ZipFile, path: str, deadline: float) -> None:
         raise Refuse(None, None, BROKEN) from exc
 
 
-def sheet_rows(z: zipfile.ZipFile, wb: Workbook, deadline: float) -> Iterator[tuple[int, list]]:
+def sheet_rows(z: zipfile.ZipFile, wb: Workbook, deadline: float, prescanned: bool = False) -> Iterator[tuple[int, list]]:
     """(Excel row, cells) of every non-empty row of the sheet, streamed chunk by chunk (after ``prescan``).
 
-    The handlers run once per XML element of a million-row sheet, so their state lives in closure
-    variables and the per-cell work is kept to a minimum.
+    The general reader: any well-formed sheet. The handlers run once per XML element of a million-row sheet,
+    so their state lives in closure variables and the per-cell work is kept to a minimum.
     """
-    prescan(z, wb.sheet_path, deadline)
+    if not prescanned:
+        prescan(z, wb.sheet_path, deadline)
     done: list[tuple[int, list]] = []
     letters: dict[str, int] = {}
+    converted: dict = {}
     shared, styles = wb.shared, wb.styles
     plain_styles = {str(i) for i, kind in enumerate(styles) if kind == GENERAL} | {"0"}
     in_cell = in_row = text_on = False
@@ -456,13 +458,20 @@ def sheet_rows(z: zipfile.ZipFile, wb: Workbook, deadline: float) -> Iterator[tu
             kind = attrs.get("t")
             if kind == "s" and text.isdigit() and int(text) < len(shared):  # the common cases first, inline
                 v = shared[int(text)]
-            elif kind is None and attrs.get("s", "0") in plain_styles:
+            elif kind == "inlineStr":
+                v = text
+            elif (kind is None or kind == "n") and attrs.get("s", "0") in plain_styles:
                 v = text or None
             else:
-                try:
-                    v = _value(text, kind, attrs.get("s"), wb)
-                except Refuse as refuse:
-                    raise Refuse(row_n, None, refuse.problem.message) from None
+                key = (kind, attrs.get("s"), text)  # a date or percent column repeats its values: convert each once
+                v = converted.get(key, converted)
+                if v is converted:
+                    try:
+                        v = _value(text, kind, key[1], wb)
+                    except Refuse as refuse:
+                        raise Refuse(row_n, None, refuse.problem.message) from None
+                    if len(converted) < 100_000:
+                        converted[key] = v
             n = len(row)
             if i == n:
                 row.append(v)
