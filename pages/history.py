@@ -36,6 +36,10 @@ def act(kind: str, batch_id: str) -> None:
         st.cache_data.clear()
         st.session_state["_history_flash"] = ("error", f"できませんでした（何も変更していません）: {exc}")
         return
+    except OSError as exc:  # the store cannot be written: a reference to the log, never the exception
+        ref = s.log_exception("history-" + kind, exc)
+        st.session_state["_history_flash"] = ("error", f"記録できませんでした。管理者に連絡してください（ログ参照: {ref}）")
+        return
     st.cache_data.clear()
     st.session_state["_history_flash"] = ("success", msg)
     st.session_state["confirm_rollback"] = False
