@@ -11,7 +11,9 @@ import threading
 from collections.abc import Sequence
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 ROW_COLUMNS = ("indicator_id", "month", "value", "numerator", "denominator", "note", "batch_id")
 _CSV_COLUMNS = (
@@ -34,6 +36,19 @@ QUALIFY row_number() OVER (PARTITION BY indicator_id, month ORDER BY batch_id DE
 ORDER BY indicator_id, month
 """
 _BATCH = "SELECT * FROM ({rows}) ORDER BY indicator_id, month"
+
+# A file's rows against the stored ones: each new row with the current figures for its indicator and month (``*_old``,
+# with the batch they come from) and its kind. NULL-safe comparisons: an empty numerator equals an empty numerator.
+_DIFF = """
+SELECT n.* EXCLUDE (_pos), c.value AS value_old, c.numerator AS numerator_old, c.denominator AS denominator_old,
+       c.note AS note_old, c.batch_id AS batch_id_old,
+       CASE WHEN c.indicator_id IS NULL THEN $new
+            WHEN n.value IS NOT DISTINCT FROM c.value AND n.numerator IS NOT DISTINCT FROM c.numerator
+                 AND n.denominator IS NOT DISTINCT FROM c.denominator AND coalesce(n.note, '') = coalesce(c.note, '') THEN $unchanged
+            ELSE $changed END AS kind
+FROM new_rows AS n LEFT JOIN ({current}) AS c ON n.indicator_id = c.indicator_id AND n.month = c.month
+ORDER BY n._pos
+"""
 _COUNT = "SELECT count(*) FROM ({rows})"
 
 
@@ -92,3 +107,38 @@ def count_rows(files: Sequence[str]) -> int:
         return 0
     with _cursor() as con:
         return int(con.execute(_COUNT.format(rows=_rows_sql(params)), params).fetchone()[0])
+
+
+def _diff(new: pd.DataFrame, current_sql: str, params: dict, kinds: tuple[str, str, str], current: pd.DataFrame | None = None) -> pd.DataFrame:
+    # NaN in the new frame becomes NULL (as stored), so empty parts compare equal
+    table = pa.Table.from_pandas(new.assign(_pos=np.arange(len(new))), preserve_index=False)
+    with _cursor() as con:
+        con.register("new_rows", table)
+        if current is not None:
+            con.register("current_rows", pa.Table.from_pandas(current, preserve_index=False))
+        sql = _DIFF.format(current=current_sql)
+        new_kind, changed, unchanged = kinds
+        result = con.sql(sql, params=params | {"new": new_kind, "changed": changed, "unchanged": unchanged}).to_arrow_table()
+    return result.to_pandas()
+
+
+def diff_current(new: pd.DataFrame, files: Sequence[str], kinds: tuple[str, str, str]) -> pd.DataFrame:
+    """``new`` (a reader frame) joined with the current rows of the store's ``files`` for the same indicators and months.
+
+    ``kinds`` names the three outcomes (new, changed, unchanged). One query: the store is read once, in DuckDB.
+    """
+    params = _split(files)
+    if not params:
+        return _diff(new, f"SELECT * FROM ({_empty_sql()})", {}, kinds)
+    first, last = (str(new["month"].min()), str(new["month"].max())) if len(new) else ("0000-00", "0000-00")
+    return _diff(new, _CURRENT.format(rows=_rows_sql(params)), params | {"first": first, "last": last}, kinds)
+
+
+def diff_frames(new: pd.DataFrame, current: pd.DataFrame, kinds: tuple[str, str, str]) -> pd.DataFrame:
+    """The same comparison against rows already in memory (``ROW_COLUMNS``)."""
+    return _diff(new, "SELECT * FROM current_rows", {}, kinds, current=current[list(ROW_COLUMNS)])
+
+
+def _empty_sql() -> str:
+    return ("SELECT NULL::VARCHAR AS indicator_id, NULL::VARCHAR AS month, NULL::DOUBLE AS value, NULL::DOUBLE AS numerator, "
+            "NULL::DOUBLE AS denominator, NULL::VARCHAR AS note, NULL::VARCHAR AS batch_id WHERE false")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpi import fiscal
+from kpi import db, fiscal
 from kpi.evaluate import Actual
 from kpi.policy import Policy
 from kpi.reader import Problem, ReadResult, read_actuals
@@ -170,14 +170,7 @@ def _same_number(a: pd.Series, b: pd.Series) -> np.ndarray:
 
 def diff(new: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     """Each new row with the stored figures for its indicator and month and its kind: 新規 / 変更 / 変更なし."""
-    keys = ["indicator_id", "month"]
-    old = current[keys + list(_FIGURES)].rename(columns={c: f"{c}_old" for c in _FIGURES})
-    merged = new.merge(old, on=keys, how="left", indicator=True)
-    same = (_same_number(merged["value"], merged["value_old"]) & _same_number(merged["numerator"], merged["numerator_old"])
-            & _same_number(merged["denominator"], merged["denominator_old"])
-            & (merged["note"].fillna("").astype(str).to_numpy() == merged["note_old"].fillna("").astype(str).to_numpy()))
-    merged["kind"] = np.where(merged["_merge"].to_numpy() == "left_only", NEW, np.where(same, UNCHANGED, CHANGED))
-    return merged.drop(columns="_merge")
+    return db.diff_frames(new, current, (NEW, CHANGED, UNCHANGED))
 
 
 def preview(store: Store, policy: Policy, raw: bytes, file_name: str, today: dt.date | None = None,
@@ -195,8 +188,7 @@ def preview(store: Store, policy: Policy, raw: bytes, file_name: str, today: dt.
     say(f"{read.n_rows:,}行を読み取りました（エラー {len(read.errors):,}件、注意 {len(read.warnings):,}件）")
     pv = Preview(Path(file_name).name, raw, read, base_version=base)
     if read.ok:
-        new = _frame(read)
-        pv.diff = diff(new, store.current_frame(new["month"].min(), new["month"].max()))
+        pv.diff = db.diff_current(_frame(read), store.active_files(), (NEW, CHANGED, UNCHANGED))
         say(f"登録済みの実績と比べました: 新規 {pv.count(NEW):,}行、変更 {pv.count(CHANGED):,}行、変更なし {pv.count(UNCHANGED):,}行")
     return pv
 
@@ -227,8 +219,7 @@ def _check_preview(store: Store, pv: Preview, refresh: bool) -> dict | None:
     if not len(stale):
         return None
     if refresh:  # preview and commit in one go (the command line): compare with the store as it is now
-        new = _frame(pv.read)
-        pv.diff = diff(new, store.current_frame(new["month"].min(), new["month"].max()))
+        pv.diff = db.diff_current(_frame(pv.read), store.active_files(), (NEW, CHANGED, UNCHANGED))
         pv.base_version = store.version()
         return _counts(pv)
     first = [f"{r.indicator_id} {fiscal.month_label(r.month)}" for r in stale.head(3).itertuples(index=False)]

@@ -134,17 +134,15 @@ def _fsync_write(path: Path, data: bytes) -> None:
 
 def rows_table(rows: Sequence[Actual] | pd.DataFrame) -> pa.Table:
     """The typed table stored per batch (``SCHEMA``): no cell content can break it, unlike CSV lines."""
-    if isinstance(rows, pd.DataFrame):
-        note = rows["note"].fillna("").astype(str) if len(rows) else pd.Series([], dtype=object)
-        cols = {"indicator_id": rows["indicator_id"].astype(str).tolist(), "month": rows["month"].astype(str).tolist(),
-                "value": rows["value"].to_numpy(dtype="float64"),
+    if isinstance(rows, pd.DataFrame):  # columns straight into Arrow (no Python objects per cell)
+        cols = {"indicator_id": rows["indicator_id"], "month": rows["month"], "value": rows["value"].to_numpy(dtype="float64"),
                 "numerator": rows["numerator"].to_numpy(dtype="float64", na_value=np.nan),
-                "denominator": rows["denominator"].to_numpy(dtype="float64", na_value=np.nan), "note": note.tolist()}
+                "denominator": rows["denominator"].to_numpy(dtype="float64", na_value=np.nan), "note": rows["note"].fillna("")}
     else:
         cols = {"indicator_id": [r.indicator_id for r in rows], "month": [r.month for r in rows],
                 "value": [float(r.value) for r in rows], "numerator": [r.numerator for r in rows],
                 "denominator": [r.denominator for r in rows], "note": [r.note or "" for r in rows]}
-    arrays = [pa.array(cols[f.name], f.type, from_pandas=True) for f in SCHEMA]
+    arrays = [pa.array(cols[f.name], from_pandas=True).cast(f.type) for f in SCHEMA]
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 

@@ -63,7 +63,8 @@ class Checked:
     ids: IndicatorIds | None = None
     id_code: np.ndarray | None = None
     bad_id: np.ndarray | None = None
-    month_text: np.ndarray | None = None
+    month_idx: np.ndarray | None = None  # per record: index into month_texts
+    month_texts: np.ndarray | None = None  # the distinct months as YYYY-MM ("" when unreadable)
     month_ord: np.ndarray | None = None
     bad_month: np.ndarray | None = None
 
@@ -120,9 +121,16 @@ def _check_lengths(ck: Checked) -> None:
     for c in COLUMNS:
         limit = limits.MAX_NOTE_CHARS if c == "note" else limits.MAX_CELL_CHARS
         arr = ck.grid.cols[c]
-        lengths = pc.fill_null(pc.utf8_length(arr), 0).to_numpy(zero_copy_only=False)
+        lengths = pc.utf8_length(arr)
+        longest = pc.max(lengths).as_py() or 0
+        if longest <= limit and (c != "note" or not pc.any(pc.match_substring_regex(arr, CONTROL)).as_py()):
+            ck.unfit[c] = np.zeros(len(arr), dtype=bool)  # the usual case, decided without leaving Arrow
+            continue
+        lengths = pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False)
         long = lengths > limit
-        control = ~long & pc.fill_null(pc.match_substring_regex(arr, CONTROL), False).to_numpy(zero_copy_only=False)
+        # only a note is stored as typed (IDs, months and numbers are stored in canonical form or refused)
+        control = (~long & pc.fill_null(pc.match_substring_regex(arr, CONTROL), False).to_numpy(zero_copy_only=False) if c == "note"
+                   else np.zeros(len(long), dtype=bool))
         ck.errors.add_rows(np.flatnonzero(long), ck.grid, c,
                            lambda i, lengths=lengths, limit=limit: f"{lengths[i]:,}文字あり、長すぎます（上限 {limit:,}文字）")
         ck.errors.add_rows(np.flatnonzero(control), ck.grid, c, lambda i, arr=arr: f"制御文字（{_controls(arr[i].as_py())}）が含まれています。"
@@ -183,7 +191,7 @@ def _check_months(ck: Checked, policy: Policy, today: dt.date) -> np.ndarray:
         span = f"{fiscal.fy_label(years[0])}〜{fiscal.fy_label(years[-1])}"
         ck.warnings.add_rows(np.flatnonzero(outside), ck.grid, "month",
                              lambda i: f"{texts[m_idx[i]]} は運営方針の対象年度（{span}）の外の月です。年月に誤りがないか確認してください")
-    ck.month_text, ck.month_ord, ck.bad_month = texts[m_idx], ordinal, bad
+    ck.month_idx, ck.month_texts, ck.month_ord, ck.bad_month = m_idx, texts, ordinal, bad
     return future
 
 
@@ -297,7 +305,7 @@ def _check_duplicates(ck: Checked, good: np.ndarray, value, num, den) -> np.ndar
     first_of = np.zeros(n, dtype=np.int64)
     first_of[d] = f
     rows = ck.grid.rows
-    label = lambda i: f"{ck.ids.ids[ck.id_code[i]]} {ck.month_text[i]}"
+    label = lambda i: f"{ck.ids.ids[ck.id_code[i]]} {ck.month_texts[ck.month_idx[i]]}"
     ck.errors.add_rows(d[~same], ck.grid, "indicator_id",
                        lambda i: f"{label(i)} が {rows[first_of[i]]}行目と重複していて、値が違います"
                                  f"（{fmt(value[first_of[i]])} と {fmt(value[i])}）")
@@ -308,19 +316,19 @@ def _check_duplicates(ck: Checked, good: np.ndarray, value, num, den) -> np.ndar
 
 
 def _frame(ck: Checked, keep: np.ndarray, value, num, den) -> pd.DataFrame:
+    """The accepted rows, built as Arrow columns (codes taken from the distinct IDs and months; no object per cell)."""
     idx = np.flatnonzero(keep)
-    id_names = np.array(ck.ids.ids, dtype=object)
-    note = pc.utf8_trim_whitespace(ck.grid.cols["note"]).to_numpy(zero_copy_only=False)
-    note = np.where(pd.isna(note), "", note) if len(note) else note.astype(object)
-    return pd.DataFrame({
-        "indicator_id": id_names[ck.id_code[idx]],
-        "month": ck.month_text[idx],
+    note = pc.fill_null(pc.utf8_trim_whitespace(ck.grid.cols["note"]), "").take(pa.array(idx))
+    table = pa.table({
+        "indicator_id": pa.array(ck.ids.ids, pa.string()).take(pa.array(ck.id_code[idx])),
+        "month": pa.array(list(ck.month_texts), pa.string()).take(pa.array(ck.month_idx[idx])),
         "value": value[idx].astype(np.float64),
         "numerator": num[idx],
         "denominator": den[idx],
-        "note": note[idx].astype(object),
+        "note": note,
         "row": ck.grid.rows[idx],
     })
+    return table.to_pandas()
 
 
 def _policy_years(policy: Policy) -> list[int]:
