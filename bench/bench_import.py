@@ -181,11 +181,15 @@ def child_import(path: str, policy_dir: str, store_dir: str) -> dict:
 
 
 def run_child(args: list[str]) -> dict:
+    # ru_maxrss survives fork+exec on Linux (a child starts with its parent's peak): the peak is read from VmHWM,
+    # reset at the child's start (clear_refs 5), so each figure is the child's own.
     code = (
-        f"import json, resource, sys; sys.path.insert(0, {str(ROOT)!r}); import bench.bench_import as b; "
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+        f"import json, re, sys; sys.path.insert(0, {str(ROOT)!r}); import bench.bench_import as b; "
+        "open('/proc/self/clear_refs', 'w').write('5'); "
+        "hwm = lambda: int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)) / 1024; "
+        "before = hwm(); "
         "out = getattr(b, sys.argv[1])(*sys.argv[2:]); "
-        "out['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; out['start_rss_mb'] = before / 1024; "
+        "out['peak_rss_mb'] = hwm(); out['start_rss_mb'] = before; "
         "print(json.dumps(out))"
     )
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
