@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi import charts, fiscal, fmt, service
+from kpi import evaluation as ev
 from kpi.evaluate import STATUS_RULES, Result, status_counts
 from kpi.kinds import STATUSES
 from kpi.policy import Policy, data_dir, load_policy
@@ -49,6 +50,18 @@ def results(f: Filters) -> tuple[list[Result], service.SourceNote]:
     return _results(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues)
 
 
+@st.cache_data(show_spinner="年度評価を集計しています…", max_entries=32)
+def _evaluation_view(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str,
+                     issues: tuple[str, ...]) -> ev.PageView:
+    rs, _ = _results(store_root, version, data_folder, fy, as_of, issues)
+    return ev.page_view(Store(store_root), _policy(data_folder), fy, as_of, list(issues) or None, rs)
+
+
+def evaluation_view(f: Filters) -> ev.PageView:
+    s = store()
+    return _evaluation_view(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues)
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _indicator_figures(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str,
                        issues: tuple[str, ...]) -> dict[str, tuple]:
@@ -73,7 +86,7 @@ class Filters:
         return list(self.issues) or list(p.issues)
 
 
-LATEST = "latest"
+LATEST = "latest"  # written as such in the URL: a shared link says whether it meant "the newest" or a fixed month
 URL_KEYS = ("fy", "issue", "as_of")
 
 
@@ -98,10 +111,9 @@ def _seed_from_url(years: list[int], issues: list[str], default_fy: int) -> None
         st.session_state.setdefault("as_of", LATEST)
 
 
-def _write_url(f: Filters, default_fy: int, as_of_choice: str) -> None:
-    """Mirror the filters in the URL, leaving out what is at its default."""
-    wanted = {"fy": str(f.fy) if f.fy != default_fy else None, "issue": list(f.issues) or None,
-              "as_of": None if as_of_choice == LATEST else as_of_choice}
+def _write_url(f: Filters, as_of_choice: str) -> None:
+    """Mirror the filters in the URL; the year and the 基準月 always (最新 as ``latest``), so a link means what it said."""
+    wanted = {"fy": str(f.fy), "issue": list(f.issues) or None, "as_of": as_of_choice}
     for key, value in wanted.items():
         if value is None:
             if key in st.query_params:
@@ -117,7 +129,6 @@ def sidebar(p: Policy) -> Filters:
     _seed_from_url(years, list(p.issues), default_fy)
     if st.session_state.get("fy") not in years:
         st.session_state["fy"] = default_fy
-    now = fiscal.current_month()
     with st.sidebar:
         st.subheader("表示の条件")
         fy = st.selectbox("年度", years, key="fy", format_func=lambda y: fiscal.fy_label(y, western=True))
@@ -125,16 +136,17 @@ def sidebar(p: Policy) -> Filters:
             "経営課題（未選択ならすべて）", list(p.issues), key="issue",
             format_func=lambda i: f"{p.issues[i].label} {p.issues[i].short_title}", placeholder="すべての経営課題",
         )
-        months = [m for m in fiscal.fy_months(fy) if m <= now]
+        latest = fiscal.latest_as_of(fy)  # this month, or March once the year has ended
+        months = [m for m in fiscal.fy_months(fy) if m <= latest]
         if st.session_state.get("as_of") not in (LATEST, *months):
             st.session_state["as_of"] = LATEST  # a month of another fiscal year
         choice = st.selectbox(
             "基準月（その月末時点で表示）", [LATEST, *months], key="as_of",
-            format_func=lambda m: f"最新（{fiscal.month_label(now)}）" if m == LATEST else fiscal.month_label(m),
+            format_func=lambda m: f"最新（{fiscal.month_label(latest)}）" if m == LATEST else fiscal.month_label(m),
         )
     order = {iid: i for i, iid in enumerate(p.issues)}
-    f = Filters(fy, tuple(sorted(issues, key=order.get)), now if choice == LATEST else choice)
-    _write_url(f, default_fy, choice)
+    f = Filters(fy, tuple(sorted(issues, key=order.get)), latest if choice == LATEST else choice)
+    _write_url(f, choice)
     return f
 
 
@@ -164,7 +176,7 @@ def filters() -> Filters:
     f = st.session_state.get("_filters")
     if f is None:  # page run on its own (tests): the defaults
         p = policy()
-        f = Filters(p.fiscal_year, (), fiscal.current_month())
+        f = Filters(p.fiscal_year, (), fiscal.latest_as_of(p.fiscal_year))
     return f
 
 
@@ -197,16 +209,17 @@ def md(text: str) -> str:
 
 
 def results_frame(rs: list[Result], p: Policy) -> pd.DataFrame:
-    """The indicator table shown under charts (the charts' text alternative)."""
+    """The indicator table shown under charts (the charts' text alternative), formatted by kpi.fmt."""
     return pd.DataFrame([{
         "経営課題": p.issues[r.indicator.issue_id].label,
         "指標ID": r.indicator.indicator_id,
         "指標": r.indicator.short_name,
-        "実績": fmt.with_unit(r.value, r.indicator.unit),
+        "実績": fmt.value_text(r),
         "目標": fmt.target_text(r.indicator, r.target),
-        "達成率": None if r.progress is None else round(r.progress * 100, 1),
+        "達成率": fmt.progress_text(r),
+        "想定ペース": fmt.with_unit(r.expected, r.indicator.unit),
         "状況": fmt.status_text(r.status),
-        "評価": "" if r.grade is None else f"{r.grade}（{'達成' if r.grade == 'A' else '未達成'}）",
+        "評価": fmt.grade_text(r) if r.grade else "",
         "最終報告月": fiscal.month_label(r.last_month) if r.last_month else "未報告",
         "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
     } for r in rs])

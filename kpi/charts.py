@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from kpi import fiscal, fmt
-from kpi.evaluate import Result, budget_table
+from kpi.evaluate import Result, budget_kinds, budget_span_text, budget_table, pace_at
 from kpi.kinds import KINDS, STATUSES
 from kpi.policy import SETTLEMENT, Indicator, Policy
 
@@ -68,7 +68,7 @@ def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int) -> go
     growth = "　".join(f"{policy.issues[r.issue_id].label} {r.growth_label}" for r in rows)
     fig.update_layout(
         template=TEMPLATE, barmode="group",
-        title=dict(text=f"経営課題別の予算の推移（{fiscal.fy_short(years[0])}決算→{fiscal.fy_short(years[-1])}予算）"
+        title=dict(text=f"経営課題別の予算の推移（{budget_span_text(budget_kinds(policy, issue_ids))}）"
                         f"<br><sup>単位: 百万円　伸び: {growth}</sup>"),
         yaxis=dict(title="百万円", rangemode="tozero"),
         margin=dict(t=110, l=70, r=20), height=480,
@@ -78,52 +78,69 @@ def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int) -> go
 
 
 def gauge(r: Result) -> go.Figure:
-    """Progress against the fiscal-year target: value, target, % of target, status in words."""
+    """The year's value on a dial from 0 to the target (a cap, when lower is better), with the pace shaded.
+
+    An indicator with nothing reported shows 未報告 and no value.
+    """
     ind = r.indicator
     status = STATUSES[r.status]
     target = r.target.value
-    top = max(target, r.value or 0) * 1.1 if not KINDS[ind.aggregation].milestone else 100
+    top = 100 if KINDS[ind.aggregation].milestone else max(target, r.value or 0, r.expected) * 1.1 or 1
+    reported = r.value is not None
     fig = go.Figure(go.Indicator(
-        mode="gauge+number",
-        value=r.value if r.value is not None else 0,
+        mode="gauge+number" if reported else "gauge",
+        value=r.value if reported else 0,
         number=dict(suffix=ind.unit if ind.unit != "%" else "%", valueformat=",.1~f", font=dict(size=30)),
         gauge=dict(
             axis=dict(range=[0, top], tickformat=",~f"),
             bar=dict(color=status.colour, thickness=0.6),
             threshold=dict(line=dict(color=INK, width=3), thickness=0.9, value=target),
             bgcolor="#F2F2F2",
+            steps=[dict(range=[0, min(r.expected, top)], color="#D0D0D0")] if reported else [],
         ),
-        domain=dict(x=[0, 1], y=[0.12, 0.9]),
+        domain=dict(x=[0, 1], y=[0.16, 0.9]),
     ))
-    fig.add_annotation(text=f"{status.symbol} {r.status}　達成率 {fmt.percent(r.progress)}　目標 {fmt.target_text(ind, r.target)}",
-                       x=0.5, y=0.0, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=INK))
-    fig.update_layout(template=TEMPLATE, height=230, margin=dict(t=40, b=10, l=25, r=25),
+    if reported:
+        line = f"{status.symbol} {r.status}　{fmt.progress_sentence(r)}"
+        sub = f"目標 {fmt.target_text(ind, r.target)}（黒線）　{fmt.pace_text(r)}（灰色）"
+    else:
+        line = f"{status.symbol} 未報告"
+        sub = f"目標 {fmt.target_text(ind, r.target)}（黒線）　この年度の実績はまだありません"
+        fig.add_annotation(text="未報告", x=0.5, y=0.3, xref="paper", yref="paper", showarrow=False,
+                           font=dict(size=26, color="#595959"))
+    fig.add_annotation(text=line, x=0.5, y=0.06, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=INK))
+    fig.add_annotation(text=sub, x=0.5, y=-0.04, xref="paper", yref="paper", showarrow=False, font=dict(size=11, color="#444444"))
+    fig.update_layout(template=TEMPLATE, height=250, margin=dict(t=40, b=24, l=25, r=25),
                       title=dict(text=f"{ind.indicator_id} 達成状況", font=dict(size=14)))
     return fig
 
 
 def series(r: Result, source: str) -> go.Figure:
-    """Monthly actuals against the target pace (sum: cumulative against target × months / 12)."""
+    """Monthly actuals against the expected pace (a sum: cumulated), with checkpoints and the forecast."""
     ind = r.indicator
     kind = KINDS[ind.aggregation]
     months = fiscal.fy_months(r.fiscal_year)
     labels = [fiscal.month_short(m) for m in months]
     by_month = {p.month: p.value for p in r.points}
     fig = go.Figure()
-    if kind.linear_pace:
+    if kind.accumulates:
         running, ys = 0.0, []
         for m in months:
             running += by_month.get(m, 0.0)
             ys.append(running if m in by_month or any(x > m for x in by_month) else None)
         fig.add_bar(name="月の実績", x=labels, y=[by_month.get(m) for m in months], marker_color=PALETTE[3])
         fig.add_scatter(name="累計", x=labels, y=ys, mode="lines+markers", line=dict(color=PALETTE[0], width=3))
-        pace = [r.target.value * (i + 1) / 12 for i in range(12)]
     else:
         fig.add_scatter(name="実績", x=labels, y=[by_month.get(m) for m in months], mode="lines+markers",
                         line=dict(color=PALETTE[0], width=3), connectgaps=False)
-        pace = [r.target.value] * 12
-    fig.add_scatter(name="目標ペース" if kind.linear_pace else "目標", x=labels, y=pace, mode="lines",
+    pace = [pace_at(r.pace_path, i) for i in range(1, 13)]
+    flat = len(set(pace)) == 1
+    fig.add_scatter(name="目標" if flat else "想定ペース", x=labels, y=pace, mode="lines",
                     line=dict(color=INK, dash="dash", width=2))
+    checkpoints = r.indicator.checkpoints_in(r.fiscal_year)
+    if checkpoints:
+        fig.add_scatter(name="中間目標", x=[fiscal.month_short(c.month) for c in checkpoints], y=[c.value for c in checkpoints],
+                        mode="markers", marker=dict(symbol="square-open", size=11, color=INK, line=dict(width=2)))
     if r.forecast is not None:
         fig.add_scatter(name="年度末見込み", x=[labels[-1]], y=[r.forecast], mode="markers",
                         marker=dict(symbol="diamond-open", size=12, color=PALETTE[4], line=dict(width=2)))

@@ -9,7 +9,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kpi import fiscal
+from kpi import evaluation as ev
+from kpi import fiscal, fmt
 from kpi.evaluate import Result, evaluate
 from kpi.importer import commit, preview
 from kpi.policy import Policy
@@ -26,14 +27,16 @@ def fy_range(fy: int) -> tuple[str, str]:
 
 
 def results(store: Store, policy: Policy, fy: int, as_of: str, issue_ids: Sequence[str] | None = None) -> list[Result]:
-    """Every indicator's evaluation for ``fy`` as at the end of ``as_of``.
+    """Every indicator's one record for ``fy`` as at the end of ``as_of``: figures, pace, status, grades.
 
-    The previous fiscal year is read too, for 前年度実績.
+    The previous fiscal year is read too, for 前年度実績; the editors' overrides and
+    entered 前年度実績 of ``fy`` are part of the record.
     """
     first, _ = fy_range(fy - 1)
     _, last = fy_range(fy)
     actuals = store.current(first, min(last, as_of))
-    return evaluate(policy, actuals, fy, as_of, issue_ids)
+    recs = ev.records(store)
+    return evaluate(policy, actuals, fy, as_of, issue_ids, ev.overrides_for(recs, fy), ev.entered_for(recs, fy))
 
 
 def ensure_sample(store: Store, policy: Policy) -> str | None:
@@ -91,23 +94,31 @@ def source_note(store: Store, rs: Sequence[Result], policy: Policy) -> SourceNot
 
 
 def status_record(r: Result) -> dict:
-    """The JSON shape of ``python -m kpi status --json``."""
+    """The JSON shape of ``python -m kpi status --json`` (documented in the README)."""
     ind = r.indicator
     return {
         "indicator_id": ind.indicator_id,
         "issue_id": ind.issue_id,
         "fiscal_year": r.fiscal_year,
+        "as_of": r.as_of,
         "name": ind.short_name,
         "unit": ind.unit,
+        "direction": ind.direction,
         "value": _round(r.value),
         "target": r.target.value,
         "progress": _round(r.progress, 4),
+        "progress_text": fmt.progress_text(r),
+        "pace": _round(r.expected),
+        "pace_ratio": _round(r.pace_ratio, 4),
         "status": r.status,
         "grade": r.grade,
+        "computed_grade": r.computed_grade,
+        "override": r.override.record() if r.override else None,
         "months_reported": r.months_reported,
         "last_month": r.last_month,
         "forecast": _round(r.forecast),
         "previous": _round(r.previous),
+        "previous_source": r.previous_source or None,
     }
 
 

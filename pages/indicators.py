@@ -38,16 +38,19 @@ for iid in f.issue_ids(p):
                                           key=f"gauge_{ind.indicator_id}", width=700, title=f"{ind.indicator_id} {ind.short_name} 達成状況",
                                           footer=f"{note.text}　基準: {fiscal.month_label(r.as_of)}末")
                 facts = [
-                    f"**状況** {fmt.status_text(r.status)}" + (f"　**評価** {r.grade}（{'達成' if r.grade == 'A' else '未達成'}）" if r.grade else ""),
-                    f"**実績** {fmt.with_unit(r.value, ind.unit)}　**目標** {fmt.target_text(ind, r.target)}　**達成率** {fmt.percent(r.progress)}",
-                    f"**想定ペース** {fmt.with_unit(r.expected, ind.unit)}（{r.months_elapsed}か月経過）",
+                    f"**状況** {fmt.status_text(r.status)}" + (f"　**評価** {fmt.grade_text(r)}" if r.grade else ""),
+                    f"**実績** {fmt.value_text(r)}　**目標** {fmt.target_text(ind, r.target)}　**{fmt.progress_sentence(r)}**",
+                    f"**{fmt.pace_text(r)}**",
                     f"**最終報告月** {fiscal.month_label(r.last_month) if r.last_month else '未報告'}　**年度末見込み** {fmt.with_unit(r.forecast, ind.unit)}",
                 ]
                 if r.months_meeting_target is not None:
                     facts.append(f"**目標に達した月** {r.months_meeting_target} / {r.months_reported}か月")
                 if r.previous is not None:
-                    facts.append(f"**前年度実績** {fmt.with_unit(r.previous, ind.unit)}")
+                    facts.append(f"**前年度実績** {fmt.with_unit(r.previous, ind.unit)}（{r.previous_source}）")
                 st.markdown("  \n".join(facts))
+                if r.override is not None:
+                    st.text(f"※ 評価の上書き: {fmt.grade_label(r.override.grade)}（算定 {r.computed_grade or '未確定'}）"
+                            f"　理由: {r.override.reason}（{r.override.user}、{r.override.at}）")
             with right:
                 st.plotly_chart(figures[ind.indicator_id][1], theme=None, key=f"series_{ind.indicator_id}",
                                 config={"displaylogo": False})
@@ -60,6 +63,5 @@ for iid in f.issue_ids(p):
                     } for pt in r.points]), hide_index=True, key=f"table_{ind.indicator_id}")
 
 st.subheader("指標の一覧")
-st.dataframe(ui.results_frame(rs, p), hide_index=True, key="indicator_table",
-             column_config={"達成率": st.column_config.ProgressColumn("達成率", format="%.0f%%", min_value=0, max_value=100)})
+st.dataframe(ui.results_frame(rs, p), hide_index=True, key="indicator_table")
 st.caption(note.text)

@@ -60,8 +60,8 @@ for iid in f.issue_ids(p):
             for r in mine:
                 st.markdown(
                     f"**{fmt.status_text(r.status)}**　{r.indicator.indicator_id} {r.indicator.short_name}："
-                    f"{fmt.with_unit(r.value, r.indicator.unit)}（目標 {fmt.target_text(r.indicator, r.target)}、"
-                    f"達成率 {fmt.percent(r.progress)}）" + (f"　評価 **{r.grade}**" if r.grade else "")
+                    f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）"
+                    + (f"　評価 **{fmt.grade_text(r)}**" if r.grade else "")
                 )
             if not mine:
                 st.caption(f"{fiscal.fy_label(f.fy)}に目標のある指標はありません")

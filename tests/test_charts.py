@@ -42,8 +42,8 @@ def test_series_shows_pace_forecast_and_as_of(policy, sample_store):
     r = next(x for x in results(sample_store, policy, 2025, "2025-09") if x.indicator.indicator_id == "K4-3")
     fig = charts.series(r, "出典: テスト")
     names = [t.name for t in fig.data]
-    assert names == ["月の実績", "累計", "目標ペース", "年度末見込み"]
-    pace = next(t for t in fig.data if t.name == "目標ペース")
+    assert names == ["月の実績", "累計", "想定ペース", "年度末見込み"]
+    pace = next(t for t in fig.data if t.name == "想定ペース")
     assert list(pace.y)[5] == 30  # 60 × 6 / 12
     assert "基準: 令和7年9月末" in annotations(fig) and "単位: 名" in fig.layout.title.text
 

@@ -7,7 +7,8 @@ import pytest
 
 from conftest import DATA, write_policy
 from kpi import cli
-from kpi.checkdata import ERROR, WARNING, Problem, check_data, errors, from_policy_message
+from kpi.checkdata import ERROR, WARNING, Problem, check_data, errors
+from kpi.policy import PolicyError, load_policy
 
 
 def edited(tmp_path, name: str, old: str, new: str):
@@ -160,11 +161,12 @@ def test_cli_json_when_clean(capsys):
     assert json.loads(capsys.readouterr().out) == {"ok": True, "folder": str(DATA), "errors": 0, "warnings": 0, "problems": []}
 
 
-@pytest.mark.parametrize("message,expected", [
-    ("targets.csv 5行目 fiscal_year: 年度がありません", ("targets.csv", 5, "fiscal_year", "年度がありません")),
-    ("budgets.csv: ファイルがありません（/x）", ("budgets.csv", None, None, "ファイルがありません（/x）")),
-    ("想定外: 何か", ("", None, None, "想定外: 何か")),
-])
-def test_policy_messages_are_split_into_file_row_column(message, expected):
-    p = from_policy_message(message)
-    assert (p.file, p.row, p.column, p.message) == expected
+def test_load_policy_reports_located_problems_that_check_data_reuses(tmp_path):
+    folder = appended(tmp_path, "targets.csv", "K1-2,,abc,,,")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(folder)
+    located = {(p.file, p.row, p.column) for p in caught.value.problems}
+    assert located == {("targets.csv", 18, "fiscal_year"), ("targets.csv", 18, "target")}
+    assert all(isinstance(p, Problem) for p in caught.value.problems)
+    assert set(caught.value.problems) <= set(check_data(folder))  # the same objects, not text parsed back
+    assert "targets.csv 18行目 target: 「abc」は数値ではありません" in str(caught.value)

@@ -84,7 +84,7 @@ def test_workbook_carries_the_override_and_both_texts(evaluated, policy):
     assert cell("K4-7", "上書きの理由").value == REASON
     assert cell("K4-7", "上書き者").value == "山田"
     assert cell("K4-7", "上書き日時").value  # when
-    assert cell("K4-7", "最終評価").value == "A（達成）（上書き）"
+    assert cell("K4-7", "最終評価").value == "A（達成）※（算定 B）"
     assert cell("K4-7", "最終評価").font.bold
     overridden_fill = cell("K4-7", "指標").fill.fgColor.rgb
     assert overridden_fill.endswith(workbook.OVERRIDE_FILL.fgColor.rgb[-6:])
@@ -172,7 +172,7 @@ def test_deck_has_an_evaluation_slide_per_issue_with_overrides_marked(evaluated,
     table = next(sh for sh in s4.shapes if sh.has_table).table
     row = next(i for i in range(1, len(table.rows)) if table.cell(i, 0).text == "K4-7")
     final = table.cell(row, deck.EVAL_HEADERS.index("最終評価")).text
-    assert final == "A（達成）※1"
+    assert final == "A（達成）※1（算定 B）"
     assert table.cell(row, deck.EVAL_HEADERS.index("算定評価")).text == "B（未達成）"
     assert "※1 K4-7 パイロット事業の実施：算定評価 B（未達成） を A（達成） に上書き（山田、" in _texts(s4)
     assert f"理由：{REASON}" in _texts(s4)

@@ -62,7 +62,7 @@ def test_workbook_has_every_indicator_and_grades_after_year_end(sample_store, po
     assert ws.column_dimensions["E"].width >= 40
     pct = next(ws.cell(row=i, column=header.index("達成率") + 1) for i in range(1, ws.max_row + 1)
                if ws.cell(row=i, column=4).value == "K1-1")
-    assert pct.number_format == "0.0%" and 0 < pct.value < 2
+    assert pct.value == "102%"  # 2,046 / 2,000, floored: the same text as every page
     assert any(SAMPLE_LABEL in str(c.value) for row in ws.iter_rows() for c in row if c.value)
 
 
@@ -70,7 +70,7 @@ def test_workbook_before_year_end_says_grade_comes_later(sample_store, policy):
     m = materials(sample_store, policy, as_of="2025-09")
     _, ws = _sheet_rows(export.build(m, "xlsx"), "指標")
     values = [c.value for row in ws.iter_rows() for c in row]
-    assert "年度末に判定" in values and "A（達成）" not in values
+    assert "未確定（年度途中）" in values and "A（達成）" not in values
 
 
 def test_workbook_stores_formula_like_text_as_text(formula_store, policy):
@@ -126,9 +126,9 @@ def test_cp932_maps_characters_excel_users_expect():
 
 def test_as_of_for_other_years():
     assert as_of_for(2025, 2025, "2025-09") == "2025-09"
-    assert as_of_for(2024, 2025, "2025-09", now="2025-09") == "2025-03"
-    assert as_of_for(2026, 2025, "2025-09", now="2026-05") == "2026-05"
-    assert as_of_for(2027, 2025, "2025-09", now="2026-05") == "2028-03"
+    assert as_of_for(2024, 2025, "2025-09", dt.date(2025, 9, 1)) == "2025-03"  # an ended year: its March
+    assert as_of_for(2026, 2025, "2025-09", dt.date(2026, 5, 1)) == "2026-05"  # a running year: this month
+    assert as_of_for(2027, 2025, "2025-09", dt.date(2026, 5, 1)) == "2026-05"  # not begun: this month, as 最新 on screen
 
 
 def test_file_names_from_known_values_only(sample_store, policy):

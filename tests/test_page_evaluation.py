@@ -102,7 +102,7 @@ def test_editor_overrides_a_grade_only_with_a_reason(tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     k47 = rows_by_id(at)["K4-7"]
-    assert (k47["算定評価"], k47["上書き評価"], k47["最終評価"]) == ("B（未達成）", "A（達成）", "A（達成）（上書き）")
+    assert (k47["算定評価"], k47["上書き評価"], k47["最終評価"]) == ("B（未達成）", "A（達成）", "A（達成）※（算定 B）")
     assert k47["上書きの理由"] == "3事業目は3月に実施済み（報告漏れ）" and k47["上書き者"] == "ローカル利用者"
     assert k47["上書き日時"].startswith("20")
     assert metrics(at)["上書き"] == "1件" and metrics(at)["A（達成）"] == "7件"

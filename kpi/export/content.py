@@ -6,19 +6,18 @@
 """
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
 
-from kpi import charts, fiscal, service
+from kpi import charts, fiscal, fmt, service
 from kpi import evaluation as ev
 from kpi.evaluate import Actual, BudgetRow, Result, budget_table
 from kpi.export.images import Chart, safe_name
 from kpi.export.scope import SECTIONS, Scope
-from kpi.kinds import KINDS, STATUSES
+from kpi.kinds import STATUSES
 from kpi.policy import Policy
 from kpi.store import Store
 
@@ -120,7 +119,7 @@ def gather(store: Store, policy: Policy, scope: Scope) -> Materials:
     order = {iid: n for n, iid in enumerate(policy.indicators)}
     actuals.sort(key=lambda a: (order.get(a.indicator_id, 0), a.month))
     sample = frozenset(b.batch_id for b in service.active_sample_batches(store))
-    report = ev.report(store, policy, scope.fy, scope.as_of, ids or None) if scope.includes("evaluation") else None
+    report = ev.report(store, policy, scope.fy, scope.as_of, ids or None, rs) if scope.includes("evaluation") else None
     return Materials(policy, scope, rs, note, years, rows, actuals, sample, report)
 
 
@@ -193,19 +192,21 @@ def progress_chart(m: Materials, issue_id: str, compact: bool = False) -> go.Fig
         hovertemplate="%{y}<br>達成率 %{x:.0f}%<extra></extra>", showlegend=False,
     )
     linear = [(lab, r.expected / r.target.value * 100) for lab, r in zip(labels, rs)
-              if KINDS[r.indicator.aggregation].linear_pace and r.target.value and r.expected is not None]
+              if r.target.value and r.value is not None and r.expected != r.target.value]
     if linear:
         fig.add_scatter(name="想定ペース", y=[lab for lab, _ in linear], x=[min(x, top) for _, x in linear], showlegend=False,
                         mode="markers", marker=dict(symbol="line-ns-open", size=30, color=charts.INK, line=dict(width=3)))
     fig.add_vline(x=100, line=dict(color=charts.INK, dash="dash", width=2))
     for lab, r, v in zip(labels, rs, values):
         status = STATUSES[r.status]
-        pct = "" if v is None else f"{math.floor(v + 1e-9):,}%" + ("▶" if v > top else "")  # never 100 % for 99.6 %
+        pct = "" if v is None else fmt.progress_text(r) + ("▶" if v > top else "")  # floored: never 100 % for 99.6 %
         fig.add_annotation(text=f"{status.symbol} {r.status}　{pct}", x=1.0, xref="paper", xanchor="left", xshift=10,
                            y=lab, yref="y", showarrow=False, align="left", font=dict(size=14, color=charts.INK))
     # The key in words (no legend box to collide with the title): what the bar, the dashed line and the tick mean.
-    key = ["達成率＝年度の値÷年度の目標（150%超は▶）", "記号: " + "　".join(s.symbol + s.key for s in STATUSES.values()),
-           "破線＝目標（100%）" + ("　縦棒＝想定ペース（目標×経過月数÷12）" if linear else "")]
+    caps = any(fmt.is_cap(r) for r in rs)
+    key = ["達成率＝年度の値÷年度の目標" + ("（上限＝低いほど良い指標は上限に対する割合）" if caps else "") + "（150%超は▶）",
+           "記号: " + "　".join(s.symbol + s.key for s in STATUSES.values()),
+           "破線＝目標（100%）" + ("　縦棒＝想定ペース（基準月の末に届いているはずの値）" if linear else "")]
     lines = key if compact else ["　".join(key[:2]), key[2]]
     footer_text = wrap(m.footer(), 52) if compact else m.footer()
     footer_lines = footer_text.count("<br>") + 1
@@ -268,11 +269,7 @@ def chart_name(fy: int, *parts: str) -> str:
     return safe_name(fiscal.fy_label(fy), *parts)
 
 
-def as_of_for(fy: int, chosen_fy: int, chosen_as_of: str, now: str | None = None) -> str:
-    """The as-of month for exporting ``fy``: the filter's month when it is the filter's year,
-    otherwise the year's last month, or the current month while the year is still running."""
-    if fy == chosen_fy:
-        return chosen_as_of
-    last = fiscal.fy_months(fy)[-1]
-    now = now or fiscal.current_month()
-    return min(last, now) if now >= fiscal.fy_months(fy)[0] else last
+def as_of_for(fy: int, chosen_fy: int, chosen_as_of: str, today=None) -> str:
+    """The as-of month for exporting ``fy``: the filter's month when it is the filter's year, otherwise
+    what 最新 means for that year (its March once it has ended, else the current month)."""
+    return chosen_as_of if fy == chosen_fy else fiscal.latest_as_of(fy, today)

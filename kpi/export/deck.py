@@ -204,10 +204,6 @@ NOTE_SIZE = 10.5
 MAX_REASON = 160  # characters of a reason on a slide; the workbook carries it whole
 
 
-def _grade_cell(row: ev.EvaluationRow, grade: str | None) -> str:
-    return "未確定" if row.provisional or grade is None else ev.grade_label(grade)
-
-
 def _override_note(row: ev.EvaluationRow, mark: str) -> str:
     reason = row.override_reason if len(row.override_reason) <= MAX_REASON else row.override_reason[:MAX_REASON] + "…（全文は Excel）"
     applied = (f"算定評価 {row.computed_label} を {ev.grade_label(row.override_grade)} に上書き" if not row.provisional
@@ -219,13 +215,13 @@ def _evaluation_rows(rows: Sequence[ev.EvaluationRow], first_mark: int) -> tuple
     """Table cells and footnotes; an override is marked ※n in 最終評価 and explained in footnote n."""
     cells, notes = [], []
     for r in rows:
-        final = _grade_cell(r, r.final_grade)
+        mark = ""
         if r.overridden:
             mark = f"※{first_mark + len(notes)}"
             notes.append(_override_note(r, mark))
-            final += mark
+        final = fmt.grade_text(r.result, mark or "※") if r.final_grade else "未確定" + mark
         cells.append([r.indicator_id, r.indicator, r.target_text, r.value_text, r.progress_text,
-                      _grade_cell(r, r.computed_grade), final, r.previous_text])
+                      r.computed_label if r.computed_grade else "未確定", final, r.previous_text])
     return cells, notes
 
 
@@ -426,7 +422,7 @@ def build(m: Materials, progress: Progress | None = None) -> bytes:
             rows = [[p.issues[r.indicator.issue_id].label] + row for r, row in zip(chunk, display_rows(m, chunk))]
             if rows:
                 d.table(s, ["経営課題", *DISPLAY_HEADERS], rows, MARGIN, Inches(1.85), WIDTH - 2 * MARGIN,
-                        [1.1, 0.6, 4.2, 1.3, 1.6, 0.8, 1.1, 1.2], size=10.5, row_h=Inches(0.3), status_col=6)
+                        [1.1, 0.6, 3.6, 1.2, 1.5, 0.9, 0.9, 1.6, 1.1], size=10.5, row_h=Inches(0.3), status_col=6)
             else:
                 _text(s, MARGIN, Inches(2.0), WIDTH - 2 * MARGIN, Inches(0.5), [("この年度に目標のある指標はありません。", 14, False, GREY)])
 
@@ -455,7 +451,7 @@ def build(m: Materials, progress: Progress | None = None) -> bytes:
             pic = d.picture(s, png, MARGIN, Inches(1.35), Inches(5.6), Inches(5.6), chart, centre=False)
             left = pic.left + pic.width + Inches(0.25)
             d.table(s, DISPLAY_HEADERS, display_rows(m, rs), left, Inches(1.45), WIDTH - left - MARGIN,
-                    [0.6, 2.7, 1.05, 1.45, 0.75, 0.95, 1.05], size=10, row_h=Inches(0.5), status_col=5)
+                    [0.6, 2.4, 1.0, 1.35, 0.8, 0.9, 1.25, 1.0], size=10, row_h=Inches(0.5), status_col=5)
         if m.scope.includes("evaluation"):
             evaluation_slides(d, m, iid, head, _sample(m, rs))
         if m.scope.includes("monthly"):

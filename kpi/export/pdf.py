@@ -18,7 +18,7 @@ from kpi import fiscal, fmt
 from kpi.evaluate import status_counts
 from kpi.export import fonts, images
 from kpi.export.content import Materials, charts_for
-from kpi.export.tables import DISPLAY_HEADERS, display_rows, grade_text
+from kpi.export.tables import DISPLAY_HEADERS, display_rows
 from kpi.kinds import STATUSES
 from kpi.service import SAMPLE_LABEL
 
@@ -142,10 +142,9 @@ def evaluation_pages(doc: _Doc, m: Materials, sample: bool) -> None:
     rows, notes = [], []
     for r in rep.rows:
         computed = "未確定" if r.provisional else r.computed_label
-        final = "未確定" if r.provisional else r.final_label
+        mark = f"※{len(notes) + 1}" if r.overridden else "※"
+        final = "未確定" + (mark if r.overridden else "") if r.provisional else fmt.grade_text(r.result, mark)
         if r.overridden:
-            mark = f"※{len(notes) + 1}"
-            final += mark
             applied = (f"算定評価 {r.computed_label} を {ev.grade_label(r.override_grade)} に上書き" if not r.provisional
                        else f"{ev.grade_label(r.override_grade)} への上書きを記録（年度の終了後に適用）")
             notes.append(f"{mark} {r.indicator_id} {r.indicator}：{applied}（{r.override_user}、{r.override_at}）。理由：{r.override_reason}")
@@ -196,12 +195,11 @@ def build(m: Materials, progress: Progress | None = None) -> bytes:
         if year is not None:
             doc.text_line(f"予算合計（{fiscal.fy_label(year)} {m.budget_kind(year)}）: {fmt.million_yen(m.budget_total(year))}", 11, True)
         doc.ln(2)
-        rows = [[p.issues[r.indicator.issue_id].label] + row[:5] + [fmt.status_text(r.status), grade_text(r), row[6]]
-                for r, row in zip(m.results, display_rows(m, m.results))]
-        headers = ["経営課題", *DISPLAY_HEADERS[:5], "状況", "A/B", DISPLAY_HEADERS[6]]
-        doc.table_of(headers, rows, [20, 13, 84, 26, 34, 16, 20, 27, 29], status_col=6)
+        rows = [[p.issues[r.indicator.issue_id].label] + row for r, row in zip(m.results, display_rows(m, m.results))]
+        doc.table_of(["経営課題", *DISPLAY_HEADERS], rows, [20, 13, 76, 26, 32, 20, 20, 33, 29], status_col=6)
         doc.ln(2)
-        doc.text_line("※A：達成 B：未達成（年度の終了後に判定）。達成率＝年度の値÷年度の目標。", 8, colour=GREY)
+        doc.text_line("※A：達成 B：未達成（年度の終了後に判定）。※（算定 B）＝理由を添えて上書きした評価。"
+                      "達成率＝年度の値÷年度の目標（切り捨て。「上限の」は低いほど良い指標の上限に対する割合）。", 8, colour=GREY)
 
     for iid in m.issue_ids():
         issue = p.issues[iid]
@@ -240,7 +238,7 @@ def build(m: Materials, progress: Progress | None = None) -> bytes:
             else:  # many indicators: a readable chart on this page, the table on the next
                 doc.picture(png, chart, doc.l_margin + 10, top, 250, doc.h - doc.b_margin - top - 2)
                 doc.new_page(f"{head}：指標の達成状況（表）", f"{fy}　{m.as_of_text()}", sample=any(m.is_sample(r) for r in rs))
-            doc.table_of(DISPLAY_HEADERS, display_rows(m, rs), [16, 110, 30, 38, 18, 26, 31], status_col=5, size=8.5)
+            doc.table_of(DISPLAY_HEADERS, display_rows(m, rs), [16, 94, 28, 36, 22, 22, 32, 19], status_col=5, size=8.5)
         if m.scope.includes("monthly") and rs:
             for k in range(0, len(rs), 4):
                 group = rs[k:k + 4]
