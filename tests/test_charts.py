@@ -54,3 +54,46 @@ def test_yearly_chart(policy):
     assert [t.name for t in fig.data] == ["実績", "目標"]
     assert list(fig.data[1].x) == ["令和7年度", "令和8年度"] and list(fig.data[1].y) == [60.0, 70.0]
     assert "K4-5 年度ごとの推移" in fig.layout.title.text and "基準: 令和8年9月末" in annotations(fig)
+
+
+def test_an_unreported_indicator_draws_no_value(policy, sample_store):
+    (r,) = results(sample_store, policy, 2026, "2026-09")  # K4-5 in 令和8年度: nothing reported yet
+    fig = charts.gauge(r)
+    assert r.status == "未報告" and fig.data[0].mode == "gauge"  # no number: not a large "0%"
+    assert "－ 未報告" in annotations(fig) and "達成率" not in annotations(fig)
+
+
+def test_a_cap_gauge_shows_the_share_used_and_the_time_passed(second_policy_dir, tmp_path):
+    import datetime as dt
+
+    from conftest import SECOND_ACTUALS
+    from kpi.importer import commit, preview
+    from kpi.policy import load_policy
+    from kpi.store import Store
+
+    p, s = load_policy(second_policy_dir), Store(tmp_path / "s")
+    commit(s, preview(s, p, SECOND_ACTUALS.encode(), "a.csv", today=dt.date(2026, 11, 1)), "t")
+    r = next(x for x in results(s, p, 2025, "2025-09") if x.indicator.indicator_id == "Q-01")
+    fig = charts.gauge(r)
+    text = annotations(fig)
+    assert "上限120件の53%（年度の50%経過）" in text and "187%" not in text and "○ 順調" in text
+    assert fig.data[0].gauge.threshold.value == 120  # the cap
+    assert tuple(fig.data[0].gauge.steps[0].range) == (0, 60)  # the pace so far, shaded
+
+
+def test_series_draws_checkpoints_and_the_pace_through_them(second_policy_dir, tmp_path):
+    import datetime as dt
+
+    from conftest import SECOND_ACTUALS
+    from kpi.importer import commit, preview
+    from kpi.policy import load_policy
+    from kpi.store import Store
+
+    p, s = load_policy(second_policy_dir), Store(tmp_path / "s")
+    commit(s, preview(s, p, SECOND_ACTUALS.encode(), "a.csv", today=dt.date(2026, 11, 1)), "t")
+    r = next(x for x in results(s, p, 2025, "2025-09") if x.indicator.indicator_id == "Q-06")
+    fig = charts.series(r, "出典: x")
+    cps = next(t for t in fig.data if t.name == "中間目標")
+    assert list(cps.x) == ["9月", "12月"] and list(cps.y) == [30, 70]
+    pace = next(t for t in fig.data if t.name == "想定ペース")
+    assert list(pace.y)[5] == 30 and list(pace.y)[8] == 70 and list(pace.y)[11] == 100

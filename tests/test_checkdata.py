@@ -170,3 +170,37 @@ def test_load_policy_reports_located_problems_that_check_data_reuses(tmp_path):
     assert all(isinstance(p, Problem) for p in caught.value.problems)
     assert set(caught.value.problems) <= set(check_data(folder))  # the same objects, not text parsed back
     assert "targets.csv 18行目 target: 「abc」は数値ではありません" in str(caught.value)
+
+
+# --- checkpoints.csv (interim targets, optional) ---------------------------------------------------
+
+CHECKPOINT_HEADER = "indicator_id,month,value,source_text\n"
+
+
+@pytest.mark.parametrize("line, column, words", [
+    ("K9-9,2025-09,50,", "indicator_id", "指標ID「K9-9」には targets.csv に目標がありません"),
+    ("K2-1,2024-09,50,", "month", "令和6年9月はK2-1 の目標のある年度（令和7年度）の外です"),
+    ("K2-1,2026-04,50,", "month", "令和8年4月はK2-1 の目標のある年度（令和7年度）の外です"),
+    ("K2-1,2025-13,50,", "month", "「2025-13」は YYYY-MM 形式の年月ではありません"),
+    ("K2-1,令和7年9月,50,", "month", "YYYY-MM 形式の年月ではありません"),
+    ("K2-1,2025-09,半分,", "value", "「半分」は数値ではありません"),
+    ("K2-1,2025-09,nan,", "value", "「nan」は数値ではありません"),
+])
+def test_a_bad_checkpoint_is_refused_naming_file_row_and_column(tmp_path, line, column, words):
+    folder = write_policy(tmp_path / "data", {"checkpoints.csv": CHECKPOINT_HEADER + "K2-1,2025-06,20,第1四半期\n" + line + "\n"})
+    assert_names(only_error(folder), "checkpoints.csv", 3, column, words)
+    with pytest.raises(PolicyError):  # the app refuses to start on it too
+        load_policy(folder)
+
+
+def test_checkpoints_load_in_month_order_and_belong_to_their_year(tmp_path):
+    folder = write_policy(tmp_path / "data", {"checkpoints.csv": CHECKPOINT_HEADER + "K2-1,2025-12,70,12月\nK2-1,2025-09,30,9月\n"})
+    assert check_data(folder) == []
+    ind = load_policy(folder).indicators["K2-1"]
+    assert [(c.month, c.value) for c in ind.checkpoints_in(2025)] == [("2025-09", 30), ("2025-12", 70)]
+    assert ind.checkpoints_in(2026) == ()
+
+
+def test_a_duplicate_checkpoint_is_refused(tmp_path):
+    folder = write_policy(tmp_path / "data", {"checkpoints.csv": CHECKPOINT_HEADER + "K2-1,2025-09,30,\nK2-1,2025-09,40,\n"})
+    assert_names(only_error(folder), "checkpoints.csv", 3, "month", "中間目標が重複しています")

@@ -254,11 +254,17 @@ def test_mean_counts_months_meeting_the_target():
     assert r.months_meeting_target == 2
 
 
-def test_every_kind_in_the_registry_aggregates_and_forecasts():
-    pts = [Point(i + 1, MONTHS[i], float(i)) for i in range(4)]
-    for kind in KINDS.values():
-        assert kind.aggregate(pts) is not None
-        kind.forecast(pts, 4)
+@pytest.mark.parametrize("kind, year_value, forecast", [
+    ("latest", 3, 11), ("sum", 6, 18), ("mean", 1.5, 1.5), ("ratio", 1.5, 1.5), ("milestone", 3, 11),
+])
+def test_every_kind_in_the_registry_aggregates_and_forecasts(kind, year_value, forecast):
+    pts = [Point(i + 1, MONTHS[i], float(i)) for i in range(4)]  # 0, 1, 2, 3 in April–July
+    assert KINDS[kind].aggregate(pts) == pytest.approx(year_value)
+    assert KINDS[kind].forecast(pts, 4) == pytest.approx(forecast)
+
+
+def test_every_kind_is_tested():
+    assert set(KINDS) == {"latest", "sum", "mean", "ratio", "milestone"}
 
 
 def test_evaluate_filters_by_issue_and_keeps_policy_order(policy):

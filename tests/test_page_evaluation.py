@@ -154,12 +154,18 @@ def test_viewers_see_the_evaluation_but_no_edit_forms(tmp_path, monkeypatch):
     import ui_auth
 
     monkeypatch.setattr(ui_auth, "can_edit", lambda: False)
-    monkeypatch.setattr(ui_auth, "editor_notice", lambda action: __import__("streamlit").info(f"{action}は編集者だけが行えます。"))
     at = run(tmp_path / "store", monkeypatch)
     assert rows_by_id(at)["K1-1"]["最終評価"] == "A（達成）"
     assert not [b for b in at.button if b.label in ("上書きを記録", "保存", "前年度実績を記録")]
     assert not at.text_area
-    assert any("編集者だけが行えます" in i.value for i in at.info)
+    # the page's own notice (ui_auth.editor_notice), not a stand-in
+    assert any(i.value.startswith("評価の上書き・前年度実績の入力・文章の編集は編集者だけが行えます。") for i in at.info)
+
+
+def test_placeholders_quote_no_policy_of_their_own(tmp_path, monkeypatch):
+    at = run(tmp_path / "store", monkeypatch)
+    assert at.text_area(key="override_reason").placeholder == "例: 年度末に実施済み（実績の報告漏れ）"
+    assert at.text_input(key="previous_note").placeholder == "例: 令和6年度の運営方針の実績欄"  # from the year shown
 
 
 @pytest.mark.parametrize("as_of", ["2025-04", "2026-03"])

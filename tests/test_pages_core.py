@@ -125,7 +125,21 @@ def test_next_fiscal_year_shows_k4_5_at_70_percent(tmp_path, monkeypatch):
     assert table.iloc[0]["状況"] == "－ 未報告"
 
 
-@pytest.mark.parametrize("page", ["pages/overview.py", "pages/budget.py", "pages/indicators.py"])
-def test_every_page_states_its_scope(page, tmp_path, monkeypatch):
+@pytest.mark.parametrize("page, inside, outside", [
+    ("pages/overview.py", "K3-1 建設生産プロセスDXのテーマワーキング実施", "K1-1 "),
+    ("pages/budget.py", "72", "1,153"),
+    ("pages/indicators.py", "K3-1　建設生産プロセスDXのテーマワーキング実施", "K2-1"),
+])
+def test_every_page_states_its_scope_and_shows_only_it(page, inside, outside, tmp_path, monkeypatch):
     at = run(page, tmp_path / "store", monkeypatch, issue=["3"])
-    assert "令和7年度（2025年度）" in text_of(at) and "経営課題3" in text_of(at)
+    text = text_of(at) + "\n".join(d.value.to_string() for d in at.dataframe)
+    assert "令和7年度（2025年度）　|　経営課題3　|" in text
+    assert inside in text and outside not in text
+
+
+def test_an_ended_year_defaults_to_march_and_the_url_says_latest(tmp_path, monkeypatch):
+    at = run("pages/overview.py", tmp_path / "store", monkeypatch, as_of="latest")
+    assert "基準月 令和8年3月末" in text_of(at)  # 令和7年度 ended in March 2026: 最新 is its March, not this month
+    assert at.query_params["as_of"] == "latest" and at.query_params["fy"] == "2025"
+    at = run("pages/overview.py", tmp_path / "store", monkeypatch, as_of="2025-09")
+    assert at.query_params["as_of"] == "2025-09"
