@@ -102,10 +102,10 @@ def gauge(r: Result) -> go.Figure:
     ))
     if reported:
         line = f"{status.symbol} {r.status}　{fmt.progress_sentence(r)}"
-        sub = f"目標 {fmt.target_text(ind, r.target)}（黒線）　{fmt.pace_text(r)}（灰色）"
+        sub = f"黒線＝目標 {fmt.with_unit(target, ind.unit)}　灰色＝想定ペース {fmt.with_unit(r.expected, ind.unit)}"
     else:
         line = f"{status.symbol} 未報告"
-        sub = f"目標 {fmt.target_text(ind, r.target)}（黒線）　この年度の実績はまだありません"
+        sub = f"黒線＝目標 {fmt.with_unit(target, ind.unit)}　この年度の実績はまだありません"
         fig.add_annotation(text="未報告", x=0.5, y=0.3, xref="paper", yref="paper", showarrow=False,
                            font=dict(size=26, color="#595959"))
     fig.add_annotation(text=line, x=0.5, y=0.06, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=INK))

@@ -116,9 +116,7 @@ class Result:
     @property
     def grade(self) -> str | None:
         """The final grade: the override where one exists, else the computed grade; None while the year runs."""
-        if self.computed_grade is None:
-            return None
-        return self.override.grade if self.override else self.computed_grade
+        return final_grade(self.computed_grade, self.override.grade if self.override else None)
 
     @property
     def months_reported(self) -> int:
@@ -132,6 +130,11 @@ class Result:
     def year_share(self) -> float:
         """How much of the fiscal year has passed at the as-of month (0–1)."""
         return self.months_elapsed / 12
+
+
+def final_grade(computed: str | None, override: str | None) -> str | None:
+    """The override once there is a computed grade to override (the year has ended), else the computed grade."""
+    return (override or computed) if computed is not None else None
 
 
 def points_for(actuals: Iterable[Actual], fy: int, as_of: str) -> list[Point]:

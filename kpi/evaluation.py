@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kpi import fiscal, fmt
-from kpi.evaluate import Actual, Entered, Override, Result, grade_of, points_for
+from kpi.evaluate import Actual, Entered, Override, Result, final_grade, grade_of, points_for
 from kpi.fmt import PROVISIONAL_LABEL, grade_label  # noqa: F401  (re-exported: ev.PROVISIONAL_LABEL)
 from kpi.kinds import DIRECTIONS, GRADES, KINDS
 from kpi.policy import Indicator, Policy, Target
@@ -538,7 +538,7 @@ def yearly(policy: Policy, actuals: Iterable[Actual], as_of: str, recs: Sequence
             target = ind.target(fy)
             computed = grade_of(ind, value, target.value) if ended and target is not None else None
             o = active.get((fy, ind.indicator_id))
-            grade = o.grade if o and computed else computed
+            grade = final_grade(computed, o.grade if o else None)
             rows.append(YearValue(fy, value, source, target, state, computed, grade, bool(o and computed)))
         out[ind.indicator_id] = rows
     return out
