@@ -31,3 +31,4 @@ ui.bootstrap(str(store_dir()), str(data_dir()))
 st.session_state["_filters"] = ui.sidebar(policy)
 page = st.navigation([st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)])
 page.run()
+ui.copy_link()  # after the page: its own choices (?indicator=…) are in the URL by then

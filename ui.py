@@ -37,12 +37,25 @@ def bootstrap(store_root: str, data_folder: str) -> str | None:
     return service.ensure_sample(Store(store_root), _policy(data_folder))
 
 
-@st.cache_data(show_spinner="実績を集計しています…", max_entries=64)
+@st.cache_data(show_spinner="実績を読み込んでいます…", max_entries=16)
+def _inputs(store_root: str, version: tuple, fy: int) -> service.Inputs:
+    # The one read of the store per version and year; a change of filter or 基準月 only re-evaluates.
+    return service.read_inputs(Store(store_root), fy)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def _results(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str,
              issues: tuple[str, ...]) -> tuple[list[Result], service.SourceNote]:
-    s, p = Store(store_root), _policy(data_folder)
-    rs = service.results(s, p, fy, as_of, list(issues) or None)
-    return rs, service.source_note(s, rs, p)
+    inputs = _inputs(store_root, version, fy)
+    p = _policy(data_folder)
+    rs = service.results_from(p, inputs, fy, as_of, list(issues) or None)
+    return rs, service.source_note(inputs.batches, rs, p)
+
+
+def inputs(f: Filters) -> service.Inputs:
+    """What the store holds for the chosen year (actuals, evaluation records, check-ins, batches), cached by its version."""
+    s = store()
+    return _inputs(str(s.root), s.version(), f.fy)
 
 
 def results(f: Filters) -> tuple[list[Result], service.SourceNote]:
@@ -62,18 +75,79 @@ def evaluation_view(f: Filters) -> ev.PageView:
     return _evaluation_view(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _indicator_figures(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str,
-                       issues: tuple[str, ...]) -> dict[str, tuple]:
-    # Building 30 plotly figures costs more than the whole rest of the page; they only
-    # change with the data or the filters. Returned by reference: pages must not mutate them.
+# Figures are built on demand and cached by the data and the view; returned by reference: pages must not mutate them.
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _detail_figures(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str, issues: tuple[str, ...],
+                    indicator_id: str) -> tuple:
     rs, note = _results(store_root, version, data_folder, fy, as_of, issues)
-    return {r.indicator.indicator_id: (charts.gauge(r), charts.series(r, note.text)) for r in rs}
+    r = next(x for x in rs if x.indicator.indicator_id == indicator_id)
+    return charts.gauge(r), charts.series(r, note.text)
 
 
-def indicator_figures(f: Filters) -> dict[str, tuple]:
+def detail_figures(f: Filters, indicator_id: str) -> tuple:
+    """The gauge and the monthly series of one indicator."""
     s = store()
-    return _indicator_figures(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues)
+    return _detail_figures(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues, indicator_id)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _overview_figure(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str, issues: tuple[str, ...],
+                     order: tuple[str, ...]):
+    rs, note = _results(store_root, version, data_folder, fy, as_of, issues)
+    by_id = {r.indicator.indicator_id: r for r in rs}
+    return charts.bullets([by_id[i] for i in order], f"指標の達成状況（{fiscal.fy_label(fy)}・基準 {fiscal.month_label(as_of)}末）",
+                          row_px=40)
+
+
+def overview_figure(f: Filters, ordered: list[Result]):
+    """All indicators of the view in one figure (charts.bullets), in the order shown."""
+    s = store()
+    return _overview_figure(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues,
+                            tuple(r.indicator.indicator_id for r in ordered))
+
+
+def url_choice(label: str, options: list[str], key: str, *, default: str, format_func=str, widget=st.selectbox, **kwargs) -> str:
+    """A choice kept in the URL under ``key`` (?indicator=K2-2): a copied link reopens it; unknown values are ignored."""
+    written = f"_url_{key}"  # what this session last put in the URL: anything else there came from a link
+    wanted = st.query_params.get(key)
+    if wanted in options and wanted != st.session_state.get(written):
+        st.session_state[key] = wanted
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+    value = widget(label, options, key=key, format_func=format_func, **kwargs)
+    st.session_state[written] = value
+    if st.query_params.get(key) != value:
+        st.query_params[key] = value
+    return value
+
+
+def copy_link() -> None:
+    """In the sidebar: the link of the current view (filters and selection included), with a copy button."""
+    from urllib.parse import urlencode
+
+    base = st.context.url
+    if not base:
+        return
+    query = urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
+    with st.sidebar.popover("この表示へのリンク", icon=":material/link:", width="stretch"):
+        st.caption("年度・経営課題・基準月・選んだ指標を含むリンクです。右上のコピーボタンでコピーして、メールやチャットに貼り付けてください。")
+        st.code(base + ("?" + query if query else ""), language=None, wrap_lines=True)
+
+
+def write_as_editor(action, done: str) -> None:
+    """Run a write only if the user may still edit (checked at the click, not only when the form was drawn)."""
+    import ui_auth
+
+    if not ui_auth.can_edit():
+        st.error("編集の権限がないため記録していません。")
+        return
+    try:
+        action()
+    except ValueError as exc:
+        st.error(str(exc))
+    else:
+        st.toast(done)
+        st.rerun()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ template with one of placeholder colours, so each figure sets ``TEMPLATE`` expli
 """
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -153,6 +154,69 @@ def series(r: Result, source: str) -> go.Figure:
         xaxis=dict(type="category"),
     )
     _footer(fig, source, r.as_of)
+    return fig
+
+
+MAX_LABEL = 22
+
+
+def short(text: str, limit: int = MAX_LABEL) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def text_width(text: str, size: float) -> float:
+    """Rough width in px of a label: full-width characters 1 em, others 0.6 em."""
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.6 for ch in text)
+
+
+def bullets(rs: Sequence[Result], title: str, footer: str | None = None, compact: bool = False, row_px: int = 56,
+            top: float = 150.0) -> go.Figure:
+    """Every indicator in one figure: a bar of value ÷ target (a cap: the share used), the pace as a tick,
+    the target as a dashed line at 100 %, and status and % in words beside each bar.
+
+    ``compact`` labels the bars by indicator ID only (a table beside it names them).
+    """
+    rs = list(reversed(rs))  # plotly draws the first category at the bottom
+    labels = [r.indicator.indicator_id if compact else f"{r.indicator.indicator_id} {short(r.indicator.short_name)}" for r in rs]
+    values = [None if r.progress is None else r.progress * 100 for r in rs]
+    fig = go.Figure()
+    fig.add_bar(
+        name="達成率", y=labels, x=[min(v, top) if v is not None else 0.0 for v in values], orientation="h",
+        marker=dict(color=[STATUSES[r.status].colour for r in rs], line=dict(color="#333333", width=0.5)),
+        hovertemplate="%{y}<br>%{x:.0f}%<extra></extra>", showlegend=False,
+    )
+    paced = [(lab, r.expected / r.target.value * 100) for lab, r in zip(labels, rs)
+             if r.target.value and r.value is not None and r.expected != r.target.value]
+    if paced:
+        fig.add_scatter(name="想定ペース", y=[lab for lab, _ in paced], x=[min(x, top) for _, x in paced], showlegend=False,
+                        mode="markers", marker=dict(symbol="line-ns-open", size=min(30, row_px // 2), color=INK, line=dict(width=3)),
+                        hovertemplate="%{y}<br>想定ペース %{x:.0f}%<extra></extra>")
+    fig.add_vline(x=100, line=dict(color=INK, dash="dash", width=2))
+    for lab, r, v in zip(labels, rs, values):
+        status = STATUSES[r.status]
+        pct = "" if v is None else fmt.progress_text(r) + ("▶" if v > top else "")  # floored: never 100 % for 99.6 %
+        fig.add_annotation(text=f"{status.symbol} {r.status}　{pct}", x=1.0, xref="paper", xanchor="left", xshift=10,
+                           y=lab, yref="y", showarrow=False, align="left", font=dict(size=14, color=INK))
+    # The key in words (no legend box to collide with the title): what the bar, the dashed line and the tick mean.
+    caps = any(fmt.is_cap(r) for r in rs)
+    key = ["棒＝年度の値÷年度の目標" + ("（「上限の」は低いほど良い指標の上限に対する割合）" if caps else "") + "（150%超は▶）",
+           "記号: " + "　".join(s.symbol + s.key for s in STATUSES.values()),
+           "破線＝目標（100%）" + ("　縦棒＝想定ペース（基準月の末に届いているはずの値）" if paced else "")]
+    lines = key if compact else ["　".join(key[:2]), key[2]]
+    footer_lines = footer.count("<br>") + 1 if footer else 0
+    top_px = 80 + 17 * len(lines)
+    bottom_px = 60 + (15 + 16 * footer_lines if footer else 0)
+    fig.update_layout(
+        template=TEMPLATE, height=top_px + bottom_px + row_px * max(2, len(rs)), bargap=0.35, showlegend=False,
+        margin=dict(t=top_px, b=bottom_px, l=int(max((text_width(lab, 14) for lab in labels), default=100)) + 24, r=150),
+        title=dict(text=f"{title}<br><sup>{'<br>'.join(lines)}</sup>", y=1, yref="container", yanchor="top", pad=dict(t=36)),
+        xaxis=dict(title=dict(text="目標に対する割合（%）", standoff=8), range=[0, top], ticksuffix="%",
+                   tickvals=[0, 25, 50, 75, 100, 125, 150]),
+        yaxis=dict(automargin=False, type="category", ticklabelstandoff=6),
+    )
+    if footer:
+        fig.add_annotation(text=footer, xref="paper", yref="paper", x=0, y=0, yshift=-62, xanchor="left", yanchor="top",
+                           align="left", showarrow=False, font=dict(size=11, color="#555555"))
     return fig
 
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kpi import checkdata, cliargs, fiscal, fmt
+from kpi import checkdata, checkins, cliargs, fiscal, fmt
 from kpi import evaluation as ev
 from kpi.export import command as export_command
 from kpi.importer import commit, max_upload_bytes, preview
@@ -70,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--withdraw", action="store_true", help="上書きを取り消す（算定評価に戻す）")
     o.add_argument("--user", default=None)
     o.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("checkin", help="月ごとの振り返り（要因・対策）の記録（画面の「指標」と同じ記録）")
+    c.add_argument("indicator", help="指標ID（例 K2-2）")
+    c.add_argument("--month", type=_month, required=True, help="対象の年月 YYYY-MM")
+    c.add_argument("--cause", required=True, help="要因（なぜ動いたか）")
+    c.add_argument("--action", required=True, help="対策（次に何をするか）")
+    c.add_argument("--comment", default="", help="状況のコメント（任意）")
+    c.add_argument("--user", default=None)
+    c.add_argument("--json", action="store_true")
 
     checkdata.add_parser(sub)
     export_command.add_parser(sub)
@@ -209,6 +218,24 @@ def cmd_rollback(args, policy, store) -> int:
     return OK
 
 
+def cmd_checkin(args, policy, store) -> int:
+    """Record a check-in (要因・対策) for an indicator and month: the same record the 指標 page writes."""
+    record_id, problem = None, None
+    try:
+        record_id = checkins.add(store, args.indicator, args.month, args.cause, args.action, _user(args.user), args.comment,
+                                 known_ids=list(policy.indicators))
+    except ValueError as exc:
+        problem = str(exc)
+    if args.json:
+        print(json.dumps({"ok": problem is None, "record_id": record_id, "indicator_id": args.indicator, "month": args.month,
+                          "error": problem}, ensure_ascii=False, indent=1))
+    elif problem:
+        print(problem, file=sys.stderr)
+    else:
+        print(f"{args.indicator} の{fiscal.month_label(args.month)}の振り返りを記録しました（記録 {record_id}）")
+    return REFUSED if problem else OK
+
+
 COMMANDS = {
     "status": cmd_status,
     "actuals": cmd_actuals,
@@ -218,6 +245,7 @@ COMMANDS = {
     "check-data": checkdata.cmd_check_data,
     "export": export_command.cmd_export,
     "override": cmd_override,
+    "checkin": cmd_checkin,
 }
 NO_POLICY = {"check-data"}  # commands that run even when the reference data does not load
 

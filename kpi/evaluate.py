@@ -74,6 +74,29 @@ class Entered:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class CheckIn:
+    """The latest monthly check-in of an indicator: why it moved (要因), the next action (対策), who and when."""
+
+    month: str  # the month it speaks of, YYYY-MM
+    cause: str
+    action: str
+    comment: str
+    user: str
+    at: str  # 2026-06-10 14:03 (JST)
+    record_id: str = ""
+
+    def record(self) -> dict[str, str]:
+        """The JSON shape of ``status --json``'s ``checkin``."""
+        return {"month": self.month, "cause": self.cause, "action": self.action, "comment": self.comment,
+                "user": self.user, "at": self.at}
+
+
+# Status from best to worst, for "what changed" (未報告 is not worse than 遅れ: it is unknown).
+STATUS_RANK = {"達成": 0, "順調": 1, "注意": 2, "遅れ": 3}
+OFF_TRACK = ("注意", "遅れ")
+BETTER, WORSE, SAME = "better", "worse", "same"
+
 PREVIOUS_FROM_ACTUALS = "実績から算定"
 PREVIOUS_ENTERED = "入力"
 
@@ -101,7 +124,31 @@ class Result:
     previous_source: str = ""  # PREVIOUS_ENTERED / PREVIOUS_FROM_ACTUALS / ""
     previous_entry: Entered | None = None
     override: Override | None = None
+    checkin: CheckIn | None = None
+    prior_month: str | None = None  # the report before the latest one (YYYY-MM), within the fiscal year
+    prior_value: float | None = None  # the year's value as of that report
+    prior_status: str | None = None
+    prior_pace_ratio: float | None = None
     batches: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def change(self) -> str | None:
+        """better / worse / same since the previous report (status first, then against the pace); None with one report."""
+        if self.prior_month is None or self.prior_status is None:
+            return None
+        now, before = STATUS_RANK.get(self.status), STATUS_RANK.get(self.prior_status)
+        if now is not None and before is not None and now != before:
+            return BETTER if now < before else WORSE
+        if self.pace_ratio is not None and self.prior_pace_ratio is not None and abs(self.pace_ratio - self.prior_pace_ratio) > 1e-9:
+            return BETTER if self.pace_ratio > self.prior_pace_ratio else WORSE
+        return SAME
+
+    @property
+    def newly_off_track(self) -> bool:
+        """Became 注意 or 遅れ with the latest report (from on track, achieved or unreported; or from 注意 to 遅れ)."""
+        if self.status not in OFF_TRACK:
+            return False
+        return self.prior_status not in OFF_TRACK or STATUS_RANK[self.status] > STATUS_RANK[self.prior_status]
 
     @property
     def provisional(self) -> bool:
@@ -204,7 +251,8 @@ def grade_of(indicator: Indicator, value: float | None, target: float) -> str:
 
 
 def evaluate_indicator(indicator: Indicator, actuals: Sequence[Actual], fy: int, as_of: str,
-                       override: Override | None = None, entered: Entered | None = None) -> Result:
+                       override: Override | None = None, entered: Entered | None = None, checkin: CheckIn | None = None,
+                       with_prior: bool = True) -> Result:
     kind = KINDS[indicator.aggregation]
     direction = DIRECTIONS[indicator.direction]
     target = indicator.target(fy)
@@ -223,6 +271,9 @@ def evaluate_indicator(indicator: Indicator, actuals: Sequence[Actual], fy: int,
     path = pace_path(indicator, target.value, fy, previous)
     expected = pace_at(path, elapsed)
     meeting = sum(direction.met(p.value, target.value) for p in points) if kind.key == "mean" else None
+    prior = None
+    if with_prior and len(points) >= 2:  # the same indicator as it stood at the report before the latest one
+        prior = evaluate_indicator(indicator, actuals, fy, points[-2].month, entered=entered, with_prior=False)
     return Result(
         indicator=indicator,
         fiscal_year=fy,
@@ -243,27 +294,44 @@ def evaluate_indicator(indicator: Indicator, actuals: Sequence[Actual], fy: int,
         previous_source=source,
         previous_entry=entered,
         override=override,
+        checkin=checkin,
+        prior_month=prior.as_of if prior else None,
+        prior_value=prior.value if prior else None,
+        prior_status=prior.status if prior else None,
+        prior_pace_ratio=prior.pace_ratio if prior else None,
         batches=used,
     )
 
 
 def evaluate(policy: Policy, actuals: Iterable[Actual], fy: int, as_of: str, issue_ids: Sequence[str] | None = None,
-             overrides: Mapping[str, Override] | None = None, entered: Mapping[str, Entered] | None = None) -> list[Result]:
+             overrides: Mapping[str, Override] | None = None, entered: Mapping[str, Entered] | None = None,
+             checkins: Mapping[str, CheckIn] | None = None) -> list[Result]:
     """Every indicator of the chosen 経営課題 that has a target in ``fy``, in policy order.
 
-    ``overrides`` and ``entered`` (by indicator id) are the editors' grade overrides and
-    前年度実績 for ``fy``: they become part of each indicator's one record.
+    ``overrides``, ``entered`` and ``checkins`` (by indicator id) are the editors' grade overrides and
+    前年度実績 for ``fy`` and the latest check-ins: they become part of each indicator's one record.
     """
     by_id: dict[str, list[Actual]] = {}
     for a in actuals:
         by_id.setdefault(a.indicator_id, []).append(a)
-    overrides, entered = overrides or {}, entered or {}
+    overrides, entered, checkins = overrides or {}, entered or {}, checkins or {}
     return [
         evaluate_indicator(ind, by_id.get(ind.indicator_id, []), fy, as_of, overrides.get(ind.indicator_id),
-                           entered.get(ind.indicator_id))
+                           entered.get(ind.indicator_id), checkins.get(ind.indicator_id))
         for ind in policy.indicators_of(list(issue_ids) if issue_ids else None)
         if ind.target(fy) is not None
     ]
+
+
+def worst_first(results: Iterable[Result]) -> list[Result]:
+    """遅れ, then 注意, … each from the furthest behind its pace; 未報告 last; policy order breaks ties."""
+    order = {"遅れ": 0, "注意": 1, "順調": 2, "達成": 3, "未報告": 4}
+    return sorted(results, key=lambda r: (order[r.status], r.pace_ratio if r.pace_ratio is not None else 9.0))
+
+
+def exceptions(results: Iterable[Result]) -> list[Result]:
+    """The indicators a meeting talks about: 遅れ and 注意, worst first."""
+    return [r for r in worst_first(results) if r.status in OFF_TRACK]
 
 
 def status_counts(results: Iterable[Result]) -> dict[str, int]:

@@ -48,7 +48,7 @@ MAX_TEXT = 20000
 # The columns of the 運営方針's アウトカム指標の達成状況 table, as shown and exported.
 EVALUATION_COLUMNS = (
     "経営課題", "指標ID", "指標", "目標", "年度実績", "達成率", "算定評価", "算定の根拠",
-    "上書き評価", "上書きの理由", "上書き者", "上書き日時", "最終評価", "前年度実績", "前年度実績の出典",
+    "上書き評価", "上書きの理由", "上書き者", "上書き日時", "最終評価", "前年度実績", "前年度実績の出典", "要因分析（最新の振り返り）",
 )
 
 
@@ -386,7 +386,16 @@ class EvaluationRow:
             "最終評価": self.final_label,
             "前年度実績": self.previous_text,
             "前年度実績の出典": self.previous_source,
+            "要因分析（最新の振り返り）": self.analysis,
         }
+
+    @property
+    def analysis(self) -> str:
+        """The latest check-in as the year's 要因分析: 要因 and 対策, with its month."""
+        c = self.r.checkin
+        if c is None:
+            return ""
+        return f"{fiscal.month_label(c.month)}　要因: {c.cause}　対策: {c.action}" + (f"　コメント: {c.comment}" if c.comment else "")
 
 
 def grade_rule(r: Result) -> str:

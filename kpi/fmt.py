@@ -110,6 +110,33 @@ def progress_sentence(r: Result) -> str:
     return used if r.months_elapsed >= 12 else f"{used}（年度の{percent(r.year_share)}経過）"
 
 
+CHANGE_WORDS = {"better": "改善", "worse": "悪化", "same": "変わらず"}
+
+
+def change_text(r: Result) -> str:
+    """Since the report before the latest: ↑ +31件（改善）, ↓ −2.0%（悪化）; 「－」 with one report only.
+
+    The arrow is the value's direction; the word judges it against the pace, direction-aware
+    (a cap whose monthly count rose but stayed within the pace is 改善).
+    """
+    if r.change is None or r.value is None or r.prior_value is None:
+        return "－"
+    delta = r.value - r.prior_value
+    arrow = "↑" if delta > 1e-9 else ("↓" if delta < -1e-9 else "→")
+    sign = "+" if delta > 1e-9 else ("−" if delta < -1e-9 else "±")
+    word = CHANGE_WORDS[r.change]
+    if r.change != "same" and r.prior_status == r.status:
+        word = f"ペースに対して{word}"  # the status held: the judgement is against the pace, which may differ from the arrow
+    return f"{arrow} {sign}{with_unit(abs(delta), r.indicator.unit)}（{word}）"
+
+
+def status_change_text(r: Result) -> str:
+    """○ 順調 → △ 注意 when the status moved since the previous report; else the status alone."""
+    if r.prior_status and r.prior_status != r.status:
+        return f"{status_text(r.prior_status)} → {status_text(r.status)}"
+    return status_text(r.status)
+
+
 def pace_text(r: Result) -> str:
     """想定ペース 1,000件（6か月経過）・ペース比 95%: what the status is judged by."""
     text = f"想定ペース {with_unit(r.expected, r.indicator.unit)}（{r.months_elapsed}か月経過）"

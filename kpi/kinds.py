@@ -151,18 +151,19 @@ DIRECTIONS: dict[str, Direction] = {
 class Status:
     key: str
     symbol: str
-    colour: str  # Okabe–Ito palette: distinguishable with colour-vision differences
+    colour: str  # marks (bars, gauges): Okabe–Ito, distinguishable with colour-vision differences
     rule: str
+    ink: str  # the status written as text on white: a darker shade, contrast ≥ 4.5:1
 
 
 STATUSES: dict[str, Status] = {
     s.key: s
     for s in (
-        Status("達成", "◎", "#0072B2", "年度の目標値に到達している"),
-        Status("順調", "○", "#009E73", "想定ペースの90%以上"),
-        Status("注意", "△", "#E69F00", "想定ペースの70%以上90%未満"),
-        Status("遅れ", "×", "#D55E00", "想定ペースの70%未満"),
-        Status("未報告", "－", "#7F7F7F", "この年度の実績がまだない"),
+        Status("達成", "◎", "#0072B2", "年度の目標値に到達している", "#005A8C"),
+        Status("順調", "○", "#009E73", "想定ペースの90%以上", "#00704F"),
+        Status("注意", "△", "#E69F00", "想定ペースの70%以上90%未満", "#8A5A00"),
+        Status("遅れ", "×", "#D55E00", "想定ペースの70%未満", "#B34700"),
+        Status("未報告", "－", "#7F7F7F", "この年度の実績がまだない", "#595959"),
     )
 }
 ON_TRACK = 0.9

@@ -42,7 +42,7 @@ EVENT_LABELS = {ROLLBACK: "取り消し", RESTORE: "元に戻す"}
 SOURCE_LABELS = {"upload": "画面", "cli": "コマンド", "sample": "サンプル"}
 STALE_MINUTES = 60
 # Folders whose listing is the store's version (a cache key): batches, their events, and appended records.
-VERSIONED = ("batches", "events", "evaluation")
+VERSIONED = ("batches", "events", "evaluation", "checkins")
 _ID = re.compile(r"^[0-9]{8}T[0-9]{12}Z-[0-9a-f]{6}$")
 
 

@@ -15,27 +15,14 @@ from kpi.export.content import chart_name
 
 # The deciding columns first (the table scrolls sideways); the reasoning and who/when after them.
 SCREEN_COLUMNS = ["指標ID", "指標", "目標", "年度実績", "達成率", "算定評価", "上書き評価", "最終評価", "前年度実績",
-                  "算定の根拠", "上書きの理由", "上書き者", "上書き日時", "前年度実績の出典"]
+                  "算定の根拠", "要因分析（最新の振り返り）", "上書きの理由", "上書き者", "上書き日時", "前年度実績の出典"]
 
 p, f = ui.policy(), ui.filters()
 rs, note = ui.results(f)
 view = ui.evaluation_view(f)
 s, editor, user = ui.store(), ui_auth.can_edit(), ui_auth.current_user()
 rows, ended = view.report.rows, view.ended
-
-
-def write(action, done: str) -> None:
-    """Run one write if the user may still edit (checked at the click, not only when the form was drawn)."""
-    if not ui_auth.can_edit():
-        st.error("編集の権限がないため記録していません。")
-        return
-    try:
-        action()
-    except ValueError as exc:
-        st.error(str(exc))
-    else:
-        st.toast(done)
-        st.rerun()
+write = ui.write_as_editor
 
 
 ui.heading("年度評価", p, f)

@@ -101,10 +101,12 @@ def test_indicators_page_year_end(tmp_path, monkeypatch):
     assert (k11["実績"], k11["目標"], k11["状況"], k11["評価"]) == ("2,046件", "2,000件（累計）", "◎ 達成", "A（達成）")
     k24 = table[table["指標ID"] == "K2-4"].iloc[0]
     assert (k24["目標"], k24["評価"]) == ("1,870時間/月 以上", "B（未達成）")
-    assert "**目標に達した月** 7 / 12か月" in text
     milestone = table[table["指標ID"] == "K4-8"].iloc[0]
     assert (milestone["実績"], milestone["目標"]) == ("60%", "完了（100%）")
-    assert len([c for c in at.get("plotly_chart")]) == 30  # a gauge and a series per indicator
+    # one figure for every indicator, then the gauge and the series of the one selected (the first by default)
+    assert len(at.get("plotly_chart")) == 3 and at.selectbox(key="indicator").value == "K1-1"
+    at.selectbox(key="indicator").set_value("K2-4").run()
+    assert "**目標に達した月** 7 / 12か月" in text_of(at) and at.query_params["indicator"] == "K2-4"
 
 
 def test_indicators_page_issue_2_mid_year(tmp_path, monkeypatch):

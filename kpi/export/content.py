@@ -6,18 +6,16 @@
 """
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
 
-from kpi import charts, fiscal, fmt, service
+from kpi import charts, fiscal, service
 from kpi import evaluation as ev
 from kpi.evaluate import Actual, BudgetRow, Result, budget_table
 from kpi.export.images import Chart, safe_name
 from kpi.export.scope import SECTIONS, Scope
-from kpi.kinds import STATUSES
 from kpi.policy import Policy
 from kpi.store import Store
 
@@ -110,8 +108,9 @@ def scope_label(policy: Policy, issue_ids: Sequence[str]) -> str:
 def gather(store: Store, policy: Policy, scope: Scope) -> Materials:
     ids = [i for i in scope.issue_ids if i in policy.issues]
     scope = Scope(scope.fy, tuple(ids), scope.as_of, tuple(s for s in SECTIONS if s in scope.sections))
-    rs = service.results(store, policy, scope.fy, scope.as_of, ids or None)
-    note = service.source_note(store, rs, policy)
+    inputs = service.read_inputs(store, scope.fy)
+    rs = service.results_from(policy, inputs, scope.fy, scope.as_of, ids or None)
+    note = service.source_note(inputs.batches, rs, policy)
     years, rows = budget_table(policy, ids or None)
     months = fiscal.fy_months(scope.fy)
     keep = {r.indicator.indicator_id for r in rs}
@@ -124,13 +123,6 @@ def gather(store: Store, policy: Policy, scope: Scope) -> Materials:
 
 
 # --- figures --------------------------------------------------------------------------------
-
-MAX_LABEL = 22
-
-
-def _short(text: str, limit: int = MAX_LABEL) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
 
 _BREAK_AFTER = "　、。）) "
 
@@ -165,64 +157,19 @@ def footer(fig: go.Figure, text: str, width_px: int) -> go.Figure:
 def gauge_for_export(m: Materials, r: Result, width_px: int) -> go.Figure:
     """The dashboard's gauge with the indicator's name in the title and source and as-of below."""
     fig = go.Figure(charts.gauge(r))
-    fig.update_layout(title=dict(text=f"{r.indicator.indicator_id} {_short(r.indicator.short_name, 34)} 達成状況"
+    fig.update_layout(title=dict(text=f"{r.indicator.indicator_id} {charts.short(r.indicator.short_name, 34)} 達成状況"
                                       f"（{fiscal.fy_label(m.fy)}）"))
     return footer(fig, m.footer(), width_px)
 
 
-def text_width(text: str, size: float) -> float:
-    """Rough width in px of a label: full-width characters 1 em, others 0.6 em."""
-    return sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.6 for ch in text)
-
-
 def progress_chart(m: Materials, issue_id: str, compact: bool = False) -> go.Figure:
-    """Per 経営課題: each indicator's % of its target as a bar; status in words and symbol beside it.
+    """Per 経営課題: each indicator's bar against its target and pace (charts.bullets), for the deck and the PDF.
 
     ``compact`` labels the bars by indicator ID only, for a slide whose table beside it names them.
     """
-    rs = list(reversed(m.results_of(issue_id)))  # plotly draws the first category at the bottom
     issue = m.policy.issues[issue_id]
-    labels = [r.indicator.indicator_id if compact else f"{r.indicator.indicator_id} {_short(r.indicator.short_name)}" for r in rs]
-    values = [None if r.progress is None else r.progress * 100 for r in rs]
-    top = 150.0
-    fig = go.Figure()
-    fig.add_bar(
-        name="達成率", y=labels, x=[min(v, top) if v is not None else 0.0 for v in values], orientation="h",
-        marker=dict(color=[STATUSES[r.status].colour for r in rs], line=dict(color="#333333", width=0.5)),
-        hovertemplate="%{y}<br>達成率 %{x:.0f}%<extra></extra>", showlegend=False,
-    )
-    linear = [(lab, r.expected / r.target.value * 100) for lab, r in zip(labels, rs)
-              if r.target.value and r.value is not None and r.expected != r.target.value]
-    if linear:
-        fig.add_scatter(name="想定ペース", y=[lab for lab, _ in linear], x=[min(x, top) for _, x in linear], showlegend=False,
-                        mode="markers", marker=dict(symbol="line-ns-open", size=30, color=charts.INK, line=dict(width=3)))
-    fig.add_vline(x=100, line=dict(color=charts.INK, dash="dash", width=2))
-    for lab, r, v in zip(labels, rs, values):
-        status = STATUSES[r.status]
-        pct = "" if v is None else fmt.progress_text(r) + ("▶" if v > top else "")  # floored: never 100 % for 99.6 %
-        fig.add_annotation(text=f"{status.symbol} {r.status}　{pct}", x=1.0, xref="paper", xanchor="left", xshift=10,
-                           y=lab, yref="y", showarrow=False, align="left", font=dict(size=14, color=charts.INK))
-    # The key in words (no legend box to collide with the title): what the bar, the dashed line and the tick mean.
-    caps = any(fmt.is_cap(r) for r in rs)
-    key = ["達成率＝年度の値÷年度の目標" + ("（上限＝低いほど良い指標は上限に対する割合）" if caps else "") + "（150%超は▶）",
-           "記号: " + "　".join(s.symbol + s.key for s in STATUSES.values()),
-           "破線＝目標（100%）" + ("　縦棒＝想定ペース（基準月の末に届いているはずの値）" if linear else "")]
-    lines = key if compact else ["　".join(key[:2]), key[2]]
-    footer_text = wrap(m.footer(), 52) if compact else m.footer()
-    footer_lines = footer_text.count("<br>") + 1
-    top_px = 80 + 17 * len(lines)
-    bottom_px = 75 + 16 * footer_lines
-    fig.update_layout(
-        template=charts.TEMPLATE, height=top_px + bottom_px + 56 * max(2, len(rs)), bargap=0.35, showlegend=False,
-        margin=dict(t=top_px, b=bottom_px, l=int(max((text_width(lab, 14) for lab in labels), default=100)) + 24, r=150),
-        title=dict(text=f"{issue.label} 指標の達成状況（{fiscal.fy_label(m.fy)}）<br><sup>{'<br>'.join(lines)}</sup>",
-                   y=1, yref="container", yanchor="top", pad=dict(t=36)),
-        xaxis=dict(title=dict(text="達成率（%）", standoff=8), range=[0, top], ticksuffix="%", tickvals=[0, 25, 50, 75, 100, 125, 150]),
-        yaxis=dict(automargin=False, type="category", ticklabelstandoff=6),
-    )
-    fig.add_annotation(text=footer_text, xref="paper", yref="paper", x=0, y=0, yshift=-62, xanchor="left", yanchor="top",
-                       align="left", showarrow=False, font=dict(size=11, color="#555555"))
-    return fig
+    return charts.bullets(m.results_of(issue_id), f"{issue.label} 指標の達成状況（{fiscal.fy_label(m.fy)}）",
+                          footer=wrap(m.footer(), 52) if compact else m.footer(), compact=compact)
 
 
 def charts_for(m: Materials, sections: Sequence[str] | None = None) -> list[Chart]:

@@ -69,6 +69,10 @@ def indicator_table(m: Materials) -> Table:
         Column("最終報告月", lambda r: fiscal.month_label(r.last_month) if r.last_month else "未報告", width=13),
         Column("報告月数", lambda r: r.months_reported, "number", 9),
         Column("年度末見込み", lambda r: r.forecast, "number", 12),
+        Column("前回の報告から", lambda r: fmt.change_text(r), width=16),
+        Column("要因（最新の振り返り）", lambda r: r.checkin.cause if r.checkin else "", width=30),
+        Column("対策（最新の振り返り）", lambda r: r.checkin.action if r.checkin else "", width=30),
+        Column("振り返りの月", lambda r: fiscal.month_label(r.checkin.month) if r.checkin else "", width=12),
         Column("実績の出典", lambda r: m.data_label(r) or "実績なし", width=16),
     )
     return Table("指標の達成状況", cols, list(m.results))
@@ -151,6 +155,19 @@ def display_rows(m: Materials, rs: Sequence[Result]) -> list[list[str]]:
 
 DISPLAY_HEADERS = ["ID", "指標", "実績", "目標", "達成率", "状況", "評価", "前年度実績"]
 STATUS_LEGEND = "　".join(f"{s.symbol}{s.key}" for s in STATUSES.values())
+
+
+EXCEPTION_HEADERS = ["状況", "ID", "指標", "実績（目標）", "達成率", "前回の報告から", "要因・対策（最新の振り返り）"]
+
+
+def exception_cells(r: Result) -> list[str]:
+    """One indicator behind its pace, as the meeting discusses it: figures, change, and why and what next."""
+    c = r.checkin
+    why = (f"要因: {c.cause}\n対策: {c.action}" + (f"\nコメント: {c.comment}" if c.comment else "")
+           + f"\n（{fiscal.month_label(c.month)}・{c.user}）") if c else "（振り返りは未記入）"
+    change = fmt.change_text(r) + (f"\n{fmt.status_change_text(r)}" if r.prior_status and r.prior_status != r.status else "")
+    return [fmt.status_text(r.status), r.indicator.indicator_id, r.indicator.short_name,
+            f"{fmt.value_text(r)}\n（目標 {fmt.target_text(r.indicator, r.target)}）", fmt.progress_text(r), change, why]
 
 
 def indicators_utf8(m: Materials, progress=None) -> bytes:
