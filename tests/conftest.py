@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,11 +15,8 @@ sys.path.insert(0, str(ROOT))
 
 from kpi.policy import Policy, load_policy  # noqa: E402
 from kpi.store import Store  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"]
-READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+from tools import served  # noqa: E402
+from tools.served import CHROMIUM, CHROMIUM_FLAGS, READY, free_port  # noqa: E402, F401  (used by the browser tests)
 
 
 @pytest.fixture(scope="session")
@@ -157,40 +151,11 @@ def pptx_text(slide) -> str:
     return "\n".join(out)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+class Server(served.Server):
     """A real `streamlit run app.py` on a free port, with its own store."""
 
     def __init__(self, store_root: Path, data_dir: Path = DATA, env: dict | None = None):
-        self.port = free_port()
-        self.url = f"http://localhost:{self.port}"
-        full_env = os.environ | {"KPI_STORE": str(store_root), "KPI_DATA_DIR": str(data_dir)} | (env or {})
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
-             "--server.headless", "true", "--server.address", "localhost"],
-            cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("localhost", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("streamlit did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        super().__init__({"KPI_STORE": str(store_root), "KPI_DATA_DIR": str(data_dir)} | (env or {}))
 
 
 @pytest.fixture
