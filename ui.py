@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+import ui_auth
 from kpi import charts, fiscal, fmt, service
 from kpi import evaluation as ev
 from kpi.evaluate import STATUS_RULES, Result, status_counts
@@ -121,6 +123,24 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
     return value
 
 
+# No plotly toolbar: its tooltips are English and its buttons are Tab stops; every chart has 画像で保存 instead.
+PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False, "locale": "ja"}
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+def chart(fig, key: str) -> None:
+    """A plotly figure as every page draws one: its own template, no toolbar; its layout.meta.alt is its text alternative."""
+    st.plotly_chart(fig, theme=None, key=key, config=PLOTLY_CONFIG)
+
+
+def accessibility() -> None:
+    """Once per run: the app's CSS fixes and the script that declares Japanese, translates the framework's
+    strings and gives charts their labels (assets/; app-controlled text only)."""
+    st.html(ASSETS / "a11y.css")
+    with st.sidebar:
+        st.html(f"<script>{(ASSETS / 'a11y.js').read_text(encoding='utf-8')}</script>", unsafe_allow_javascript=True, width="content")
+
+
 def copy_link() -> None:
     """In the sidebar: the link of the current view (filters and selection included), with a copy button."""
     from urllib.parse import urlencode
@@ -136,8 +156,6 @@ def copy_link() -> None:
 
 def write_as_editor(action, done: str) -> None:
     """Run a write only if the user may still edit (checked at the click, not only when the form was drawn)."""
-    import ui_auth
-
     if not ui_auth.can_edit():
         st.error("編集の権限がないため記録していません。")
         return
@@ -204,6 +222,9 @@ def sidebar(p: Policy) -> Filters:
     if st.session_state.get("fy") not in years:
         st.session_state["fy"] = default_fy
     with st.sidebar:
+        if not ui_auth.auth_configured():
+            st.caption("サインインが設定されていません。このダッシュボードを開いた人は誰でも、実績の登録・取り消し、"
+                       "評価の上書き、振り返りの記入ができます（記録者は「ローカル利用者」）。")
         st.subheader("表示の条件")
         fy = st.selectbox("年度", years, key="fy", format_func=lambda y: fiscal.fy_label(y, western=True))
         issues = st.multiselect(
@@ -280,6 +301,22 @@ def status_metrics(rs: list[Result]) -> None:
 def md(text: str) -> str:
     """User text (file names, cell values, reasons) shown literally in markdown."""
     return re.sub(r"([\\`*_{}\[\]<>|~$])", r"\\\1", str(text))
+
+
+def escape(text: object) -> str:
+    """Text shown literally where the framework reads Markdown (st.table cells): every ASCII punctuation
+    character backslash-escaped (CommonMark allows it for all of them); a line break inside a cell becomes a space."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text)).replace("\n", "　") if text is not None else ""
+
+
+def table(frame: pd.DataFrame, alt: str, user_columns: list[str] | tuple[str, ...] = ()) -> None:
+    """A static table that wraps long text (whole names and reasons at any width, real table markup for screen
+    readers). Cells of ``user_columns`` hold what users typed and are escaped; the other cells are the app's own."""
+    shown = frame.copy()
+    for col in user_columns:
+        if col in shown:
+            shown[col] = shown[col].map(escape)
+    st.table(shown, hide_index=True, alt=alt)
 
 
 def results_frame(rs: list[Result], p: Policy) -> pd.DataFrame:

@@ -44,8 +44,8 @@ def _footer(fig: go.Figure, source: str, as_of: str | None) -> None:
     if as_of:
         lines.append(f"基準: {fiscal.month_label(as_of)}末")
     fig.add_annotation(text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0, yshift=-40, xanchor="left",
-                       yanchor="top", align="left", showarrow=False, font=dict(size=10, color="#555555"))
-    fig.update_layout(margin=dict(b=50 + 14 * len(lines)))
+                       yanchor="top", align="left", showarrow=False, font=dict(size=11, color="#555555"))
+    fig.update_layout(margin=dict(b=50 + 15 * len(lines)))
 
 
 def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int) -> go.Figure:
@@ -67,9 +67,13 @@ def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int) -> go
             hovertemplate="%{x}<br>%{y:,.0f}百万円<extra>" + f"{fiscal.fy_label(year)} {kind}" + "</extra>",
         )
     growth = "　".join(f"{policy.issues[r.issue_id].label} {r.growth_label}" for r in rows)
-    fig.update_layout(
+    span = budget_span_text(budget_kinds(policy, issue_ids))
+    alt = f"経営課題別の予算の推移（{span}、百万円）: " + "。".join(
+        f"{policy.issues[r.issue_id].label} " + "→".join(fmt.number(r.amounts[y].amount) if y in r.amounts else "－" for y in years)
+        + f"（{r.growth_label}）" for r in rows)
+    fig.update_layout(meta=dict(alt=alt),
         template=TEMPLATE, barmode="group",
-        title=dict(text=f"経営課題別の予算の推移（{budget_span_text(budget_kinds(policy, issue_ids))}）"
+        title=dict(text=f"経営課題別の予算の推移（{span}）"
                         f"<br><sup>単位: 百万円　伸び: {growth}</sup>"),
         yaxis=dict(title="百万円", rangemode="tozero"),
         margin=dict(t=110, l=70, r=20), height=480,
@@ -111,7 +115,9 @@ def gauge(r: Result) -> go.Figure:
                            font=dict(size=26, color="#595959"))
     fig.add_annotation(text=line, x=0.5, y=0.06, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=INK))
     fig.add_annotation(text=sub, x=0.5, y=-0.04, xref="paper", yref="paper", showarrow=False, font=dict(size=11, color="#444444"))
-    fig.update_layout(template=TEMPLATE, height=250, margin=dict(t=40, b=24, l=25, r=25),
+    alt = (f"{ind.indicator_id} {ind.short_name}の達成状況: {status.symbol}{r.status}、実績 {fmt.value_text(r)}、"
+           f"目標 {fmt.target_text(ind, r.target)}" + (f"、{fmt.progress_sentence(r)}、{fmt.pace_text(r)}" if reported else ""))
+    fig.update_layout(template=TEMPLATE, height=250, margin=dict(t=40, b=24, l=25, r=25), meta=dict(alt=alt),
                       title=dict(text=f"{ind.indicator_id} 達成状況", font=dict(size=14)))
     return fig
 
@@ -146,10 +152,13 @@ def series(r: Result, source: str) -> go.Figure:
         fig.add_scatter(name="年度末見込み", x=[labels[-1]], y=[r.forecast], mode="markers",
                         marker=dict(symbol="diamond-open", size=12, color=PALETTE[4], line=dict(width=2)))
     unit = ind.unit
+    alt = (f"{ind.indicator_id} の月次推移（{fiscal.fy_label(r.fiscal_year)}、単位 {unit}）: "
+           + ("、".join(f"{fiscal.month_short(p.month)} {fmt.number(p.value)}" for p in r.points) or "報告なし")
+           + f"。{fmt.pace_text(r)}" + (f"。年度末見込み {fmt.with_unit(r.forecast, unit)}" if r.forecast is not None else ""))
     fig.update_layout(
-        template=TEMPLATE, height=340, margin=dict(t=70, l=60, r=20),
+        template=TEMPLATE, height=340, margin=dict(t=70, l=60, r=20), meta=dict(alt=alt),
         title=dict(text=f"{ind.indicator_id} 月次推移（{fiscal.fy_label(r.fiscal_year)}）<br><sup>単位: {unit}</sup>",
-                   font=dict(size=14)),
+                   font=dict(size=16)),  # the <sup> line is drawn at 70 %: 16 keeps it above 10 px
         yaxis=dict(title=unit, rangemode="tozero", range=[0, 105] if kind.milestone else None),
         xaxis=dict(type="category"),
     )
@@ -204,7 +213,11 @@ def bullets(rs: Sequence[Result], title: str, footer: str | None = None, compact
     footer_lines = footer.count("<br>") + 1 if footer else 0
     top_px = 80 + 17 * len(lines)
     bottom_px = 60 + (15 + 16 * footer_lines if footer else 0)
+    counts = {k: sum(r.status == k for r in rs) for k in STATUSES}
+    alt = f"{title}: {len(rs)}指標のうち " + "、".join(f"{k} {n}件" for k, n in counts.items() if n) + "。" + "、".join(
+        f"{r.indicator.indicator_id} {r.status} {fmt.progress_text(r)}" for r in reversed(rs))
     fig.update_layout(
+        meta=dict(alt=alt),
         template=TEMPLATE, height=top_px + bottom_px + row_px * max(2, len(rs)), bargap=0.35, showlegend=False,
         margin=dict(t=top_px, b=bottom_px, l=int(max((text_width(lab, 14) for lab in labels), default=100)) + 24, r=150),
         title=dict(text=f"{title}<br><sup>{'<br>'.join(lines)}</sup>", y=1, yref="container", yanchor="top", pad=dict(t=36)),
@@ -229,7 +242,10 @@ def yearly(ind: Indicator, years: Sequence[tuple[int, float | None, float | None
         fig.add_bar(name=name, x=labels, y=ys, marker_color=colour, text=[fmt.number(y) if y is not None else "" for y in ys],
                     textposition="outside", cliponaxis=False,
                     hovertemplate="%{x}<br>" + name + " %{y:,}" + ind.unit + "<extra></extra>")
+    alt = f"{ind.indicator_id} 年度ごとの推移（単位 {ind.unit}）: " + "、".join(
+        f"{fiscal.fy_label(fy)} 実績 {fmt.number(v)} 目標 {fmt.number(t)}" for fy, v, t in years)
     fig.update_layout(
+        meta=dict(alt=alt),
         template=TEMPLATE, barmode="group", height=380, margin=dict(t=100, l=60, r=20), bargap=0.35,
         legend=dict(x=1, xanchor="right", y=1.02, yanchor="bottom"),
         title=dict(text=f"{ind.indicator_id} 年度ごとの推移<br><sup>{ind.short_name}　単位: {ind.unit}</sup>", font=dict(size=15)),

@@ -358,8 +358,8 @@ def growth_ratio(base: float | None, latest: float | None) -> float | None:
 
 
 def growth_text(ratio: float | None) -> str:
-    """×12.0, or 新規 when the base was 0: never inf."""
-    return "新規" if ratio is None else f"×{ratio:.1f}"
+    """12.0倍 (as Japanese documents write it), or 新規 when the base was 0: never inf."""
+    return "新規" if ratio is None else f"{ratio:.1f}倍"
 
 
 def budget_kinds(policy: Policy, issue_ids: Sequence[str] | None = None) -> dict[int, str]:

@@ -151,19 +151,19 @@ DIRECTIONS: dict[str, Direction] = {
 class Status:
     key: str
     symbol: str
-    colour: str  # marks (bars, gauges): Okabe–Ito, distinguishable with colour-vision differences
+    colour: str  # marks (bars, gauges): contrast ≥ 3:1 on white, apart from the others with any colour vision (kpi.colours)
     rule: str
-    ink: str  # the status written as text on white: a darker shade, contrast ≥ 4.5:1
+    ink: str  # the status written as text on white: contrast ≥ 4.5:1
 
 
 STATUSES: dict[str, Status] = {
     s.key: s
     for s in (
-        Status("達成", "◎", "#0072B2", "年度の目標値に到達している", "#005A8C"),
-        Status("順調", "○", "#009E73", "想定ペースの90%以上", "#00704F"),
-        Status("注意", "△", "#E69F00", "想定ペースの70%以上90%未満", "#8A5A00"),
-        Status("遅れ", "×", "#D55E00", "想定ペースの70%未満", "#B34700"),
-        Status("未報告", "－", "#7F7F7F", "この年度の実績がまだない", "#595959"),
+        Status("達成", "◎", "#265999", "年度の目標値に到達している", "#265999"),
+        Status("順調", "○", "#084C41", "想定ペースの90%以上", "#084C41"),
+        Status("注意", "△", "#BF8900", "想定ペースの70%以上90%未満", "#7A5800"),
+        Status("遅れ", "×", "#A60100", "想定ペースの70%未満", "#A60100"),
+        Status("未報告", "－", "#8C8C8C", "この年度の実績がまだない", "#595959"),
     )
 }
 ON_TRACK = 0.9

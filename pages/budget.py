@@ -31,7 +31,7 @@ for col, r in zip(cols[1:], rows):
                f"{fiscal.fy_short(first)}比 {r.growth_label}", delta_color="off", delta_arrow="off")
 
 budget_fig = charts.budget_chart(p, f.issues or None, f.fy)
-st.plotly_chart(budget_fig, theme=None, key="budget_chart", config={"displaylogo": False})
+ui.chart(budget_fig, key="budget_chart")
 ui_export.chart_downloads(budget_fig, chart_name(f.fy, scope_label(p, f.issues), "予算推移"), key="budget_chart")
 st.caption(f"出典: {p.text('source')}。{budget_span_text(budget_kinds(p, f.issues or None))}（斜線の棒は決算額）。"
            "伸びは最初の年度から最後の年度への倍率で、基準が0の場合は「新規」。")

@@ -13,9 +13,9 @@ from kpi import charts, fiscal, fmt
 from kpi import evaluation as ev
 from kpi.export.content import chart_name
 
-# The deciding columns first (the table scrolls sideways); the reasoning and who/when after them.
-SCREEN_COLUMNS = ["指標ID", "指標", "目標", "年度実績", "達成率", "算定評価", "上書き評価", "最終評価", "前年度実績",
-                  "算定の根拠", "要因分析（最新の振り返り）", "上書きの理由", "上書き者", "上書き日時", "前年度実績の出典"]
+# The deciding columns in a table that wraps (no sideways scrolling); the reasoning, overrides and sources below it.
+SCREEN_COLUMNS = ["指標ID", "指標", "目標", "年度実績", "達成率", "算定評価", "最終評価", "前年度実績"]
+DETAIL_COLUMNS = ["指標ID", "算定の根拠", "要因分析（最新の振り返り）", "前年度実績の出典"]
 
 p, f = ui.policy(), ui.filters()
 rs, note = ui.results(f)
@@ -59,10 +59,14 @@ for iid in f.issue_ids(p):
         table = pd.DataFrame([r.record() for r in mine], columns=SCREEN_COLUMNS)
         if not ended:  # the year is still running: say where each indicator stands, as on the 指標 page
             table.insert(5, "状況（基準月時点）", [fmt.status_text(r.status) for r in mine])
-        st.dataframe(table, hide_index=True, key=f"eval_table_{iid}",
-                     column_config={"指標": st.column_config.TextColumn(width="medium"),
-                                    "算定の根拠": st.column_config.TextColumn(width="large"),
-                                    "上書きの理由": st.column_config.TextColumn(width="medium")})
+        ui.table(table, alt=f"{p.issues[iid].label}のアウトカム指標の達成状況（{len(mine)}指標）")
+        for r in mine:
+            if r.overridden:
+                st.text(f"※ {r.indicator_id} {r.indicator}: 算定評価 {r.computed_label} を {ev.grade_label(r.override_grade)} に上書き"
+                        f"（{r.override_user}、{fiscal.datetime_label(r.override_at)}）\n理由: {r.override_reason}")
+        with st.expander("算定の根拠・要因分析・前年度実績の出典"):
+            ui.table(pd.DataFrame([r.record() for r in mine], columns=DETAIL_COLUMNS), user_columns=DETAIL_COLUMNS[2:],
+                     alt=f"{p.issues[iid].label}の算定の根拠と要因分析")
         for text in issue_texts:
             st.markdown(f"**{text.title}**")
             st.text(text.text)
@@ -143,21 +147,20 @@ st.caption("各年度の値は実績から指標の集計方法で求めます�
            "評価は年度が終わった年度だけ（※は上書き）。複数年度にわたる指標は期間の各年度を表示します。")
 years, table = ev.yearly_table(p, view.yearly)
 if table:
-    st.dataframe(pd.DataFrame(table), hide_index=True, key="yearly_table", height=35 * (len(table) + 1) + 3,
-                 column_config={"指標": st.column_config.TextColumn(width="medium")})
+    ui.table(pd.DataFrame(table), alt="指標ごとの年度ごとの実績と目標")
     chart_id = st.selectbox("グラフで見る指標", list(view.yearly), key="yearly_indicator",
                             format_func=lambda i: f"{i} {p.indicators[i].short_name}")
     ind = p.indicators[chart_id]
     yearly_fig = charts.yearly(ind, [(y.fiscal_year, y.value, y.target.value if y.target else None) for y in view.yearly[chart_id]],
                                note.text, f.as_of)
-    st.plotly_chart(yearly_fig, theme=None, key="yearly_chart", config={"displaylogo": False})
+    ui.chart(yearly_fig, key="yearly_chart")
     ui_export.chart_downloads(yearly_fig, chart_name(f.fy, ind.indicator_id, "年度推移"), key=f"yearly_{chart_id}")
 
 with st.expander(f"変更の履歴（{fiscal.fy_label(f.fy)}）"):
     log = view.history()
     if log:
-        st.dataframe(pd.DataFrame([{"日時": r.when, "利用者": r.user, "内容": r.describe(), "文章": r.text} for r in log]),
-                     hide_index=True, key="evaluation_history")
+        ui.table(pd.DataFrame([{"日時": fiscal.datetime_label(r.at), "利用者": r.user, "内容": r.describe(), "文章": r.text}
+                               for r in log]), user_columns=["利用者", "内容", "文章"], alt="年度評価の変更の履歴")
     else:
         st.caption("まだ記録はありません。")
 st.caption(note.text)

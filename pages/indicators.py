@@ -34,9 +34,9 @@ st.subheader("指標の一覧")
 order = ui.url_choice("並べ方", list(ORDERS), "order", default="issue", format_func=ORDERS.get, widget=st.radio, horizontal=True)
 ordered = worst_first(rs) if order == "worst" else rs
 overview = ui.overview_figure(f, ordered)
-st.plotly_chart(overview, theme=None, key="overview_chart", config={"displaylogo": False})
+ui.chart(overview, key="overview_chart")
 ui_export.chart_downloads(overview, chart_name(f.fy, "指標の達成状況"), key="overview_chart", footer=note.text)
-st.dataframe(pd.DataFrame([{
+ui.table(pd.DataFrame([{
     "指標ID": r.indicator.indicator_id,
     "指標": r.indicator.short_name,
     "状況": fmt.status_text(r.status),
@@ -47,8 +47,7 @@ st.dataframe(pd.DataFrame([{
     "評価": fmt.grade_text(r) if r.grade else "",
     "最終報告月": fiscal.month_label(r.last_month) if r.last_month else "未報告",
     "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
-} for r in ordered]), hide_index=True, key="indicator_table", height=35 * (len(ordered) + 1) + 3,
-    column_config={"指標": st.column_config.TextColumn(width="large")})
+} for r in ordered]), alt=f"指標の一覧（{len(ordered)}指標）: 上のグラフの数値")
 st.caption(note.text)
 
 # --- one indicator in detail ---------------------------------------------------------------------
@@ -66,7 +65,7 @@ with st.container(border=True, key="indicator_detail"):
                + (f"｜期間: {fiscal.fy_label(ind.period[0])}〜{fiscal.fy_label(ind.period[1])}" if ind.period else ""))
     left, right = st.columns([2, 3])
     with left:
-        st.plotly_chart(gauge, theme=None, key="gauge", config={"displayModeBar": False})
+        ui.chart(gauge, key="gauge")
         ui_export.chart_downloads(gauge, chart_name(f.fy, issue.label, iid, "達成状況"), key="gauge", width=700,
                                   title=f"{iid} {ind.short_name} 達成状況", footer=f"{note.text}　基準: {fiscal.month_label(r.as_of)}末")
         facts = [
@@ -87,25 +86,27 @@ with st.container(border=True, key="indicator_detail"):
             st.text(f"※ 評価の上書き: {fmt.grade_label(r.override.grade)}（算定 {r.computed_grade or '未確定'}）"
                     f"　理由: {r.override.reason}（{r.override.user}、{r.override.at}）")
     with right:
-        st.plotly_chart(series, theme=None, key="series", config={"displaylogo": False})
+        ui.chart(series, key="series")
         ui_export.chart_downloads(series, chart_name(f.fy, issue.label, iid, "月次推移"), key="series", width=900)
         with st.expander("データ（表）"):
-            st.dataframe(pd.DataFrame([{
-                "年月": fiscal.month_label(pt.month), f"実績（{ind.unit}）": pt.value, "分子": pt.numerator, "分母": pt.denominator,
-            } for pt in r.points]), hide_index=True, key="points_table")
+            ui.table(pd.DataFrame([{
+                "年月": fiscal.month_label(pt.month), f"実績（{ind.unit}）": fmt.number(pt.value),
+                "分子": fmt.number(pt.numerator) if pt.numerator is not None else "", "分母": fmt.number(pt.denominator) if pt.denominator is not None else "",
+            } for pt in r.points]), alt=f"{iid} の月次の実績（上のグラフの数値）")
 
     st.markdown("**振り返り（要因・対策）**")
     if r.checkin:
         c = r.checkin
-        st.text(f"{fiscal.month_label(c.month)}の振り返り（{c.user}、{c.at}）\n要因: {c.cause}\n対策: {c.action}"
+        st.text(f"{fiscal.month_label(c.month)}の振り返り（{c.user}、{fiscal.datetime_label(c.at)}）\n要因: {c.cause}\n対策: {c.action}"
                 + (f"\nコメント: {c.comment}" if c.comment else ""))
     else:
         st.caption("この年度の振り返りはまだ記入されていません。")
     log = checkins.history(ui.inputs(f).checkins, iid, f.fy)
     if len(log) > 1:
         with st.expander(f"振り返りの履歴（{len(log)}件）"):
-            st.dataframe(pd.DataFrame([{"年月": fiscal.month_label(c.month), "要因": c.cause, "対策": c.action, "コメント": c.comment,
-                                        "記入者": c.user, "日時": c.when} for c in log]), hide_index=True, key="checkin_history")
+            ui.table(pd.DataFrame([{"年月": fiscal.month_label(c.month), "要因": c.cause, "対策": c.action, "コメント": c.comment,
+                                    "記入者": c.user, "日時": fiscal.datetime_label(c.at)} for c in log]),
+                     user_columns=["要因", "対策", "コメント", "記入者"], alt=f"{iid} の振り返りの履歴")
     if ui_auth.can_edit():
         months = [m for m in fiscal.fy_months(f.fy) if m <= f.as_of]
         with st.expander("振り返りを書く（編集者）", icon=":material/edit_note:"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -138,6 +139,16 @@ def run_app(page: str, store_root: Path, monkeypatch, **state):
         at.run()
     assert not at.exception, at.exception
     return at
+
+
+def frames(at) -> list:
+    """Every table a page shows (st.table and st.dataframe) as DataFrames."""
+    return [t.value for t in (*at.table, *at.dataframe)]
+
+
+def unescape(text: str) -> str:
+    """A table cell the page escaped for Markdown (ui.escape), as the user reads it."""
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 def pptx_text(slide) -> str:

@@ -14,7 +14,7 @@ def test_budget_chart_labels_amounts_and_marks_settlement(policy):
     assert [t.name for t in fig.data] == ["令和5年度 決算", "令和6年度 予算", "令和7年度 予算"]
     assert [t.text[0] for t in fig.data] == ["96", "409", "1,153"]
     assert fig.data[0].marker.pattern.shape == "/" and fig.data[2].marker.pattern.shape == ""
-    assert "×12.0" in fig.layout.title.text and "百万円" in fig.layout.title.text
+    assert "12.0倍" in fig.layout.title.text and "百万円" in fig.layout.title.text
     assert "出典: 令和7年度 デジタル統括室運営方針（案）" in annotations(fig)
 
 

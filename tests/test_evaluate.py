@@ -294,7 +294,7 @@ def test_budget_growth_and_new_when_the_base_is_zero(policy):
     years, rows = budget_table(policy)
     assert years == [2023, 2024, 2025]
     labels = {r.issue_id: r.growth_label for r in rows}
-    assert labels == {"1": "×1.5", "2": "×12.0", "3": "新規", "4": "×4.1"}
+    assert labels == {"1": "1.5倍", "2": "12.0倍", "3": "新規", "4": "4.1倍"}
     assert all(r.growth is None or r.growth != float("inf") for r in rows)
 
 

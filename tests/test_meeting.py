@@ -9,7 +9,7 @@ import sys
 import pytest
 from openpyxl import load_workbook
 
-from conftest import ROOT, run_app
+from conftest import ROOT, frames, run_app, unescape
 from kpi import checkins, export, fiscal, fmt
 from kpi.evaluate import Actual, evaluate_indicator, exceptions
 from kpi.policy import Indicator, Target
@@ -125,8 +125,9 @@ def test_checkin_round_trip_cli_status_pages_deck_and_workbook(sample_store, pol
     assert any("要因: 研修が9月にずれ込み、着手が遅れた" in t.value for t in at.text)
     # 年度評価: the latest as the year's 要因分析
     at = run_app("pages/evaluation.py", root, monkeypatch, as_of="2025-09")
-    rows = {r["指標ID"]: r for d in at.dataframe if "最終評価" in d.value.columns for r in d.value.to_dict("records")}
-    assert rows["K2-2"]["要因分析（最新の振り返り）"] == "令和7年9月　要因: 研修が9月にずれ込み、着手が遅れた　対策: 伴走支援で5業務の運用開始をめざす"
+    rows = {r["指標ID"]: r for t in frames(at) if "要因分析（最新の振り返り）" in t.columns for r in t.to_dict("records")}
+    analysis = unescape(rows["K2-2"]["要因分析（最新の振り返り）"])
+    assert analysis == "令和7年9月　要因: 研修が9月にずれ込み、着手が遅れた　対策: 伴走支援で5業務の運用開始をめざす"
     # 概要: K2-2 is behind, with its check-in
     at = run_app("pages/overview.py", root, monkeypatch, as_of="2025-09")
     assert any(t.value.startswith("要因: 研修が9月にずれ込み、着手が遅れた\n対策: 伴走支援で5業務の運用開始をめざす") for t in at.text)
@@ -171,5 +172,5 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     at.selectbox(key="indicator").set_value("K2-2").run()
     assert at.query_params["indicator"] == "K2-2"
     at.radio(key="order").set_value("worst").run()
-    table = next(d.value for d in at.dataframe if "前回の報告から" in d.value.columns)
+    table = next(t for t in frames(at) if "前回の報告から" in t.columns)
     assert list(table["状況"])[:2] == ["× 遅れ", "× 遅れ"] and at.query_params["order"] == "worst"

@@ -19,7 +19,7 @@ import pytest
 from openpyxl import load_workbook
 from pptx import Presentation
 
-from conftest import DATA, SECOND_ACTUALS, SECOND_POLICY, run_app
+from conftest import DATA, SECOND_ACTUALS, SECOND_POLICY, frames, run_app
 from kpi import cli, export
 from kpi import evaluation as ev
 from kpi.export import deck
@@ -102,7 +102,7 @@ def overview(store_root, monkeypatch, as_of, policy) -> dict[str, dict[str, str]
 
 def indicators_page(store_root, monkeypatch, as_of) -> dict[str, dict[str, str]]:
     at = run_app("pages/indicators.py", store_root, monkeypatch, as_of=as_of)
-    (table,) = [d.value for d in at.dataframe if "評価" in d.value.columns and "指標ID" in d.value.columns]
+    (table,) = [t for t in frames(at) if "評価" in t.columns and "指標ID" in t.columns]
     return {r["指標ID"]: {"value": r["実績"], "pct": r["達成率"], "status": r["状況"], "grade": r["評価"]}
             for r in table.to_dict("records")}
 
@@ -110,10 +110,10 @@ def indicators_page(store_root, monkeypatch, as_of) -> dict[str, dict[str, str]]
 def evaluation_page(store_root, monkeypatch, as_of) -> dict[str, dict[str, str]]:
     at = run_app("pages/evaluation.py", store_root, monkeypatch, as_of=as_of)
     out = {}
-    for d in at.dataframe:
-        if "最終評価" not in d.value.columns:
+    for t in frames(at):
+        if "最終評価" not in t.columns:
             continue
-        for r in d.value.to_dict("records"):
+        for r in t.to_dict("records"):
             row = {"value": r["年度実績"], "pct": r["達成率"]}
             if "状況（基準月時点）" in r:
                 row["status"] = r["状況（基準月時点）"]

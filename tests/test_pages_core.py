@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import run_app
+from conftest import frames, run_app
 
 
 def run(page: str, store_root, monkeypatch, **state):
@@ -19,7 +19,7 @@ def text_of(at: AppTest) -> str:
 
 def frame(at: AppTest, column: str):
     """The page's table that has ``column`` (dataframes carry no key in AppTest)."""
-    found = [d.value for d in at.dataframe if column in d.value.columns]
+    found = [t for t in frames(at) if column in t.columns]
     assert len(found) == 1, f"{len(found)} tables with {column}"
     return found[0]
 
@@ -72,7 +72,7 @@ def test_budget_page_all_issues(tmp_path, monkeypatch):
     assert m["合計 令和7年度（百万円）"] == "1,947"
     assert m["経営課題2（百万円）"] == "1,153"
     deltas = {x.label: x.delta for x in at.metric}
-    assert deltas["経営課題2（百万円）"] == "R5比 ×12.0"
+    assert deltas["経営課題2（百万円）"] == "R5比 12.0倍"
     assert deltas["経営課題3（百万円）"] == "R5比 新規"
     table = frame(at, "経営課題")
     assert list(table["経営課題"])[-1] == "合計"
@@ -87,7 +87,7 @@ def test_budget_page_under_issue_2(tmp_path, monkeypatch):
     assert list(table["経営課題"]) == ["経営課題2 効率的かつ質の高い行政運営", "合計（選択した経営課題）"]
     assert list(table.iloc[0, 1:4]) == [96, 409, 1153]
     deltas = {x.label: x.delta for x in at.metric}
-    assert deltas["経営課題2（百万円）"] == "R5比 ×12.0"
+    assert deltas["経営課題2（百万円）"] == "R5比 12.0倍"
     assert "決算" in table.columns[1] and "予算" in table.columns[3]
 
 
@@ -134,7 +134,7 @@ def test_next_fiscal_year_shows_k4_5_at_70_percent(tmp_path, monkeypatch):
 ])
 def test_every_page_states_its_scope_and_shows_only_it(page, inside, outside, tmp_path, monkeypatch):
     at = run(page, tmp_path / "store", monkeypatch, issue=["3"])
-    text = text_of(at) + "\n".join(d.value.to_string() for d in at.dataframe)
+    text = text_of(at) + "\n".join(t.to_string() for t in frames(at))
     assert "令和7年度（2025年度）　|　経営課題3　|" in text
     assert inside in text and outside not in text
 
