@@ -83,7 +83,7 @@ def _detail_figures(store_root: str, version: tuple, data_folder: str, fy: int, 
                     indicator_id: str) -> tuple:
     rs, note = _results(store_root, version, data_folder, fy, as_of, issues)
     r = next(x for x in rs if x.indicator.indicator_id == indicator_id)
-    return charts.gauge(r), charts.series(r, note.text)
+    return charts.gauge(r), charts.series(r)
 
 
 def detail_figures(f: Filters, indicator_id: str) -> tuple:

@@ -55,6 +55,17 @@
       }
     });
   };
+  // A table wider than the screen scrolls: keyboard users must be able to reach and scroll it (WCAG 2.1.1).
+  const scrollables = (root) => {
+    root.querySelectorAll(".stTable > div, .stTable > div > div").forEach((box) => {
+      const overflows = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+      if (overflows && box.getAttribute("tabindex") !== "0") {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", "表（横にスクロールできます）");
+      }
+    });
+  };
   const sweep = () => {
     if (doc.documentElement.lang !== "ja") doc.documentElement.lang = "ja";  // WCAG 3.1.1
     const walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT);
@@ -65,6 +76,7 @@
     }
     doc.body.querySelectorAll("[aria-label],[title],[placeholder]").forEach(fixAttributes);
     labelCharts(doc.body);
+    scrollables(doc.body);
   };
   let queued = false;
   new MutationObserver(() => {
@@ -73,5 +85,6 @@
     requestAnimationFrame(() => { queued = false; sweep(); });
   }).observe(doc.documentElement, { subtree: true, childList: true, characterData: true, attributes: true,
                                     attributeFilter: ["lang", "aria-label", "title", "placeholder"] });
+  window.addEventListener("resize", () => requestAnimationFrame(sweep));  // a table may start to overflow
   sweep();
 })();

@@ -31,25 +31,53 @@ TEMPLATE = go.layout.Template(
         title=dict(x=0.01, xanchor="left", font=dict(size=18)),
         xaxis=dict(gridcolor=GRID, linecolor="#888888", zerolinecolor="#888888", ticks="outside"),
         yaxis=dict(gridcolor=GRID, linecolor="#888888", zerolinecolor="#888888", separatethousands=True),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, bgcolor="rgba(0,0,0,0)"),
+        # Under the plot: at a phone's width a legend above it would sit on the title.
+        legend=dict(orientation="h", yanchor="top", y=-0.14, x=0, bgcolor="rgba(0,0,0,0)"),
         separators=".,",
         hoverlabel=dict(font=dict(family=FONT)),
     )
 )
 
 
-def _footer(fig: go.Figure, source: str, as_of: str | None) -> None:
-    """Source and as-of month inside the figure, below the plot, on as many lines as they need."""
-    lines = [part if i == 0 else "　" + part for i, part in enumerate(source.split("、"))]
-    if as_of:
-        lines.append(f"基準: {fiscal.month_label(as_of)}末")
-    fig.add_annotation(text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0, yshift=-40, xanchor="left",
-                       yanchor="top", align="left", showarrow=False, font=dict(size=11, color="#555555"))
-    fig.update_layout(margin=dict(b=50 + 15 * len(lines)))
+_BREAK_AFTER = "　、。）) "
 
 
-def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int) -> go.Figure:
-    """Grouped bars: per 経営課題 the amount of each budget year, 決算 hatched, amounts labelled."""
+def wrap(text: str, width: int) -> str:
+    """Break a (mostly Japanese) line into lines of at most ``width`` characters with <br> for plotly,
+    preferring to break after a space, 、 or a closing bracket."""
+    lines, rest = [], text
+    while len(rest) > width:
+        cut = max((i + 1 for i, ch in enumerate(rest[:width]) if ch in _BREAK_AFTER), default=width)
+        if cut < width // 2:
+            cut = width
+        lines.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    lines.append(rest)
+    return "<br>".join(lines)
+
+
+def with_footer(fig: go.Figure, text: str, width_px: int) -> go.Figure:
+    """A copy of ``fig`` with ``text`` (source, as-of month) below the plot, wrapped to the width, grown to hold it.
+
+    On screen the page writes the source under the chart as text (it wraps at any width); an exported
+    image carries it inside, so that it stands on its own in a meeting.
+    """
+    out = go.Figure(fig)
+    margin_b = out.layout.margin.b if out.layout.margin.b is not None else 80
+    height = out.layout.height or 450
+    lines = wrap(text, max(20, int((width_px - 40) / 11.5)))
+    extra = 18 * (lines.count("<br>") + 1) + 12
+    out.add_annotation(text=lines, xref="paper", yref="paper", x=0, y=0, yshift=-margin_b, xanchor="left", yanchor="top",
+                       align="left", showarrow=False, font=dict(size=11, color="#555555"))
+    out.update_layout(height=height + extra, margin=dict(b=margin_b + extra))
+    return out
+
+
+def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int, export_width: int | None = None) -> go.Figure:
+    """Grouped bars: per 経営課題 the amount of each budget year, 決算 hatched, amounts labelled.
+
+    ``export_width``: for an image of that width, with the growth and the source inside (budget_footer).
+    """
     years, rows = budget_table(policy, issue_ids)
     fig = go.Figure()
     for i, year in enumerate(years):
@@ -66,20 +94,25 @@ def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int) -> go
                         pattern=dict(shape="/" if SETTLEMENT in kinds else "", fillmode="overlay", fgcolor="white")),
             hovertemplate="%{x}<br>%{y:,.0f}百万円<extra>" + f"{fiscal.fy_label(year)} {kind}" + "</extra>",
         )
-    growth = "　".join(f"{policy.issues[r.issue_id].label} {r.growth_label}" for r in rows)
     span = budget_span_text(budget_kinds(policy, issue_ids))
     alt = f"経営課題別の予算の推移（{span}、百万円）: " + "。".join(
         f"{policy.issues[r.issue_id].label} " + "→".join(fmt.number(r.amounts[y].amount) if y in r.amounts else "－" for y in years)
         + f"（{r.growth_label}）" for r in rows)
     fig.update_layout(meta=dict(alt=alt),
         template=TEMPLATE, barmode="group",
-        title=dict(text=f"経営課題別の予算の推移（{span}）"
-                        f"<br><sup>単位: 百万円　伸び: {growth}</sup>"),
+        title=dict(text=f"経営課題別の予算の推移<br><sup>{span}・単位: 百万円</sup>"),
         yaxis=dict(title="百万円", rangemode="tozero"),
-        margin=dict(t=110, l=70, r=20), height=480,
+        margin=dict(t=90, l=70, r=20, b=90), height=480,
     )
-    _footer(fig, f"出典: {policy.text('source')}（決算額・予算額）", None)
-    return fig
+    return with_footer(fig, budget_footer(policy, issue_ids), export_width) if export_width else fig
+
+
+def budget_footer(policy: Policy, issue_ids: Sequence[str] | None = None) -> str:
+    """Under an exported budget chart: the growth of each 経営課題 and the source."""
+    years, rows = budget_table(policy, issue_ids)
+    growth = "　".join(f"{policy.issues[r.issue_id].label} {r.growth_label}" for r in rows)
+    source = f"出典: {policy.text('source')}（決算額・予算額）"
+    return f"伸び（{fiscal.fy_short(years[0])}→{fiscal.fy_short(years[-1])}）: {growth}　{source}" if years else source
 
 
 def gauge(r: Result) -> go.Figure:
@@ -122,8 +155,8 @@ def gauge(r: Result) -> go.Figure:
     return fig
 
 
-def series(r: Result, source: str) -> go.Figure:
-    """Monthly actuals against the expected pace (a sum: cumulated), with checkpoints and the forecast."""
+def series(r: Result, footer: str | None = None, width: int = 900) -> go.Figure:
+    """Monthly actuals against the expected pace (a sum: cumulated), with checkpoints and the forecast (``footer``: for an export)."""
     ind = r.indicator
     kind = KINDS[ind.aggregation]
     months = fiscal.fy_months(r.fiscal_year)
@@ -156,14 +189,13 @@ def series(r: Result, source: str) -> go.Figure:
            + ("、".join(f"{fiscal.month_short(p.month)} {fmt.number(p.value)}" for p in r.points) or "報告なし")
            + f"。{fmt.pace_text(r)}" + (f"。年度末見込み {fmt.with_unit(r.forecast, unit)}" if r.forecast is not None else ""))
     fig.update_layout(
-        template=TEMPLATE, height=340, margin=dict(t=70, l=60, r=20), meta=dict(alt=alt),
+        template=TEMPLATE, height=360, margin=dict(t=70, l=60, r=20, b=90), meta=dict(alt=alt),
         title=dict(text=f"{ind.indicator_id} 月次推移（{fiscal.fy_label(r.fiscal_year)}）<br><sup>単位: {unit}</sup>",
                    font=dict(size=16)),  # the <sup> line is drawn at 70 %: 16 keeps it above 10 px
         yaxis=dict(title=unit, rangemode="tozero", range=[0, 105] if kind.milestone else None),
         xaxis=dict(type="category"),
     )
-    _footer(fig, source, r.as_of)
-    return fig
+    return with_footer(fig, footer, width) if footer else fig
 
 
 MAX_LABEL = 22
@@ -233,7 +265,8 @@ def bullets(rs: Sequence[Result], title: str, footer: str | None = None, compact
     return fig
 
 
-def yearly(ind: Indicator, years: Sequence[tuple[int, float | None, float | None]], source: str, as_of: str) -> go.Figure:
+def yearly(ind: Indicator, years: Sequence[tuple[int, float | None, float | None]], footer: str | None = None,
+           width: int = 1000) -> go.Figure:
     """Year over year: each fiscal year's value beside that year's target, where the policy states one."""
     labels = [fiscal.fy_label(fy) for fy, _, _ in years]
     fig = go.Figure()
@@ -246,10 +279,8 @@ def yearly(ind: Indicator, years: Sequence[tuple[int, float | None, float | None
         f"{fiscal.fy_label(fy)} 実績 {fmt.number(v)} 目標 {fmt.number(t)}" for fy, v, t in years)
     fig.update_layout(
         meta=dict(alt=alt),
-        template=TEMPLATE, barmode="group", height=380, margin=dict(t=100, l=60, r=20), bargap=0.35,
-        legend=dict(x=1, xanchor="right", y=1.02, yanchor="bottom"),
+        template=TEMPLATE, barmode="group", height=400, margin=dict(t=90, l=60, r=20, b=80), bargap=0.35,
         title=dict(text=f"{ind.indicator_id} 年度ごとの推移<br><sup>{ind.short_name}　単位: {ind.unit}</sup>", font=dict(size=15)),
         yaxis=dict(title=ind.unit, rangemode="tozero"), xaxis=dict(type="category"),
     )
-    _footer(fig, source, as_of)
-    return fig
+    return with_footer(fig, footer, width) if footer else fig

@@ -151,10 +151,11 @@ if table:
     chart_id = st.selectbox("グラフで見る指標", list(view.yearly), key="yearly_indicator",
                             format_func=lambda i: f"{i} {p.indicators[i].short_name}")
     ind = p.indicators[chart_id]
-    yearly_fig = charts.yearly(ind, [(y.fiscal_year, y.value, y.target.value if y.target else None) for y in view.yearly[chart_id]],
-                               note.text, f.as_of)
+    yearly_fig = charts.yearly(ind, [(y.fiscal_year, y.value, y.target.value if y.target else None) for y in view.yearly[chart_id]])
     ui.chart(yearly_fig, key="yearly_chart")
-    ui_export.chart_downloads(yearly_fig, chart_name(f.fy, ind.indicator_id, "年度推移"), key=f"yearly_{chart_id}")
+    source = f"{note.text}　基準: {fiscal.month_label(f.as_of)}末"
+    st.caption(source)
+    ui_export.chart_downloads(yearly_fig, chart_name(f.fy, ind.indicator_id, "年度推移"), key=f"yearly_{chart_id}", footer=source)
 
 with st.expander(f"変更の履歴（{fiscal.fy_label(f.fy)}）"):
     log = view.history()

@@ -87,7 +87,9 @@ with st.container(border=True, key="indicator_detail"):
                     f"　理由: {r.override.reason}（{r.override.user}、{r.override.at}）")
     with right:
         ui.chart(series, key="series")
-        ui_export.chart_downloads(series, chart_name(f.fy, issue.label, iid, "月次推移"), key="series", width=900)
+        source = f"{note.text}　基準: {fiscal.month_label(r.as_of)}末"
+        st.caption(source)
+        ui_export.chart_downloads(series, chart_name(f.fy, issue.label, iid, "月次推移"), key="series", width=900, footer=source)
         with st.expander("データ（表）"):
             ui.table(pd.DataFrame([{
                 "年月": fiscal.month_label(pt.month), f"実績（{ind.unit}）": fmt.number(pt.value),

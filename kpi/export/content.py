@@ -124,42 +124,12 @@ def gather(store: Store, policy: Policy, scope: Scope) -> Materials:
 
 # --- figures --------------------------------------------------------------------------------
 
-_BREAK_AFTER = "　、。）) "
-
-
-def wrap(text: str, width: int) -> str:
-    """Break a (mostly Japanese) line into lines of at most ``width`` characters with <br> for plotly,
-    preferring to break after a space, 、 or a closing bracket."""
-    lines, rest = [], text
-    while len(rest) > width:
-        cut = max((i + 1 for i, ch in enumerate(rest[:width]) if ch in _BREAK_AFTER), default=width)
-        if cut < width // 2:
-            cut = width
-        lines.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    lines.append(rest)
-    return "<br>".join(lines)
-
-
-def footer(fig: go.Figure, text: str, width_px: int) -> go.Figure:
-    """A copy of ``fig`` with ``text`` below the plot (wrapped to the width), grown to hold it."""
-    out = go.Figure(fig)
-    margin_b = out.layout.margin.b if out.layout.margin.b is not None else 80
-    height = out.layout.height or 450
-    lines = wrap(text, max(20, int((width_px - 40) / 11.5)))
-    extra = 18 * (lines.count("<br>") + 1) + 12
-    out.add_annotation(text=lines, xref="paper", yref="paper", x=0, y=0, yshift=-margin_b, xanchor="left", yanchor="top",
-                       align="left", showarrow=False, font=dict(size=11, color="#555555"))
-    out.update_layout(height=height + extra, margin=dict(b=margin_b + extra))
-    return out
-
-
 def gauge_for_export(m: Materials, r: Result, width_px: int) -> go.Figure:
     """The dashboard's gauge with the indicator's name in the title and source and as-of below."""
     fig = go.Figure(charts.gauge(r))
     fig.update_layout(title=dict(text=f"{r.indicator.indicator_id} {charts.short(r.indicator.short_name, 34)} 達成状況"
                                       f"（{fiscal.fy_label(m.fy)}）"))
-    return footer(fig, m.footer(), width_px)
+    return charts.with_footer(fig, m.footer(), width_px)
 
 
 def progress_chart(m: Materials, issue_id: str, compact: bool = False) -> go.Figure:
@@ -169,7 +139,7 @@ def progress_chart(m: Materials, issue_id: str, compact: bool = False) -> go.Fig
     """
     issue = m.policy.issues[issue_id]
     return charts.bullets(m.results_of(issue_id), f"{issue.label} 指標の達成状況（{fiscal.fy_label(m.fy)}）",
-                          footer=wrap(m.footer(), 52) if compact else m.footer(), compact=compact)
+                          footer=charts.wrap(m.footer(), 52) if compact else m.footer(), compact=compact)
 
 
 def charts_for(m: Materials, sections: Sequence[str] | None = None) -> list[Chart]:
@@ -178,12 +148,12 @@ def charts_for(m: Materials, sections: Sequence[str] | None = None) -> list[Char
     fy = fiscal.fy_label(m.fy)
     out: list[Chart] = []
     if "summary" in sections and len(m.budget_rows) > 1:
-        out.append(Chart(safe_name(fy, m.scope_label(), "予算推移"), charts.budget_chart(m.policy, m.issue_ids(), m.fy),
+        out.append(Chart(safe_name(fy, m.scope_label(), "予算推移"), charts.budget_chart(m.policy, m.issue_ids(), m.fy, 1000),
                          meta={"kind": "budget_all"}))
     for iid in m.issue_ids():
         label = m.policy.issues[iid].label
         if "budget" in sections and m.budget_of(iid):
-            out.append(Chart(safe_name(fy, label, "予算推移"), charts.budget_chart(m.policy, [iid], m.fy), width=900,
+            out.append(Chart(safe_name(fy, label, "予算推移"), charts.budget_chart(m.policy, [iid], m.fy, 900), width=900,
                              meta={"kind": "budget", "issue": iid}))
         rs = m.results_of(iid)
         if "indicators" in sections and rs:
@@ -194,7 +164,7 @@ def charts_for(m: Materials, sections: Sequence[str] | None = None) -> list[Char
                                  meta={"kind": "progress_compact", "issue": iid}))
         if "monthly" in sections:
             for r in rs:
-                out.append(Chart(safe_name(fy, label, r.indicator.indicator_id, "月次推移"), charts.series(r, m.note.text),
+                out.append(Chart(safe_name(fy, label, r.indicator.indicator_id, "月次推移"), charts.series(r, m.footer()),
                                  width=900, meta={"kind": "series", "issue": iid, "indicator": r.indicator.indicator_id}))
     return out
 

@@ -89,7 +89,7 @@ def outline(m: Materials) -> list[Section]:
             out.append(Section(SUMMARY, numbered("全体の状況", n, len(chunks)), head, results=tuple(chunk), sample=sample(chunk)))
     if m.scope.includes("budget") and m.budget_rows:
         ids = [r.issue_id for r in m.budget_rows]
-        chart = Chart(safe_name(fiscal.fy_label(m.fy), m.scope_label(), "予算推移"), charts.budget_chart(m.policy, ids, m.fy),
+        chart = Chart(safe_name(fiscal.fy_label(m.fy), m.scope_label(), "予算推移"), charts.budget_chart(m.policy, ids, m.fy, 900),
                       width=900, meta={"kind": "budget"})
         out.append(Section(BUDGET, "予算の推移", m.budget_source(), tuple(ids), charts=(chart,)))
     if m.scope.includes("indicators"):
@@ -106,7 +106,7 @@ def outline(m: Materials) -> list[Section]:
     if m.scope.includes("monthly"):
         chunks = even_chunks(m.results, CHARTS_PER_SECTION)
         for n, chunk in enumerate(chunks, start=1):
-            cs = tuple(Chart(safe_name(fiscal.fy_label(m.fy), r.indicator.indicator_id, "月次推移"), charts.series(r, m.note.text),
+            cs = tuple(Chart(safe_name(fiscal.fy_label(m.fy), r.indicator.indicator_id, "月次推移"), charts.series(r, m.footer()),
                              width=900, meta={"kind": "series", "indicator": r.indicator.indicator_id}) for r in chunk)
             out.append(Section(MONTHLY, numbered("月次推移", n, len(chunks)), head, results=tuple(chunk), charts=cs, sample=sample(chunk)))
     if m.scope.includes("evaluation") and m.evaluation is not None and any(t.text for t in m.evaluation.texts):
