@@ -97,8 +97,8 @@ def _overview_figure(store_root: str, version: tuple, data_folder: str, fy: int,
                      order: tuple[str, ...]):
     rs, note = _results(store_root, version, data_folder, fy, as_of, issues)
     by_id = {r.indicator.indicator_id: r for r in rs}
-    return charts.bullets([by_id[i] for i in order], f"指標の達成状況（{fiscal.fy_label(fy)}・基準 {fiscal.month_label(as_of)}末）",
-                          row_px=40)
+    # IDs for labels and the key under the chart: at a phone's width names would leave no room for the bars.
+    return charts.bullets([by_id[i] for i in order], f"指標の達成状況（{fiscal.fy_label(fy)}）", compact=True, row_px=40, key=False)
 
 
 def overview_figure(f: Filters, ordered: list[Result]):

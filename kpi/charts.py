@@ -99,7 +99,7 @@ def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int, expor
         f"{policy.issues[r.issue_id].label} " + "→".join(fmt.number(r.amounts[y].amount) if y in r.amounts else "－" for y in years)
         + f"（{r.growth_label}）" for r in rows)
     fig.update_layout(meta=dict(alt=alt),
-        template=TEMPLATE, barmode="group",
+        template=TEMPLATE, barmode="group", uniformtext=dict(minsize=10, mode="show"),
         title=dict(text=f"経営課題別の予算の推移<br><sup>{span}・単位: 百万円</sup>"),
         yaxis=dict(title="百万円", rangemode="tozero"),
         margin=dict(t=90, l=70, r=20, b=90), height=480,
@@ -210,12 +210,22 @@ def text_width(text: str, size: float) -> float:
     return sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.6 for ch in text)
 
 
+def bullets_key(rs: Sequence[Result]) -> list[str]:
+    """What the bars, the dashed line and the ticks of ``bullets`` mean, in words."""
+    caps = any(fmt.is_cap(r) for r in rs)
+    paced = any(r.target.value and r.value is not None and r.expected != r.target.value for r in rs)
+    return ["棒＝年度の値÷年度の目標" + ("（「上限の」は低いほど良い指標の上限に対する割合）" if caps else "") + "（150%超は▶）",
+            "記号: " + "　".join(s.symbol + s.key for s in STATUSES.values()),
+            "破線＝目標（100%）" + ("　縦棒＝想定ペース（基準月の末に届いているはずの値）" if paced else "")]
+
+
 def bullets(rs: Sequence[Result], title: str, footer: str | None = None, compact: bool = False, row_px: int = 56,
-            top: float = 150.0) -> go.Figure:
+            top: float = 150.0, key: bool = True) -> go.Figure:
     """Every indicator in one figure: a bar of value ÷ target (a cap: the share used), the pace as a tick,
     the target as a dashed line at 100 %, and status and % in words beside each bar.
 
-    ``compact`` labels the bars by indicator ID only (a table beside it names them).
+    ``compact`` labels the bars by indicator ID only (a table beside it names them); without ``key`` the
+    meaning of the marks (bullets_key) is left to the page, which writes it under the chart.
     """
     rs = list(reversed(rs))  # plotly draws the first category at the bottom
     labels = [r.indicator.indicator_id if compact else f"{r.indicator.indicator_id} {short(r.indicator.short_name)}" for r in rs]
@@ -237,13 +247,10 @@ def bullets(rs: Sequence[Result], title: str, footer: str | None = None, compact
                   x=1.0, xref="paper", xanchor="left", xshift=10, y=lab, yref="y", showarrow=False, align="left",
                   font=dict(size=14, color=INK)) for lab, r, v in zip(labels, rs, values)]  # floored: never 100 % for 99.6 %
     # The key in words (no legend box to collide with the title): what the bar, the dashed line and the tick mean.
-    caps = any(fmt.is_cap(r) for r in rs)
-    key = ["棒＝年度の値÷年度の目標" + ("（「上限の」は低いほど良い指標の上限に対する割合）" if caps else "") + "（150%超は▶）",
-           "記号: " + "　".join(s.symbol + s.key for s in STATUSES.values()),
-           "破線＝目標（100%）" + ("　縦棒＝想定ペース（基準月の末に届いているはずの値）" if paced else "")]
-    lines = key if compact else ["　".join(key[:2]), key[2]]
+    words = bullets_key(rs)
+    lines = ([] if not key else words if compact else ["　".join(words[:2]), words[2]])
     footer_lines = footer.count("<br>") + 1 if footer else 0
-    top_px = 80 + 17 * len(lines)
+    top_px = (80 if lines else 60) + 17 * len(lines)
     bottom_px = 60 + (15 + 16 * footer_lines if footer else 0)
     counts = {k: sum(r.status == k for r in rs) for k in STATUSES}
     alt = f"{title}: {len(rs)}指標のうち " + "、".join(f"{k} {n}件" for k, n in counts.items() if n) + "。" + "、".join(
@@ -252,7 +259,8 @@ def bullets(rs: Sequence[Result], title: str, footer: str | None = None, compact
         meta=dict(alt=alt),
         template=TEMPLATE, height=top_px + bottom_px + row_px * max(2, len(rs)), bargap=0.35, showlegend=False,
         margin=dict(t=top_px, b=bottom_px, l=int(max((text_width(lab, 14) for lab in labels), default=100)) + 24, r=150),
-        title=dict(text=f"{title}<br><sup>{'<br>'.join(lines)}</sup>", y=1, yref="container", yanchor="top", pad=dict(t=36)),
+        title=dict(text=f"{title}<br><sup>{'<br>'.join(lines)}</sup>" if lines else title, y=1, yref="container", yanchor="top",
+                   pad=dict(t=36 if lines else 20)),
         xaxis=dict(title=dict(text="目標に対する割合（%）", standoff=8), range=[0, top], ticksuffix="%",
                    tickvals=[0, 25, 50, 75, 100, 125, 150]),
         yaxis=dict(automargin=False, type="category", ticklabelstandoff=6),

@@ -11,7 +11,7 @@ import streamlit as st
 import ui
 import ui_auth
 import ui_export
-from kpi import checkins, fiscal, fmt
+from kpi import charts, checkins, fiscal, fmt
 from kpi.evaluate import worst_first
 from kpi.export.content import chart_name
 from kpi.kinds import KINDS
@@ -35,7 +35,9 @@ order = ui.url_choice("並べ方", list(ORDERS), "order", default="issue", forma
 ordered = worst_first(rs) if order == "worst" else rs
 overview = ui.overview_figure(f, ordered)
 ui.chart(overview, key="overview_chart")
-ui_export.chart_downloads(overview, chart_name(f.fy, "指標の達成状況"), key="overview_chart", footer=note.text)
+st.caption("　".join(charts.bullets_key(ordered)) + f"。基準 {fiscal.month_label(f.as_of)}末。指標名は下の表にあります。")
+ui_export.chart_downloads(overview, chart_name(f.fy, "指標の達成状況"), key="overview_chart",
+                          footer="　".join(charts.bullets_key(ordered)) + f"　{note.text}　基準: {fiscal.month_label(f.as_of)}末")
 ui.table(pd.DataFrame([{
     "指標ID": r.indicator.indicator_id,
     "指標": r.indicator.short_name,
