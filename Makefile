@@ -22,10 +22,15 @@ run: $(VENV)/.run-deps
 	@$(BIN)/python -m kpi.browser_check || true
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
+# axe-core for the accessibility tests (npm, pinned in package-lock.json)
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
 
-test: $(VENV)/.dev-deps lint
+test: $(VENV)/.dev-deps lint node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 unit: $(VENV)/.dev-deps
@@ -38,4 +43,4 @@ bench: $(VENV)/.dev-deps
 	$(BIN)/python bench/bench_export.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

@@ -30,4 +30,8 @@ except PolicyError as exc:
 ui.bootstrap(str(store_dir()), str(data_dir()))
 st.session_state["_filters"] = ui.sidebar(policy)
 page = st.navigation([st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)])
-page.run()
+ui.accessibility()
+try:
+    page.run()
+finally:  # also when the page stopped early: after it, so that its own choices (?indicator=…) are in the link
+    ui.copy_link()

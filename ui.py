@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+import ui_auth
 from kpi import charts, fiscal, fmt, service
+from kpi import evaluation as ev
 from kpi.evaluate import STATUS_RULES, Result, status_counts
 from kpi.kinds import STATUSES
 from kpi.policy import Policy, data_dir, load_policy
@@ -36,12 +39,25 @@ def bootstrap(store_root: str, data_folder: str) -> str | None:
     return service.ensure_sample(Store(store_root), _policy(data_folder))
 
 
-@st.cache_data(show_spinner="実績を集計しています…", max_entries=64)
+@st.cache_data(show_spinner="実績を読み込んでいます…", max_entries=16)
+def _inputs(store_root: str, version: tuple, fy: int) -> service.Inputs:
+    # The one read of the store per version and year; a change of filter or 基準月 only re-evaluates.
+    return service.read_inputs(Store(store_root), fy)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def _results(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str,
              issues: tuple[str, ...]) -> tuple[list[Result], service.SourceNote]:
-    s, p = Store(store_root), _policy(data_folder)
-    rs = service.results(s, p, fy, as_of, list(issues) or None)
-    return rs, service.source_note(s, rs, p)
+    inputs = _inputs(store_root, version, fy)
+    p = _policy(data_folder)
+    rs = service.results_from(p, inputs, fy, as_of, list(issues) or None)
+    return rs, service.source_note(inputs.batches, rs, p)
+
+
+def inputs(f: Filters) -> service.Inputs:
+    """What the store holds for the chosen year (actuals, evaluation records, check-ins, batches), cached by its version."""
+    s = store()
+    return _inputs(str(s.root), s.version(), f.fy)
 
 
 def results(f: Filters) -> tuple[list[Result], service.SourceNote]:
@@ -49,18 +65,107 @@ def results(f: Filters) -> tuple[list[Result], service.SourceNote]:
     return _results(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _indicator_figures(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str,
-                       issues: tuple[str, ...]) -> dict[str, tuple]:
-    # Building 30 plotly figures costs more than the whole rest of the page; they only
-    # change with the data or the filters. Returned by reference: pages must not mutate them.
-    rs, note = _results(store_root, version, data_folder, fy, as_of, issues)
-    return {r.indicator.indicator_id: (charts.gauge(r), charts.series(r, note.text)) for r in rs}
+@st.cache_data(show_spinner="年度評価を集計しています…", max_entries=32)
+def _evaluation_view(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str,
+                     issues: tuple[str, ...]) -> ev.PageView:
+    rs, _ = _results(store_root, version, data_folder, fy, as_of, issues)
+    return ev.page_view(Store(store_root), _policy(data_folder), fy, as_of, list(issues) or None, rs)
 
 
-def indicator_figures(f: Filters) -> dict[str, tuple]:
+def evaluation_view(f: Filters) -> ev.PageView:
     s = store()
-    return _indicator_figures(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues)
+    return _evaluation_view(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues)
+
+
+# Figures are built on demand and cached by the data and the view; returned by reference: pages must not mutate them.
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _detail_figures(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str, issues: tuple[str, ...],
+                    indicator_id: str) -> tuple:
+    rs, note = _results(store_root, version, data_folder, fy, as_of, issues)
+    r = next(x for x in rs if x.indicator.indicator_id == indicator_id)
+    return charts.gauge(r), charts.series(r)
+
+
+def detail_figures(f: Filters, indicator_id: str) -> tuple:
+    """The gauge and the monthly series of one indicator."""
+    s = store()
+    return _detail_figures(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues, indicator_id)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _overview_figure(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str, issues: tuple[str, ...],
+                     order: tuple[str, ...]):
+    rs, note = _results(store_root, version, data_folder, fy, as_of, issues)
+    by_id = {r.indicator.indicator_id: r for r in rs}
+    # IDs for labels and the key under the chart: at a phone's width names would leave no room for the bars.
+    return charts.bullets([by_id[i] for i in order], f"指標の達成状況（{fiscal.fy_label(fy)}）", compact=True, row_px=40, key=False)
+
+
+def overview_figure(f: Filters, ordered: list[Result]):
+    """All indicators of the view in one figure (charts.bullets), in the order shown."""
+    s = store()
+    return _overview_figure(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues,
+                            tuple(r.indicator.indicator_id for r in ordered))
+
+
+def url_choice(label: str, options: list[str], key: str, *, default: str, format_func=str, widget=st.selectbox, **kwargs) -> str:
+    """A choice kept in the URL under ``key`` (?indicator=K2-2): a copied link reopens it; unknown values are ignored."""
+    written = f"_url_{key}"  # what this session last put in the URL: anything else there came from a link
+    wanted = st.query_params.get(key)
+    if wanted in options and wanted != st.session_state.get(written):
+        st.session_state[key] = wanted
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+    value = widget(label, options, key=key, format_func=format_func, **kwargs)
+    st.session_state[written] = value
+    if st.query_params.get(key) != value:
+        st.query_params[key] = value
+    return value
+
+
+# No plotly toolbar: its tooltips are English and its buttons are Tab stops; every chart has 画像で保存 instead.
+PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False, "locale": "ja"}
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+def chart(fig, key: str) -> None:
+    """A plotly figure as every page draws one: its own template, no toolbar; its layout.meta.alt is its text alternative."""
+    st.plotly_chart(fig, theme=None, key=key, config=PLOTLY_CONFIG)
+
+
+def accessibility() -> None:
+    """Once per run: the app's CSS fixes and the script that declares Japanese, translates the framework's
+    strings and gives charts their labels (assets/; app-controlled text only)."""
+    st.html(ASSETS / "a11y.css")
+    with st.sidebar:
+        st.html(f"<script>{(ASSETS / 'a11y.js').read_text(encoding='utf-8')}</script>", unsafe_allow_javascript=True, width="content")
+
+
+def copy_link() -> None:
+    """In the sidebar: the link of the current view (filters and selection included), with a copy button."""
+    from urllib.parse import urlencode
+
+    base = st.context.url
+    if not base:
+        return
+    query = urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
+    with st.sidebar.popover("この表示へのリンク", icon=":material/link:", width="stretch"):
+        st.caption("年度・経営課題・基準月・選んだ指標を含むリンクです。右上のコピーボタンでコピーして、メールやチャットに貼り付けてください。")
+        st.code(base + ("?" + query if query else ""), language=None, wrap_lines=True)
+
+
+def write_as_editor(action, done: str, what: str = "記録") -> None:
+    """Run a write only if the user may still edit (ui_auth.require_editor: checked at the click, not only when
+    the form was drawn); a refusal in Japanese, a ValueError's message shown, else a toast and a rerun."""
+    if not ui_auth.require_editor(what):
+        return
+    try:
+        action()
+    except ValueError as exc:
+        st.error(str(exc))
+    else:
+        st.toast(done)
+        st.rerun()
 
 
 @dataclass(frozen=True)
@@ -73,7 +178,7 @@ class Filters:
         return list(self.issues) or list(p.issues)
 
 
-LATEST = "latest"
+LATEST = "latest"  # written as such in the URL: a shared link says whether it meant "the newest" or a fixed month
 URL_KEYS = ("fy", "issue", "as_of")
 
 
@@ -98,10 +203,9 @@ def _seed_from_url(years: list[int], issues: list[str], default_fy: int) -> None
         st.session_state.setdefault("as_of", LATEST)
 
 
-def _write_url(f: Filters, default_fy: int, as_of_choice: str) -> None:
-    """Mirror the filters in the URL, leaving out what is at its default."""
-    wanted = {"fy": str(f.fy) if f.fy != default_fy else None, "issue": list(f.issues) or None,
-              "as_of": None if as_of_choice == LATEST else as_of_choice}
+def _write_url(f: Filters, as_of_choice: str) -> None:
+    """Mirror the filters in the URL; the year and the 基準月 always (最新 as ``latest``), so a link means what it said."""
+    wanted = {"fy": str(f.fy), "issue": list(f.issues) or None, "as_of": as_of_choice}
     for key, value in wanted.items():
         if value is None:
             if key in st.query_params:
@@ -117,24 +221,27 @@ def sidebar(p: Policy) -> Filters:
     _seed_from_url(years, list(p.issues), default_fy)
     if st.session_state.get("fy") not in years:
         st.session_state["fy"] = default_fy
-    now = fiscal.current_month()
     with st.sidebar:
+        if not ui_auth.auth_configured():
+            st.caption("サインインが設定されていません。このダッシュボードを開いた人は誰でも、実績の登録・取り消し、"
+                       "評価の上書き、振り返りの記入ができます（記録者は「ローカル利用者」）。")
         st.subheader("表示の条件")
         fy = st.selectbox("年度", years, key="fy", format_func=lambda y: fiscal.fy_label(y, western=True))
         issues = st.multiselect(
             "経営課題（未選択ならすべて）", list(p.issues), key="issue",
             format_func=lambda i: f"{p.issues[i].label} {p.issues[i].short_title}", placeholder="すべての経営課題",
         )
-        months = [m for m in fiscal.fy_months(fy) if m <= now]
+        latest = fiscal.latest_as_of(fy)  # this month, or March once the year has ended
+        months = [m for m in fiscal.fy_months(fy) if m <= latest]
         if st.session_state.get("as_of") not in (LATEST, *months):
             st.session_state["as_of"] = LATEST  # a month of another fiscal year
         choice = st.selectbox(
             "基準月（その月末時点で表示）", [LATEST, *months], key="as_of",
-            format_func=lambda m: f"最新（{fiscal.month_label(now)}）" if m == LATEST else fiscal.month_label(m),
+            format_func=lambda m: f"最新（{fiscal.month_label(latest)}）" if m == LATEST else fiscal.month_label(m),
         )
     order = {iid: i for i, iid in enumerate(p.issues)}
-    f = Filters(fy, tuple(sorted(issues, key=order.get)), now if choice == LATEST else choice)
-    _write_url(f, default_fy, choice)
+    f = Filters(fy, tuple(sorted(issues, key=order.get)), latest if choice == LATEST else choice)
+    _write_url(f, choice)
     return f
 
 
@@ -164,7 +271,7 @@ def filters() -> Filters:
     f = st.session_state.get("_filters")
     if f is None:  # page run on its own (tests): the defaults
         p = policy()
-        f = Filters(p.fiscal_year, (), fiscal.current_month())
+        f = Filters(p.fiscal_year, (), fiscal.latest_as_of(p.fiscal_year))
     return f
 
 
@@ -196,17 +303,34 @@ def md(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]<>|~$])", r"\\\1", str(text))
 
 
+def escape(text: object) -> str:
+    """Text shown literally where the framework reads Markdown (st.table cells): every ASCII punctuation
+    character backslash-escaped (CommonMark allows it for all of them); a line break inside a cell becomes a space."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text)).replace("\n", "　") if text is not None else ""
+
+
+def table(frame: pd.DataFrame, alt: str, user_columns: list[str] | tuple[str, ...] = ()) -> None:
+    """A static table that wraps long text (whole names and reasons at any width, real table markup for screen
+    readers). Cells of ``user_columns`` hold what users typed and are escaped; the other cells are the app's own."""
+    shown = frame.copy()
+    for col in user_columns:
+        if col in shown:
+            shown[col] = shown[col].map(escape)
+    st.table(shown, hide_index=True, alt=alt)
+
+
 def results_frame(rs: list[Result], p: Policy) -> pd.DataFrame:
-    """The indicator table shown under charts (the charts' text alternative)."""
+    """The indicator table shown under charts (the charts' text alternative), formatted by kpi.fmt."""
     return pd.DataFrame([{
         "経営課題": p.issues[r.indicator.issue_id].label,
         "指標ID": r.indicator.indicator_id,
         "指標": r.indicator.short_name,
-        "実績": fmt.with_unit(r.value, r.indicator.unit),
+        "実績": fmt.value_text(r),
         "目標": fmt.target_text(r.indicator, r.target),
-        "達成率": None if r.progress is None else round(r.progress * 100, 1),
+        "達成率": fmt.progress_text(r),
+        "想定ペース": fmt.with_unit(r.expected, r.indicator.unit),
         "状況": fmt.status_text(r.status),
-        "評価": "" if r.grade is None else f"{r.grade}（{'達成' if r.grade == 'A' else '未達成'}）",
+        "評価": fmt.grade_text(r) if r.grade else "",
         "最終報告月": fiscal.month_label(r.last_month) if r.last_month else "未報告",
         "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
     } for r in rs])

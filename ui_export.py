@@ -13,8 +13,8 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 import streamlit as st
 
+from kpi.charts import with_footer as add_footer
 from kpi.export import images
-from kpi.export.content import footer as add_footer
 
 LABELS = {"png": "PNG（スライド用・2倍）", "svg": "SVG", "pdf": "PDF"}
 UNAVAILABLE_SHORT = "画像のダウンロードには Chrome/Chromium が必要です（管理者にお問い合わせください）。"

@@ -6,12 +6,13 @@ template with one of placeholder colours, so each figure sets ``TEMPLATE`` expli
 """
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
 from kpi import fiscal, fmt
-from kpi.evaluate import Result, budget_table
+from kpi.evaluate import Result, budget_kinds, budget_span_text, budget_table, pace_at
 from kpi.kinds import KINDS, STATUSES
 from kpi.policy import SETTLEMENT, Indicator, Policy
 
@@ -30,25 +31,53 @@ TEMPLATE = go.layout.Template(
         title=dict(x=0.01, xanchor="left", font=dict(size=18)),
         xaxis=dict(gridcolor=GRID, linecolor="#888888", zerolinecolor="#888888", ticks="outside"),
         yaxis=dict(gridcolor=GRID, linecolor="#888888", zerolinecolor="#888888", separatethousands=True),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, bgcolor="rgba(0,0,0,0)"),
+        # Under the plot: at a phone's width a legend above it would sit on the title.
+        legend=dict(orientation="h", yanchor="top", y=-0.14, x=0, bgcolor="rgba(0,0,0,0)"),
         separators=".,",
         hoverlabel=dict(font=dict(family=FONT)),
     )
 )
 
 
-def _footer(fig: go.Figure, source: str, as_of: str | None) -> None:
-    """Source and as-of month inside the figure, below the plot, on as many lines as they need."""
-    lines = [part if i == 0 else "　" + part for i, part in enumerate(source.split("、"))]
-    if as_of:
-        lines.append(f"基準: {fiscal.month_label(as_of)}末")
-    fig.add_annotation(text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0, yshift=-40, xanchor="left",
-                       yanchor="top", align="left", showarrow=False, font=dict(size=10, color="#555555"))
-    fig.update_layout(margin=dict(b=50 + 14 * len(lines)))
+_BREAK_AFTER = "　、。）) "
 
 
-def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int) -> go.Figure:
-    """Grouped bars: per 経営課題 the amount of each budget year, 決算 hatched, amounts labelled."""
+def wrap(text: str, width: int) -> str:
+    """Break a (mostly Japanese) line into lines of at most ``width`` characters with <br> for plotly,
+    preferring to break after a space, 、 or a closing bracket."""
+    lines, rest = [], text
+    while len(rest) > width:
+        cut = max((i + 1 for i, ch in enumerate(rest[:width]) if ch in _BREAK_AFTER), default=width)
+        if cut < width // 2:
+            cut = width
+        lines.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    lines.append(rest)
+    return "<br>".join(lines)
+
+
+def with_footer(fig: go.Figure, text: str, width_px: int) -> go.Figure:
+    """A copy of ``fig`` with ``text`` (source, as-of month) below the plot, wrapped to the width, grown to hold it.
+
+    On screen the page writes the source under the chart as text (it wraps at any width); an exported
+    image carries it inside, so that it stands on its own in a meeting.
+    """
+    out = go.Figure(fig)
+    margin_b = out.layout.margin.b if out.layout.margin.b is not None else 80
+    height = out.layout.height or 450
+    lines = wrap(text, max(20, int((width_px - 40) / 11.5)))
+    extra = 18 * (lines.count("<br>") + 1) + 12
+    out.add_annotation(text=lines, xref="paper", yref="paper", x=0, y=0, yshift=-margin_b, xanchor="left", yanchor="top",
+                       align="left", showarrow=False, font=dict(size=11, color="#555555"))
+    out.update_layout(height=height + extra, margin=dict(b=margin_b + extra))
+    return out
+
+
+def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int, export_width: int | None = None) -> go.Figure:
+    """Grouped bars: per 経営課題 the amount of each budget year, 決算 hatched, amounts labelled.
+
+    ``export_width``: for an image of that width, with the growth and the source inside (budget_footer).
+    """
     years, rows = budget_table(policy, issue_ids)
     fig = go.Figure()
     for i, year in enumerate(years):
@@ -65,81 +94,187 @@ def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int) -> go
                         pattern=dict(shape="/" if SETTLEMENT in kinds else "", fillmode="overlay", fgcolor="white")),
             hovertemplate="%{x}<br>%{y:,.0f}百万円<extra>" + f"{fiscal.fy_label(year)} {kind}" + "</extra>",
         )
-    growth = "　".join(f"{policy.issues[r.issue_id].label} {r.growth_label}" for r in rows)
-    fig.update_layout(
-        template=TEMPLATE, barmode="group",
-        title=dict(text=f"経営課題別の予算の推移（{fiscal.fy_short(years[0])}決算→{fiscal.fy_short(years[-1])}予算）"
-                        f"<br><sup>単位: 百万円　伸び: {growth}</sup>"),
+    span = budget_span_text(budget_kinds(policy, issue_ids))
+    alt = f"経営課題別の予算の推移（{span}、百万円）: " + "。".join(
+        f"{policy.issues[r.issue_id].label} " + "→".join(fmt.number(r.amounts[y].amount) if y in r.amounts else "－" for y in years)
+        + f"（{r.growth_label}）" for r in rows)
+    fig.update_layout(meta=dict(alt=alt),
+        template=TEMPLATE, barmode="group", uniformtext=dict(minsize=10, mode="show"),
+        title=dict(text=f"経営課題別の予算の推移<br><sup>{span}・単位: 百万円</sup>"),
         yaxis=dict(title="百万円", rangemode="tozero"),
-        margin=dict(t=110, l=70, r=20), height=480,
+        margin=dict(t=90, l=70, r=20, b=90), height=480,
     )
-    _footer(fig, f"出典: {policy.text('source')}（決算額・予算額）", None)
-    return fig
+    return with_footer(fig, budget_footer(policy, issue_ids), export_width) if export_width else fig
+
+
+def budget_footer(policy: Policy, issue_ids: Sequence[str] | None = None) -> str:
+    """Under an exported budget chart: the growth of each 経営課題 and the source."""
+    years, rows = budget_table(policy, issue_ids)
+    growth = "　".join(f"{policy.issues[r.issue_id].label} {r.growth_label}" for r in rows)
+    source = f"出典: {policy.text('source')}（決算額・予算額）"
+    return f"伸び（{fiscal.fy_short(years[0])}→{fiscal.fy_short(years[-1])}）: {growth}　{source}" if years else source
 
 
 def gauge(r: Result) -> go.Figure:
-    """Progress against the fiscal-year target: value, target, % of target, status in words."""
+    """The year's value on a dial from 0 to the target (a cap, when lower is better), with the pace shaded.
+
+    An indicator with nothing reported shows 未報告 and no value.
+    """
     ind = r.indicator
     status = STATUSES[r.status]
     target = r.target.value
-    top = max(target, r.value or 0) * 1.1 if not KINDS[ind.aggregation].milestone else 100
+    top = 100 if KINDS[ind.aggregation].milestone else max(target, r.value or 0, r.expected) * 1.1 or 1
+    reported = r.value is not None
     fig = go.Figure(go.Indicator(
-        mode="gauge+number",
-        value=r.value if r.value is not None else 0,
+        mode="gauge+number" if reported else "gauge",
+        value=r.value if reported else 0,
         number=dict(suffix=ind.unit if ind.unit != "%" else "%", valueformat=",.1~f", font=dict(size=30)),
         gauge=dict(
             axis=dict(range=[0, top], tickformat=",~f"),
             bar=dict(color=status.colour, thickness=0.6),
             threshold=dict(line=dict(color=INK, width=3), thickness=0.9, value=target),
             bgcolor="#F2F2F2",
+            steps=[dict(range=[0, min(r.expected, top)], color="#D0D0D0")] if reported else [],
         ),
-        domain=dict(x=[0, 1], y=[0.12, 0.9]),
+        domain=dict(x=[0, 1], y=[0.16, 0.9]),
     ))
-    fig.add_annotation(text=f"{status.symbol} {r.status}　達成率 {fmt.percent(r.progress)}　目標 {fmt.target_text(ind, r.target)}",
-                       x=0.5, y=0.0, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=INK))
-    fig.update_layout(template=TEMPLATE, height=230, margin=dict(t=40, b=10, l=25, r=25),
+    if reported:
+        line = f"{status.symbol} {r.status}　{fmt.progress_sentence(r)}"
+        sub = f"黒線＝目標 {fmt.with_unit(target, ind.unit)}　灰色＝想定ペース {fmt.with_unit(r.expected, ind.unit)}"
+    else:
+        line = f"{status.symbol} 未報告"
+        sub = f"黒線＝目標 {fmt.with_unit(target, ind.unit)}　この年度の実績はまだありません"
+        fig.add_annotation(text="未報告", x=0.5, y=0.3, xref="paper", yref="paper", showarrow=False,
+                           font=dict(size=26, color="#595959"))
+    fig.add_annotation(text=line, x=0.5, y=0.06, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=INK))
+    fig.add_annotation(text=sub, x=0.5, y=-0.04, xref="paper", yref="paper", showarrow=False, font=dict(size=11, color="#444444"))
+    alt = (f"{ind.indicator_id} {ind.short_name}の達成状況: {status.symbol}{r.status}、実績 {fmt.value_text(r)}、"
+           f"目標 {fmt.target_text(ind, r.target)}" + (f"、{fmt.progress_sentence(r)}、{fmt.pace_text(r)}" if reported else ""))
+    fig.update_layout(template=TEMPLATE, height=250, margin=dict(t=40, b=24, l=25, r=25), meta=dict(alt=alt),
                       title=dict(text=f"{ind.indicator_id} 達成状況", font=dict(size=14)))
     return fig
 
 
-def series(r: Result, source: str) -> go.Figure:
-    """Monthly actuals against the target pace (sum: cumulative against target × months / 12)."""
+def series(r: Result, footer: str | None = None, width: int = 900) -> go.Figure:
+    """Monthly actuals against the expected pace (a sum: cumulated), with checkpoints and the forecast (``footer``: for an export)."""
     ind = r.indicator
     kind = KINDS[ind.aggregation]
     months = fiscal.fy_months(r.fiscal_year)
     labels = [fiscal.month_short(m) for m in months]
     by_month = {p.month: p.value for p in r.points}
     fig = go.Figure()
-    if kind.linear_pace:
+    if kind.accumulates:
         running, ys = 0.0, []
         for m in months:
             running += by_month.get(m, 0.0)
             ys.append(running if m in by_month or any(x > m for x in by_month) else None)
         fig.add_bar(name="月の実績", x=labels, y=[by_month.get(m) for m in months], marker_color=PALETTE[3])
         fig.add_scatter(name="累計", x=labels, y=ys, mode="lines+markers", line=dict(color=PALETTE[0], width=3))
-        pace = [r.target.value * (i + 1) / 12 for i in range(12)]
     else:
         fig.add_scatter(name="実績", x=labels, y=[by_month.get(m) for m in months], mode="lines+markers",
                         line=dict(color=PALETTE[0], width=3), connectgaps=False)
-        pace = [r.target.value] * 12
-    fig.add_scatter(name="目標ペース" if kind.linear_pace else "目標", x=labels, y=pace, mode="lines",
+    pace = [pace_at(r.pace_path, i) for i in range(1, 13)]
+    flat = len(set(pace)) == 1
+    fig.add_scatter(name="目標" if flat else "想定ペース", x=labels, y=pace, mode="lines",
                     line=dict(color=INK, dash="dash", width=2))
+    checkpoints = r.indicator.checkpoints_in(r.fiscal_year)
+    if checkpoints:
+        fig.add_scatter(name="中間目標", x=[fiscal.month_short(c.month) for c in checkpoints], y=[c.value for c in checkpoints],
+                        mode="markers", marker=dict(symbol="square-open", size=11, color=INK, line=dict(width=2)))
     if r.forecast is not None:
         fig.add_scatter(name="年度末見込み", x=[labels[-1]], y=[r.forecast], mode="markers",
                         marker=dict(symbol="diamond-open", size=12, color=PALETTE[4], line=dict(width=2)))
     unit = ind.unit
+    alt = (f"{ind.indicator_id} の月次推移（{fiscal.fy_label(r.fiscal_year)}、単位 {unit}）: "
+           + ("、".join(f"{fiscal.month_short(p.month)} {fmt.number(p.value)}" for p in r.points) or "報告なし")
+           + f"。{fmt.pace_text(r)}" + (f"。年度末見込み {fmt.with_unit(r.forecast, unit)}" if r.forecast is not None else ""))
     fig.update_layout(
-        template=TEMPLATE, height=340, margin=dict(t=70, l=60, r=20),
+        template=TEMPLATE, height=360, margin=dict(t=70, l=60, r=20, b=90), meta=dict(alt=alt),
         title=dict(text=f"{ind.indicator_id} 月次推移（{fiscal.fy_label(r.fiscal_year)}）<br><sup>単位: {unit}</sup>",
-                   font=dict(size=14)),
+                   font=dict(size=16)),  # the <sup> line is drawn at 70 %: 16 keeps it above 10 px
         yaxis=dict(title=unit, rangemode="tozero", range=[0, 105] if kind.milestone else None),
         xaxis=dict(type="category"),
     )
-    _footer(fig, source, r.as_of)
+    return with_footer(fig, footer, width) if footer else fig
+
+
+MAX_LABEL = 22
+
+
+def short(text: str, limit: int = MAX_LABEL) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def text_width(text: str, size: float) -> float:
+    """Rough width in px of a label: full-width characters 1 em, others 0.6 em."""
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.6 for ch in text)
+
+
+def bullets_key(rs: Sequence[Result]) -> list[str]:
+    """What the bars, the dashed line and the ticks of ``bullets`` mean, in words."""
+    caps = any(fmt.is_cap(r) for r in rs)
+    paced = any(r.target.value and r.value is not None and r.expected != r.target.value for r in rs)
+    return ["棒＝年度の値÷年度の目標" + ("（「上限の」は低いほど良い指標の上限に対する割合）" if caps else "") + "（150%超は▶）",
+            "記号: " + "　".join(s.symbol + s.key for s in STATUSES.values()),
+            "破線＝目標（100%）" + ("　縦棒＝想定ペース（基準月の末に届いているはずの値）" if paced else "")]
+
+
+def bullets(rs: Sequence[Result], title: str, footer: str | None = None, compact: bool = False, row_px: int = 56,
+            top: float = 150.0, key: bool = True) -> go.Figure:
+    """Every indicator in one figure: a bar of value ÷ target (a cap: the share used), the pace as a tick,
+    the target as a dashed line at 100 %, and status and % in words beside each bar.
+
+    ``compact`` labels the bars by indicator ID only (a table beside it names them); without ``key`` the
+    meaning of the marks (bullets_key) is left to the page, which writes it under the chart.
+    """
+    rs = list(reversed(rs))  # plotly draws the first category at the bottom
+    labels = [r.indicator.indicator_id if compact else f"{r.indicator.indicator_id} {short(r.indicator.short_name)}" for r in rs]
+    values = [None if r.progress is None else r.progress * 100 for r in rs]
+    fig = go.Figure()
+    fig.add_bar(
+        name="達成率", y=labels, x=[min(v, top) if v is not None else 0.0 for v in values], orientation="h",
+        marker=dict(color=[STATUSES[r.status].colour for r in rs], line=dict(color="#333333", width=0.5)),
+        hovertemplate="%{y}<br>%{x:.0f}%<extra></extra>", showlegend=False,
+    )
+    paced = [(lab, r.expected / r.target.value * 100) for lab, r in zip(labels, rs)
+             if r.target.value and r.value is not None and r.expected != r.target.value]
+    if paced:
+        fig.add_scatter(name="想定ペース", y=[lab for lab, _ in paced], x=[min(x, top) for _, x in paced], showlegend=False,
+                        mode="markers", marker=dict(symbol="line-ns-open", size=min(30, row_px // 2), color=INK, line=dict(width=3)),
+                        hovertemplate="%{y}<br>想定ペース %{x:.0f}%<extra></extra>")
+    # Shapes and annotations in one go: plotly validates each add_* call, which costs more than the whole figure.
+    notes = [dict(text=f"{STATUSES[r.status].symbol} {r.status}　" + ("" if v is None else fmt.progress_text(r) + ("▶" if v > top else "")),
+                  x=1.0, xref="paper", xanchor="left", xshift=10, y=lab, yref="y", showarrow=False, align="left",
+                  font=dict(size=14, color=INK)) for lab, r, v in zip(labels, rs, values)]  # floored: never 100 % for 99.6 %
+    # The key in words (no legend box to collide with the title): what the bar, the dashed line and the tick mean.
+    words = bullets_key(rs)
+    lines = ([] if not key else words if compact else ["　".join(words[:2]), words[2]])
+    footer_lines = footer.count("<br>") + 1 if footer else 0
+    top_px = (80 if lines else 60) + 17 * len(lines)
+    bottom_px = 60 + (15 + 16 * footer_lines if footer else 0)
+    counts = {k: sum(r.status == k for r in rs) for k in STATUSES}
+    alt = f"{title}: {len(rs)}指標のうち " + "、".join(f"{k} {n}件" for k, n in counts.items() if n) + "。" + "、".join(
+        f"{r.indicator.indicator_id} {r.status} {fmt.progress_text(r)}" for r in reversed(rs))
+    fig.update_layout(
+        meta=dict(alt=alt),
+        template=TEMPLATE, height=top_px + bottom_px + row_px * max(2, len(rs)), bargap=0.35, showlegend=False,
+        margin=dict(t=top_px, b=bottom_px, l=int(max((text_width(lab, 14) for lab in labels), default=100)) + 24, r=150),
+        title=dict(text=f"{title}<br><sup>{'<br>'.join(lines)}</sup>" if lines else title, y=1, yref="container", yanchor="top",
+                   pad=dict(t=36 if lines else 20)),
+        xaxis=dict(title=dict(text="目標に対する割合（%）", standoff=8), range=[0, top], ticksuffix="%",
+                   tickvals=[0, 25, 50, 75, 100, 125, 150]),
+        yaxis=dict(automargin=False, type="category", ticklabelstandoff=6),
+    )
+    if footer:
+        notes.append(dict(text=footer, xref="paper", yref="paper", x=0, y=0, yshift=-62, xanchor="left", yanchor="top",
+                          align="left", showarrow=False, font=dict(size=11, color="#555555")))
+    fig.update_layout(annotations=notes, shapes=[dict(type="line", x0=100, x1=100, xref="x", y0=0, y1=1, yref="paper",
+                                                      line=dict(color=INK, dash="dash", width=2))])
     return fig
 
 
-def yearly(ind: Indicator, years: Sequence[tuple[int, float | None, float | None]], source: str, as_of: str) -> go.Figure:
+def yearly(ind: Indicator, years: Sequence[tuple[int, float | None, float | None]], footer: str | None = None,
+           width: int = 1000) -> go.Figure:
     """Year over year: each fiscal year's value beside that year's target, where the policy states one."""
     labels = [fiscal.fy_label(fy) for fy, _, _ in years]
     fig = go.Figure()
@@ -148,11 +283,12 @@ def yearly(ind: Indicator, years: Sequence[tuple[int, float | None, float | None
         fig.add_bar(name=name, x=labels, y=ys, marker_color=colour, text=[fmt.number(y) if y is not None else "" for y in ys],
                     textposition="outside", cliponaxis=False,
                     hovertemplate="%{x}<br>" + name + " %{y:,}" + ind.unit + "<extra></extra>")
+    alt = f"{ind.indicator_id} 年度ごとの推移（単位 {ind.unit}）: " + "、".join(
+        f"{fiscal.fy_label(fy)} 実績 {fmt.number(v)} 目標 {fmt.number(t)}" for fy, v, t in years)
     fig.update_layout(
-        template=TEMPLATE, barmode="group", height=380, margin=dict(t=100, l=60, r=20), bargap=0.35,
-        legend=dict(x=1, xanchor="right", y=1.02, yanchor="bottom"),
+        meta=dict(alt=alt),
+        template=TEMPLATE, barmode="group", height=400, margin=dict(t=90, l=60, r=20, b=80), bargap=0.35,
         title=dict(text=f"{ind.indicator_id} 年度ごとの推移<br><sup>{ind.short_name}　単位: {ind.unit}</sup>", font=dict(size=15)),
         yaxis=dict(title=ind.unit, rangemode="tozero"), xaxis=dict(type="category"),
     )
-    _footer(fig, source, as_of)
-    return fig
+    return with_footer(fig, footer, width) if footer else fig

@@ -7,43 +7,12 @@ row 1) and the column, in Japanese.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from kpi.kinds import KINDS
-from kpi.policy import BUDGET_KINDS, Policy, PolicyError, _read, data_dir, load_policy
+from kpi.policy import BUDGET_KINDS, ERROR, WARNING, Policy, PolicyError, Problem, _read, data_dir, load_policy
 
-ERROR, WARNING = "エラー", "注意"
-_POLICY_PROBLEM = re.compile(r"^(?P<file>[^\s:]+\.csv)(?: (?P<row>\d+)行目 (?P<column>[^:]+))?: (?P<message>.*)$", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    row: int | None  # 1 = the header row, as in Excel; None = the file as a whole
-    column: str | None
-    message: str
-    level: str = ERROR  # エラー (the data cannot be used) or 注意 (works, but probably not what was meant)
-
-    @property
-    def text(self) -> str:
-        where = self.file + (f" {self.row}行目" if self.row else "") + (f" {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
-
-    def __str__(self) -> str:
-        return f"{self.level}: {self.text}"
-
-    def record(self) -> dict:
-        return asdict(self) | {"text": self.text}
-
-
-def from_policy_message(message: str) -> Problem:
-    """A ``PolicyError`` line (``targets.csv 5行目 fiscal_year: 年度がありません``) as a Problem."""
-    m = _POLICY_PROBLEM.match(message)
-    if not m:
-        return Problem("", None, None, message)
-    return Problem(m["file"], int(m["row"]) if m["row"] else None, m["column"], m["message"])
+__all__ = ["ERROR", "WARNING", "Problem", "check_data", "errors"]
 
 
 def _rows(folder: Path, name: str) -> list[tuple[int, dict[str, str]]]:
@@ -134,7 +103,7 @@ def check_data(folder: Path | str | None = None) -> list[Problem]:
     try:
         policy = load_policy(folder)
     except PolicyError as exc:
-        problems += [from_policy_message(m) for m in exc.problems]
+        problems += exc.problems
     except (ValueError, KeyError) as exc:  # a shape load_policy does not anticipate
         problems.append(Problem("", None, None, f"読み込めません: {exc}"))
     problems += _raw_checks(folder)

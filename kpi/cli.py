@@ -12,9 +12,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kpi import checkdata, cliargs, fiscal, fmt
+from kpi import checkdata, checkins, cliargs, fiscal, fmt
+from kpi import evaluation as ev
 from kpi.export import command as export_command
 from kpi.importer import commit, max_upload_bytes, preview
+from kpi.kinds import GRADES
 from kpi.policy import PolicyError, load_policy
 from kpi.service import fy_range, results, status_record
 from kpi.store import Store, StoreError, log_exception, printable, store_dir
@@ -38,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("status", help="指標ごとの状況")
     s.add_argument("--fy", type=int, help="年度（西暦の開始年、例 2025 = 令和7年度）")
-    s.add_argument("--as-of", type=_month, help="基準月 YYYY-MM（その月末時点で評価）")
+    s.add_argument("--as-of", type=_month, help="基準月 YYYY-MM（その月末時点で評価。既定: 最新＝いまの月、終わった年度はその年度の3月）")
     s.add_argument("--issue", action="append", help="経営課題（複数可）")
     s.add_argument("--json", action="store_true")
 
@@ -61,6 +63,24 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--restore", action="store_true", help="取り消したバッチを元に戻す")
     r.add_argument("--reason", default="", help="理由（履歴に記録）")
 
+    o = sub.add_parser("override", help="年度評価の上書き（理由が必要。画面の「年度評価」と同じ記録）")
+    o.add_argument("indicator", help="指標ID（例 K4-7）")
+    o.add_argument("--fy", type=int, required=True, help="評価する年度（西暦の開始年、例 2025 = 令和7年度）")
+    o.add_argument("--grade", choices=sorted(GRADES), help="上書き後の評価 A（達成）または B（未達成）")
+    o.add_argument("--reason", default="", help="理由（必須。履歴に残ります）")
+    o.add_argument("--withdraw", action="store_true", help="上書きを取り消す（算定評価に戻す）")
+    o.add_argument("--user", default=None)
+    o.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("checkin", help="月ごとの振り返り（要因・対策）の記録（画面の「指標」と同じ記録）")
+    c.add_argument("indicator", help="指標ID（例 K2-2）")
+    c.add_argument("--month", type=_month, required=True, help="対象の年月 YYYY-MM")
+    c.add_argument("--cause", required=True, help="要因（なぜ動いたか）")
+    c.add_argument("--action", required=True, help="対策（次に何をするか）")
+    c.add_argument("--comment", default="", help="状況のコメント（任意）")
+    c.add_argument("--user", default=None)
+    c.add_argument("--json", action="store_true")
+
     checkdata.add_parser(sub)
     export_command.add_parser(sub)
     return p
@@ -77,7 +97,7 @@ def _user(name: str | None) -> str:
 
 def cmd_status(args, policy, store) -> int:
     fy = args.fy or policy.fiscal_year
-    as_of = args.as_of or fiscal.current_month()
+    as_of = args.as_of or fiscal.latest_as_of(fy)
     rs = results(store, policy, fy, as_of, args.issue)
     if args.json:
         print(json.dumps([status_record(r) for r in rs], ensure_ascii=False, indent=1))
@@ -85,11 +105,42 @@ def cmd_status(args, policy, store) -> int:
     print(f"{fiscal.fy_label(fy, western=True)} 基準月 {fiscal.month_label(as_of)}")
     for r in rs:
         print("\t".join([
-            r.indicator.indicator_id, fmt.status_text(r.status), r.grade or "",
-            fmt.with_unit(r.value, r.indicator.unit), "目標 " + fmt.target_text(r.indicator, r.target),
-            fmt.percent(r.progress), r.last_month or "－", r.indicator.short_name,
+            r.indicator.indicator_id, fmt.status_text(r.status), fmt.grade_text(r) if r.grade else "",
+            fmt.value_text(r), "目標 " + fmt.target_text(r.indicator, r.target),
+            fmt.progress_text(r), r.last_month or "－", r.indicator.short_name,
         ]))
     return OK
+
+
+def cmd_override(args, policy, store) -> int:
+    """Record (or withdraw) an editor's grade for an indicator's fiscal year: the same record the 年度評価 page writes."""
+    ind = policy.indicators.get(args.indicator)
+    problem = None
+    if ind is None:
+        problem = f"指標ID「{args.indicator}」はありません（{', '.join(policy.indicators)}）"
+    elif ind.target(args.fy) is None:
+        problem = f"{args.indicator} には{fiscal.fy_label(args.fy, western=True)}の目標がありません"
+    elif not args.withdraw and not args.grade:
+        problem = "--grade A または --grade B を指定してください"
+    record_id = None
+    if problem is None:
+        try:
+            if args.withdraw:
+                record_id = ev.withdraw_override(store, args.fy, args.indicator, _user(args.user), args.reason)
+            else:
+                record_id = ev.set_override(store, args.fy, args.indicator, args.grade, args.reason, _user(args.user))
+        except ValueError as exc:
+            problem = str(exc)
+    out = {"ok": problem is None, "record_id": record_id, "indicator_id": args.indicator, "fiscal_year": args.fy,
+           "grade": None if args.withdraw else args.grade, "withdrawn": bool(args.withdraw), "error": problem}
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+    elif problem:
+        print(problem, file=sys.stderr)
+    else:
+        what = "の上書きを取り消しました" if args.withdraw else f"を {fmt.grade_label(args.grade)} に上書きしました"
+        print(f"{fiscal.fy_label(args.fy)} {args.indicator} の評価{what}（記録 {record_id}）")
+    return REFUSED if problem else OK
 
 
 def cmd_actuals(args, policy, store) -> int:
@@ -173,6 +224,24 @@ def cmd_rollback(args, policy, store) -> int:
     return OK
 
 
+def cmd_checkin(args, policy, store) -> int:
+    """Record a check-in (要因・対策) for an indicator and month: the same record the 指標 page writes."""
+    record_id, problem = None, None
+    try:
+        record_id = checkins.add(store, args.indicator, args.month, args.cause, args.action, _user(args.user), args.comment,
+                                 known_ids=list(policy.indicators))
+    except ValueError as exc:
+        problem = str(exc)
+    if args.json:
+        print(json.dumps({"ok": problem is None, "record_id": record_id, "indicator_id": args.indicator, "month": args.month,
+                          "error": problem}, ensure_ascii=False, indent=1))
+    elif problem:
+        print(problem, file=sys.stderr)
+    else:
+        print(f"{args.indicator} の{fiscal.month_label(args.month)}の振り返りを記録しました（記録 {record_id}）")
+    return REFUSED if problem else OK
+
+
 COMMANDS = {
     "status": cmd_status,
     "actuals": cmd_actuals,
@@ -181,6 +250,8 @@ COMMANDS = {
     "rollback": cmd_rollback,
     "check-data": checkdata.cmd_check_data,
     "export": export_command.cmd_export,
+    "override": cmd_override,
+    "checkin": cmd_checkin,
 }
 NO_POLICY = {"check-data"}  # commands that run even when the reference data does not load
 

@@ -21,11 +21,12 @@ import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from kpi import fiscal, fmt
-from kpi.evaluate import Actual, Result, grade_of, points_for
+from kpi.evaluate import Actual, Entered, Override, Result, final_grade, grade_of, points_for
+from kpi.fmt import PROVISIONAL_LABEL, grade_label  # noqa: F401  (re-exported: ev.PROVISIONAL_LABEL)
 from kpi.kinds import DIRECTIONS, GRADES, KINDS
 from kpi.policy import Indicator, Policy, Target
 from kpi.store import Store
@@ -43,12 +44,11 @@ TEXT_KEYS = {
 }
 MAX_TEXT = 20000
 
-PROVISIONAL_LABEL = "未確定（年度途中）"
 
 # The columns of the 運営方針's アウトカム指標の達成状況 table, as shown and exported.
 EVALUATION_COLUMNS = (
     "経営課題", "指標ID", "指標", "目標", "年度実績", "達成率", "算定評価", "算定の根拠",
-    "上書き評価", "上書きの理由", "上書き者", "上書き日時", "最終評価", "前年度実績", "前年度実績の出典",
+    "上書き評価", "上書きの理由", "上書き者", "上書き日時", "最終評価", "前年度実績", "前年度実績の出典", "要因分析（最新の振り返り）",
 )
 
 
@@ -235,6 +235,17 @@ def previous_entries(source: Path | str | Store | Sequence[Record], fy: int) -> 
     return {s[2]: r for s, r in current(_recs(source)).items() if s[0] == PREVIOUS and s[1] == fy and r.type == PREVIOUS}
 
 
+def overrides_for(source: Path | str | Store | Sequence[Record], fy: int) -> dict[str, Override]:
+    """The active overrides of ``fy`` as part of each indicator's record (kpi.evaluate.Override)."""
+    return {iid: Override(r.grade or "", r.reason, r.user, r.when, r.record_id) for iid, r in overrides(source, fy).items()}
+
+
+def entered_for(source: Path | str | Store | Sequence[Record], fy: int) -> dict[str, Entered]:
+    """前年度実績 entered for ``fy``'s table as part of each indicator's record (kpi.evaluate.Entered)."""
+    return {iid: Entered(float(r.value), r.user, r.when, r.reason) for iid, r in previous_entries(source, fy).items()
+            if r.value is not None}
+
+
 def texts(source: Path | str | Store | Sequence[Record], fy: int) -> dict[tuple[str, str | None], Record]:
     """Current 自己評価 / 今後の方針 of ``fy`` keyed by (key, issue_id); issue_id None = the whole policy."""
     return {(s[2], s[3]): r for s, r in current(_recs(source)).items() if s[0] == TEXT and s[1] == fy}
@@ -266,37 +277,87 @@ def history(source: Path | str | Store | Sequence[Record], fy: int | None = None
 
 @dataclass(frozen=True)
 class EvaluationRow:
-    """One line of アウトカム指標の達成状況: computed grade, override and final grade side by side."""
+    """One line of アウトカム指標の達成状況: the indicator's record, with its 経営課題, formatted for tables.
 
-    fiscal_year: int
-    as_of: str
-    issue_id: str
+    Every figure and grade comes from ``result`` (kpi.evaluate.Result); nothing is decided here.
+    """
+
+    result: Result
     issue_label: str  # 経営課題1
     issue_title: str  # short title
-    indicator_id: str
-    indicator: str  # short name
-    wording: str
-    unit: str
-    period: str  # 令和5年度〜令和7年度 for a multi-year indicator, else ""
-    target: float
-    target_text: str
-    value: float | None
-    value_text: str
-    progress: float | None  # 1.0 = the target
-    progress_text: str
-    status: str  # 達成 / 順調 / 注意 / 遅れ / 未報告 as of the as-of month
-    provisional: bool  # the fiscal year has not ended as of the as-of month: no A/B yet
-    computed_grade: str | None  # A / B, None while provisional
-    rule: str  # how the computed grade (or the provisional state) follows from the figures
-    override_grade: str | None = None
-    override_reason: str = ""
-    override_user: str = ""
-    override_at: str = ""
-    final_grade: str | None = None  # override if any, else computed; None while provisional
-    previous: float | None = None
-    previous_text: str = "－"
-    previous_source: str = ""  # 実績から / 入力（user, date） / ""
-    override_record: str = ""
+
+    @property
+    def r(self) -> Result:
+        return self.result
+
+    fiscal_year = property(lambda self: self.r.fiscal_year)
+    as_of = property(lambda self: self.r.as_of)
+    issue_id = property(lambda self: self.r.indicator.issue_id)
+    indicator_id = property(lambda self: self.r.indicator.indicator_id)
+    indicator = property(lambda self: self.r.indicator.short_name)
+    wording = property(lambda self: self.r.indicator.wording)
+    unit = property(lambda self: self.r.indicator.unit)
+    target = property(lambda self: self.r.target.value)
+    value = property(lambda self: self.r.value)
+    progress = property(lambda self: self.r.progress)
+    status = property(lambda self: self.r.status)
+    provisional = property(lambda self: self.r.provisional)
+    computed_grade = property(lambda self: self.r.computed_grade)
+    final_grade = property(lambda self: self.r.grade)
+    overridden = property(lambda self: self.r.overridden)
+    previous = property(lambda self: self.r.previous)
+
+    @property
+    def period(self) -> str:
+        return period_text(self.r.indicator)
+
+    @property
+    def target_text(self) -> str:
+        return fmt.target_text(self.r.indicator, self.r.target)
+
+    @property
+    def value_text(self) -> str:
+        return fmt.with_unit(self.r.value, self.r.indicator.unit)
+
+    @property
+    def progress_text(self) -> str:
+        return fmt.progress_text(self.r)
+
+    @property
+    def rule(self) -> str:
+        return grade_rule(self.r)
+
+    @property
+    def override_grade(self) -> str | None:
+        return self.r.override.grade if self.r.override else None
+
+    @property
+    def override_reason(self) -> str:
+        return self.r.override.reason if self.r.override else ""
+
+    @property
+    def override_user(self) -> str:
+        return self.r.override.user if self.r.override else ""
+
+    @property
+    def override_at(self) -> str:
+        return self.r.override.at if self.r.override else ""
+
+    @property
+    def override_record(self) -> str:
+        return self.r.override.record_id if self.r.override else ""
+
+    @property
+    def previous_text(self) -> str:
+        return fmt.with_unit(self.r.previous, self.r.indicator.unit)
+
+    @property
+    def previous_source(self) -> str:
+        """実績から（令和6年度の実績から算定） / 入力（user, date）：note / ""."""
+        e = self.r.previous_entry
+        if e is not None:
+            return f"入力（{e.user}、{e.at}）" + (f"：{e.note}" if e.note else "")
+        return f"{fiscal.fy_label(self.r.fiscal_year - 1)}の実績から算定" if self.r.previous is not None else ""
 
     @property
     def computed_label(self) -> str:
@@ -304,11 +365,8 @@ class EvaluationRow:
 
     @property
     def final_label(self) -> str:
-        return grade_label(self.final_grade)
-
-    @property
-    def overridden(self) -> bool:
-        return self.override_grade is not None
+        """The final grade as every surface shows it (fmt.grade_text): A（達成）※（算定 B） when overridden."""
+        return fmt.grade_text(self.r)
 
     def record(self) -> dict[str, object]:
         """The row under EVALUATION_COLUMNS (Japanese headers), plain strings and numbers for spreadsheets."""
@@ -325,18 +383,19 @@ class EvaluationRow:
             "上書きの理由": self.override_reason,
             "上書き者": self.override_user,
             "上書き日時": self.override_at,
-            "最終評価": self.final_label + ("（上書き）" if self.overridden and not self.provisional else ""),
+            "最終評価": self.final_label,
             "前年度実績": self.previous_text,
             "前年度実績の出典": self.previous_source,
+            "要因分析（最新の振り返り）": self.analysis,
         }
 
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def grade_label(grade: str | None) -> str:
-    """A（達成） / B（未達成） / 未確定（年度途中）."""
-    return f"{grade}（{GRADES[grade]}）" if grade in GRADES else PROVISIONAL_LABEL
+    @property
+    def analysis(self) -> str:
+        """The latest check-in as the year's 要因分析: 要因 and 対策, with its month."""
+        c = self.r.checkin
+        if c is None:
+            return ""
+        return f"{fiscal.month_label(c.month)}　要因: {c.cause}　対策: {c.action}" + (f"　コメント: {c.comment}" if c.comment else "")
 
 
 def grade_rule(r: Result) -> str:
@@ -345,7 +404,7 @@ def grade_rule(r: Result) -> str:
     kind, direction = KINDS[ind.aggregation], DIRECTIONS[ind.direction]
     target = fmt.target_text(ind, r.target)
     if r.value is None:
-        return "実績の報告なし → B（未達成）" if r.grade else "実績の報告なし（年度途中のため未確定）"
+        return "実績の報告なし → B（未達成）" if r.computed_grade else "実績の報告なし（年度途中のため未確定）"
     met = direction.met(r.value, r.target.value)
     op = {("higher", True): "≥", ("higher", False): "<", ("lower", True): "≤", ("lower", False): ">"}.get((ind.direction, met), "")
     how = kind.label.split("（")[0]
@@ -356,64 +415,30 @@ def grade_rule(r: Result) -> str:
         text += f"（{direction.label}）"
     if r.months_meeting_target is not None:
         text += f"、目標に達した月 {r.months_meeting_target}/{r.months_reported}か月"
-    if r.grade:
-        return f"{text} → {grade_label(r.grade)}"
+    if r.computed_grade:
+        return f"{text} → {grade_label(r.computed_grade)}"
     return f"{text}：年度途中（{r.months_elapsed}か月経過）のため未確定"
 
 
-def evaluation_table(policy: Policy, results: Sequence[Result], overrides: Mapping[str, Record] | None = None,
-                     previous: Mapping[str, Record] | None = None) -> list[EvaluationRow]:
-    """Per indicator of ``results`` (in their order): the figures, computed grade and rule, override and final grade.
+def evaluation_table(policy: Policy, results: Sequence[Result]) -> list[EvaluationRow]:
+    """Per indicator of ``results`` (in their order): the row of the evaluation table, over the indicator's record."""
+    return [EvaluationRow(r, policy.issues[r.indicator.issue_id].label, policy.issues[r.indicator.issue_id].short_title)
+            for r in results]
 
-    ``overrides`` and ``previous`` are ``overrides(store, fy)`` and ``previous_entries(store, fy)``.
-    """
-    overrides = overrides or {}
-    previous = previous or {}
-    rows = []
-    for r in results:
-        ind = r.indicator
-        issue = policy.issues[ind.issue_id]
-        o = overrides.get(ind.indicator_id)
-        entered = previous.get(ind.indicator_id)
-        provisional = r.grade is None
-        if entered is not None:
-            prev, prev_source = entered.value, f"入力（{entered.user}、{entered.when}）" + (f"：{entered.reason}" if entered.reason else "")
-        elif r.previous is not None:
-            prev, prev_source = r.previous, f"{fiscal.fy_label(r.fiscal_year - 1)}の実績から算定"
-        else:
-            prev, prev_source = None, ""
-        rows.append(EvaluationRow(
-            fiscal_year=r.fiscal_year,
-            as_of=r.as_of,
-            issue_id=ind.issue_id,
-            issue_label=issue.label,
-            issue_title=issue.short_title,
-            indicator_id=ind.indicator_id,
-            indicator=ind.short_name,
-            wording=ind.wording,
-            unit=ind.unit,
-            period=period_text(ind),
-            target=r.target.value,
-            target_text=fmt.target_text(ind, r.target),
-            value=r.value,
-            value_text=fmt.with_unit(r.value, ind.unit),
-            progress=r.progress,
-            progress_text=fmt.percent(r.progress),
-            status=r.status,
-            provisional=provisional,
-            computed_grade=r.grade,
-            rule=grade_rule(r),
-            override_grade=o.grade if o else None,
-            override_reason=o.reason if o else "",
-            override_user=o.user if o else "",
-            override_at=o.when if o else "",
-            final_grade=None if provisional else (o.grade if o else r.grade),
-            previous=prev,
-            previous_text=fmt.with_unit(prev, ind.unit),
-            previous_source=prev_source,
-            override_record=o.record_id if o else "",
-        ))
-    return rows
+
+@dataclass(frozen=True)
+class Totals:
+    indicators: int
+    a: int | None  # None while the year runs
+    b: int | None
+    overridden: int
+
+
+def totals(rows: Sequence[EvaluationRow], ended: bool) -> Totals:
+    """The counts above the table: final A and B (once the year has ended) and overrides recorded."""
+    final = [r.final_grade for r in rows]
+    return Totals(len(rows), final.count("A") if ended else None, final.count("B") if ended else None,
+                  sum(r.overridden for r in rows))
 
 
 def period_text(ind: Indicator) -> str:
@@ -522,7 +547,7 @@ def yearly(policy: Policy, actuals: Iterable[Actual], as_of: str, recs: Sequence
             target = ind.target(fy)
             computed = grade_of(ind, value, target.value) if ended and target is not None else None
             o = active.get((fy, ind.indicator_id))
-            grade = o.grade if o and computed else computed
+            grade = final_grade(computed, o.grade if o else None)
             rows.append(YearValue(fy, value, source, target, state, computed, grade, bool(o and computed)))
         out[ind.indicator_id] = rows
     return out
@@ -555,12 +580,50 @@ class Report:
         return [r.record() for r in self.rows]
 
 
-def report(store: Store, policy: Policy, fy: int, as_of: str, issue_ids: Sequence[str] | None = None) -> Report:
-    """The evaluation table and texts of ``fy`` as at the end of ``as_of``, filtered by 経営課題 — what the exports carry."""
+def report(store: Store, policy: Policy, fy: int, as_of: str, issue_ids: Sequence[str] | None = None,
+           rs: Sequence[Result] | None = None, recs: Sequence[Record] | None = None) -> Report:
+    """The evaluation table and texts of ``fy`` as at the end of ``as_of``, filtered by 経営課題 — what the exports carry.
+
+    ``rs`` are the indicators' records when the caller has them already (they are computed once).
+    """
     from kpi.service import results  # late: service imports the importer, keep this module light to import
 
-    recs = records(store)
-    rs = results(store, policy, fy, as_of, issue_ids)
-    rows = evaluation_table(policy, rs, overrides(recs, fy), previous_entries(recs, fy))
+    recs = records(store) if recs is None else recs
+    rs = results(store, policy, fy, as_of, issue_ids) if rs is None else rs
     sections = text_sections(policy, texts(recs, fy), list(issue_ids) if issue_ids else None)
-    return Report(fy, as_of, not fiscal.fy_ended(fy, as_of), rows, sections)
+    return Report(fy, as_of, not fiscal.fy_ended(fy, as_of), evaluation_table(policy, rs), sections)
+
+
+@dataclass(frozen=True)
+class PageView:
+    """Everything the 年度評価 page shows, read once: the report, its totals, the current texts and records, the years."""
+
+    report: Report
+    totals: Totals
+    current_texts: dict[tuple[str, str | None], Record]
+    records: list[Record]
+    yearly: dict[str, list[YearValue]]
+
+    @property
+    def ended(self) -> bool:
+        return not self.report.provisional
+
+    def rows_of(self, issue_id: str) -> list[EvaluationRow]:
+        return [r for r in self.report.rows if r.issue_id == issue_id]
+
+    def issue_texts(self, policy: Policy, issue_id: str) -> list[TextSection]:
+        return [t for t in text_sections(policy, self.current_texts, [issue_id], include_empty=False) if t.issue_id == issue_id]
+
+    def policy_texts(self, policy: Policy) -> list[TextSection]:
+        return text_sections(policy, self.current_texts, [], include_empty=True)
+
+    def history(self) -> list[Record]:
+        return history(self.records, self.report.fiscal_year)
+
+
+def page_view(store: Store, policy: Policy, fy: int, as_of: str, issue_ids: Sequence[str] | None, rs: Sequence[Result]) -> PageView:
+    """The 年度評価 page's data for ``fy`` at ``as_of`` over the indicators' records ``rs``."""
+    recs = records(store)
+    rep = report(store, policy, fy, as_of, issue_ids, rs, recs)
+    per_indicator = yearly(policy, store.current("0000-00", as_of), as_of, recs, issue_ids)
+    return PageView(rep, totals(rep.rows, not rep.provisional), texts(recs, fy), recs, per_indicator)

@@ -56,6 +56,11 @@ def current_month(today: dt.date | None = None) -> str:
     return ym(today.year, today.month)
 
 
+def latest_as_of(fy: int, today: dt.date | None = None) -> str:
+    """The as-of month "最新" means for ``fy``: this month while the year runs, its March once it has ended."""
+    return min(current_month(today), fy_months(fy)[-1])
+
+
 def wareki_year(year: int) -> str:
     """令和 label of a western year (元年 for 2019)."""
     n = year - REIWA_OFFSET

@@ -1,11 +1,23 @@
-"""Number and label formatting for Japanese screens and exports."""
+"""Number and label formatting for Japanese screens and exports.
+
+Every page, export and the command line format an indicator's record (``evaluate.Result``)
+with these functions, so two views of one indicator never disagree: percentages are
+floored (99.6 % reads 99 %), a final grade that an editor overrode carries ※ and the
+computed grade beside it, and a lower-is-better cap reads as the share of it used.
+"""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kpi.kinds import KINDS, STATUSES
+from kpi.kinds import DIRECTIONS, GRADES, KINDS, STATUSES
 from kpi.policy import Indicator, Target
+
+if TYPE_CHECKING:
+    from kpi.evaluate import Result
+
+PROVISIONAL_LABEL = "未確定（年度途中）"
+OVERRIDE_MARK = "※"
 
 
 def number(x: float | None, digits: int | None = None) -> str:
@@ -54,6 +66,83 @@ def target_text(ind: Indicator, t: Target | None) -> str:
 
 def status_text(status: str) -> str:
     return f"{STATUSES[status].symbol} {status}"
+
+
+def grade_label(grade: str | None) -> str:
+    """A（達成） / B（未達成） / 未確定（年度途中）."""
+    return f"{grade}（{GRADES[grade]}）" if grade in GRADES else PROVISIONAL_LABEL
+
+
+def grade_text(r: Result, mark: str = OVERRIDE_MARK) -> str:
+    """The final grade as every surface shows it: A（達成）, or A（達成）※（算定 B） where an editor overrode B.
+
+    ``mark`` replaces ※ where a numbered footnote explains the override (※1).
+    """
+    if r.grade is None:
+        return PROVISIONAL_LABEL
+    text = grade_label(r.grade)
+    if r.override is not None:
+        text += f"{mark}（算定 {r.computed_grade}）"
+    return text
+
+
+def value_text(r: Result) -> str:
+    """The year's value with its unit, or 未報告."""
+    return "未報告" if r.value is None else with_unit(r.value, r.indicator.unit)
+
+
+def is_cap(r: Result) -> bool:
+    return not DIRECTIONS[r.indicator.direction].settles_early
+
+
+def progress_text(r: Result) -> str:
+    """99% (達成率, floored), or 上限の53% for a lower-is-better cap; － without a value."""
+    if r.progress is None:
+        return "－"
+    return f"上限の{percent(r.progress)}" if is_cap(r) else percent(r.progress)
+
+
+def progress_sentence(r: Result) -> str:
+    """達成率 99%, or 上限120件の53%（年度の50%経過） for a cap while the year runs."""
+    if not is_cap(r):
+        return f"達成率 {percent(r.progress)}"
+    used = f"上限{with_unit(r.target.value, r.indicator.unit)}の{percent(r.progress)}"
+    return used if r.months_elapsed >= 12 else f"{used}（年度の{percent(r.year_share)}経過）"
+
+
+CHANGE_WORDS = {"better": "改善", "worse": "悪化", "same": "変わらず"}
+
+
+def change_text(r: Result) -> str:
+    """Since the report before the latest: ↑ +31件（改善）, ↓ −2.0%（悪化）; 「－」 with one report only.
+
+    The arrow is the value's direction; the word judges it against the pace, direction-aware
+    (a cap whose monthly count rose but stayed within the pace is 改善).
+    """
+    if r.change is None or r.value is None or r.prior_value is None:
+        return "－"
+    delta = r.value - r.prior_value
+    arrow = "↑" if delta > 1e-9 else ("↓" if delta < -1e-9 else "→")
+    sign = "+" if delta > 1e-9 else ("−" if delta < -1e-9 else "±")
+    word = CHANGE_WORDS[r.change]
+    if r.change != "same" and r.prior_status == r.status:
+        word = f"ペースに対して{word}"  # the status held: the judgement is against the pace, which may differ from the arrow
+    return f"{arrow} {sign}{with_unit(abs(delta), r.indicator.unit)}（{word}）"
+
+
+def status_change_text(r: Result) -> str:
+    """○ 順調 → △ 注意 when the status moved since the previous report; else the status alone."""
+    if r.prior_status and r.prior_status != r.status:
+        return f"{status_text(r.prior_status)} → {status_text(r.status)}"
+    return status_text(r.status)
+
+
+def pace_text(r: Result) -> str:
+    """想定ペース 1,000件（6か月経過）・ペース比 95%: what the status is judged by."""
+    text = f"想定ペース {with_unit(r.expected, r.indicator.unit)}（{r.months_elapsed}か月経過）"
+    if r.pace_ratio is not None:
+        text += f"・ペース比 {percent(r.pace_ratio)}"
+    return text
 
 
 # Cells starting with these run as formulas in Excel (OWASP CSV injection); a tab or CR can hide one.

@@ -1,9 +1,10 @@
 """Registries of what repeats in the semantics: aggregation kinds, directions, statuses.
 
 A new aggregation kind, direction or status is a new row here, not a branch elsewhere.
-Each kind says how a fiscal year's value is formed from its monthly actuals, whether
-the expected pace grows with the months (sum) or is the target itself (the others),
-and how a year-end forecast is made where the data allow one.
+Each kind says how a fiscal year's value is formed from its monthly actuals, where its
+expected pace starts at the beginning of the year (``start``: the pace then runs in a
+straight line to the target at March, through any checkpoints), and how a year-end
+forecast is made where the data allow one.
 """
 from __future__ import annotations
 
@@ -81,6 +82,12 @@ def _capped_trend(points: Sequence[Point], elapsed: int) -> float | None:
     return None if value is None else max(0.0, min(100.0, value))
 
 
+# Where a kind's expected pace starts on the first day of the fiscal year.
+ZERO = "zero"  # from 0: a sum starts afresh each year, a milestone starts not begun
+PREVIOUS = "previous"  # from the previous fiscal year's final value, when known; else the target itself
+NONE = "none"  # no start: the pace is the target (a mean or a ratio is a level, not a path)
+
+
 @dataclass(frozen=True)
 class Kind:
     key: str
@@ -88,19 +95,24 @@ class Kind:
     rule: str
     aggregate: Callable[[Sequence[Point]], float | None]
     forecast: Callable[[Sequence[Point], int], float | None]
-    linear_pace: bool  # expected value grows with the months elapsed (target × months / 12)
-    accumulates: bool  # the value can only grow through the year (a sum)
+    start: str  # ZERO, PREVIOUS or NONE: where the expected pace starts in April
+    pace_rule: str  # the expected pace in words, for the rules shown in the app and the README
+    accumulates: bool  # the value can only grow through the year (a sum): charts show it cumulated
     milestone: bool = False
 
 
 KINDS: dict[str, Kind] = {
     k.key: k
     for k in (
-        Kind("latest", "最新月の値", "報告のある最新月の値（累計値・現在数）", _latest, _trend, False, False),
-        Kind("sum", "月の合計", "年度内の各月の値の合計", _sum, _run_rate, True, True),
-        Kind("mean", "月の平均", "年度内の各月の値の平均（目標に達した月数も表示）", _mean, _level, False, False),
-        Kind("ratio", "比率（分子計÷分母計）", "全ての月に分子・分母があれば Σ分子÷Σ分母、なければ各月の値の平均", _ratio, _level, False, False),
-        Kind("milestone", "進捗（0〜100%）", "報告のある最新月の進捗率（0〜100%、100%で完了）", _milestone, _capped_trend, False, False, True),
+        Kind("latest", "最新月の値", "報告のある最新月の値（累計値・現在数）", _latest, _trend, PREVIOUS,
+             "前年度末の値から目標まで、年度の初めから3月末へ直線で進む値（前年度の値がなければ目標そのもの）", False),
+        Kind("sum", "月の合計", "年度内の各月の値の合計", _sum, _run_rate, ZERO,
+             "目標 × 経過月数 ÷ 12（「低いほど良い」上限も同じ）", True),
+        Kind("mean", "月の平均", "年度内の各月の値の平均（目標に達した月数も表示）", _mean, _level, NONE, "目標そのもの", False),
+        Kind("ratio", "比率（分子計÷分母計）", "全ての月に分子・分母があれば Σ分子÷Σ分母、なければ各月の値の平均", _ratio, _level, NONE,
+             "目標そのもの", False),
+        Kind("milestone", "進捗（0〜100%）", "報告のある最新月の進捗率（0〜100%、100%で完了）", _milestone, _capped_trend, ZERO,
+             "0% から 100%（完了）まで、年度の初めから3月末へ直線で進む値", False, True),
     )
 }
 
@@ -110,7 +122,9 @@ class Direction:
     key: str
     label: str
     met: Callable[[float, float], bool]
-    ratio: Callable[[float, float], float]  # how far value is along to the reference, 1.0 = there
+    ratio: Callable[[float, float], float]  # value against a reference (the pace), direction-aware: ≥ 1.0 = on or ahead
+    settles_early: bool  # a target met before the year ends counts as 達成 (a cap is only kept once the year is over)
+    progress_label: str  # what value ÷ target means on screen: 達成率, or the share of a cap used
 
 
 def _ratio_up(value: float, reference: float) -> float:
@@ -127,8 +141,8 @@ def _ratio_down(value: float, reference: float) -> float:
 DIRECTIONS: dict[str, Direction] = {
     d.key: d
     for d in (
-        Direction("higher", "高いほど良い", lambda v, t: v >= t, _ratio_up),
-        Direction("lower", "低いほど良い", lambda v, t: v <= t, _ratio_down),
+        Direction("higher", "高いほど良い", lambda v, t: v >= t, _ratio_up, True, "達成率"),
+        Direction("lower", "低いほど良い", lambda v, t: v <= t, _ratio_down, False, "上限に対する割合"),
     )
 }
 
@@ -137,18 +151,19 @@ DIRECTIONS: dict[str, Direction] = {
 class Status:
     key: str
     symbol: str
-    colour: str  # Okabe–Ito palette: distinguishable with colour-vision differences
+    colour: str  # marks (bars, gauges): contrast ≥ 3:1 on white, apart from the others with any colour vision (kpi.colours)
     rule: str
+    ink: str  # the status written as text on white: contrast ≥ 4.5:1
 
 
 STATUSES: dict[str, Status] = {
     s.key: s
     for s in (
-        Status("達成", "◎", "#0072B2", "年度の目標値に到達している"),
-        Status("順調", "○", "#009E73", "想定ペースの90%以上"),
-        Status("注意", "△", "#E69F00", "想定ペースの70%以上90%未満"),
-        Status("遅れ", "×", "#D55E00", "想定ペースの70%未満"),
-        Status("未報告", "－", "#7F7F7F", "この年度の実績がまだない"),
+        Status("達成", "◎", "#265999", "年度の目標値に到達している", "#265999"),
+        Status("順調", "○", "#084C41", "想定ペースの90%以上", "#084C41"),
+        Status("注意", "△", "#BF8900", "想定ペースの70%以上90%未満", "#7A5800"),
+        Status("遅れ", "×", "#A60100", "想定ペースの70%未満", "#A60100"),
+        Status("未報告", "－", "#8C8C8C", "この年度の実績がまだない", "#595959"),
     )
 }
 ON_TRACK = 0.9

@@ -7,10 +7,12 @@ pointing ``KPI_DATA_DIR`` at another folder.
 from __future__ import annotations
 
 import csv
+import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from kpi import fiscal
 from kpi.kinds import DIRECTIONS, KINDS
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -19,11 +21,36 @@ BUDGET = "予算"
 BUDGET_KINDS = (SETTLEMENT, BUDGET)
 
 
-class PolicyError(ValueError):
-    """The reference data is unusable; ``problems`` lists each one in Japanese."""
+ERROR, WARNING = "エラー", "注意"
 
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of the reference data, located: file, row (as Excel numbers it: header = 1) and column."""
+
+    file: str
+    row: int | None  # None = the file as a whole
+    column: str | None
+    message: str
+    level: str = ERROR  # エラー (the data cannot be used) or 注意 (works, but probably not what was meant)
+
+    @property
+    def text(self) -> str:
+        where = self.file + (f" {self.row}行目" if self.row else "") + (f" {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.text}"
+
+    def record(self) -> dict:
+        return asdict(self) | {"text": self.text}
+
+
+class PolicyError(ValueError):
+    """The reference data is unusable; ``problems`` lists each one, located, in Japanese."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(p.text for p in problems))
         self.problems = problems
 
 
@@ -34,6 +61,15 @@ class Target:
     qualifier: str  # 累計, 程度, 以上, 以下 or ""
     per: str  # 年, 月 or ""
     source_text: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """An interim target: the value the indicator should have reached by the end of ``month``."""
+
+    month: str  # YYYY-MM
+    value: float
+    source_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,9 +84,13 @@ class Indicator:
     direction: str
     period: tuple[int, int] | None
     targets: dict[int, Target] = field(default_factory=dict)
+    checkpoints: tuple[Checkpoint, ...] = ()  # every year's, by month
 
     def target(self, fy: int) -> Target | None:
         return self.targets.get(fy)
+
+    def checkpoints_in(self, fy: int) -> tuple[Checkpoint, ...]:
+        return tuple(c for c in self.checkpoints if fiscal.fy_of_month(c.month) == fy)
 
 
 @dataclass(frozen=True)
@@ -111,25 +151,26 @@ def _read(path: Path) -> list[dict[str, str]]:
 class _Rows:
     """Reads one reference CSV and collects problems naming file, row and column."""
 
-    def __init__(self, folder: Path, name: str, required: tuple[str, ...], problems: list[str]):
+    def __init__(self, folder: Path, name: str, required: tuple[str, ...], problems: list[Problem], optional: bool = False):
         self.name = name
         self.problems = problems
         path = folder / name
+        self.rows: list[dict[str, str]] = []
         if not path.exists():
-            problems.append(f"{name}: ファイルがありません（{folder}）")
-            self.rows: list[dict[str, str]] = []
+            if not optional:
+                problems.append(Problem(name, None, None, f"ファイルがありません（{folder}）"))
             return
         try:
             self.rows = _read(path)
         except (UnicodeDecodeError, csv.Error) as exc:
             reason = (f"CSV として読めません（{exc}）" if isinstance(exc, csv.Error)
                       else "UTF-8 で読めません（Excel では「CSV UTF-8」で保存してください）")
-            problems.append(f"{name}: {reason}")
+            problems.append(Problem(name, None, None, reason))
             self.rows = []
             return
         missing = [c for c in required if self.rows and c not in self.rows[0]]
         if missing:
-            problems.append(f"{name}: 必要な列がありません: {', '.join(missing)}")
+            problems.append(Problem(name, None, None, f"必要な列がありません: {', '.join(missing)}"))
             self.rows = []
 
     def __iter__(self):
@@ -137,15 +178,18 @@ class _Rows:
         return iter(enumerate(self.rows, start=2))
 
     def problem(self, line: int, column: str, message: str) -> None:
-        self.problems.append(f"{self.name} {line}行目 {column}: {message}")
+        self.problems.append(Problem(self.name, line, column, message))
 
     def number(self, line: int, row: dict[str, str], column: str) -> float | None:
         raw = row.get(column, "").replace(",", "")
         try:
-            return float(raw)
+            value = float(raw)
         except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
             self.problem(line, column, f"「{row.get(column, '')}」は数値ではありません")
             return None
+        return value
 
     def year(self, line: int, row: dict[str, str], column: str, required: bool = True) -> int | None:
         raw = row.get(column, "")
@@ -160,10 +204,10 @@ class _Rows:
 def load_policy(folder: Path | None = None) -> Policy:
     """Load and validate a data folder; raise PolicyError listing every problem."""
     folder = Path(folder) if folder else data_dir()
-    problems: list[str] = []
+    problems: list[Problem] = []
     texts = {r["field"]: (r.get("label", ""), r.get("text", "")) for _, r in _Rows(folder, "policy.csv", ("field", "text"), problems)}
     if "fiscal_year" not in texts and not problems:
-        problems.append("policy.csv: fiscal_year（対象年度）の行がありません")
+        problems.append(Problem("policy.csv", None, None, "fiscal_year（対象年度）の行がありません"))
 
     strategies: dict[tuple[str, str], str] = {}
     for _, r in _Rows(folder, "strategies.csv", ("issue_id", "strategy_no", "strategy"), problems):
@@ -194,6 +238,7 @@ def load_policy(folder: Path | None = None) -> Policy:
             trows.problem(line, "fiscal_year", f"{r['indicator_id']} の{fy}年度の目標が重複しています")
         per_id[fy] = Target(fy, value, r.get("qualifier", ""), r.get("per", ""), r.get("source_text", ""))
 
+    own_checkpoints = _checkpoints(folder, targets, problems)
     indicators: dict[str, Indicator] = {}
     irows = _Rows(folder, "indicators.csv", ("indicator_id", "issue_id", "short_name", "unit", "aggregation", "direction"), problems)
     for line, r in irows:
@@ -226,7 +271,7 @@ def load_policy(folder: Path | None = None) -> Policy:
         strategy = strategies.get((r["issue_id"], r.get("strategy_no", "")), r.get("strategy", ""))
         indicators[iid] = Indicator(
             iid, r["issue_id"], strategy, r["short_name"], r.get("wording") or r["short_name"], r["unit"],
-            r["aggregation"], r["direction"], period, dict(own_targets),
+            r["aggregation"], r["direction"], period, dict(own_targets), own_checkpoints.get(iid, ()),
         )
     listed = {r["indicator_id"] for _, r in irows}  # a row refused above is reported there, not again here
     for line, r in trows:
@@ -250,6 +295,41 @@ def load_policy(folder: Path | None = None) -> Policy:
     if problems:
         raise PolicyError(problems)
     return Policy(texts, issues, indicators, tuple(budgets), folder)
+
+
+CHECKPOINTS = "checkpoints.csv"
+
+
+def _checkpoints(folder: Path, targets: dict[str, dict[int, Target]], problems: list[Problem]) -> dict[str, tuple[Checkpoint, ...]]:
+    """The optional interim targets: per indicator, its checkpoints in month order.
+
+    A checkpoint must name an indicator with a target in the checkpoint's fiscal year, a
+    ``YYYY-MM`` month and a number; each refusal names file, row and column.
+    """
+    rows = _Rows(folder, CHECKPOINTS, ("indicator_id", "month", "value"), problems, optional=True)
+    out: dict[str, dict[str, Checkpoint]] = {}
+    for line, r in rows:
+        iid, month = r["indicator_id"], r["month"]
+        if iid not in targets:
+            rows.problem(line, "indicator_id", f"指標ID「{iid}」には targets.csv に目標がありません（中間目標を付けられません）")
+            continue
+        try:
+            fy = fiscal.fy_of_month(month)
+        except ValueError:
+            rows.problem(line, "month", f"「{month}」は YYYY-MM 形式の年月ではありません（例: 2025-09）")
+            continue
+        if fy not in targets[iid]:
+            years = "・".join(fiscal.fy_label(y) for y in sorted(targets[iid]))
+            rows.problem(line, "month", f"{fiscal.month_label(month)}は{iid} の目標のある年度（{years}）の外です")
+            continue
+        value = rows.number(line, r, "value")
+        if value is None:
+            continue
+        if month in out.setdefault(iid, {}):
+            rows.problem(line, "month", f"{iid} の{fiscal.month_label(month)}の中間目標が重複しています")
+            continue
+        out[iid][month] = Checkpoint(month, value, r.get("source_text", ""))
+    return {iid: tuple(c for _, c in sorted(by_month.items())) for iid, by_month in out.items()}
 
 
 def _num(text: str) -> float:

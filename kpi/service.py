@@ -9,8 +9,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kpi import fiscal
-from kpi.evaluate import Result, evaluate
+from kpi import checkins, fiscal, fmt
+from kpi import evaluation as ev
+from kpi.evaluate import Actual, Result, evaluate
 from kpi.importer import commit, preview
 from kpi.policy import Policy
 from kpi.store import Batch, Store
@@ -25,15 +26,35 @@ def fy_range(fy: int) -> tuple[str, str]:
     return months[0], months[-1]
 
 
-def results(store: Store, policy: Policy, fy: int, as_of: str, issue_ids: Sequence[str] | None = None) -> list[Result]:
-    """Every indicator's evaluation for ``fy`` as at the end of ``as_of``.
+@dataclass(frozen=True)
+class Inputs:
+    """What the store holds for one fiscal year's records: read once, evaluated for any filter and as-of month."""
 
-    The previous fiscal year is read too, for 前年度実績.
-    """
+    actuals: list[Actual]  # the current value per indicator and month, previous fiscal year included (前年度実績)
+    evaluation: list[ev.Record]
+    checkins: list[checkins.Record]
+    batches: list[Batch]  # every batch, newest first (for the source line)
+
+
+def read_inputs(store: Store, fy: int) -> Inputs:
     first, _ = fy_range(fy - 1)
     _, last = fy_range(fy)
-    actuals = store.current(first, min(last, as_of))
-    return evaluate(policy, actuals, fy, as_of, issue_ids)
+    return Inputs(store.current(first, last), ev.records(store), checkins.records(store), store.batches())
+
+
+def results_from(policy: Policy, inputs: Inputs, fy: int, as_of: str, issue_ids: Sequence[str] | None = None) -> list[Result]:
+    """Every indicator's one record for ``fy`` as at the end of ``as_of``: figures, pace, status, grades, check-in.
+
+    Months after ``as_of`` are left out by the evaluation itself, so one read serves every as-of month.
+    """
+    recs = inputs.evaluation
+    return evaluate(policy, inputs.actuals, fy, as_of, issue_ids, ev.overrides_for(recs, fy), ev.entered_for(recs, fy),
+                    checkins.latest_for(inputs.checkins, fy, as_of))
+
+
+def results(store: Store, policy: Policy, fy: int, as_of: str, issue_ids: Sequence[str] | None = None) -> list[Result]:
+    """``results_from`` over a fresh read of the store (the command line and the exports)."""
+    return results_from(policy, read_inputs(store, fy), fy, as_of, issue_ids)
 
 
 def ensure_sample(store: Store, policy: Policy) -> str | None:
@@ -75,10 +96,10 @@ class SourceNote:
     sample: bool
 
 
-def source_note(store: Store, rs: Sequence[Result], policy: Policy) -> SourceNote:
-    """出典 line for charts of actuals: the policy, and the newest batch used with its date."""
+def source_note(batches: Sequence[Batch], rs: Sequence[Result], policy: Policy) -> SourceNote:
+    """出典 line for charts of actuals: the policy, and the newest batch used with its date (``batches``: newest first)."""
     used = set().union(*(r.batches for r in rs)) if rs else set()
-    batches = [b for b in store.batches() if b.batch_id in used]
+    batches = [b for b in batches if b.batch_id in used]
     sample = any(b.sample for b in batches)
     if not batches:
         return SourceNote(f"出典: {policy.text('source')}（実績なし）", False)
@@ -91,23 +112,36 @@ def source_note(store: Store, rs: Sequence[Result], policy: Policy) -> SourceNot
 
 
 def status_record(r: Result) -> dict:
-    """The JSON shape of ``python -m kpi status --json``."""
+    """The JSON shape of ``python -m kpi status --json`` (documented in the README)."""
     ind = r.indicator
     return {
         "indicator_id": ind.indicator_id,
         "issue_id": ind.issue_id,
         "fiscal_year": r.fiscal_year,
+        "as_of": r.as_of,
         "name": ind.short_name,
         "unit": ind.unit,
+        "direction": ind.direction,
         "value": _round(r.value),
         "target": r.target.value,
         "progress": _round(r.progress, 4),
+        "progress_text": fmt.progress_text(r),
+        "pace": _round(r.expected),
+        "pace_ratio": _round(r.pace_ratio, 4),
         "status": r.status,
         "grade": r.grade,
+        "computed_grade": r.computed_grade,
+        "override": r.override.record() if r.override else None,
         "months_reported": r.months_reported,
         "last_month": r.last_month,
         "forecast": _round(r.forecast),
         "previous": _round(r.previous),
+        "previous_source": r.previous_source or None,
+        "previous_month": r.prior_month,
+        "previous_value": _round(r.prior_value),
+        "previous_status": r.prior_status,
+        "change": r.change,
+        "checkin": r.checkin.record() if r.checkin else None,
     }
 
 

@@ -16,6 +16,7 @@ import io
 
 from kpi import fiscal
 from kpi.fmt import is_formula_like, neutralise
+from kpi.kinds import KINDS
 from kpi.policy import Indicator, Policy
 
 DATA_SHEET = "実績"
@@ -68,7 +69,7 @@ def instructions(policy: Policy, fy: int) -> list[str]:
         "9. 分子・分母も登録したい比率の指標は、縦長の形式（指標ID, 年月, 実績値, 分子, 分母, 備考）の CSV を使ってください。",
         "",
         "指標の年度の値の求め方:",
-        *[f"  {ind.indicator_id} {ind.short_name}（単位: {ind.unit}、集計: {ind.aggregation}）" for ind in policy.indicators.values()
+        *[f"  {ind.indicator_id} {ind.short_name}（単位: {ind.unit}、集計: {KINDS[ind.aggregation].label}）" for ind in policy.indicators.values()
           if ind.target(fy) is not None],
     ]
 

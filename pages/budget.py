@@ -5,7 +5,7 @@ import streamlit as st
 import ui
 import ui_export
 from kpi import charts, fiscal, fmt
-from kpi.evaluate import budget_table, growth_ratio, growth_text
+from kpi.evaluate import budget_kinds, budget_span_text, budget_table, growth_ratio, growth_text
 from kpi.export.content import chart_name, scope_label
 
 p, f = ui.policy(), ui.filters()
@@ -31,9 +31,10 @@ for col, r in zip(cols[1:], rows):
                f"{fiscal.fy_short(first)}比 {r.growth_label}", delta_color="off", delta_arrow="off")
 
 budget_fig = charts.budget_chart(p, f.issues or None, f.fy)
-st.plotly_chart(budget_fig, theme=None, key="budget_chart", config={"displaylogo": False})
-ui_export.chart_downloads(budget_fig, chart_name(f.fy, scope_label(p, f.issues), "予算推移"), key="budget_chart")
-st.caption(f"出典: {p.text('source')}。{fiscal.fy_label(first)}は決算額、それ以降は予算額（斜線は決算）。"
+ui.chart(budget_fig, key="budget_chart")
+ui_export.chart_downloads(budget_fig, chart_name(f.fy, scope_label(p, f.issues), "予算推移"), key="budget_chart",
+                          footer=charts.budget_footer(p, f.issues or None))
+st.caption(f"出典: {p.text('source')}。{budget_span_text(budget_kinds(p, f.issues or None))}（斜線の棒は決算額）。"
            "伸びは最初の年度から最後の年度への倍率で、基準が0の場合は「新規」。")
 
 table = pd.DataFrame([{

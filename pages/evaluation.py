@@ -1,4 +1,8 @@
-"""年度評価: the seed's アウトカム指標の達成状況 per 経営課題, grade overrides, 前年度実績, 自己評価・今後の方針."""
+"""年度評価: the seed's アウトカム指標の達成状況 per 経営課題, grade overrides, 前年度実績, 自己評価・今後の方針.
+
+Reads top to bottom: the filters (sidebar) → the page's data (kpi.evaluation.page_view over the
+indicators' one record each) → totals and tables → the editors' forms → the years → the history.
+"""
 import pandas as pd
 import streamlit as st
 
@@ -8,32 +12,25 @@ import ui_export
 from kpi import charts, fiscal, fmt
 from kpi import evaluation as ev
 from kpi.export.content import chart_name
-from kpi.store import Store
 
-# The deciding columns first (the table scrolls sideways); the reasoning and who/when after them.
-SCREEN_COLUMNS = ["指標ID", "指標", "目標", "年度実績", "達成率", "算定評価", "上書き評価", "最終評価", "前年度実績",
-                  "算定の根拠", "上書きの理由", "上書き者", "上書き日時", "前年度実績の出典"]
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _actuals_until(store_root: str, version: tuple, as_of: str):
-    return Store(store_root).current("0000-00", as_of)
-
+# The deciding columns in a table that wraps (no sideways scrolling); the reasoning, overrides and sources below it.
+SCREEN_COLUMNS = ["指標ID", "指標", "目標", "年度実績", "達成率", "算定評価", "最終評価", "前年度実績"]
+DETAIL_COLUMNS = ["指標ID", "算定の根拠", "要因分析（最新の振り返り）", "前年度実績の出典"]
 
 p, f = ui.policy(), ui.filters()
 rs, note = ui.results(f)
-s = ui.store()
-recs = ev.records(s)
-editor, user = ui_auth.can_edit(), ui_auth.current_user()
-rows = ev.evaluation_table(p, rs, ev.overrides(recs, f.fy), ev.previous_entries(recs, f.fy))
-texts = ev.texts(recs, f.fy)
-ended = fiscal.fy_ended(f.fy, f.as_of)
+view = ui.evaluation_view(f)
+s, editor, user = ui.store(), ui_auth.can_edit(), ui_auth.current_user()
+rows, ended = view.report.rows, view.ended
+write = ui.write_as_editor
+
 
 ui.heading("年度評価", p, f)
 ui.sample_notice(note)
 if ended:
     st.caption(f"{fiscal.fy_label(f.fy)}の実績（基準月 {fiscal.month_label(f.as_of)}末時点）による年度末評価です。"
-               "年度の値が目標に到達していれば A（達成）、そうでなければ B（未達成）。編集者は理由を記入して評価を上書きできます。")
+               "年度の値が目標に到達していれば A（達成）、そうでなければ B（未達成）。編集者は理由を記入して評価を上書きでき、"
+               "上書きした評価は※を付けて算定評価と並べて示します。")
 else:
     st.warning(f"基準月 {fiscal.month_label(f.as_of)}末の時点では{fiscal.fy_label(f.fy)}は終わっていません"
                f"（{fiscal.months_elapsed(f.fy, f.as_of)}か月経過）。評価は **{ev.PROVISIONAL_LABEL}** で、表の値はその時点の暫定値です。"
@@ -43,18 +40,17 @@ st.caption("基準月を選ぶと、その月末時点までの実績で評価�
 ui.status_rules()
 
 if rows:
-    final = [r.final_grade for r in rows]
+    t = view.totals
     cols = st.columns(4)
-    cols[0].metric("指標", f"{len(rows)}件")
-    cols[1].metric("A（達成）", f"{final.count('A')}件" if ended else "－")
-    cols[2].metric("B（未達成）", f"{final.count('B')}件" if ended else "－")
-    cols[3].metric("上書き", f"{sum(r.overridden for r in rows)}件")
+    cols[0].metric("指標", f"{t.indicators}件")
+    cols[1].metric("A（達成）", "－" if t.a is None else f"{t.a}件")
+    cols[2].metric("B（未達成）", "－" if t.b is None else f"{t.b}件")
+    cols[3].metric("上書き", f"{t.overridden}件")
 else:
     st.info(f"{fiscal.fy_label(f.fy)}に目標のある指標は、選択した経営課題にはありません。")
 
 for iid in f.issue_ids(p):
-    mine = [r for r in rows if r.issue_id == iid]
-    issue_texts = [t for t in ev.text_sections(p, texts, [iid], include_empty=False) if t.issue_id == iid]
+    mine, issue_texts = view.rows_of(iid), view.issue_texts(p, iid)
     if not mine and not issue_texts:
         continue
     with st.container(border=True, key=f"eval_issue_{iid}"):
@@ -63,14 +59,18 @@ for iid in f.issue_ids(p):
         table = pd.DataFrame([r.record() for r in mine], columns=SCREEN_COLUMNS)
         if not ended:  # the year is still running: say where each indicator stands, as on the 指標 page
             table.insert(5, "状況（基準月時点）", [fmt.status_text(r.status) for r in mine])
-        st.dataframe(table, hide_index=True, key=f"eval_table_{iid}",
-                     column_config={"指標": st.column_config.TextColumn(width="medium"),
-                                    "算定の根拠": st.column_config.TextColumn(width="large"),
-                                    "上書きの理由": st.column_config.TextColumn(width="medium")})
-        for t in issue_texts:
-            st.markdown(f"**{t.title}**")
-            st.text(t.text)
-            st.caption(f"{t.user}　{t.at}")
+        ui.table(table, alt=f"{p.issues[iid].label}のアウトカム指標の達成状況（{len(mine)}指標）")
+        for r in mine:
+            if r.overridden:
+                st.text(f"※ {r.indicator_id} {r.indicator}: 算定評価 {r.computed_label} を {ev.grade_label(r.override_grade)} に上書き"
+                        f"（{r.override_user}、{fiscal.datetime_label(r.override_at)}）\n理由: {r.override_reason}")
+        with st.expander("算定の根拠・要因分析・前年度実績の出典"):
+            ui.table(pd.DataFrame([r.record() for r in mine], columns=DETAIL_COLUMNS), user_columns=DETAIL_COLUMNS[2:],
+                     alt=f"{p.issues[iid].label}の算定の根拠と要因分析")
+        for text in issue_texts:
+            st.markdown(f"**{text.title}**")
+            st.text(text.text)
+            st.text(f"{text.user}　{text.at}")
 
 if editor and rows:
     with st.expander("評価の上書き・前年度実績の入力（編集者）", icon=":material/edit:"):
@@ -82,58 +82,44 @@ if editor and rows:
                                      format_func=lambda i: f"{i} {by_id[i].indicator}（算定 {by_id[i].computed_grade or '未確定'}）")
             grade = st.radio("上書き後の評価", list(ev.GRADES), key="override_grade", horizontal=True,
                              format_func=lambda g: f"{g}（{ev.GRADES[g]}）")
-            reason = st.text_area("理由", key="override_reason", placeholder="例: 3事業目は3月に実施済み（実績の報告漏れ）")
+            reason = st.text_area("理由", key="override_reason", placeholder="例: 年度末に実施済み（実績の報告漏れ）")
             if not ended:
                 st.caption("年度途中は評価が確定していないため、上書きは年度終了後に反映されます。")
             if st.form_submit_button("上書きを記録", type="primary"):
-                try:
-                    ev.set_override(s, f.fy, target_id, grade, reason, user)
-                except ValueError as exc:
-                    st.error(str(exc))
-                else:
-                    st.toast(f"{target_id} の評価の上書きを記録しました")
-                    st.rerun()
-            active = [r.indicator_id for r in rows if r.overridden]
+                write(lambda: ev.set_override(s, f.fy, target_id, grade, reason, user), f"{target_id} の評価の上書きを記録しました")
+        active = [r.indicator_id for r in rows if r.overridden]
         with left:
             if active:
                 withdraw_id = st.selectbox("上書きを取り消す指標", active, key="withdraw_indicator")
                 if st.button("上書きを取り消す", key="withdraw_override", help="取り消しも履歴に記録されます"):
-                    ev.withdraw_override(s, f.fy, withdraw_id, user)
-                    st.toast(f"{withdraw_id} の上書きを取り消しました")
-                    st.rerun()
+                    write(lambda: ev.withdraw_override(s, f.fy, withdraw_id, user), f"{withdraw_id} の上書きを取り消しました")
         with right, st.form("previous_form", clear_on_submit=True, border=True):
             st.markdown(f"**前年度実績を入力する**（{fiscal.fy_label(f.fy - 1)}の値。実績からの算定値より優先されます）")
             prev_id = st.selectbox("指標", list(by_id), key="previous_indicator",
                                    format_func=lambda i: f"{i} {by_id[i].indicator}（{by_id[i].unit}）")
             value = st.number_input("前年度実績", value=None, key="previous_value", step=1.0, format="%g")
-            prev_note = st.text_input("出典・備考", key="previous_note", placeholder="例: 令和6年度運営方針の実績欄")
+            prev_note = st.text_input("出典・備考", key="previous_note", placeholder=f"例: {fiscal.fy_label(f.fy - 1)}の運営方針の実績欄")
             if st.form_submit_button("前年度実績を記録"):
-                try:
-                    if value is None:
-                        raise ValueError("前年度実績の値を入力してください")
-                    ev.set_previous(s, f.fy, prev_id, value, user, prev_note)
-                except ValueError as exc:
-                    st.error(str(exc))
+                if value is None:
+                    st.error("前年度実績の値を入力してください")
                 else:
-                    st.toast(f"{prev_id} の前年度実績を記録しました")
-                    st.rerun()
-        entered = list(ev.previous_entries(recs, f.fy))
+                    write(lambda: ev.set_previous(s, f.fy, prev_id, value, user, prev_note), f"{prev_id} の前年度実績を記録しました")
+        entered = [r.indicator_id for r in rows if r.result.previous_entry is not None]
         with right:
             if entered:
                 unset_id = st.selectbox("入力を取り消す指標", entered, key="previous_withdraw_indicator")
                 if st.button("前年度実績の入力を取り消す", key="withdraw_previous"):
-                    ev.withdraw_previous(s, f.fy, unset_id, user)
-                    st.rerun()
+                    write(lambda: ev.withdraw_previous(s, f.fy, unset_id, user), f"{unset_id} の前年度実績の入力を取り消しました")
 elif rows:
     ui_auth.editor_notice("評価の上書き・前年度実績の入力・文章の編集")
 
 st.subheader(f"{fiscal.fy_label(f.fy)}の自己評価と今後の方針")
-for t in ev.text_sections(p, texts, [], include_empty=True):
-    with st.container(border=True, key=f"policy_text_{t.key}"):
-        st.markdown(f"**{t.title}**")
-        if t.text:
-            st.text(t.text)
-            st.caption(f"最終更新: {t.user}　{t.at}")
+for text in view.policy_texts(p):
+    with st.container(border=True, key=f"policy_text_{text.key}"):
+        st.markdown(f"**{text.title}**")
+        if text.text:
+            st.text(text.text)
+            st.text(f"最終更新: {text.user}　{text.at}")
         else:
             st.caption("未記入")
 
@@ -145,40 +131,37 @@ if editor:
         with st.form("text_form", border=False):
             drafts = {}
             for key, label in ev.TEXT_KEYS.items():
-                current = texts.get((key, scope))
+                current = view.current_texts.get((key, scope))
                 drafts[key] = st.text_area(label, value=current.text if current else "", height=160,
                                            key=f"text_{key}_{scope}_{current.record_id if current else ''}")
             if st.form_submit_button("保存", type="primary"):
-                changed = [k for k, v in drafts.items() if v.strip() != ev.text_of(texts, k, scope)]
-                for key in changed:
-                    ev.set_text(s, f.fy, key, drafts[key], user, issue_id=scope)
+                changed = [k for k, v in drafts.items() if v.strip() != ev.text_of(view.current_texts, k, scope)]
                 if changed:
-                    st.toast("保存しました（以前の内容は履歴に残ります）")
-                    st.rerun()
+                    write(lambda: [ev.set_text(s, f.fy, k, drafts[k], user, issue_id=scope) for k in changed],
+                          "保存しました（以前の内容は履歴に残ります）")
                 else:
                     st.info("変更はありません")
 
 st.subheader("年度ごとの推移")
 st.caption("各年度の値は実績から指標の集計方法で求めます（実績がなければ入力された前年度実績）。目標は運営方針に記載のある年度だけ表示し、"
            "評価は年度が終わった年度だけ（※は上書き）。複数年度にわたる指標は期間の各年度を表示します。")
-per_indicator = ev.yearly(p, _actuals_until(str(s.root), s.version(), f.as_of), f.as_of, recs, f.issues or None)
-years, table = ev.yearly_table(p, per_indicator)
+years, table = ev.yearly_table(p, view.yearly)
 if table:
-    st.dataframe(pd.DataFrame(table), hide_index=True, key="yearly_table", height=35 * (len(table) + 1) + 3,
-                 column_config={"指標": st.column_config.TextColumn(width="medium")})
-    chart_id = st.selectbox("グラフで見る指標", list(per_indicator), key="yearly_indicator",
+    ui.table(pd.DataFrame(table), alt="指標ごとの年度ごとの実績と目標")
+    chart_id = st.selectbox("グラフで見る指標", list(view.yearly), key="yearly_indicator",
                             format_func=lambda i: f"{i} {p.indicators[i].short_name}")
     ind = p.indicators[chart_id]
-    yearly_fig = charts.yearly(ind, [(y.fiscal_year, y.value, y.target.value if y.target else None) for y in per_indicator[chart_id]],
-                               note.text, f.as_of)
-    st.plotly_chart(yearly_fig, theme=None, key="yearly_chart", config={"displaylogo": False})
-    ui_export.chart_downloads(yearly_fig, chart_name(f.fy, ind.indicator_id, "年度推移"), key=f"yearly_{chart_id}")
+    yearly_fig = charts.yearly(ind, [(y.fiscal_year, y.value, y.target.value if y.target else None) for y in view.yearly[chart_id]])
+    ui.chart(yearly_fig, key="yearly_chart")
+    source = f"{note.text}　基準: {fiscal.month_label(f.as_of)}末"
+    st.caption(source)
+    ui_export.chart_downloads(yearly_fig, chart_name(f.fy, ind.indicator_id, "年度推移"), key=f"yearly_{chart_id}", footer=source)
 
 with st.expander(f"変更の履歴（{fiscal.fy_label(f.fy)}）"):
-    log = ev.history(recs, f.fy)
+    log = view.history()
     if log:
-        st.dataframe(pd.DataFrame([{"日時": r.when, "利用者": r.user, "内容": r.describe(), "文章": r.text} for r in log]),
-                     hide_index=True, key="evaluation_history")
+        ui.table(pd.DataFrame([{"日時": fiscal.datetime_label(r.at), "利用者": r.user, "内容": r.describe(), "文章": r.text}
+                               for r in log]), user_columns=["利用者", "内容", "文章"], alt="年度評価の変更の履歴")
     else:
         st.caption("まだ記録はありません。")
 st.caption(note.text)

@@ -1,16 +1,25 @@
-"""指標: per indicator the gauge against its target and the monthly series against the pace."""
+"""指標: every indicator at a glance (one chart and its table), then the detail of the one selected.
+
+Reads top to bottom: the order → all indicators in one figure against target and pace, with the
+table that is its text alternative → the chosen indicator (kept in the URL, ?indicator=K2-2): gauge,
+monthly series with the pace and checkpoints, data table, check-ins (要因・対策). At most three plotly
+figures are drawn at once.
+"""
 import pandas as pd
 import streamlit as st
 
 import ui
+import ui_auth
 import ui_export
-from kpi import fiscal, fmt
+from kpi import charts, checkins, fiscal, fmt
+from kpi.evaluate import worst_first
 from kpi.export.content import chart_name
 from kpi.kinds import KINDS
 
+ORDERS = {"issue": "経営課題の順", "worst": "遅れ・注意から（悪い順）"}
+
 p, f = ui.policy(), ui.filters()
 rs, note = ui.results(f)
-figures = ui.indicator_figures(f)
 ui.heading("指標", p, f)
 ui.sample_notice(note)
 ui.status_metrics(rs)
@@ -18,48 +27,101 @@ ui.status_rules()
 
 if not rs:
     st.info(f"{fiscal.fy_label(f.fy)}に目標のある指標は、選択した経営課題にはありません。")
+    st.stop()
 
-for iid in f.issue_ids(p):
-    mine = [r for r in rs if r.indicator.issue_id == iid]
-    if not mine:
-        continue
-    st.subheader(f"{p.issues[iid].label}　{p.issues[iid].short_title}")
-    for r in mine:
-        ind = r.indicator
-        with st.container(border=True, key=f"ind_{ind.indicator_id}"):
-            st.markdown(f"##### {ind.indicator_id}　{ind.short_name}")
-            st.caption(f"{ind.strategy}｜{r.target.source_text}｜集計: {KINDS[ind.aggregation].label}"
-                       + (f"｜期間: {fiscal.fy_label(ind.period[0])}〜{fiscal.fy_label(ind.period[1])}" if ind.period else ""))
-            left, right = st.columns([2, 3])
-            with left:
-                st.plotly_chart(figures[ind.indicator_id][0], theme=None, key=f"gauge_{ind.indicator_id}",
-                                config={"displayModeBar": False})
-                ui_export.chart_downloads(figures[ind.indicator_id][0], chart_name(f.fy, p.issues[iid].label, ind.indicator_id, "達成状況"),
-                                          key=f"gauge_{ind.indicator_id}", width=700, title=f"{ind.indicator_id} {ind.short_name} 達成状況",
-                                          footer=f"{note.text}　基準: {fiscal.month_label(r.as_of)}末")
-                facts = [
-                    f"**状況** {fmt.status_text(r.status)}" + (f"　**評価** {r.grade}（{'達成' if r.grade == 'A' else '未達成'}）" if r.grade else ""),
-                    f"**実績** {fmt.with_unit(r.value, ind.unit)}　**目標** {fmt.target_text(ind, r.target)}　**達成率** {fmt.percent(r.progress)}",
-                    f"**想定ペース** {fmt.with_unit(r.expected, ind.unit)}（{r.months_elapsed}か月経過）",
-                    f"**最終報告月** {fiscal.month_label(r.last_month) if r.last_month else '未報告'}　**年度末見込み** {fmt.with_unit(r.forecast, ind.unit)}",
-                ]
-                if r.months_meeting_target is not None:
-                    facts.append(f"**目標に達した月** {r.months_meeting_target} / {r.months_reported}か月")
-                if r.previous is not None:
-                    facts.append(f"**前年度実績** {fmt.with_unit(r.previous, ind.unit)}")
-                st.markdown("  \n".join(facts))
-            with right:
-                st.plotly_chart(figures[ind.indicator_id][1], theme=None, key=f"series_{ind.indicator_id}",
-                                config={"displaylogo": False})
-                ui_export.chart_downloads(figures[ind.indicator_id][1], chart_name(f.fy, p.issues[iid].label, ind.indicator_id, "月次推移"),
-                                          key=f"series_{ind.indicator_id}", width=900)
-                with st.expander("データ（表）"):
-                    st.dataframe(pd.DataFrame([{
-                        "年月": fiscal.month_label(pt.month), f"実績（{ind.unit}）": pt.value,
-                        "分子": pt.numerator, "分母": pt.denominator,
-                    } for pt in r.points]), hide_index=True, key=f"table_{ind.indicator_id}")
-
+# --- every indicator at a glance -----------------------------------------------------------------
 st.subheader("指標の一覧")
-st.dataframe(ui.results_frame(rs, p), hide_index=True, key="indicator_table",
-             column_config={"達成率": st.column_config.ProgressColumn("達成率", format="%.0f%%", min_value=0, max_value=100)})
+order = ui.url_choice("並べ方", list(ORDERS), "order", default="issue", format_func=ORDERS.get, widget=st.radio, horizontal=True)
+ordered = worst_first(rs) if order == "worst" else rs
+overview = ui.overview_figure(f, ordered)
+ui.chart(overview, key="overview_chart")
+st.caption("　".join(charts.bullets_key(ordered)) + f"。基準 {fiscal.month_label(f.as_of)}末。指標名は下の表にあります。")
+ui_export.chart_downloads(overview, chart_name(f.fy, "指標の達成状況"), key="overview_chart",
+                          footer="　".join(charts.bullets_key(ordered)) + f"　{note.text}　基準: {fiscal.month_label(f.as_of)}末")
+ui.table(pd.DataFrame([{
+    "指標ID": r.indicator.indicator_id,
+    "指標": r.indicator.short_name,
+    "状況": fmt.status_text(r.status),
+    "実績": fmt.value_text(r),
+    "目標": fmt.target_text(r.indicator, r.target),
+    "達成率": fmt.progress_text(r),
+    "前回の報告から": fmt.change_text(r),
+    "評価": fmt.grade_text(r) if r.grade else "",
+    "最終報告月": fiscal.month_label(r.last_month) if r.last_month else "未報告",
+    "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
+} for r in ordered]), alt=f"指標の一覧（{len(ordered)}指標）: 上のグラフの数値")
 st.caption(note.text)
+
+# --- one indicator in detail ---------------------------------------------------------------------
+st.subheader("指標の詳細")
+by_id = {r.indicator.indicator_id: r for r in ordered}
+iid = ui.url_choice("詳しく見る指標", list(by_id), "indicator", default=next(iter(by_id)),
+                    format_func=lambda i: f"{i} {by_id[i].indicator.short_name}（{fmt.status_text(by_id[i].status)}）")
+r = by_id[iid]
+ind = r.indicator
+issue = p.issues[ind.issue_id]
+gauge, series = ui.detail_figures(f, iid)
+with st.container(border=True, key="indicator_detail"):
+    st.markdown(f"##### {ind.indicator_id}　{ind.short_name}")
+    st.caption(f"{issue.label} {issue.short_title}｜{ind.strategy}｜{r.target.source_text}｜集計: {KINDS[ind.aggregation].label}"
+               + (f"｜期間: {fiscal.fy_label(ind.period[0])}〜{fiscal.fy_label(ind.period[1])}" if ind.period else ""))
+    left, right = st.columns([2, 3])
+    with left:
+        ui.chart(gauge, key="gauge")
+        ui_export.chart_downloads(gauge, chart_name(f.fy, issue.label, iid, "達成状況"), key="gauge", width=700,
+                                  title=f"{iid} {ind.short_name} 達成状況", footer=f"{note.text}　基準: {fiscal.month_label(r.as_of)}末")
+        facts = [
+            f"**状況** {fmt.status_text(r.status)}" + (f"　**評価** {fmt.grade_text(r)}" if r.grade else ""),
+            f"**実績** {fmt.value_text(r)}　**目標** {fmt.target_text(ind, r.target)}　**{fmt.progress_sentence(r)}**",
+            f"**{fmt.pace_text(r)}**",
+            f"**前回の報告から** {fmt.change_text(r)}"
+            + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
+               if r.prior_month else ""),
+            f"**最終報告月** {fiscal.month_label(r.last_month) if r.last_month else '未報告'}　**年度末見込み** {fmt.with_unit(r.forecast, ind.unit)}",
+        ]
+        if r.months_meeting_target is not None:
+            facts.append(f"**目標に達した月** {r.months_meeting_target} / {r.months_reported}か月")
+        if r.previous is not None:
+            facts.append(f"**前年度実績** {fmt.with_unit(r.previous, ind.unit)}（{r.previous_source}）")
+        st.markdown("  \n".join(facts))
+        if r.override is not None:
+            st.text(f"※ 評価の上書き: {fmt.grade_label(r.override.grade)}（算定 {r.computed_grade or '未確定'}）"
+                    f"　理由: {r.override.reason}（{r.override.user}、{r.override.at}）")
+    with right:
+        ui.chart(series, key="series")
+        source = f"{note.text}　基準: {fiscal.month_label(r.as_of)}末"
+        st.caption(source)
+        ui_export.chart_downloads(series, chart_name(f.fy, issue.label, iid, "月次推移"), key="series", width=900, footer=source)
+        with st.expander("データ（表）"):
+            ui.table(pd.DataFrame([{
+                "年月": fiscal.month_label(pt.month), f"実績（{ind.unit}）": fmt.number(pt.value),
+                "分子": fmt.number(pt.numerator) if pt.numerator is not None else "", "分母": fmt.number(pt.denominator) if pt.denominator is not None else "",
+            } for pt in r.points]), alt=f"{iid} の月次の実績（上のグラフの数値）")
+
+    st.markdown("**振り返り（要因・対策）**")
+    if r.checkin:
+        c = r.checkin
+        st.text(f"{fiscal.month_label(c.month)}の振り返り（{c.user}、{fiscal.datetime_label(c.at)}）\n要因: {c.cause}\n対策: {c.action}"
+                + (f"\nコメント: {c.comment}" if c.comment else ""))
+    else:
+        st.caption("この年度の振り返りはまだ記入されていません。")
+    log = checkins.history(ui.inputs(f).checkins, iid, f.fy)
+    if len(log) > 1:
+        with st.expander(f"振り返りの履歴（{len(log)}件）"):
+            ui.table(pd.DataFrame([{"年月": fiscal.month_label(c.month), "要因": c.cause, "対策": c.action, "コメント": c.comment,
+                                    "記入者": c.user, "日時": fiscal.datetime_label(c.at)} for c in log]),
+                     user_columns=["要因", "対策", "コメント", "記入者"], alt=f"{iid} の振り返りの履歴")
+    if ui_auth.can_edit():
+        months = [m for m in fiscal.fy_months(f.fy) if m <= f.as_of]
+        with st.expander("振り返りを書く（編集者）", icon=":material/edit_note:"):
+            with st.form("checkin_form", clear_on_submit=True, border=False):
+                month = st.selectbox("対象の月", months[::-1] or [f.as_of], key="checkin_month", format_func=fiscal.month_label)
+                cause = st.text_area("要因（なぜ動いたか）", key="checkin_cause", max_chars=checkins.MAX_CHARS)
+                action = st.text_area("対策（次に何をするか）", key="checkin_action", max_chars=checkins.MAX_CHARS)
+                comment = st.text_input("状況のコメント（任意）", key="checkin_comment", max_chars=checkins.MAX_CHARS)
+                if st.form_submit_button("振り返りを記録", type="primary"):
+                    ui.write_as_editor(lambda: checkins.add(ui.store(), iid, month, cause, action, ui_auth.current_user(), comment,
+                                                            known_ids=list(p.indicators)),
+                                       f"{iid} の{fiscal.month_label(month)}の振り返りを記録しました")
+    else:
+        ui_auth.editor_notice("振り返りの記入")

@@ -1,10 +1,11 @@
-"""概要: the policy's goal and mission, each 経営課題's budget and indicators by status."""
+"""概要: what a monthly meeting needs first — the indicators behind (遅れ・注意, worst first) with their change
+since the previous report and their latest check-in — then the status counts, the rest, and each 経営課題's budget."""
 import streamlit as st
 
 import ui
 import ui_auth
 from kpi import fiscal, fmt, service
-from kpi.evaluate import budget_table
+from kpi.evaluate import OFF_TRACK, budget_table, exceptions, worst_first
 from kpi.kinds import STATUSES
 
 p, f = ui.policy(), ui.filters()
@@ -13,27 +14,53 @@ rs, note = ui.results(f)
 ui.heading("概要", p, f)
 ui.sample_notice(note)
 if service.active_sample_batches(ui.store()) and ui_auth.can_edit():
-    if st.button("サンプルデータを削除", key="remove_sample", help="取り消しとして記録され、履歴から元に戻せます"):
+    if st.button("サンプルデータを削除", key="remove_sample", help="取り消しとして記録され、履歴から元に戻せます") \
+            and ui_auth.require_editor("サンプルデータの削除"):
         n = service.remove_sample(ui.store(), ui_auth.current_user())
         st.toast(f"サンプルデータ（{n}件のバッチ）を削除しました")
         st.rerun()
 
-with st.container(border=True):
-    st.markdown(f"**{p.texts.get('goal', ('目標', ''))[0]}**")
-    st.write(p.text("goal"))
-    with st.expander(p.texts.get("mission", ("使命", ""))[0]):
-        st.write(p.text("mission"))
-    if p.text("approach"):
-        with st.expander(p.texts["approach"][0]):
-            for line in p.text("approach").splitlines():
-                st.markdown(f"- {line}")
 
+behind = exceptions(rs)
+newly = [r for r in behind if r.newly_off_track]
 latest = max((r.last_month for r in rs if r.last_month), default=None)
+st.subheader(f"遅れ・注意の指標（{len(behind)}件、悪い順）")
+st.caption(f"{len(rs)}指標のうち、想定ペースに届いていない指標です。数値の時点: {fiscal.month_label(latest) if latest else '実績なし'}"
+           f"（基準月 {fiscal.month_label(f.as_of)}末）。「前回の報告から」は、その指標の一つ前の報告月との比較です。")
+if newly:
+    st.warning("**新たに注意・遅れになった指標**: " + "、".join(
+        f"{r.indicator.indicator_id} {r.indicator.short_name}（{fmt.status_change_text(r)}）" for r in newly), icon=":material/trending_down:")
+if not behind:
+    st.success("遅れ・注意の指標はありません。", icon=":material/check_circle:")
+columns = st.columns(2)
+for n, r in enumerate(behind):
+    ind = r.indicator
+    with columns[n % 2].container(border=True, key=f"behind_{ind.indicator_id}"):
+        st.markdown(f"**{fmt.status_text(r.status)}**　{ind.indicator_id} {ind.short_name}"
+                    + ("　:orange-badge[新たに" + r.status + "]" if r.newly_off_track else ""))
+        st.markdown(f"{fmt.value_text(r)}（目標 {fmt.target_text(ind, r.target)}、{fmt.progress_sentence(r)}）  \n{fmt.pace_text(r)}  \n"
+                    f"前回の報告から {fmt.change_text(r)}"
+                    + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
+                       if r.prior_month else ""))
+        if r.checkin:
+            c = r.checkin
+            st.text(f"要因: {c.cause}\n対策: {c.action}" + (f"\nコメント: {c.comment}" if c.comment else "")
+                    + f"\n（{fiscal.month_label(c.month)}の振り返り・{c.user}・{fiscal.datetime_label(c.at)}）")
+        else:
+            st.caption("振り返り（要因・対策）は未記入です。指標の詳細から記入できます。")
+        st.page_link("pages/indicators.py", label=f"{ind.indicator_id} の詳細・振り返り", icon=":material/monitoring:",
+                     query_params={"indicator": ind.indicator_id})
+
 st.subheader("指標の状況")
-st.caption(f"{len(rs)}指標　数値の時点: {fiscal.month_label(latest) if latest else '実績なし'}"
-           f"（基準月 {fiscal.month_label(f.as_of)}末）")
 ui.status_metrics(rs)
 ui.status_rules()
+rest = [r for r in worst_first(rs) if r.status not in OFF_TRACK]
+if rest:
+    with st.expander(f"そのほかの指標（{len(rest)}件）", expanded=False):
+        for r in rest:
+            st.markdown(f"**{fmt.status_text(r.status)}**　{r.indicator.indicator_id} {r.indicator.short_name}："
+                        f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）"
+                        + (f"　評価 **{fmt.grade_text(r)}**" if r.grade else "") + f"　前回の報告から {fmt.change_text(r)}")
 
 years, budget_rows = budget_table(p, f.issues or None)
 budgets = {row.issue_id: row for row in budget_rows}
@@ -45,13 +72,10 @@ for iid in f.issue_ids(p):
         st.markdown(f"#### {issue.label}　{issue.title}")
         left, right = st.columns([1, 3])
         row = budgets.get(iid)
-        if row and f.fy in row.amounts:
-            b = row.amounts[f.fy]
-            left.metric(f"{fiscal.fy_label(f.fy)} {b.kind}額", fmt.million_yen(b.amount))
-        elif row:
-            last = max(row.amounts)
-            b = row.amounts[last]
-            left.metric(f"{fiscal.fy_label(last)} {b.kind}額", fmt.million_yen(b.amount))
+        if row:
+            year = f.fy if f.fy in row.amounts else max(row.amounts)
+            b = row.amounts[year]
+            left.metric(f"{fiscal.fy_label(year)} {b.kind}額", fmt.million_yen(b.amount))
         else:
             left.metric("予算額", "－")
         counts = {s: sum(r.status == s for r in mine) for s in STATUSES}
@@ -60,9 +84,19 @@ for iid in f.issue_ids(p):
             for r in mine:
                 st.markdown(
                     f"**{fmt.status_text(r.status)}**　{r.indicator.indicator_id} {r.indicator.short_name}："
-                    f"{fmt.with_unit(r.value, r.indicator.unit)}（目標 {fmt.target_text(r.indicator, r.target)}、"
-                    f"達成率 {fmt.percent(r.progress)}）" + (f"　評価 **{r.grade}**" if r.grade else "")
+                    f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）"
+                    + (f"　評価 **{fmt.grade_text(r)}**" if r.grade else "")
                 )
             if not mine:
                 st.caption(f"{fiscal.fy_label(f.fy)}に目標のある指標はありません")
+
+with st.expander(f"{p.texts.get('goal', ('目標', ''))[0]}・{p.texts.get('mission', ('使命', ''))[0]}"):
+    st.markdown(f"**{p.texts.get('goal', ('目標', ''))[0]}**")
+    st.write(p.text("goal"))
+    st.markdown(f"**{p.texts.get('mission', ('使命', ''))[0]}**")
+    st.write(p.text("mission"))
+    if p.text("approach"):
+        st.markdown(f"**{p.texts['approach'][0]}**")
+        for line in p.text("approach").splitlines():
+            st.markdown(f"- {line}")
 st.caption(note.text)

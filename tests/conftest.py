@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,11 +16,8 @@ sys.path.insert(0, str(ROOT))
 
 from kpi.policy import Policy, load_policy  # noqa: E402
 from kpi.store import Store  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"]
-READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+from tools import served  # noqa: E402
+from tools.served import CHROMIUM, CHROMIUM_FLAGS, READY, free_port  # noqa: E402, F401  (used by the browser tests)
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +66,51 @@ OTHER_POLICY = {
 }
 
 
+# A second policy of our own making, for the cross-surface tests: 3 経営課題 with other IDs, all five
+# kinds, three lower-is-better targets (two caps on sums, one mean), a multi-year target, checkpoints,
+# and actuals that run January–March and into the previous fiscal year (a baseline).
+SECOND_POLICY = {
+    "policy.csv": "field,label,text\ntitle,名称,令和7年度 テスト区運営方針\ndepartment,所属,テスト区役所\nfiscal_year,年度,2025\n"
+                  "goal,目標,安全で便利な区\nmission,使命,区民の暮らしを支える\nsource,出典,令和7年度 テスト区運営方針\n",
+    "issues.csv": "issue_id,title,short_title,recognition\nS1,安全なまち,安全,認識1\nS2,便利な区役所,便利,認識2\nS3,健康なくらし,健康,認識3\n",
+    "strategies.csv": "issue_id,strategy_no,strategy\nS1,1,見守り\nS2,1,手続き\nS3,1,健診\n",
+    "budgets.csv": "issue_id,fiscal_year,kind,amount_million_yen,source_text\nS1,2024,決算,10,\nS1,2025,予算,12,\n"
+                   "S2,2024,決算,0,\nS2,2025,予算,40,\nS3,2024,決算,7,\nS3,2025,予算,6,\n",
+    "indicators.csv": "indicator_id,issue_id,strategy_no,short_name,wording,unit,aggregation,direction,period_start_fy,period_end_fy\n"
+                      "Q-01,S1,1,苦情件数,区への苦情件数,件,sum,lower,,\n"
+                      "Q-02,S1,1,街頭犯罪件数,区内の街頭犯罪件数,件,sum,lower,,\n"
+                      "Q-03,S2,1,オンライン手続き率,オンラインでできる手続きの割合,%,latest,higher,2024,2026\n"
+                      "Q-04,S2,1,窓口の平均待ち時間,窓口の平均待ち時間,分,mean,lower,,\n"
+                      "Q-05,S3,1,特定健診の受診率,特定健診の受診率,%,ratio,higher,,\n"
+                      "Q-06,S3,1,新庁舎の基本設計,新庁舎の基本設計の完了,%,milestone,higher,,\n",
+    "targets.csv": "indicator_id,fiscal_year,target,qualifier,per,source_text\n"
+                   "Q-01,2025,120,以下,年,苦情件数 年120件以下\nQ-02,2025,900,以下,年,街頭犯罪 年900件以下\n"
+                   "Q-03,2024,50,,,R6 50%\nQ-03,2025,80,,,R7 80%\nQ-03,2026,90,以上,,R8 90%以上\n"
+                   "Q-04,2025,20,以下,,待ち時間20分以下\nQ-05,2025,40,,,受診率40%\nQ-06,2025,100,,,基本設計の完了\n",
+    "checkpoints.csv": "indicator_id,month,value,source_text\nQ-06,2025-09,30,9月 基本計画\nQ-06,2025-12,70,12月 設計案\n"
+                       "Q-02,2025-09,400,上半期 400件以下\n",
+}
+SECOND_ACTUALS = "indicator_id,month,value,numerator,denominator,note\n" + "".join(
+    f"Q-03,{m},{v},,,\n" for m, v in (("2024-10", 44), ("2025-03", 52))) + "".join(
+    f"Q-01,{m},{v},,,\nQ-02,{m},{w},,,\nQ-04,{m},{t},,,\nQ-05,{m},,{n},{d},\n"
+    for m, v, w, t, n, d in (
+        ("2025-04", 11, 70, 24, 30, 100), ("2025-05", 10, 72, 22, 35, 100), ("2025-06", 12, 66, 21, 41, 100),
+        ("2025-07", 9, 70, 19, 38, 100), ("2025-08", 11, 69, 18, 44, 100), ("2025-09", 11, 66, 20, 39, 100),
+        ("2025-10", 12, 74, 19, 40, 100), ("2025-11", 10, 75, 18, 42, 100), ("2025-12", 11, 70, 20, 45, 100),
+        ("2026-01", 12, 71, 19, 41, 100), ("2026-02", 10, 68, 17, 40, 100), ("2026-03", 9, 77, 18, 43, 100),
+    )) + "".join(f"Q-03,{m},{v},,,\n" for m, v in (("2025-06", 60), ("2025-09", 66), ("2025-12", 71), ("2026-03", 79.6))) + "".join(
+    f"Q-06,{m},{v},,,\n" for m, v in (("2025-06", 10), ("2025-09", 35), ("2025-12", 60), ("2026-02", 95)))
+
+
+@pytest.fixture
+def second_policy_dir(tmp_path) -> Path:
+    folder = tmp_path / "second"
+    folder.mkdir()
+    for name, text in SECOND_POLICY.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def other_policy_dir(tmp_path) -> Path:
     folder = write_policy(tmp_path / "other", OTHER_POLICY)
@@ -101,6 +141,16 @@ def run_app(page: str, store_root: Path, monkeypatch, **state):
     return at
 
 
+def frames(at) -> list:
+    """Every table a page shows (st.table and st.dataframe) as DataFrames."""
+    return [t.value for t in (*at.table, *at.dataframe)]
+
+
+def unescape(text: str) -> str:
+    """A table cell the page escaped for Markdown (ui.escape), as the user reads it."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
 def pptx_text(slide) -> str:
     """All the text of a slide: text frames and table cells."""
     out = []
@@ -112,40 +162,11 @@ def pptx_text(slide) -> str:
     return "\n".join(out)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+class Server(served.Server):
     """A real `streamlit run app.py` on a free port, with its own store."""
 
     def __init__(self, store_root: Path, data_dir: Path = DATA, env: dict | None = None):
-        self.port = free_port()
-        self.url = f"http://localhost:{self.port}"
-        full_env = os.environ | {"KPI_STORE": str(store_root), "KPI_DATA_DIR": str(data_dir)} | (env or {})
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
-             "--server.headless", "true", "--server.address", "localhost"],
-            cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("localhost", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("streamlit did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        super().__init__({"KPI_STORE": str(store_root), "KPI_DATA_DIR": str(data_dir)} | (env or {}))
 
 
 @pytest.fixture

@@ -66,10 +66,10 @@ def test_editor_override_and_self_evaluation_survive_a_reload(server, page):
     assert "最終更新: ローカル利用者" in text
     metrics = page.locator('[data-testid="stMetric"]', has_text="上書き").inner_text()
     assert "1件" in metrics
-    # the table is drawn on a canvas; the change history lists the override in words
+    # the override's note under the table, with its reason in full; the change history lists it too
+    assert f"理由: {REASON}" in text and "※ K4-7 パイロット事業の実施" in text
     open_expander(page, "変更の履歴")
-    history = page.locator('[data-testid="stExpander"]', has_text="変更の履歴")
-    grid = history.locator('[data-testid="stDataFrame"]')
-    grid.wait_for()
-    shown = grid.inner_text() + grid.locator("table").inner_text()
+    history = page.locator('[data-testid="stExpander"]', has_text="変更の履歴").locator(".stTable")
+    history.wait_for()
+    shown = history.inner_text()
     assert REASON in shown and "K4-7" in shown

@@ -20,17 +20,18 @@ def test_deck_download_has_only_the_filtered_issue(server, page):
     assert "経営課題2" in main.locator('[data-testid="stMultiSelect"]').inner_text()  # the sidebar's filter is the default
 
     main.get_by_role("button", name="資料を作成").click()
-    button = main.get_by_role("button", name="PowerPoint（16:9）　令和7年度_経営課題2_会議資料.pptx")
+    button = main.get_by_role("button", name="PowerPoint（16:9）　令和7年度_運営方針_経営課題2_令和7年9月末.pptx")
     button.wait_for(timeout=120000)
     wait_ready(page)
     assert "サンプル（架空）" in main.inner_text()
     with page.expect_download(timeout=60000) as dl:
         button.click()
     download = dl.value
-    assert download.suggested_filename == "令和7年度_経営課題2_会議資料.pptx"
+    assert download.suggested_filename == "令和7年度_運営方針_経営課題2_令和7年9月末.pptx"
     prs = Presentation(io.BytesIO(open(download.path(), "rb").read()))
     titles = [s.name for s in prs.slides]
-    assert len(titles) == 5  # cover, 全体の状況, 経営課題2 予算, 経営課題2 指標, 経営課題2 年度評価
+    assert titles == ["表紙", "遅れ・注意の指標（2件、悪い順）", "全体の状況", "予算の推移", "経営課題2　効率的かつ質の高い行政運営：指標の達成状況",
+                      "年度評価（アウトカム指標の達成状況）"]
     body = "\n".join(sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.has_text_frame)
     tables = "\n".join(c.text for s in prs.slides for sh in s.shapes if sh.has_table for row in sh.table.rows for c in row.cells)
     assert "経営課題2" in body and "経営課題1" not in body and "経営課題4" not in body
@@ -53,5 +54,6 @@ def test_chart_png_download_under_the_budget_chart(server, page):
     from kpi.policy import load_policy
 
     img = Image.open(download.path())
-    assert img.size == (2000, 2 * charts.budget_chart(load_policy(DATA), ["2"], 2025).layout.height)  # 1000 px wide at 2×
+    # 1000 px wide at 2×, the source and growth inside (the figure grows to hold them)
+    assert img.size == (2000, 2 * charts.budget_chart(load_policy(DATA), ["2"], 2025, export_width=1000).layout.height)
     assert len(img.convert("RGB").getcolors(maxcolors=1 << 20)) > 200

@@ -47,11 +47,14 @@ def metric(page, label: str) -> str:
 
 
 def card(page, iid: str) -> str:
-    return page.locator(f".st-key-ind_{iid}").inner_text()
+    """The indicator's detail on 指標 (the page opens with ?indicator=…)."""
+    box = page.locator(".st-key-indicator_detail")
+    box.get_by_text(iid, exact=False).first.wait_for(timeout=30000)
+    return box.inner_text()
 
 
 def test_cp932_csv_preview_commit_and_the_indicator_moves(server, page, tmp_path):
-    goto(page, f"{server.url}/indicators")
+    goto(page, f"{server.url}/indicators?indicator=K1-1")
     assert "2,046" in card(page, "K1-1")  # the sample's March figure (a running total)
     nav(page, "実績アップロード")
     upload(page, "3月分.csv", "指標ID,年月,実績値,備考\r\nK1-1,令和8年3月,\"2,468件\",再集計\r\nK4-3,2024/4,５,\r\n".encode("cp932"))

@@ -14,12 +14,16 @@ def test_budget_chart_labels_amounts_and_marks_settlement(policy):
     assert [t.name for t in fig.data] == ["令和5年度 決算", "令和6年度 予算", "令和7年度 予算"]
     assert [t.text[0] for t in fig.data] == ["96", "409", "1,153"]
     assert fig.data[0].marker.pattern.shape == "/" and fig.data[2].marker.pattern.shape == ""
-    assert "×12.0" in fig.layout.title.text and "百万円" in fig.layout.title.text
-    assert "出典: 令和7年度 デジタル統括室運営方針（案）" in annotations(fig)
+    assert "R5決算→R6〜R7予算" in fig.layout.title.text and "百万円" in fig.layout.title.text
+    assert "経営課題2 96→409→1,153（12.0倍）" in fig.layout.meta["alt"]  # the text alternative
+    assert not fig.layout.annotations  # on screen the page writes the source under the chart
+    exported = charts.budget_chart(policy, ["2"], 2025, export_width=1000)
+    assert "出典: 令和7年度 デジタル統括室運営方針（案）" in annotations(exported) and "経営課題2 12.0倍" in annotations(exported)
 
 
 def test_new_issue_growth_is_labelled_not_infinite(policy):
-    assert "経営課題3 新規" in charts.budget_chart(policy, None, 2025).layout.title.text
+    assert "経営課題3 新規" in annotations(charts.budget_chart(policy, None, 2025, export_width=1000))
+    assert "経営課題3 0→88→72（新規）" in charts.budget_chart(policy, None, 2025).layout.meta["alt"]
 
 
 def test_figures_set_their_own_template_even_after_streamlit_changed_the_default(policy, sample_store):
@@ -27,7 +31,7 @@ def test_figures_set_their_own_template_even_after_streamlit_changed_the_default
 
     r = results(sample_store, policy, 2025, "2026-03")[0]
     for fig in (charts.budget_chart(policy, None, 2025), charts.gauge(r), charts.series(r, "出典: x"),
-                charts.yearly(r.indicator, [(2024, None, None), (2025, r.value, r.target.value)], "出典: x", "2026-03")):
+                charts.yearly(r.indicator, [(2024, None, None), (2025, r.value, r.target.value)], "出典: x")):
         assert fig.layout.template.layout.colorway == tuple(charts.PALETTE)
         assert "IPAexGothic" in fig.layout.template.layout.font.family
 
@@ -40,17 +44,60 @@ def test_gauge_states_status_in_words_and_target(policy, sample_store):
 
 def test_series_shows_pace_forecast_and_as_of(policy, sample_store):
     r = next(x for x in results(sample_store, policy, 2025, "2025-09") if x.indicator.indicator_id == "K4-3")
-    fig = charts.series(r, "出典: テスト")
+    fig = charts.series(r, "出典: テスト　基準: 令和7年9月末")
     names = [t.name for t in fig.data]
-    assert names == ["月の実績", "累計", "目標ペース", "年度末見込み"]
-    pace = next(t for t in fig.data if t.name == "目標ペース")
+    assert names == ["月の実績", "累計", "想定ペース", "年度末見込み"]
+    pace = next(t for t in fig.data if t.name == "想定ペース")
     assert list(pace.y)[5] == 30  # 60 × 6 / 12
     assert "基準: 令和7年9月末" in annotations(fig) and "単位: 名" in fig.layout.title.text
 
 
 def test_yearly_chart(policy):
     ind = policy.indicators["K4-5"]
-    fig = charts.yearly(ind, [(2025, 58.0, 60.0), (2026, None, 70.0)], "出典: テスト", "2026-09")
+    fig = charts.yearly(ind, [(2025, 58.0, 60.0), (2026, None, 70.0)], "出典: テスト　基準: 令和8年9月末")
     assert [t.name for t in fig.data] == ["実績", "目標"]
     assert list(fig.data[1].x) == ["令和7年度", "令和8年度"] and list(fig.data[1].y) == [60.0, 70.0]
     assert "K4-5 年度ごとの推移" in fig.layout.title.text and "基準: 令和8年9月末" in annotations(fig)
+
+
+def test_an_unreported_indicator_draws_no_value(policy, sample_store):
+    (r,) = results(sample_store, policy, 2026, "2026-09")  # K4-5 in 令和8年度: nothing reported yet
+    fig = charts.gauge(r)
+    assert r.status == "未報告" and fig.data[0].mode == "gauge"  # no number: not a large "0%"
+    assert "－ 未報告" in annotations(fig) and "達成率" not in annotations(fig)
+
+
+def test_a_cap_gauge_shows_the_share_used_and_the_time_passed(second_policy_dir, tmp_path):
+    import datetime as dt
+
+    from conftest import SECOND_ACTUALS
+    from kpi.importer import commit, preview
+    from kpi.policy import load_policy
+    from kpi.store import Store
+
+    p, s = load_policy(second_policy_dir), Store(tmp_path / "s")
+    commit(s, preview(s, p, SECOND_ACTUALS.encode(), "a.csv", today=dt.date(2026, 11, 1)), "t")
+    r = next(x for x in results(s, p, 2025, "2025-09") if x.indicator.indicator_id == "Q-01")
+    fig = charts.gauge(r)
+    text = annotations(fig)
+    assert "上限120件の53%（年度の50%経過）" in text and "187%" not in text and "○ 順調" in text
+    assert fig.data[0].gauge.threshold.value == 120  # the cap
+    assert tuple(fig.data[0].gauge.steps[0].range) == (0, 60)  # the pace so far, shaded
+
+
+def test_series_draws_checkpoints_and_the_pace_through_them(second_policy_dir, tmp_path):
+    import datetime as dt
+
+    from conftest import SECOND_ACTUALS
+    from kpi.importer import commit, preview
+    from kpi.policy import load_policy
+    from kpi.store import Store
+
+    p, s = load_policy(second_policy_dir), Store(tmp_path / "s")
+    commit(s, preview(s, p, SECOND_ACTUALS.encode(), "a.csv", today=dt.date(2026, 11, 1)), "t")
+    r = next(x for x in results(s, p, 2025, "2025-09") if x.indicator.indicator_id == "Q-06")
+    fig = charts.series(r, "出典: x")
+    cps = next(t for t in fig.data if t.name == "中間目標")
+    assert list(cps.x) == ["9月", "12月"] and list(cps.y) == [30, 70]
+    pace = next(t for t in fig.data if t.name == "想定ペース")
+    assert list(pace.y)[5] == 30 and list(pace.y)[8] == 70 and list(pace.y)[11] == 100

@@ -7,7 +7,8 @@ import pytest
 
 from conftest import DATA, write_policy
 from kpi import cli
-from kpi.checkdata import ERROR, WARNING, Problem, check_data, errors, from_policy_message
+from kpi.checkdata import ERROR, WARNING, Problem, check_data, errors
+from kpi.policy import PolicyError, load_policy
 
 
 def edited(tmp_path, name: str, old: str, new: str):
@@ -160,11 +161,46 @@ def test_cli_json_when_clean(capsys):
     assert json.loads(capsys.readouterr().out) == {"ok": True, "folder": str(DATA), "errors": 0, "warnings": 0, "problems": []}
 
 
-@pytest.mark.parametrize("message,expected", [
-    ("targets.csv 5行目 fiscal_year: 年度がありません", ("targets.csv", 5, "fiscal_year", "年度がありません")),
-    ("budgets.csv: ファイルがありません（/x）", ("budgets.csv", None, None, "ファイルがありません（/x）")),
-    ("想定外: 何か", ("", None, None, "想定外: 何か")),
+def test_load_policy_reports_located_problems_that_check_data_reuses(tmp_path):
+    folder = appended(tmp_path, "targets.csv", "K1-2,,abc,,,")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(folder)
+    located = {(p.file, p.row, p.column) for p in caught.value.problems}
+    assert located == {("targets.csv", 18, "fiscal_year"), ("targets.csv", 18, "target")}
+    assert all(isinstance(p, Problem) for p in caught.value.problems)
+    assert set(caught.value.problems) <= set(check_data(folder))  # the same objects, not text parsed back
+    assert "targets.csv 18行目 target: 「abc」は数値ではありません" in str(caught.value)
+
+
+# --- checkpoints.csv (interim targets, optional) ---------------------------------------------------
+
+CHECKPOINT_HEADER = "indicator_id,month,value,source_text\n"
+
+
+@pytest.mark.parametrize("line, column, words", [
+    ("K9-9,2025-09,50,", "indicator_id", "指標ID「K9-9」には targets.csv に目標がありません"),
+    ("K2-1,2024-09,50,", "month", "令和6年9月はK2-1 の目標のある年度（令和7年度）の外です"),
+    ("K2-1,2026-04,50,", "month", "令和8年4月はK2-1 の目標のある年度（令和7年度）の外です"),
+    ("K2-1,2025-13,50,", "month", "「2025-13」は YYYY-MM 形式の年月ではありません"),
+    ("K2-1,令和7年9月,50,", "month", "YYYY-MM 形式の年月ではありません"),
+    ("K2-1,2025-09,半分,", "value", "「半分」は数値ではありません"),
+    ("K2-1,2025-09,nan,", "value", "「nan」は数値ではありません"),
 ])
-def test_policy_messages_are_split_into_file_row_column(message, expected):
-    p = from_policy_message(message)
-    assert (p.file, p.row, p.column, p.message) == expected
+def test_a_bad_checkpoint_is_refused_naming_file_row_and_column(tmp_path, line, column, words):
+    folder = write_policy(tmp_path / "data", {"checkpoints.csv": CHECKPOINT_HEADER + "K2-1,2025-06,20,第1四半期\n" + line + "\n"})
+    assert_names(only_error(folder), "checkpoints.csv", 3, column, words)
+    with pytest.raises(PolicyError):  # the app refuses to start on it too
+        load_policy(folder)
+
+
+def test_checkpoints_load_in_month_order_and_belong_to_their_year(tmp_path):
+    folder = write_policy(tmp_path / "data", {"checkpoints.csv": CHECKPOINT_HEADER + "K2-1,2025-12,70,12月\nK2-1,2025-09,30,9月\n"})
+    assert check_data(folder) == []
+    ind = load_policy(folder).indicators["K2-1"]
+    assert [(c.month, c.value) for c in ind.checkpoints_in(2025)] == [("2025-09", 30), ("2025-12", 70)]
+    assert ind.checkpoints_in(2026) == ()
+
+
+def test_a_duplicate_checkpoint_is_refused(tmp_path):
+    folder = write_policy(tmp_path / "data", {"checkpoints.csv": CHECKPOINT_HEADER + "K2-1,2025-09,30,\nK2-1,2025-09,40,\n"})
+    assert_names(only_error(folder), "checkpoints.csv", 3, "month", "中間目標が重複しています")

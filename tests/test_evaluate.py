@@ -6,9 +6,9 @@ import dataclasses
 import pytest
 
 from kpi import fiscal
-from kpi.evaluate import Actual, budget_table, evaluate, evaluate_indicator, status_counts
+from kpi.evaluate import Actual, Entered, Override, budget_kinds, budget_span_text, budget_table, evaluate, evaluate_indicator, status_counts
 from kpi.kinds import KINDS, Point
-from kpi.policy import Indicator, Target
+from kpi.policy import Checkpoint, Indicator, Target
 
 FY = 2025
 MONTHS = fiscal.fy_months(FY)
@@ -56,15 +56,70 @@ def test_no_data_after_year_end_grades_b():
     assert evaluate_indicator(make("latest"), [], FY, "2026-04").grade == "B"
 
 
-@pytest.mark.parametrize("as_of, expected", [("2025-04", 100 / 12), ("2025-09", 50), ("2026-03", 100), ("2026-10", 100)])
-def test_sum_pace_grows_with_months_elapsed(as_of, expected):
-    r = evaluate_indicator(make("sum"), acts([1]), FY, as_of)
+def make_cp(kind: str, target: float, checkpoints: dict[str, float], direction: str = "higher") -> Indicator:
+    return dataclasses.replace(make(kind, target, direction), checkpoints=tuple(Checkpoint(m, v) for m, v in sorted(checkpoints.items())))
+
+
+LAST_YEAR_40 = [Actual("X-1", "2025-03", 40.0)]  # the previous fiscal year's final value, for a baseline
+
+# (indicator, previous-year actuals, entered 前年度実績, as-of month, expected pace)
+PACES = [
+    # sum: target × months / 12, also for a lower-is-better cap; after the year's end the full target
+    ("sum", make("sum"), [], None, "2025-03", 0),
+    ("sum", make("sum"), [], None, "2025-04", 100 / 12),
+    ("sum", make("sum"), [], None, "2025-09", 50),
+    ("sum", make("sum"), [], None, "2026-03", 100),
+    ("sum", make("sum"), [], None, "2026-10", 100),
+    ("sum cap", make("sum", 120, "lower"), [], None, "2025-09", 60),
+    # latest: from the previous year's final value to the target; no baseline: the target itself
+    ("latest, no baseline", make("latest"), [], None, "2025-09", 100),
+    ("latest, no baseline", make("latest"), [], None, "2025-04", 100),
+    ("latest, baseline", make("latest"), LAST_YEAR_40, None, "2025-04", 45),
+    ("latest, baseline", make("latest"), LAST_YEAR_40, None, "2025-09", 70),
+    ("latest, baseline", make("latest"), LAST_YEAR_40, None, "2026-03", 100),
+    ("latest, baseline", make("latest"), LAST_YEAR_40, None, "2027-01", 100),
+    ("latest, entered baseline wins", make("latest"), LAST_YEAR_40, Entered(60.0, "u", "t"), "2025-09", 80),
+    ("latest cap, baseline", make("latest", 30, "lower"), LAST_YEAR_40, None, "2025-09", 35),
+    # milestone: from 0 to 100
+    ("milestone", make("milestone"), [], None, "2025-03", 0),
+    ("milestone", make("milestone"), [], None, "2025-04", 100 / 12),
+    ("milestone", make("milestone"), [], None, "2025-09", 50),
+    ("milestone", make("milestone"), [], None, "2026-03", 100),
+    # mean and ratio: the target
+    ("mean", make("mean"), LAST_YEAR_40, None, "2025-06", 100),
+    ("ratio", make("ratio"), LAST_YEAR_40, None, "2025-06", 100),
+    # checkpoints: straight between them (Power BI Goals' rule), flat before the first when the kind has no start
+    ("milestone, checkpoints", make_cp("milestone", 100, {"2025-09": 30, "2025-12": 80}), [], None, "2025-06", 15),
+    ("milestone, checkpoints", make_cp("milestone", 100, {"2025-09": 30, "2025-12": 80}), [], None, "2025-09", 30),
+    ("milestone, checkpoints", make_cp("milestone", 100, {"2025-09": 30, "2025-12": 80}), [], None, "2025-11", 30 + 50 * 2 / 3),
+    ("milestone, checkpoints", make_cp("milestone", 100, {"2025-09": 30, "2025-12": 80}), [], None, "2026-02", 80 + 20 * 2 / 3),
+    ("latest, checkpoint, no baseline", make_cp("latest", 100, {"2025-09": 60}), [], None, "2025-06", 60),
+    ("latest, checkpoint, no baseline", make_cp("latest", 100, {"2025-09": 60}), [], None, "2025-12", 80),
+    ("latest, checkpoint, baseline", make_cp("latest", 100, {"2025-09": 60}), LAST_YEAR_40, None, "2025-06", 50),
+    ("sum, checkpoint", make_cp("sum", 100, {"2025-09": 20}), [], None, "2025-06", 10),
+    ("sum, checkpoint", make_cp("sum", 100, {"2025-09": 20}), [], None, "2025-12", 60),
+    ("mean, checkpoint", make_cp("mean", 1870, {"2025-09": 1500}), [], None, "2025-06", 1500),
+    ("mean, checkpoint", make_cp("mean", 1870, {"2025-09": 1500}), [], None, "2025-12", 1685),
+    ("checkpoint of another year is ignored", make_cp("milestone", 100, {"2024-09": 90}), [], None, "2025-09", 50),
+]
+
+
+@pytest.mark.parametrize("name, ind, before, entered, as_of, expected", PACES, ids=[f"{p[0]}@{p[4]}" for p in PACES])
+def test_expected_pace_by_kind(name, ind, before, entered, as_of, expected):
+    r = evaluate_indicator(ind, [*before, *acts([1])], FY, as_of, entered=entered)
     assert r.expected == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("kind", ["latest", "mean", "ratio", "milestone"])
-def test_other_kinds_pace_is_the_target(kind):
-    assert evaluate_indicator(make(kind), acts([1]), FY, "2025-06").expected == 100
+def test_pace_ratio_is_direction_aware():
+    up = evaluate_indicator(make("sum"), acts([30]), FY, "2025-09")  # 30 against a pace of 50
+    assert (up.progress, up.pace_ratio, up.status) == (pytest.approx(0.3), pytest.approx(0.6), "遅れ")
+    down = evaluate_indicator(make("sum", 120, "lower"), acts([30]), FY, "2025-09")  # 30 used of an allowance of 60 so far
+    assert (down.progress, down.pace_ratio, down.status) == (pytest.approx(0.25), pytest.approx(2.0), "順調")
+
+
+def test_a_milestone_on_its_straight_line_is_on_track():
+    r = evaluate_indicator(make("milestone"), acts([10, 20, 30, 40, 50, 60]), FY, "2025-09")
+    assert (r.expected, r.status) == (50, "順調")  # 60 % in September: ahead, not late
 
 
 @pytest.mark.parametrize("kind, values, as_of, status", [
@@ -74,7 +129,14 @@ def test_other_kinds_pace_is_the_target(kind):
     ("sum", [6] * 6, "2025-09", "注意"),  # 36 / 50 = 72 %
     ("sum", [5] * 6, "2025-09", "遅れ"),  # 30 / 50 = 60 %
     ("sum", [20] * 6, "2025-09", "達成"),  # 120 ≥ 100 already
+    ("sum", [45], "2025-09", "順調"),  # 45 / 50 = exactly 90 %
+    ("sum", [44], "2025-09", "注意"),
+    ("sum", [35], "2025-09", "注意"),  # 35 / 50 = exactly 70 %
+    ("sum", [34], "2025-09", "遅れ"),
     ("latest", [95], "2025-05", "順調"),
+    ("latest", [90], "2025-05", "順調"),  # exactly 90 % of the target (no baseline: the pace is the target)
+    ("latest", [70], "2025-05", "注意"),  # exactly 70 %
+    ("latest", [69.9], "2025-05", "遅れ"),
     ("latest", [80], "2025-05", "注意"),
     ("latest", [40], "2025-05", "遅れ"),
     ("latest", [100], "2025-05", "達成"),
@@ -133,7 +195,42 @@ def test_a_missed_target_is_not_on_track_once_the_year_is_over():
 def test_lower_is_better_over_the_cap_is_late():
     ind = make("sum", 120, direction="lower")
     r = evaluate_indicator(ind, acts([20] * 12), FY, "2026-03")
-    assert r.status == "遅れ" and r.progress == pytest.approx(0.5)
+    assert r.status == "遅れ" and r.progress == pytest.approx(2.0) and r.pace_ratio == pytest.approx(0.5)  # twice the cap used
+
+
+@pytest.mark.parametrize("kind, values, as_of", [("sum", [10] * 6, "2025-09"), ("latest", [5], "2025-09"), ("mean", [5], "2025-09")])
+def test_a_cap_kept_so_far_is_never_achieved_while_the_year_runs(kind, values, as_of):
+    r = evaluate_indicator(make(kind, 120, "lower"), acts(values), FY, as_of)
+    assert r.status == "順調" and r.progress < 1  # the share of the cap used, not target ÷ value
+
+
+@pytest.mark.parametrize("value, as_of, status", [
+    (50, "2025-09", "順調"),  # cap 90 → 45 allowed by September: 45 / 50 = exactly 90 %
+    (51, "2025-09", "注意"),
+    (64.28, "2025-09", "注意"),  # 45 / 64.28 = 70.0 %
+    (64.4, "2025-09", "遅れ"),
+])
+def test_cap_boundaries_by_pace_ratio(value, as_of, status):
+    assert evaluate_indicator(make("sum", 90, "lower"), acts([value]), FY, as_of).status == status
+
+
+@pytest.mark.parametrize("direction, values, as_of, status, grade, progress", [
+    ("higher", [0], "2025-09", "達成", None, None),  # nothing to reach
+    ("lower", [0], "2025-09", "順調", None, None),  # a cap of 0 kept so far
+    ("lower", [0], "2026-03", "達成", "A", None),
+    ("lower", [1], "2026-03", "遅れ", "B", None),
+])
+def test_zero_target(direction, values, as_of, status, grade, progress):
+    r = evaluate_indicator(make("sum", 0, direction), acts(values), FY, as_of)
+    assert (r.status, r.grade, r.progress) == (status, grade, progress)
+
+
+def test_override_is_the_final_grade_once_the_year_has_ended():
+    o = Override("A", "3事業目は3月に実施済み", "editor@example.jp", "2026-06-01 10:00")
+    mid = evaluate_indicator(make("latest", 3), acts([2]), FY, "2025-09", override=o)
+    assert (mid.computed_grade, mid.grade, mid.overridden) == (None, None, True)  # recorded, applied after the year
+    end = evaluate_indicator(make("latest", 3), acts([2]), FY, "2026-03", override=o)
+    assert (end.computed_grade, end.grade, end.override.reason) == ("B", "A", "3事業目は3月に実施済み")
 
 
 @pytest.mark.parametrize("kind, values, elapsed_as_of, forecast", [
@@ -157,11 +254,17 @@ def test_mean_counts_months_meeting_the_target():
     assert r.months_meeting_target == 2
 
 
-def test_every_kind_in_the_registry_aggregates_and_forecasts():
-    pts = [Point(i + 1, MONTHS[i], float(i)) for i in range(4)]
-    for kind in KINDS.values():
-        assert kind.aggregate(pts) is not None
-        kind.forecast(pts, 4)
+@pytest.mark.parametrize("kind, year_value, forecast", [
+    ("latest", 3, 11), ("sum", 6, 18), ("mean", 1.5, 1.5), ("ratio", 1.5, 1.5), ("milestone", 3, 11),
+])
+def test_every_kind_in_the_registry_aggregates_and_forecasts(kind, year_value, forecast):
+    pts = [Point(i + 1, MONTHS[i], float(i)) for i in range(4)]  # 0, 1, 2, 3 in April–July
+    assert KINDS[kind].aggregate(pts) == pytest.approx(year_value)
+    assert KINDS[kind].forecast(pts, 4) == pytest.approx(forecast)
+
+
+def test_every_kind_is_tested():
+    assert set(KINDS) == {"latest", "sum", "mean", "ratio", "milestone"}
 
 
 def test_evaluate_filters_by_issue_and_keeps_policy_order(policy):
@@ -179,11 +282,19 @@ def test_status_counts_cover_every_status(policy):
     assert counts == {"達成": 0, "順調": 0, "注意": 0, "遅れ": 0, "未報告": 15}
 
 
+def test_budget_title_comes_from_the_kinds_in_the_data(policy, other_policy_dir):
+    from kpi.policy import load_policy
+
+    assert budget_span_text(budget_kinds(policy)) == "R5決算→R6〜R7予算"
+    assert budget_span_text(budget_kinds(load_policy(other_policy_dir))) == "R6決算→R8予算"
+    assert budget_span_text({2023: "決算", 2024: "決算", 2025: "予算"}) == "R5〜R6決算→R7予算"
+
+
 def test_budget_growth_and_new_when_the_base_is_zero(policy):
     years, rows = budget_table(policy)
     assert years == [2023, 2024, 2025]
     labels = {r.issue_id: r.growth_label for r in rows}
-    assert labels == {"1": "×1.5", "2": "×12.0", "3": "新規", "4": "×4.1"}
+    assert labels == {"1": "1.5倍", "2": "12.0倍", "3": "新規", "4": "4.1倍"}
     assert all(r.growth is None or r.growth != float("inf") for r in rows)
 
 

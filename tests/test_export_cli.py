@@ -30,9 +30,10 @@ def test_pptx_and_printable_pdf(sample_store, tmp_path):
     from pypdf import PdfReader
 
     assert main(["export", "--format", "pptx", "--out", str(tmp_path / "d.pptx"), "--issue", "2", "--issue", "3"]) == 0
-    assert len(Presentation(str(tmp_path / "d.pptx")).slides) == 2 + 2 * 3  # cover, summary; budget, indicators, evaluation
+    assert [s.name for s in Presentation(str(tmp_path / "d.pptx")).slides] == [
+        "表紙", "遅れ・注意の指標（3件、悪い順）", "全体の状況", "予算の推移", "経営課題2〜3：指標の達成状況", "年度評価（アウトカム指標の達成状況）"]
     assert main(["export", "--format", "pdf", "--out", str(tmp_path / "r.pdf"), "--issue", "2"]) == 0
-    assert len(PdfReader(str(tmp_path / "r.pdf")).pages) == 4
+    assert len(PdfReader(str(tmp_path / "r.pdf")).pages) == 6
     assert main(["export", "--format", "pdf", "--out", str(tmp_path / "charts"), "--issue", "2", "--include", "budget"]) == 0
     assert [p.suffix for p in (tmp_path / "charts").iterdir()] == [".pdf"]
 

@@ -84,7 +84,7 @@ def test_workbook_carries_the_override_and_both_texts(evaluated, policy):
     assert cell("K4-7", "上書きの理由").value == REASON
     assert cell("K4-7", "上書き者").value == "山田"
     assert cell("K4-7", "上書き日時").value  # when
-    assert cell("K4-7", "最終評価").value == "A（達成）（上書き）"
+    assert cell("K4-7", "最終評価").value == "A（達成）※（算定 B）"
     assert cell("K4-7", "最終評価").font.bold
     overridden_fill = cell("K4-7", "指標").fill.fgColor.rgb
     assert overridden_fill.endswith(workbook.OVERRIDE_FILL.fgColor.rgb[-6:])
@@ -154,31 +154,30 @@ def _inside(slide, prs) -> bool:
                for sh in slide.shapes)
 
 
-def test_deck_has_an_evaluation_slide_per_issue_with_overrides_marked(evaluated, policy):
+def test_deck_has_the_evaluation_of_every_issue_with_overrides_marked(evaluated, policy):
     m = materials(evaluated, policy, sections=("evaluation",))  # no charts: no browser needed
     prs = _deck(m)
-    slides = list(prs.slides)
-    evaluation = [s for s in slides if s.name.endswith("：年度評価")]
-    assert len(evaluation) == len(policy.issues)
-    for iid, s in zip(policy.issues, evaluation):
+    evaluation = [s for s in prs.slides if s.name.startswith("年度評価（アウトカム指標の達成状況）")]
+    assert len(evaluation) == 2  # 15 rows and two reasons: two slides, evened out
+    rows = []
+    for s in evaluation:
         table = next(sh for sh in s.shapes if sh.has_table).table
-        headers = [c.text for c in table.rows[0].cells]
-        assert headers == deck.EVAL_HEADERS
-        assert [table.cell(i, 0).text for i in range(1, len(table.rows))] == [r.indicator.indicator_id for r in m.results_of(iid)]
+        assert [c.text for c in table.rows[0].cells] == deck.EVAL_HEADERS
+        rows += [[c.text for c in r.cells] for r in list(table.rows)[1:]]
         text = _texts(s)
         assert "基準: 令和8年3月末" in text and "出典" in text  # the footer
         assert _inside(s, prs)
-    s4 = evaluation[-1]
-    table = next(sh for sh in s4.shapes if sh.has_table).table
-    row = next(i for i in range(1, len(table.rows)) if table.cell(i, 0).text == "K4-7")
-    final = table.cell(row, deck.EVAL_HEADERS.index("最終評価")).text
-    assert final == "A（達成）※1"
-    assert table.cell(row, deck.EVAL_HEADERS.index("算定評価")).text == "B（未達成）"
-    assert "※1 K4-7 パイロット事業の実施：算定評価 B（未達成） を A（達成） に上書き（山田、" in _texts(s4)
-    assert f"理由：{REASON}" in _texts(s4)
-    assert "※" not in "".join(table.cell(i, deck.EVAL_HEADERS.index("最終評価")).text for i in range(1, len(table.rows)) if i != row)
-    s2 = evaluation[1]
-    assert f"理由：{PLUS_REASON}" in _texts(s2) and "※1 K2-4" in _texts(s2)  # numbering per slide
+    assert [r[1] for r in rows] == [r.indicator.indicator_id for r in m.results]  # every indicator, in policy order
+    assert {r[0] for r in rows} == {p.label for p in policy.issues.values()}  # with its 経営課題
+    final, computed = deck.EVAL_HEADERS.index("最終評価"), deck.EVAL_HEADERS.index("算定評価")
+    k24 = next(r for r in rows if r[1] == "K2-4")
+    k47 = next(r for r in rows if r[1] == "K4-7")
+    assert (k24[final], k47[final]) == ("A（達成）※1（算定 B）", "A（達成）※2（算定 B）")
+    assert k47[computed] == "B（未達成）"
+    assert all("※" not in r[final] for r in rows if r[1] not in ("K2-4", "K4-7"))
+    body = "\n".join(_texts(s) for s in evaluation)
+    assert "※2 K4-7 パイロット事業の実施：算定評価 B（未達成） を A（達成） に上書き（山田、" in body
+    assert f"理由：{REASON}" in body and f"理由：{PLUS_REASON}" in body and "※1 K2-4" in body
 
 
 def test_deck_has_the_texts_slide(evaluated, policy):
@@ -221,7 +220,7 @@ def test_deck_splits_long_texts_over_slides_and_loses_nothing(evaluated, policy)
 
 def test_deck_before_year_end_says_provisional(evaluated, policy):
     prs = _deck(materials(evaluated, policy, as_of="2025-09", issues=("4",), sections=("evaluation",)))
-    s = next(s for s in prs.slides if s.name.endswith("：年度評価"))
+    s = next(s for s in prs.slides if s.name.startswith("年度評価"))
     text = _texts(s)
     assert ev.PROVISIONAL_LABEL in text and "A/B は確定していません" in text
     table = next(sh for sh in s.shapes if sh.has_table).table
@@ -232,7 +231,7 @@ def test_deck_before_year_end_says_provisional(evaluated, policy):
 
 def test_deck_without_texts_has_no_empty_texts_slide(sample_store, policy):
     prs = _deck(materials(sample_store, policy, issues=("2",), sections=("evaluation",)))
-    assert [s.name for s in prs.slides][1:] == ["経営課題2　効率的かつ質の高い行政運営：年度評価"]
+    assert [s.name for s in prs.slides][1:] == ["年度評価（アウトカム指標の達成状況）"]
 
 
 def test_pagination_places_everything_within_the_height():
@@ -250,13 +249,9 @@ def test_whole_deck_with_charts_includes_the_evaluation(evaluated, policy):
     m = materials(evaluated, policy)
     prs = _deck(m)
     names = [s.name for s in prs.slides]
-    per_issue = ["予算", "指標の達成状況", "年度評価"]
-    assert len(names) == 2 + len(per_issue) * len(policy.issues) + 1  # cover, summary, per 経営課題, texts
-    for iid in policy.issues:
-        issue = policy.issues[iid]
-        at = names.index(f"{issue.label}　{issue.short_title}：指標の達成状況")
-        assert names[at + 1].endswith("：年度評価")  # right after the indicators
-    assert names[-1] == "自己評価・今後の方針"
+    assert names[:6] == ["表紙", "遅れ・注意の指標（9件、悪い順）", "全体の状況", "予算の推移", "経営課題1〜3：指標の達成状況",
+                         "経営課題4　全庁的なDXの推進：指標の達成状況"]
+    assert names[6].startswith("年度評価") and names[-1] == "自己評価・今後の方針"
     data = export.build(m, "pptx")
     assert data[:2] == b"PK"
 

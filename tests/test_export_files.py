@@ -62,7 +62,7 @@ def test_workbook_has_every_indicator_and_grades_after_year_end(sample_store, po
     assert ws.column_dimensions["E"].width >= 40
     pct = next(ws.cell(row=i, column=header.index("達成率") + 1) for i in range(1, ws.max_row + 1)
                if ws.cell(row=i, column=4).value == "K1-1")
-    assert pct.number_format == "0.0%" and 0 < pct.value < 2
+    assert pct.value == "102%"  # 2,046 / 2,000, floored: the same text as every page
     assert any(SAMPLE_LABEL in str(c.value) for row in ws.iter_rows() for c in row if c.value)
 
 
@@ -70,7 +70,7 @@ def test_workbook_before_year_end_says_grade_comes_later(sample_store, policy):
     m = materials(sample_store, policy, as_of="2025-09")
     _, ws = _sheet_rows(export.build(m, "xlsx"), "指標")
     values = [c.value for row in ws.iter_rows() for c in row]
-    assert "年度末に判定" in values and "A（達成）" not in values
+    assert "未確定（年度途中）" in values and "A（達成）" not in values
 
 
 def test_workbook_stores_formula_like_text_as_text(formula_store, policy):
@@ -126,14 +126,17 @@ def test_cp932_maps_characters_excel_users_expect():
 
 def test_as_of_for_other_years():
     assert as_of_for(2025, 2025, "2025-09") == "2025-09"
-    assert as_of_for(2024, 2025, "2025-09", now="2025-09") == "2025-03"
-    assert as_of_for(2026, 2025, "2025-09", now="2026-05") == "2026-05"
-    assert as_of_for(2027, 2025, "2025-09", now="2026-05") == "2028-03"
+    assert as_of_for(2024, 2025, "2025-09", dt.date(2025, 9, 1)) == "2025-03"  # an ended year: its March
+    assert as_of_for(2026, 2025, "2025-09", dt.date(2026, 5, 1)) == "2026-05"  # a running year: this month
+    assert as_of_for(2027, 2025, "2025-09", dt.date(2026, 5, 1)) == "2026-05"  # not begun: this month, as 最新 on screen
 
 
 def test_file_names_from_known_values_only(sample_store, policy):
     m = materials(sample_store, policy, issues=("2",))
-    assert export.file_name(m, export.FORMATS["pptx"]) == "令和7年度_経営課題2_会議資料.pptx"
+    assert export.file_name(m, export.FORMATS["pptx"]) == "令和7年度_運営方針_経営課題2_令和7年9月末.pptx"
+    every = materials(sample_store, policy, as_of="2026-03")
+    assert export.file_name(every, export.FORMATS["pptx"]) == "令和7年度_運営方針_令和8年3月末.pptx"  # each month its own file
+    assert export.file_name(every, export.FORMATS["xlsx"]) == "令和7年度_指標の達成状況_令和8年3月末.xlsx"
     assert images.safe_name("令和7年度", "../../etc/passwd", 'a:b*?"<>|') == "令和7年度_..-..-etc-passwd_a-b-"
     assert export.chart_name(2025, "経営課題2", "予算推移") == "令和7年度_経営課題2_予算推移"
 
@@ -149,34 +152,56 @@ def _deck(data: bytes):
 _texts = pptx_text
 
 
+def content_bottom(slide) -> int:
+    """How far down the content of a slide reaches (EMU): its lowest shape above the footer (tables by their rows)."""
+    from kpi.export.deck import HEIGHT
+
+    def bottom(sh) -> int:
+        height = sum(r.height for r in sh.table.rows) if sh.has_table else sh.height
+        return sh.top + height
+
+    return max((bottom(sh) for sh in slide.shapes if sh.top < HEIGHT - 600000), default=0)
+
+
+def assert_no_slide_mostly_empty(slides) -> None:
+    from kpi.export.deck import CONTENT_BOTTOM, CONTENT_TOP
+
+    half = CONTENT_TOP + (CONTENT_BOTTOM - CONTENT_TOP) // 2
+    for s in slides[1:]:  # the cover is a cover
+        assert content_bottom(s) >= half, f"{s.name}: content ends at {content_bottom(s) / 914400:.1f} in"
+
+
 @needs_browser
 def test_deck_slides_pictures_tables(sample_store, policy):
     m = materials(sample_store, policy)
     prs = _deck(export.build(m, "pptx"))
     assert (prs.slide_width, prs.slide_height) == (12192000, 6858000)  # 16:9
     slides = list(prs.slides)
-    assert len(slides) == 2 + 3 * len(policy.issues)  # cover, summary, per 経営課題 budget, indicators, evaluation
-    summary = _texts(slides[1])
-    for ind in m.results:
-        assert ind.indicator.indicator_id in summary
+    assert [s.name for s in slides] == [
+        "表紙", "遅れ・注意の指標（10件、悪い順）", "全体の状況", "予算の推移", "経営課題1〜3：指標の達成状況",
+        "経営課題4　全庁的なDXの推進：指標の達成状況", "年度評価（アウトカム指標の達成状況）（1/2）", "年度評価（アウトカム指標の達成状況）（2/2）"]
+    exceptions, summary = _texts(slides[1]), _texts(slides[2])
+    assert exceptions.index("K2-2") < exceptions.index("K1-1")  # worst first
+    for r in m.results:
+        assert r.indicator.indicator_id in summary
     assert "予算合計" in summary and "1,947百万円" in summary
-    for s in slides[2:]:
+    for s in slides[1:]:
         pictures = [sh for sh in s.shapes if sh.shape_type == 13]
-        assert len(pictures) == (0 if "年度評価" in s.name else 1), s.name
+        assert len(pictures) == (1 if s.name == "予算の推移" or s.name.endswith("：指標の達成状況") else 0), s.name
         text = _texts(s)
         assert "基準: 令和7年9月末" in text and "出典" in text
-    indicators = [s for s in slides if "指標の達成状況" in s.name]
-    assert len(indicators) == len(policy.issues)
-    table = next(sh for sh in indicators[1].shapes if sh.has_table).table
-    assert [table.cell(i, 0).text for i in range(1, len(table.rows))] == ["K2-1", "K2-2", "K2-3", "K2-4"]
-    assert SAMPLE_LABEL in _texts(slides[0]) and SAMPLE_LABEL in _texts(indicators[0])
+    table = next(sh for sh in slides[4].shapes if sh.has_table).table
+    assert [table.cell(i, 0).text for i in range(1, len(table.rows))] == ["K1-1", "K1-2", "K2-1", "K2-2", "K2-3", "K2-4", "K3-1"]
+    assert SAMPLE_LABEL in _texts(slides[0]) and SAMPLE_LABEL in _texts(slides[4])
+    assert_no_slide_mostly_empty(slides)
 
 
 @needs_browser
 def test_deck_for_one_issue_only(sample_store, policy):
     prs = _deck(export.build(materials(sample_store, policy, issues=("2",)), "pptx"))
     slides = list(prs.slides)
-    assert len(slides) == 5  # cover, summary, 経営課題2 budget, indicators, evaluation
+    assert [s.name for s in slides] == ["表紙", "遅れ・注意の指標（2件、悪い順）", "全体の状況", "予算の推移",
+                                        "経営課題2　効率的かつ質の高い行政運営：指標の達成状況", "年度評価（アウトカム指標の達成状況）"]
     body = "\n".join(_texts(s) for s in slides)
     assert "経営課題2" in body and "経営課題1" not in body and "K4-1" not in body
 
@@ -186,8 +211,9 @@ def test_deck_with_monthly_charts(sample_store, policy):
     m = materials(sample_store, policy, issues=("4",), sections=("indicators", "monthly"))
     slides = list(_deck(export.build(m, "pptx")).slides)
     monthly = [s for s in slides if "月次推移" in s.name]
-    assert len(monthly) == 2  # 8 indicators, 4 charts a slide
+    assert [s.name for s in monthly] == ["月次推移（1/2）", "月次推移（2/2）"]  # 8 indicators, 4 charts a slide
     assert sum(1 for s in monthly for sh in s.shapes if sh.shape_type == 13) == 8
+    assert_no_slide_mostly_empty(slides)
 
 
 @needs_browser
@@ -196,12 +222,13 @@ def test_pdf_pages_and_text(sample_store, policy):
 
     m = materials(sample_store, policy)
     reader = PdfReader(io.BytesIO(export.build(m, "pdf")))
-    n = 1 + 2 * len(policy.issues)  # summary; per 経営課題 budget and indicators (a long table may take one more)
-    assert n <= len(reader.pages) <= n + len(policy.issues)
-    first = reader.pages[0].extract_text()
-    assert "K4-8" in first and SAMPLE_LABEL in first
+    texts = [p.extract_text() for p in reader.pages]
+    # the deck's outline: cover, the indicators behind, summary, budget, two groups of indicators, evaluation
+    assert 7 <= len(texts) <= 9, len(texts)
+    assert SAMPLE_LABEL in texts[0] and "遅れ・注意の指標（10件、悪い順）" in texts[1] and "K2-2" in texts[1]
+    assert "全体の状況" in texts[2] and "K4-8" in texts[2]
     assert all(p.mediabox.width > p.mediabox.height for p in reader.pages)  # A4 landscape
-    assert "経営課題4" in reader.pages[-1].extract_text()
+    assert "年度評価" in texts[-1] and "経営課題4" in texts[-1]
 
 
 @needs_browser

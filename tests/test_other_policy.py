@@ -50,7 +50,7 @@ def test_lower_is_better_year_end_grade(other_policy_dir, tmp_path):
 def test_other_policy_budget_new_and_shrinking(other_policy_dir):
     years, rows = budget_table(load_policy(other_policy_dir))
     assert years == [2024, 2026]
-    assert [r.growth_label for r in rows] == ["×3.0", "新規", "×0.5"]
+    assert [r.growth_label for r in rows] == ["3.0倍", "新規", "0.5倍"]
 
 
 def test_pages_run_on_the_other_policy(other_policy_dir, tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import run_app
+from conftest import frames, run_app, unescape
 from kpi import evaluation as ev
 
 PAGE = "pages/evaluation.py"
@@ -18,11 +18,17 @@ def text_of(at: AppTest) -> str:
 
 
 def tables(at: AppTest, column: str = "最終評価"):
-    return [d.value for d in at.dataframe if column in d.value.columns]
+    return [t for t in frames(at) if column in t.columns]
 
 
 def rows_by_id(at: AppTest) -> dict[str, dict]:
-    return {r["指標ID"]: r for t in tables(at) for r in t.to_dict("records")}
+    """Per indicator, its row of the table and of the detail table below it (算定の根拠 …), as the user reads them."""
+    out: dict[str, dict] = {}
+    for t in frames(at):
+        if "指標ID" in t.columns and ("最終評価" in t.columns or "算定の根拠" in t.columns):
+            for r in t.to_dict("records"):
+                out.setdefault(r["指標ID"], {}).update({k: unescape(v) if isinstance(v, str) else v for k, v in r.items()})
+    return out
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -44,10 +50,11 @@ def test_year_end_table_per_issue_with_the_sample_data(tmp_path, monkeypatch):
     k11, k47 = rows["K1-1"], rows["K4-7"]
     assert (k11["目標"], k11["年度実績"], k11["達成率"], k11["算定評価"], k11["最終評価"]) == ("2,000件（累計）", "2,046件", "102%", "A（達成）", "A（達成）")
     assert k11["算定の根拠"] == "最新月の値 2,046件 ≥ 目標 2,000件（累計） → A（達成）"
-    assert (k47["目標"], k47["年度実績"], k47["算定評価"], k47["上書き評価"], k47["最終評価"]) == ("3事業", "2事業", "B（未達成）", "", "B（未達成）")
+    assert (k47["目標"], k47["年度実績"], k47["算定評価"], k47["最終評価"]) == ("3事業", "2事業", "B（未達成）", "B（未達成）")
     assert rows["K2-4"]["算定の根拠"].endswith("目標に達した月 7/12か月 → B（未達成）")
     assert rows["K4-3"]["前年度実績"] == "－"
-    assert list(tables(at)[0].columns[:9]) == ["指標ID", "指標", "目標", "年度実績", "達成率", "算定評価", "上書き評価", "最終評価", "前年度実績"]
+    assert list(tables(at)[0].columns) == ["指標ID", "指標", "目標", "年度実績", "達成率", "算定評価", "最終評価", "前年度実績"]
+    assert not [t for t in at.text if t.value.startswith("※")]  # no override, no note
     assert metrics(at) == {"指標": "15件", "A（達成）": "6件", "B（未達成）": "9件", "上書き": "0件"}
     text = text_of(at)
     assert "基準月 令和8年3月末時点" in text and "その月末時点までの実績で評価します" in text
@@ -102,12 +109,13 @@ def test_editor_overrides_a_grade_only_with_a_reason(tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     k47 = rows_by_id(at)["K4-7"]
-    assert (k47["算定評価"], k47["上書き評価"], k47["最終評価"]) == ("B（未達成）", "A（達成）", "A（達成）（上書き）")
-    assert k47["上書きの理由"] == "3事業目は3月に実施済み（報告漏れ）" and k47["上書き者"] == "ローカル利用者"
-    assert k47["上書き日時"].startswith("20")
+    assert (k47["算定評価"], k47["最終評価"]) == ("B（未達成）", "A（達成）※（算定 B）")
+    (note,) = [t.value for t in at.text if t.value.startswith("※ K4-7")]
+    assert note.startswith("※ K4-7 パイロット事業の実施: 算定評価 B（未達成） を A（達成） に上書き（ローカル利用者、令和")  # 和暦
+    assert note.endswith("\n理由: 3事業目は3月に実施済み（報告漏れ）")
     assert metrics(at)["上書き"] == "1件" and metrics(at)["A（達成）"] == "7件"
     (log,) = tables(at, "内容")
-    assert log["内容"][0] == "K4-7 の評価を A（達成）に上書き: 3事業目は3月に実施済み（報告漏れ）"
+    assert unescape(log["内容"][0]) == "K4-7 の評価を A（達成）に上書き: 3事業目は3月に実施済み（報告漏れ）"
     # withdrawing is recorded too, and the computed grade applies again
     button(at, "上書きを取り消す").click()
     at.run()
@@ -154,12 +162,18 @@ def test_viewers_see_the_evaluation_but_no_edit_forms(tmp_path, monkeypatch):
     import ui_auth
 
     monkeypatch.setattr(ui_auth, "can_edit", lambda: False)
-    monkeypatch.setattr(ui_auth, "editor_notice", lambda action: __import__("streamlit").info(f"{action}は編集者だけが行えます。"))
     at = run(tmp_path / "store", monkeypatch)
     assert rows_by_id(at)["K1-1"]["最終評価"] == "A（達成）"
     assert not [b for b in at.button if b.label in ("上書きを記録", "保存", "前年度実績を記録")]
     assert not at.text_area
-    assert any("編集者だけが行えます" in i.value for i in at.info)
+    # the page's own notice (ui_auth.editor_notice), not a stand-in
+    assert any(i.value.startswith("評価の上書き・前年度実績の入力・文章の編集は編集者だけが行えます。") for i in at.info)
+
+
+def test_placeholders_quote_no_policy_of_their_own(tmp_path, monkeypatch):
+    at = run(tmp_path / "store", monkeypatch)
+    assert at.text_area(key="override_reason").placeholder == "例: 年度末に実施済み（実績の報告漏れ）"
+    assert at.text_input(key="previous_note").placeholder == "例: 令和6年度の運営方針の実績欄"  # from the year shown
 
 
 @pytest.mark.parametrize("as_of", ["2025-04", "2026-03"])

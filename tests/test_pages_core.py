@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import run_app
+from conftest import frames, run_app
 
 
 def run(page: str, store_root, monkeypatch, **state):
@@ -19,7 +19,7 @@ def text_of(at: AppTest) -> str:
 
 def frame(at: AppTest, column: str):
     """The page's table that has ``column`` (dataframes carry no key in AppTest)."""
-    found = [d.value for d in at.dataframe if column in d.value.columns]
+    found = [t for t in frames(at) if column in t.columns]
     assert len(found) == 1, f"{len(found)} tables with {column}"
     return found[0]
 
@@ -72,7 +72,7 @@ def test_budget_page_all_issues(tmp_path, monkeypatch):
     assert m["合計 令和7年度（百万円）"] == "1,947"
     assert m["経営課題2（百万円）"] == "1,153"
     deltas = {x.label: x.delta for x in at.metric}
-    assert deltas["経営課題2（百万円）"] == "R5比 ×12.0"
+    assert deltas["経営課題2（百万円）"] == "R5比 12.0倍"
     assert deltas["経営課題3（百万円）"] == "R5比 新規"
     table = frame(at, "経営課題")
     assert list(table["経営課題"])[-1] == "合計"
@@ -87,7 +87,7 @@ def test_budget_page_under_issue_2(tmp_path, monkeypatch):
     assert list(table["経営課題"]) == ["経営課題2 効率的かつ質の高い行政運営", "合計（選択した経営課題）"]
     assert list(table.iloc[0, 1:4]) == [96, 409, 1153]
     deltas = {x.label: x.delta for x in at.metric}
-    assert deltas["経営課題2（百万円）"] == "R5比 ×12.0"
+    assert deltas["経営課題2（百万円）"] == "R5比 12.0倍"
     assert "決算" in table.columns[1] and "予算" in table.columns[3]
 
 
@@ -101,10 +101,12 @@ def test_indicators_page_year_end(tmp_path, monkeypatch):
     assert (k11["実績"], k11["目標"], k11["状況"], k11["評価"]) == ("2,046件", "2,000件（累計）", "◎ 達成", "A（達成）")
     k24 = table[table["指標ID"] == "K2-4"].iloc[0]
     assert (k24["目標"], k24["評価"]) == ("1,870時間/月 以上", "B（未達成）")
-    assert "**目標に達した月** 7 / 12か月" in text
     milestone = table[table["指標ID"] == "K4-8"].iloc[0]
     assert (milestone["実績"], milestone["目標"]) == ("60%", "完了（100%）")
-    assert len([c for c in at.get("plotly_chart")]) == 30  # a gauge and a series per indicator
+    # one figure for every indicator, then the gauge and the series of the one selected (the first by default)
+    assert len(at.get("plotly_chart")) == 3 and at.selectbox(key="indicator").value == "K1-1"
+    at.selectbox(key="indicator").set_value("K2-4").run()
+    assert "**目標に達した月** 7 / 12か月" in text_of(at) and at.query_params["indicator"] == "K2-4"
 
 
 def test_indicators_page_issue_2_mid_year(tmp_path, monkeypatch):
@@ -125,7 +127,21 @@ def test_next_fiscal_year_shows_k4_5_at_70_percent(tmp_path, monkeypatch):
     assert table.iloc[0]["状況"] == "－ 未報告"
 
 
-@pytest.mark.parametrize("page", ["pages/overview.py", "pages/budget.py", "pages/indicators.py"])
-def test_every_page_states_its_scope(page, tmp_path, monkeypatch):
+@pytest.mark.parametrize("page, inside, outside", [
+    ("pages/overview.py", "K3-1 建設生産プロセスDXのテーマワーキング実施", "K1-1 "),
+    ("pages/budget.py", "72", "1,153"),
+    ("pages/indicators.py", "K3-1　建設生産プロセスDXのテーマワーキング実施", "K2-1"),
+])
+def test_every_page_states_its_scope_and_shows_only_it(page, inside, outside, tmp_path, monkeypatch):
     at = run(page, tmp_path / "store", monkeypatch, issue=["3"])
-    assert "令和7年度（2025年度）" in text_of(at) and "経営課題3" in text_of(at)
+    text = text_of(at) + "\n".join(t.to_string() for t in frames(at))
+    assert "令和7年度（2025年度）　|　経営課題3　|" in text
+    assert inside in text and outside not in text
+
+
+def test_an_ended_year_defaults_to_march_and_the_url_says_latest(tmp_path, monkeypatch):
+    at = run("pages/overview.py", tmp_path / "store", monkeypatch, as_of="latest")
+    assert "基準月 令和8年3月末" in text_of(at)  # 令和7年度 ended in March 2026: 最新 is its March, not this month
+    assert at.query_params["as_of"] == "latest" and at.query_params["fy"] == "2025"
+    at = run("pages/overview.py", tmp_path / "store", monkeypatch, as_of="2025-09")
+    assert at.query_params["as_of"] == "2025-09"

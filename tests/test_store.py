@@ -201,8 +201,9 @@ def test_cli_import_while_dashboard_runs_shows_on_next_rerun(tmp_path, page):
     root = tmp_path / "store"
     srv = Server(root)
     try:
-        goto(page, f"{srv.url}/indicators")
-        card = page.locator(".st-key-ind_K1-1")
+        goto(page, f"{srv.url}/indicators?indicator=K1-1")
+        card = page.locator(".st-key-indicator_detail")
+        card.get_by_text("K1-1").first.wait_for(timeout=30000)
         assert "2,046" in card.inner_text()  # the sample's March figure
         path = tmp_path / "scheduled.csv"
         path.write_bytes("指標ID,年月,実績値,備考\nK1-1,2026-03,2345,定期取り込み\n".encode("cp932"))
@@ -216,6 +217,6 @@ def test_cli_import_while_dashboard_runs_shows_on_next_rerun(tmp_path, page):
         nav.get_by_role("link", name="指標", exact=True).click()
         page.locator("h1").filter(has_text="指標").first.wait_for(timeout=60000)
         wait_ready(page)
-        assert "2,345" in page.locator(".st-key-ind_K1-1").inner_text()
+        page.locator(".st-key-indicator_detail", has_text="2,345").wait_for(timeout=30000)
     finally:
         srv.stop()

@@ -9,10 +9,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]
-READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools.served import CHROMIUM, READY  # noqa: E402
+from tools.served import CHROMIUM_FLAGS as FLAGS
 
 
 def main() -> None:

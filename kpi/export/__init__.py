@@ -42,12 +42,12 @@ PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentatio
 FORMATS: dict[str, Format] = {
     f.key: f
     for f in (
-        Format("pptx", "PowerPoint（16:9）", "pptx", PPTX, "deck:build", "会議資料", True,
-               "表紙・全体の状況・経営課題ごとの予算と指標。文字は編集でき、グラフは画像です。"),
+        Format("pptx", "PowerPoint（16:9）", "pptx", PPTX, "deck:build", "運営方針", True,
+               "表紙、遅れ・注意の指標と振り返り、全体の状況、予算、指標、年度評価。文字は編集でき、グラフは画像です。"),
         Format("xlsx", "Excel（運営方針の様式）", "xlsx", XLSX, "workbook:build", "指標の達成状況", False,
                "指標ごとの目標・実績・達成率・A/B・前年度実績、年度評価（上書きと理由）、自己評価・今後の方針、月次実績、予算。A4横で印刷できます。"),
-        Format("pdf", "PDF（印刷用 A4横）", "pdf", "application/pdf", "pdf:build", "会議資料", True,
-               "PowerPoint と同じ内容に、指標の一覧表を加えたものです。"),
+        Format("pdf", "PDF（印刷用 A4横）", "pdf", "application/pdf", "pdf:build", "運営方針", True,
+               "PowerPoint と同じ内容を A4 横で印刷できる形にしたものです。"),
         Format("zip", "グラフ画像一式（PNG・ZIP）", "zip", "application/zip", "bundle:zip_all", "グラフ画像", True,
                "ダッシュボードのすべてのグラフを PNG（2倍の解像度）で。"),
         Format("csv", "CSV（指標の一覧・UTF-8）", "csv", "text/csv", "tables:indicators_utf8", "指標の達成状況", False,
@@ -61,11 +61,13 @@ FORMATS: dict[str, Format] = {
 
 
 def file_name(m: Any, f: Format) -> str:
-    """令和7年度_経営課題2_会議資料.pptx: from known values only (年度, 経営課題 labels, fixed words)."""
+    """令和7年度_運営方針_令和7年9月末.pptx (令和7年度_運営方針_経営課題2_令和7年9月末.pptx under a filter):
+    from known values only (年度, the 経営課題 filter, the 基準月, fixed words), so each month's file keeps its own name."""
     from kpi import fiscal
     from kpi.export.images import safe_name
 
-    return f"{safe_name(fiscal.fy_label(m.fy), m.scope_label(), f.stem)}.{f.extension}"
+    scope = m.scope_label() if m.scope.issue_ids else ""
+    return f"{safe_name(fiscal.fy_label(m.fy), f.stem, scope, fiscal.month_label(m.as_of) + '末')}.{f.extension}"
 
 
 def build(m: Any, key: str, progress: Progress | None = None) -> bytes:

@@ -33,7 +33,7 @@ def add_parser(sub) -> None:
     e.add_argument("--out", required=True, type=Path, help="書き出し先（ファイル、フォルダ、または .zip）")
     e.add_argument("--fy", type=int, help="年度（西暦の開始年、例 2025 = 令和7年度）")
     e.add_argument("--issue", action="append", help="経営課題（複数可、未指定ならすべて）")
-    e.add_argument("--as-of", type=_month, help="基準月 YYYY-MM（既定: いまの月、過去の年度は年度末）")
+    e.add_argument("--as-of", type=_month, help="基準月 YYYY-MM（既定: 最新＝いまの月、終わった年度はその年度の3月）")
     e.add_argument("--include", action="append", choices=list(SECTIONS),
                    help=f"含める内容（複数可、既定: {' '.join(DEFAULT_SECTIONS)}）: {', '.join(SECTIONS)}")
     e.add_argument("--encoding", default="utf-8-sig", choices=("utf-8-sig", "cp932"), help="CSV の文字コード（既定: BOM 付き UTF-8）")
@@ -57,10 +57,10 @@ def cmd_export(args, policy, store) -> int:
         print(f"{fiscal.fy_label(fy, western=True)}に目標のある指標はありません", file=sys.stderr)
         return REFUSED
     from kpi.export import bundle, images
-    from kpi.export.content import all_charts, as_of_for, charts_for, gather
+    from kpi.export.content import all_charts, charts_for, gather
     from kpi.export.images import ExportUnavailable
 
-    as_of = args.as_of or as_of_for(fy, -1, "")
+    as_of = args.as_of or fiscal.latest_as_of(fy)
     sections = tuple(args.include) if args.include else DEFAULT_SECTIONS
     m = gather(store, policy, Scope(fy, tuple(args.issue or ()), as_of, sections))
     out: Path = args.out

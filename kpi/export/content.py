@@ -6,8 +6,6 @@
 """
 from __future__ import annotations
 
-import math
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -18,7 +16,6 @@ from kpi import evaluation as ev
 from kpi.evaluate import Actual, BudgetRow, Result, budget_table
 from kpi.export.images import Chart, safe_name
 from kpi.export.scope import SECTIONS, Scope
-from kpi.kinds import KINDS, STATUSES
 from kpi.policy import Policy
 from kpi.store import Store
 
@@ -111,8 +108,9 @@ def scope_label(policy: Policy, issue_ids: Sequence[str]) -> str:
 def gather(store: Store, policy: Policy, scope: Scope) -> Materials:
     ids = [i for i in scope.issue_ids if i in policy.issues]
     scope = Scope(scope.fy, tuple(ids), scope.as_of, tuple(s for s in SECTIONS if s in scope.sections))
-    rs = service.results(store, policy, scope.fy, scope.as_of, ids or None)
-    note = service.source_note(store, rs, policy)
+    inputs = service.read_inputs(store, scope.fy)
+    rs = service.results_from(policy, inputs, scope.fy, scope.as_of, ids or None)
+    note = service.source_note(inputs.batches, rs, policy)
     years, rows = budget_table(policy, ids or None)
     months = fiscal.fy_months(scope.fy)
     keep = {r.indicator.indicator_id for r in rs}
@@ -120,108 +118,28 @@ def gather(store: Store, policy: Policy, scope: Scope) -> Materials:
     order = {iid: n for n, iid in enumerate(policy.indicators)}
     actuals.sort(key=lambda a: (order.get(a.indicator_id, 0), a.month))
     sample = frozenset(b.batch_id for b in service.active_sample_batches(store))
-    report = ev.report(store, policy, scope.fy, scope.as_of, ids or None) if scope.includes("evaluation") else None
+    report = ev.report(store, policy, scope.fy, scope.as_of, ids or None, rs) if scope.includes("evaluation") else None
     return Materials(policy, scope, rs, note, years, rows, actuals, sample, report)
 
 
 # --- figures --------------------------------------------------------------------------------
 
-MAX_LABEL = 22
-
-
-def _short(text: str, limit: int = MAX_LABEL) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_BREAK_AFTER = "　、。）) "
-
-
-def wrap(text: str, width: int) -> str:
-    """Break a (mostly Japanese) line into lines of at most ``width`` characters with <br> for plotly,
-    preferring to break after a space, 、 or a closing bracket."""
-    lines, rest = [], text
-    while len(rest) > width:
-        cut = max((i + 1 for i, ch in enumerate(rest[:width]) if ch in _BREAK_AFTER), default=width)
-        if cut < width // 2:
-            cut = width
-        lines.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    lines.append(rest)
-    return "<br>".join(lines)
-
-
-def footer(fig: go.Figure, text: str, width_px: int) -> go.Figure:
-    """A copy of ``fig`` with ``text`` below the plot (wrapped to the width), grown to hold it."""
-    out = go.Figure(fig)
-    margin_b = out.layout.margin.b if out.layout.margin.b is not None else 80
-    height = out.layout.height or 450
-    lines = wrap(text, max(20, int((width_px - 40) / 11.5)))
-    extra = 18 * (lines.count("<br>") + 1) + 12
-    out.add_annotation(text=lines, xref="paper", yref="paper", x=0, y=0, yshift=-margin_b, xanchor="left", yanchor="top",
-                       align="left", showarrow=False, font=dict(size=11, color="#555555"))
-    out.update_layout(height=height + extra, margin=dict(b=margin_b + extra))
-    return out
-
-
 def gauge_for_export(m: Materials, r: Result, width_px: int) -> go.Figure:
     """The dashboard's gauge with the indicator's name in the title and source and as-of below."""
     fig = go.Figure(charts.gauge(r))
-    fig.update_layout(title=dict(text=f"{r.indicator.indicator_id} {_short(r.indicator.short_name, 34)} 達成状況"
+    fig.update_layout(title=dict(text=f"{r.indicator.indicator_id} {charts.short(r.indicator.short_name, 34)} 達成状況"
                                       f"（{fiscal.fy_label(m.fy)}）"))
-    return footer(fig, m.footer(), width_px)
-
-
-def text_width(text: str, size: float) -> float:
-    """Rough width in px of a label: full-width characters 1 em, others 0.6 em."""
-    return sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.6 for ch in text)
+    return charts.with_footer(fig, m.footer(), width_px)
 
 
 def progress_chart(m: Materials, issue_id: str, compact: bool = False) -> go.Figure:
-    """Per 経営課題: each indicator's % of its target as a bar; status in words and symbol beside it.
+    """Per 経営課題: each indicator's bar against its target and pace (charts.bullets), for the deck and the PDF.
 
     ``compact`` labels the bars by indicator ID only, for a slide whose table beside it names them.
     """
-    rs = list(reversed(m.results_of(issue_id)))  # plotly draws the first category at the bottom
     issue = m.policy.issues[issue_id]
-    labels = [r.indicator.indicator_id if compact else f"{r.indicator.indicator_id} {_short(r.indicator.short_name)}" for r in rs]
-    values = [None if r.progress is None else r.progress * 100 for r in rs]
-    top = 150.0
-    fig = go.Figure()
-    fig.add_bar(
-        name="達成率", y=labels, x=[min(v, top) if v is not None else 0.0 for v in values], orientation="h",
-        marker=dict(color=[STATUSES[r.status].colour for r in rs], line=dict(color="#333333", width=0.5)),
-        hovertemplate="%{y}<br>達成率 %{x:.0f}%<extra></extra>", showlegend=False,
-    )
-    linear = [(lab, r.expected / r.target.value * 100) for lab, r in zip(labels, rs)
-              if KINDS[r.indicator.aggregation].linear_pace and r.target.value and r.expected is not None]
-    if linear:
-        fig.add_scatter(name="想定ペース", y=[lab for lab, _ in linear], x=[min(x, top) for _, x in linear], showlegend=False,
-                        mode="markers", marker=dict(symbol="line-ns-open", size=30, color=charts.INK, line=dict(width=3)))
-    fig.add_vline(x=100, line=dict(color=charts.INK, dash="dash", width=2))
-    for lab, r, v in zip(labels, rs, values):
-        status = STATUSES[r.status]
-        pct = "" if v is None else f"{math.floor(v + 1e-9):,}%" + ("▶" if v > top else "")  # never 100 % for 99.6 %
-        fig.add_annotation(text=f"{status.symbol} {r.status}　{pct}", x=1.0, xref="paper", xanchor="left", xshift=10,
-                           y=lab, yref="y", showarrow=False, align="left", font=dict(size=14, color=charts.INK))
-    # The key in words (no legend box to collide with the title): what the bar, the dashed line and the tick mean.
-    key = ["達成率＝年度の値÷年度の目標（150%超は▶）", "記号: " + "　".join(s.symbol + s.key for s in STATUSES.values()),
-           "破線＝目標（100%）" + ("　縦棒＝想定ペース（目標×経過月数÷12）" if linear else "")]
-    lines = key if compact else ["　".join(key[:2]), key[2]]
-    footer_text = wrap(m.footer(), 52) if compact else m.footer()
-    footer_lines = footer_text.count("<br>") + 1
-    top_px = 80 + 17 * len(lines)
-    bottom_px = 75 + 16 * footer_lines
-    fig.update_layout(
-        template=charts.TEMPLATE, height=top_px + bottom_px + 56 * max(2, len(rs)), bargap=0.35, showlegend=False,
-        margin=dict(t=top_px, b=bottom_px, l=int(max((text_width(lab, 14) for lab in labels), default=100)) + 24, r=150),
-        title=dict(text=f"{issue.label} 指標の達成状況（{fiscal.fy_label(m.fy)}）<br><sup>{'<br>'.join(lines)}</sup>",
-                   y=1, yref="container", yanchor="top", pad=dict(t=36)),
-        xaxis=dict(title=dict(text="達成率（%）", standoff=8), range=[0, top], ticksuffix="%", tickvals=[0, 25, 50, 75, 100, 125, 150]),
-        yaxis=dict(automargin=False, type="category", ticklabelstandoff=6),
-    )
-    fig.add_annotation(text=footer_text, xref="paper", yref="paper", x=0, y=0, yshift=-62, xanchor="left", yanchor="top",
-                       align="left", showarrow=False, font=dict(size=11, color="#555555"))
-    return fig
+    return charts.bullets(m.results_of(issue_id), f"{issue.label} 指標の達成状況（{fiscal.fy_label(m.fy)}）",
+                          footer=charts.wrap(m.footer(), 52) if compact else m.footer(), compact=compact)
 
 
 def charts_for(m: Materials, sections: Sequence[str] | None = None) -> list[Chart]:
@@ -230,12 +148,12 @@ def charts_for(m: Materials, sections: Sequence[str] | None = None) -> list[Char
     fy = fiscal.fy_label(m.fy)
     out: list[Chart] = []
     if "summary" in sections and len(m.budget_rows) > 1:
-        out.append(Chart(safe_name(fy, m.scope_label(), "予算推移"), charts.budget_chart(m.policy, m.issue_ids(), m.fy),
+        out.append(Chart(safe_name(fy, m.scope_label(), "予算推移"), charts.budget_chart(m.policy, m.issue_ids(), m.fy, 1000),
                          meta={"kind": "budget_all"}))
     for iid in m.issue_ids():
         label = m.policy.issues[iid].label
         if "budget" in sections and m.budget_of(iid):
-            out.append(Chart(safe_name(fy, label, "予算推移"), charts.budget_chart(m.policy, [iid], m.fy), width=900,
+            out.append(Chart(safe_name(fy, label, "予算推移"), charts.budget_chart(m.policy, [iid], m.fy, 900), width=900,
                              meta={"kind": "budget", "issue": iid}))
         rs = m.results_of(iid)
         if "indicators" in sections and rs:
@@ -246,7 +164,7 @@ def charts_for(m: Materials, sections: Sequence[str] | None = None) -> list[Char
                                  meta={"kind": "progress_compact", "issue": iid}))
         if "monthly" in sections:
             for r in rs:
-                out.append(Chart(safe_name(fy, label, r.indicator.indicator_id, "月次推移"), charts.series(r, m.note.text),
+                out.append(Chart(safe_name(fy, label, r.indicator.indicator_id, "月次推移"), charts.series(r, m.footer()),
                                  width=900, meta={"kind": "series", "issue": iid, "indicator": r.indicator.indicator_id}))
     return out
 
@@ -268,11 +186,7 @@ def chart_name(fy: int, *parts: str) -> str:
     return safe_name(fiscal.fy_label(fy), *parts)
 
 
-def as_of_for(fy: int, chosen_fy: int, chosen_as_of: str, now: str | None = None) -> str:
-    """The as-of month for exporting ``fy``: the filter's month when it is the filter's year,
-    otherwise the year's last month, or the current month while the year is still running."""
-    if fy == chosen_fy:
-        return chosen_as_of
-    last = fiscal.fy_months(fy)[-1]
-    now = now or fiscal.current_month()
-    return min(last, now) if now >= fiscal.fy_months(fy)[0] else last
+def as_of_for(fy: int, chosen_fy: int, chosen_as_of: str, today=None) -> str:
+    """The as-of month for exporting ``fy``: the filter's month when it is the filter's year, otherwise
+    what 最新 means for that year (its March once it has ended, else the current month)."""
+    return chosen_as_of if fy == chosen_fy else fiscal.latest_as_of(fy, today)

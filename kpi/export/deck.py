@@ -1,9 +1,10 @@
-"""PowerPoint deck (16:9): cover, summary, per 経営課題 a budget slide, an indicators slide and the
-year-end evaluation (A/B with overrides marked ※), then 自己評価・今後の方針.
+"""PowerPoint deck (16:9) over the materials' outline (kpi.export.outline): the cover, the indicators behind
+(遅れ・注意) with their check-ins, the summary, the budget, the indicators by groups of 経営課題, the year-end
+evaluation (A/B with overrides marked ※), the monthly series, then 自己評価・今後の方針.
 
-Text is editable text (titles, tables, notes); charts are pictures rendered by kaleido.
-Each slide's footer carries the source and the as-of month; sample actuals are marked
-サンプル（架空） on every slide that shows them.
+Text is editable text (titles, tables, notes); charts are pictures rendered by kaleido. Each slide's
+footer carries the source and the as-of month; sample actuals are marked サンプル（架空） on every
+slide that shows them. Status is written in words with a dark shade of its colour (contrast ≥ 4.5:1).
 """
 from __future__ import annotations
 
@@ -20,10 +21,24 @@ from pptx.util import Emu, Inches, Pt
 
 from kpi import evaluation as ev
 from kpi import fiscal, fmt
-from kpi.evaluate import status_counts
+from kpi.evaluate import exceptions, status_counts
 from kpi.export import images
-from kpi.export.content import Materials, charts_for
-from kpi.export.tables import DISPLAY_HEADERS, display_rows
+from kpi.export.content import Materials
+from kpi.export.outline import (
+    BUDGET,
+    COVER,
+    EVALUATION,
+    EXCEPTIONS,
+    INDICATORS,
+    MONTHLY,
+    SUMMARY,
+    TEXTS,
+    Section,
+    numbered,
+    outline,
+    render_pngs,
+)
+from kpi.export.tables import DISPLAY_HEADERS, EXCEPTION_HEADERS, display_rows, exception_cells
 from kpi.kinds import STATUSES
 from kpi.service import SAMPLE_LABEL
 
@@ -124,7 +139,8 @@ class _Deck:
         return pic
 
     def table(self, s, headers: Sequence[str], rows: Sequence[Sequence[str]], left, top, width, col_weights: Sequence[float],
-              size: float = 11, row_h=Inches(0.36), status_col: int | None = None):
+              size: float = 11, row_h=Inches(0.36), status_col: int | None = None, fit: bool = False):
+        """A table; ``fit`` sets each row's height to what its wrapped text needs (estimated)."""
         shape = s.shapes.add_table(len(rows) + 1, len(headers), left, top, width, row_h * (len(rows) + 1))
         tbl = shape.table
         total = sum(col_weights)
@@ -137,8 +153,12 @@ class _Deck:
                 colour = INK
                 if status_col is not None and j == status_col:
                     key = v.split(" ")[1] if " " in v else v
-                    colour = _rgb(STATUSES[key].colour) if key in STATUSES else INK
+                    colour = _rgb(STATUSES[key].ink) if key in STATUSES else INK
                 self._cell(tbl.cell(i, j), v, size, j == status_col, colour=colour)
+        if fit:
+            widths_pt = [_pt(width) * w / total for w in col_weights]
+            for i, cells in enumerate([headers, *rows]):
+                tbl.rows[i].height = Emu(int(_row_height(cells, widths_pt, size) * EMU_PER_PT))
         return shape
 
     @staticmethod
@@ -197,15 +217,11 @@ def _pt(emu) -> float:
 
 # --- the year-end evaluation -------------------------------------------------------------------
 
-EVAL_HEADERS = ["ID", "指標", "目標", "年度実績", "達成率", "算定評価", "最終評価", "前年度実績"]
-EVAL_WEIGHTS = [0.55, 3.0, 1.45, 1.15, 0.75, 1.2, 1.6, 1.15]
-EVAL_SIZE = 12.0
+EVAL_HEADERS = ["経営課題", "ID", "指標", "目標", "年度実績", "達成率", "算定評価", "最終評価", "前年度実績"]
+EVAL_WEIGHTS = [0.85, 0.55, 2.7, 1.35, 1.1, 0.9, 1.15, 1.75, 1.1]
+EVAL_SIZE = 11.5
 NOTE_SIZE = 10.5
 MAX_REASON = 160  # characters of a reason on a slide; the workbook carries it whole
-
-
-def _grade_cell(row: ev.EvaluationRow, grade: str | None) -> str:
-    return "未確定" if row.provisional or grade is None else ev.grade_label(grade)
 
 
 def _override_note(row: ev.EvaluationRow, mark: str) -> str:
@@ -219,28 +235,25 @@ def _evaluation_rows(rows: Sequence[ev.EvaluationRow], first_mark: int) -> tuple
     """Table cells and footnotes; an override is marked ※n in 最終評価 and explained in footnote n."""
     cells, notes = [], []
     for r in rows:
-        final = _grade_cell(r, r.final_grade)
+        mark = ""
         if r.overridden:
             mark = f"※{first_mark + len(notes)}"
             notes.append(_override_note(r, mark))
-            final += mark
-        cells.append([r.indicator_id, r.indicator, r.target_text, r.value_text, r.progress_text,
-                      _grade_cell(r, r.computed_grade), final, r.previous_text])
+        final = fmt.grade_text(r.result, mark or "※") if r.final_grade else "未確定" + mark
+        cells.append([r.issue_label, r.indicator_id, r.indicator, r.target_text, r.value_text, r.progress_text,
+                      r.computed_label if r.computed_grade else "未確定", final, r.previous_text])
     return cells, notes
 
 
 def _row_height(cells: Sequence[str], widths_pt: Sequence[float], size: float) -> float:
     lines = max(line_count(c, w - 8, size) for c, w in zip(cells, widths_pt))
-    return max(0.42 * 72, lines * size * 1.22 + 7)  # pt
+    return max(0.34 * 72, lines * size * 1.22 + 7)  # pt
 
 
-def evaluation_slides(d: _Deck, m: Materials, iid: str, head: str, sample: bool) -> None:
-    """アウトカム指標の達成状況 of one 経営課題: a slide (more if long) with the table and the overrides' reasons."""
+def evaluation_slides(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
+    """アウトカム指標の達成状況 of every 経営課題 in scope: as few slides as the rows and the overrides' reasons need."""
     rep = m.evaluation
-    rows = [r for r in rep.rows if r.issue_id == iid] if rep else []
-    if not rows:
-        return
-    fy = fiscal.fy_label(m.fy, western=True)
+    rows = rep.rows
     width = WIDTH - 2 * MARGIN
     total = sum(EVAL_WEIGHTS)
     widths_pt = [_pt(width) * w / total for w in EVAL_WEIGHTS]
@@ -248,26 +261,28 @@ def evaluation_slides(d: _Deck, m: Materials, iid: str, head: str, sample: bool)
     if any(r.overridden for r in rows):
         legend += "※＝評価を上書き（理由は下記）。"
     header_h = _row_height(EVAL_HEADERS, widths_pt, EVAL_SIZE)
-    # Greedy: as many rows per slide as fit with their footnotes.
-    chunks: list[list[ev.EvaluationRow]] = []
     top_pt = _pt(CONTENT_TOP) + (0.45 * 72 if rep.provisional else 0.05 * 72)
     room = _pt(CONTENT_BOTTOM) - top_pt - header_h - 10
-    current: list[ev.EvaluationRow] = []
-    for r in rows:
-        trial = [*current, r]
-        cells, notes = _evaluation_rows(trial, 1)
+
+    def fits(chunk: list[ev.EvaluationRow]) -> bool:
+        cells, notes = _evaluation_rows(chunk, 1)
         need = sum(_row_height(c, widths_pt, EVAL_SIZE) for c in cells)
         need += sum(line_count(t, _pt(width), NOTE_SIZE) for t in [legend, *notes]) * NOTE_SIZE * 1.25 + 12
-        if current and need > room:
-            chunks.append(current)
-            current = [r]
-        else:
-            current = trial
-    chunks.append(current)
+        return need <= room
+
+    # Greedy: as many rows per slide as fit with their footnotes; then the same number of slides, evened out.
+    chunks: list[list[ev.EvaluationRow]] = [[]]
+    for r in rows:
+        if chunks[-1] and not fits([*chunks[-1], r]):
+            chunks.append([])
+        chunks[-1].append(r)
+    per = math.ceil(len(rows) / len(chunks))
+    even = [list(rows[i:i + per]) for i in range(0, len(rows), per)]
+    if len(even) == len(chunks) and all(fits(c) for c in even):
+        chunks = even
     mark = 1
     for n, chunk in enumerate(chunks, start=1):
-        title = f"{head}：年度評価" + (f"（{n}/{len(chunks)}）" if len(chunks) > 1 else "")
-        s = d.slide(title, f"{fy}　アウトカム指標の達成状況　{m.as_of_text()}", sample=sample)
+        s = d.slide(numbered(sec.title, n, len(chunks)), sec.subtitle, sample=sec.sample)
         top = CONTENT_TOP
         if rep.provisional:
             _text(s, MARGIN, top, width, Inches(0.4),
@@ -278,11 +293,9 @@ def evaluation_slides(d: _Deck, m: Materials, iid: str, head: str, sample: bool)
             top += Inches(0.05)
         cells, notes = _evaluation_rows(chunk, mark)
         mark += len(notes)
-        shape = d.table(s, EVAL_HEADERS, cells, MARGIN, top, width, EVAL_WEIGHTS, size=EVAL_SIZE, row_h=Inches(0.42))
+        shape = d.table(s, EVAL_HEADERS, cells, MARGIN, top, width, EVAL_WEIGHTS, size=EVAL_SIZE, fit=True)
         tbl = shape.table
-        tbl.rows[0].height = Emu(int(header_h * EMU_PER_PT))
         for i, row_cells in enumerate(cells, start=1):
-            tbl.rows[i].height = Emu(int(_row_height(row_cells, widths_pt, EVAL_SIZE) * EMU_PER_PT))
             final = tbl.cell(i, EVAL_HEADERS.index("最終評価"))
             for run in final.text_frame.paragraphs[0].runs:
                 _font(run, EVAL_SIZE, True, WARN if "※" in row_cells[EVAL_HEADERS.index("最終評価")] else INK)
@@ -356,11 +369,9 @@ def _paginate(items: Sequence[tuple[Item, str, bool]], width_pt: float, height_p
     return pages
 
 
-def text_slides(d: _Deck, m: Materials) -> None:
+def text_slides(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
     """自己評価（運営方針全体の定性評価） and 今後の方針 (and any per 経営課題) as editable text, over as many slides as they need."""
     rep = m.evaluation
-    if rep is None or not any(t.text for t in rep.texts):
-        return
     width = WIDTH - 2 * MARGIN
     height = CONTENT_BOTTOM - CONTENT_TOP - Inches(0.1)
     for size in TEXT_SIZES:
@@ -368,108 +379,133 @@ def text_slides(d: _Deck, m: Materials) -> None:
         if len(pages) == 1:
             break
     for n, page in enumerate(pages, start=1):
-        title = "自己評価・今後の方針" + (f"（{n}/{len(pages)}）" if len(pages) > 1 else "")
-        s = d.slide(title, f"{fiscal.fy_label(m.fy, western=True)}　{m.scope_label()}")
+        s = d.slide(numbered(sec.title, n, len(pages)), sec.subtitle)
         box = _text(s, MARGIN, CONTENT_TOP, width, height, [(t, sz, b, c) for t, sz, b, c, _ in page])
         box.name = "自己評価・今後の方針"
         for para, (_, _, _, _, before) in zip(box.text_frame.paragraphs, page):
             para.space_before = Pt(before)
 
 
-def _sample(m: Materials, rs) -> bool:
-    return any(m.is_sample(r) for r in rs)
+# --- the other sections ---------------------------------------------------------------------------
+
+def cover_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
+    s = d.prs.slides.add_slide(d.blank)
+    d.count += 1
+    s.name = "表紙"
+    _text(s, Inches(0.9), Inches(2.0), WIDTH - Inches(1.8), Inches(1.2), [(sec.title, 34, True, INK)])
+    behind = exceptions(m.results)
+    counts = "　".join(f"{STATUSES[k].symbol} {k} {n}件" for k, n in status_counts(m.results).items())
+    _text(s, Inches(0.9), Inches(3.3), WIDTH - Inches(1.8), Inches(1.9), [
+        (f"{fiscal.fy_label(m.fy, western=True)}　会議資料", 22, False, ACCENT),
+        (f"対象: {m.scope_label()}　{m.as_of_text()}", 16, False, GREY),
+        (m.policy.text("department"), 16, False, GREY),
+        (f"{len(m.results)}指標　{counts}" + (f"　（遅れ・注意 {len(behind)}件は次のスライドから）" if behind else ""), 14, False, INK),
+    ])
+    if sec.sample:
+        _text(s, Inches(0.9), Inches(5.4), WIDTH - Inches(1.8), Inches(0.6),
+              [(f"【{SAMPLE_LABEL}】この資料の実績はサンプルの数値です。実際の数値ではありません。", 16, True, WARN)])
+    d.footer(s)
+
+
+EXCEPTION_WEIGHTS = [0.8, 0.55, 2.2, 1.95, 0.8, 1.7, 4.3]
+EXCEPTION_SIZE = 10.0
+
+
+def fill_slides(rows: Sequence[Sequence[str]], headers: Sequence[str], weights: Sequence[float], size: float, room_pt: float) -> list[list]:
+    """Rows into as few slides as their estimated heights allow, then evened out (9 + 8 rather than 16 + 1)."""
+    widths = [_pt(WIDTH - 2 * MARGIN) * w / sum(weights) for w in weights]
+    heights = [_row_height(r, widths, size) for r in rows]
+    room = room_pt - _row_height(headers, widths, size)
+    count, used = 1, 0.0
+    for h in heights:
+        if used and used + h > room:
+            count, used = count + 1, 0.0
+        used += h
+    per = math.ceil(len(rows) / count) if rows else 0
+    chunks = [list(rows[i:i + per]) for i in range(0, len(rows), per)] if rows else []
+    if any(sum(heights[k] for k in range(i, min(i + per, len(rows)))) > room for i in range(0, len(rows), per)):
+        chunks, current, used = [], [], 0.0  # evening out overfilled a slide: plain greedy instead
+        for row, h in zip(rows, heights):
+            if current and used + h > room:
+                chunks.append(current)
+                current, used = [], 0.0
+            current.append(row)
+            used += h
+        chunks.append(current)
+    return chunks
+
+
+def exceptions_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
+    rows = [exception_cells(r) for r in sec.results]
+    chunks = fill_slides(rows, EXCEPTION_HEADERS, EXCEPTION_WEIGHTS, EXCEPTION_SIZE, _pt(CONTENT_BOTTOM - CONTENT_TOP) - 12)
+    for n, chunk in enumerate(chunks, start=1):
+        s = d.slide(numbered(sec.title, n, len(chunks)), sec.subtitle, sample=sec.sample)
+        d.table(s, EXCEPTION_HEADERS, chunk, MARGIN, CONTENT_TOP + Inches(0.05), WIDTH - 2 * MARGIN, EXCEPTION_WEIGHTS,
+                size=EXCEPTION_SIZE, status_col=0, fit=True)
+
+
+def summary_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
+    counts = status_counts(m.results)
+    year = m.budget_year()
+    budget_line = f"予算合計（{fiscal.fy_label(year)} {m.budget_kind(year)}）: {fmt.million_yen(m.budget_total(year))}" if year else ""
+    s = d.slide(sec.title, sec.subtitle, sample=sec.sample)
+    status_line = "　".join(f"{STATUSES[k].symbol} {k} {n}件" for k, n in counts.items())
+    _text(s, MARGIN, Inches(1.32), WIDTH - 2 * MARGIN, Inches(0.4), [(f"{status_line}　｜　{budget_line}", 14, True, INK)])
+    rows = [[m.policy.issues[r.indicator.issue_id].label] + row for r, row in zip(sec.results, display_rows(m, sec.results))]
+    if rows:
+        d.table(s, ["経営課題", *DISPLAY_HEADERS], rows, MARGIN, Inches(1.85), WIDTH - 2 * MARGIN,
+                [1.1, 0.6, 3.6, 1.2, 1.5, 0.9, 0.9, 1.6, 1.1], size=10.5, row_h=Inches(0.3), status_col=6)
+    else:
+        _text(s, MARGIN, Inches(2.0), WIDTH - 2 * MARGIN, Inches(0.5), [("この年度に目標のある指標はありません。", 14, False, GREY)])
+
+
+def budget_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
+    chart = sec.chart("budget")
+    s = d.slide(sec.title, sec.subtitle)
+    pic = d.picture(s, pngs[id(chart)], MARGIN, CONTENT_TOP, Inches(7.6), Inches(5.5), chart, centre=False)
+    left = pic.left + pic.width + Inches(0.25)
+    years = m.budget_years
+    headers = ["経営課題", *(f"{fiscal.fy_short(y)} {m.budget_kind(y)}" for y in years), "伸び"]
+    rows = [[m.policy.issues[b.issue_id].label, *(fmt.number(b.amounts[y].amount) if y in b.amounts else "－" for y in years),
+             b.growth_label] for b in m.budget_rows]
+    rows.append(["合計", *(fmt.number(m.budget_total(y)) for y in years), ""])
+    d.table(s, headers, rows, left, CONTENT_TOP + Inches(0.2), WIDTH - left - MARGIN, [1.6, *([1.0] * len(years)), 0.9], size=11)
+    _text(s, left, CONTENT_TOP + Inches(0.4) + Inches(0.36) * (len(rows) + 1), WIDTH - left - MARGIN, Inches(1.2),
+          [("単位: 百万円。斜線の棒は決算額、それ以外は予算額。伸びは最初の年度から最後の年度への倍率（基準が0なら新規）。", 11, False, GREY)])
+
+
+def indicators_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
+    chart = sec.chart("progress")
+    s = d.slide(sec.title, sec.subtitle, sample=sec.sample)
+    pic = d.picture(s, pngs[id(chart)], MARGIN, CONTENT_TOP, Inches(5.4), Inches(5.6), chart, centre=False)
+    left = pic.left + pic.width + Inches(0.25)
+    d.table(s, DISPLAY_HEADERS, display_rows(m, sec.results), left, Inches(1.45), WIDTH - left - MARGIN,
+            [0.6, 2.4, 1.0, 1.35, 0.8, 0.9, 1.25, 1.0], size=10, row_h=Inches(0.5), status_col=5)
+
+
+def monthly_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
+    s = d.slide(sec.title, sec.subtitle, sample=sec.sample)
+    for n, c in enumerate(sec.charts):
+        left = MARGIN + (n % 2) * Inches(6.25)
+        top = Inches(1.35) + (n // 2) * Inches(2.85)
+        d.picture(s, pngs[id(c)], left, top, Inches(6.0), Inches(2.75), c)
+
+
+SLIDES = {
+    COVER: cover_slide, EXCEPTIONS: exceptions_slide, SUMMARY: summary_slide, BUDGET: budget_slide,
+    INDICATORS: indicators_slide, EVALUATION: evaluation_slides, MONTHLY: monthly_slide, TEXTS: text_slides,
+}
 
 
 def build(m: Materials, progress: Progress | None = None) -> bytes:
     """The whole deck as .pptx bytes; raises images.ExportUnavailable without a browser."""
     step = progress or (lambda f, t: None)
-    charts = [c for c in charts_for(m, (*m.scope.sections, "compact")) if c.meta["kind"] in ("budget", "progress_compact", "series")]
-    pngs = {}
-    for i, c in enumerate(charts):
-        step(0.05 + 0.85 * i / max(1, len(charts)), f"グラフを画像にしています（{i + 1}/{len(charts)}）")
-        pngs[(c.meta["kind"], c.meta.get("indicator") or c.meta["issue"])] = (c, images.render_chart(c, "png"))
+    sections = outline(m)
+    pngs = render_pngs(sections, lambda frac, text: step(0.05 + 0.85 * frac, text))
     step(0.92, "スライドを組み立てています")
     d = _Deck(m)
-    p = m.policy
-    fy = fiscal.fy_label(m.fy, western=True)
-    any_sample = _sample(m, m.results)
-
-    # Cover
-    s = d.prs.slides.add_slide(d.blank)
-    d.count += 1
-    _text(s, Inches(0.9), Inches(2.0), WIDTH - Inches(1.8), Inches(1.2), [(m.title(), 34, True, INK)])
-    _text(s, Inches(0.9), Inches(3.3), WIDTH - Inches(1.8), Inches(1.6), [
-        (f"{fy}　会議資料", 22, False, ACCENT),
-        (f"対象: {m.scope_label()}　{m.as_of_text()}", 16, False, GREY),
-        (p.text("department"), 16, False, GREY),
-    ])
-    if any_sample:
-        _text(s, Inches(0.9), Inches(5.2), WIDTH - Inches(1.8), Inches(0.6),
-              [(f"【{SAMPLE_LABEL}】この資料の実績はサンプルの数値です。実際の数値ではありません。", 16, True, WARN)])
-    d.footer(s)
-
-    if m.scope.includes("summary"):
-        rs = m.results
-        counts = status_counts(rs)
-        year = m.budget_year()
-        budget_line = ""
-        if year is not None:
-            budget_line = f"予算合計（{fiscal.fy_label(year)} {m.budget_kind(year)}）: {fmt.million_yen(m.budget_total(year))}"
-        status_line = "　".join(f"{STATUSES[k].symbol} {k} {n}件" for k, n in counts.items())
-        parts = max(1, -(-len(rs) // ROWS_PER_SLIDE))
-        per = max(1, -(-len(rs) // parts))  # even slides: 17 rows make 9 + 8, not 16 + 1
-        chunks = [rs[i:i + per] for i in range(0, len(rs), per)] or [[]]
-        for n, chunk in enumerate(chunks, start=1):
-            title = "全体の状況" + (f"（{n}/{len(chunks)}）" if len(chunks) > 1 else "")
-            s = d.slide(title, f"{fy}　{m.scope_label()}　{m.as_of_text()}", sample=_sample(m, chunk))
-            _text(s, MARGIN, Inches(1.32), WIDTH - 2 * MARGIN, Inches(0.4), [(f"{status_line}　｜　{budget_line}", 14, True, INK)])
-            rows = [[p.issues[r.indicator.issue_id].label] + row for r, row in zip(chunk, display_rows(m, chunk))]
-            if rows:
-                d.table(s, ["経営課題", *DISPLAY_HEADERS], rows, MARGIN, Inches(1.85), WIDTH - 2 * MARGIN,
-                        [1.1, 0.6, 4.2, 1.3, 1.6, 0.8, 1.1, 1.2], size=10.5, row_h=Inches(0.3), status_col=6)
-            else:
-                _text(s, MARGIN, Inches(2.0), WIDTH - 2 * MARGIN, Inches(0.5), [("この年度に目標のある指標はありません。", 14, False, GREY)])
-
-    for iid in m.issue_ids():
-        issue = p.issues[iid]
-        head = f"{issue.label}　{issue.short_title}"
-        if m.scope.includes("budget") and ("budget", iid) in pngs:
-            chart, png = pngs[("budget", iid)]
-            s = d.slide(f"{head}：予算", issue.title)
-            d.picture(s, png, MARGIN, Inches(1.35), Inches(8.3), Inches(5.55), chart)
-            row = m.budget_of(iid)
-            lines = [("予算の推移（百万円）", 14, True, INK)]
-            for y in m.budget_years:
-                b = row.amounts.get(y) if row else None
-                lines.append((f"{fiscal.fy_label(y)} {b.kind if b else ''}: {fmt.million_yen(b.amount if b else None)}", 13, False, INK))
-            if row:
-                lines.append((f"伸び（{fiscal.fy_short(m.budget_years[0])}→{fiscal.fy_short(m.budget_years[-1])}）: {row.growth_label}",
-                              13, True, ACCENT))
-            lines.append(("斜線の棒は決算額、それ以外は予算額。", 11, False, GREY))
-            lines.append((m.budget_source(), 10, False, GREY))
-            _text(s, Inches(9.0), Inches(1.6), WIDTH - Inches(9.0) - MARGIN, Inches(4.5), lines)
-        rs = m.results_of(iid)
-        if m.scope.includes("indicators") and ("progress_compact", iid) in pngs:
-            chart, png = pngs[("progress_compact", iid)]
-            s = d.slide(f"{head}：指標の達成状況", f"{fy}　{m.as_of_text()}", sample=_sample(m, rs))
-            pic = d.picture(s, png, MARGIN, Inches(1.35), Inches(5.6), Inches(5.6), chart, centre=False)
-            left = pic.left + pic.width + Inches(0.25)
-            d.table(s, DISPLAY_HEADERS, display_rows(m, rs), left, Inches(1.45), WIDTH - left - MARGIN,
-                    [0.6, 2.7, 1.05, 1.45, 0.75, 0.95, 1.05], size=10, row_h=Inches(0.5), status_col=5)
-        if m.scope.includes("evaluation"):
-            evaluation_slides(d, m, iid, head, _sample(m, rs))
-        if m.scope.includes("monthly"):
-            for k in range(0, len(rs), 4):
-                group = rs[k:k + 4]
-                s = d.slide(f"{head}：月次推移" + (f"（{k // 4 + 1}）" if len(rs) > 4 else ""), f"{fy}　{m.as_of_text()}",
-                            sample=_sample(m, group))
-                for n, r in enumerate(group):
-                    c, png = pngs[("series", r.indicator.indicator_id)]
-                    left = MARGIN + (n % 2) * Inches(6.25)
-                    top = Inches(1.35) + (n // 2) * Inches(2.85)
-                    d.picture(s, png, left, top, Inches(6.0), Inches(2.75), c)
-    if m.scope.includes("evaluation"):
-        text_slides(d, m)
+    for sec in sections:
+        SLIDES[sec.kind](d, m, sec, pngs)
     step(1.0, "完了")
     buf = io.BytesIO()
     d.prs.save(buf)

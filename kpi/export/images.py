@@ -13,7 +13,6 @@ import json
 import os
 import re
 import threading
-import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -31,7 +30,7 @@ IMAGE_FORMATS: dict[str, tuple[str, str, float]] = {
     "pdf": ("pdf", "application/pdf", 1.0),
 }
 DEFAULT_WIDTH = 1000
-RENDER_TIMEOUT = 90.0
+RENDER_TIMEOUT = 60.0
 START_TIMEOUT = 60.0
 
 NO_BROWSER = ("画像の書き出しには Chrome または Chromium が必要ですが、このコンピューターには見つかりませんでした。"
@@ -85,33 +84,33 @@ def available() -> bool:
 
 
 class _Server:
-    """kaleido's process-wide sync server, started once; calls are serialised by a lock.
+    """kaleido's process-wide sync server through its public API, started once; calls are serialised by a lock.
 
-    kaleido's server answers calls through one queue pair, so two threads calling at once
-    could swap answers: the lock makes each call whole. A server whose thread has died
-    (Chromium failed to start or crashed) is noticed and restarted once per call.
+    kaleido answers calls through one queue pair, so two threads calling at once could swap
+    answers: the lock makes each call whole. A call runs in a worker thread with a deadline;
+    a call that fails or never answers (Chromium crashed) stops the server, and the next call
+    starts a fresh one.
     """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.started = False
-        self.error: str | None = None
-
-    def _alive(self) -> bool:
-        import kaleido
-
-        srv = kaleido._global_server
-        thread = getattr(srv, "_thread", None)
-        return srv.is_running() and thread is not None and thread.is_alive()
 
     def _start(self) -> None:
         import kaleido
 
         fonts.chromium_env()
-        if kaleido._global_server.is_running():
-            kaleido.stop_sync_server(silence_warnings=True)
         kaleido.start_sync_server(mathjax=False, timeout=RENDER_TIMEOUT, silence_warnings=True)
         self.started = True
+
+    def _stop(self) -> None:
+        import kaleido
+
+        # Stopping waits for the server's thread; a hung browser must not hang the app too.
+        stopper = threading.Thread(target=kaleido.stop_sync_server, kwargs={"silence_warnings": True}, daemon=True)
+        stopper.start()
+        stopper.join(10)
+        self.started = False
 
     def call(self, fig: dict, opts: dict) -> bytes:
         import kaleido
@@ -119,40 +118,33 @@ class _Server:
         if not available():
             raise ExportUnavailable(NO_BROWSER)
         with self.lock:
-            if not self._alive():
+            first = not self.started
+            if first:
                 self._start()
             result: list = []
 
             def work() -> None:
                 try:
-                    result.append(kaleido._global_server.call_function("calc_fig", fig, opts=opts))
+                    result.append(kaleido.calc_fig_sync(fig, opts=opts))
                 except BaseException as exc:  # handed to the caller below
                     result.append(exc)
 
             worker = threading.Thread(target=work, daemon=True)
             worker.start()
-            deadline = time.monotonic() + START_TIMEOUT + RENDER_TIMEOUT
-            while worker.is_alive() and time.monotonic() < deadline and self._alive():
-                worker.join(0.05)
-            worker.join(0.5)
+            worker.join((START_TIMEOUT if first else 0) + RENDER_TIMEOUT)
             if not result:
-                # The server thread died without answering: drop it so the next call starts afresh.
-                self.started = False
+                self._stop()
                 raise ExportUnavailable(FAILED.format("応答がありません"))
             out = result[0]
             if isinstance(out, BaseException):
-                if not self._alive():
-                    self.started = False
-                raise ExportUnavailable(FAILED.format(type(out).__name__)) from out
+                self._stop()
+                raise ExportUnavailable(FAILED.format("ブラウザーが応答しませんでした")) from out
             return out
 
     def stop(self) -> None:
-        import kaleido
-
         with self.lock:
-            if kaleido._global_server.is_running():
-                kaleido.stop_sync_server(silence_warnings=True)
-            self.started = False
+            if self.started:
+                self._stop()
 
 
 SERVER = _Server()

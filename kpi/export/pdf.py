@@ -1,5 +1,6 @@
-"""PDF for printing (A4 landscape): the same content as the deck, with the full indicator table,
-and (section "evaluation") the year-end evaluation table and 自己評価・今後の方針.
+"""PDF for printing (A4 landscape) over the materials' outline (kpi.export.outline), as the deck: the indicators
+behind with their check-ins, the summary, the budget, the indicators, the year-end evaluation, the monthly series
+and 自己評価・今後の方針.
 
 fpdf2 with IPAexGothic embedded (subset), so the file prints the same everywhere; charts are
 the same PNGs as in the deck. Every page's footer carries the source and the as-of month.
@@ -17,8 +18,21 @@ from kpi import evaluation as ev
 from kpi import fiscal, fmt
 from kpi.evaluate import status_counts
 from kpi.export import fonts, images
-from kpi.export.content import Materials, charts_for
-from kpi.export.tables import DISPLAY_HEADERS, display_rows, grade_text
+from kpi.export.content import Materials
+from kpi.export.outline import (
+    BUDGET,
+    COVER,
+    EVALUATION,
+    EXCEPTIONS,
+    INDICATORS,
+    MONTHLY,
+    SUMMARY,
+    TEXTS,
+    Section,
+    outline,
+    render_pngs,
+)
+from kpi.export.tables import DISPLAY_HEADERS, EXCEPTION_HEADERS, display_rows, exception_cells
 from kpi.kinds import STATUSES
 from kpi.service import SAMPLE_LABEL
 
@@ -118,23 +132,89 @@ class _Doc(FPDF):
                 for j, v in enumerate(row):
                     if status_col is not None and j == status_col:
                         key = v.split(" ")[1] if " " in v else v
-                        colour = _rgb(STATUSES[key].colour) if key in STATUSES else INK
+                        colour = _rgb(STATUSES[key].ink) if key in STATUSES else INK
                         r.cell(v, style=FontFace(family=FAMILY, emphasis="BOLD", color=colour))
                     else:
                         r.cell(v)
 
 
 EVAL_HEADERS = ["経営課題", "ID", "指標", "目標", "年度実績", "達成率", "算定評価", "最終評価", "前年度実績"]
-EVAL_WIDTHS = [22, 13, 72, 30, 26, 15, 25, 35, 31]
+EVAL_WIDTHS = [22, 13, 68, 30, 26, 19, 25, 35, 31]
 
 
-def evaluation_pages(doc: _Doc, m: Materials, sample: bool) -> None:
-    """The evaluation table of every indicator in scope (overrides marked ※n, reasons below), then the texts."""
+def cover_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
+    p = m.policy
+    doc.new_page(f"{sec.title}　会議資料", f"{fiscal.fy_label(m.fy, western=True)}　対象: {m.scope_label()}　{m.as_of_text()}　"
+                 f"{p.text('department')}", sample=sec.sample)
+    if sec.sample:
+        doc.text_line(f"【{SAMPLE_LABEL}】この資料の実績はサンプルの数値です。実際の数値ではありません。", 11, True, WARN)
+    counts = status_counts(m.results)
+    doc.text_line(f"{len(m.results)}指標　" + "　".join(f"{STATUSES[k].symbol} {k} {n}件" for k, n in counts.items()), 11, True)
+    year = m.budget_year()
+    if year is not None:
+        doc.text_line(f"予算合計（{fiscal.fy_label(year)} {m.budget_kind(year)}）: {fmt.million_yen(m.budget_total(year))}", 11, True)
+    doc.ln(2)
+    doc.text_line("※A：達成 B：未達成（年度の終了後に判定）。※（算定 B）＝理由を添えて上書きした評価。"
+                  "達成率＝年度の値÷年度の目標（切り捨て。「上限の」は低いほど良い指標の上限に対する割合）。", 8, colour=GREY)
+
+
+EXCEPTION_WIDTHS = [18, 13, 50, 36, 20, 38, 94]
+
+
+def exceptions_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
+    doc.new_page(sec.title, sec.subtitle, sample=sec.sample)
+    doc.table_of(EXCEPTION_HEADERS, [exception_cells(r) for r in sec.results], EXCEPTION_WIDTHS, status_col=0, size=8.5)
+
+
+def summary_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
+    doc.new_page(sec.title, sec.subtitle, sample=sec.sample)
+    rows = [[m.policy.issues[r.indicator.issue_id].label] + row for r, row in zip(sec.results, display_rows(m, sec.results))]
+    if rows:
+        doc.table_of(["経営課題", *DISPLAY_HEADERS], rows, [20, 13, 76, 26, 32, 20, 20, 33, 29], status_col=6)
+    else:
+        doc.text_line("この年度に目標のある指標はありません。", 10, colour=GREY)
+
+
+def budget_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
+    chart = sec.chart("budget")
+    doc.new_page(sec.title, sec.subtitle)
+    top = doc.get_y()
+    doc.picture(pngs[id(chart)], chart, doc.l_margin, top, 170, 150)
+    years = m.budget_years
+    headers = ["経営課題", *(f"{fiscal.fy_short(y)} {m.budget_kind(y)}" for y in years), "伸び"]
+    rows = [[m.policy.issues[b.issue_id].label, *(fmt.number(b.amounts[y].amount) if y in b.amounts else "－" for y in years),
+             b.growth_label] for b in m.budget_rows]
+    rows.append(["合計", *(fmt.number(m.budget_total(y)) for y in years), ""])
+    doc.set_xy(190, top + 4)
+    doc.set_left_margin(190)
+    doc.table_of(headers, rows, [24, *([15] * len(years)), 14][: len(headers)], size=8.5)
+    doc.text_line("単位: 百万円。斜線の棒は決算額、それ以外は予算額。", 8, colour=GREY, h=4.5)
+    doc.set_left_margin(14)
+
+
+def indicators_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
+    chart = sec.chart("progress")
+    doc.new_page(sec.title, sec.subtitle, sample=sec.sample)
+    top = doc.get_y()
+    h = doc.picture(pngs[id(chart)], chart, doc.l_margin, top, 110, doc.h - doc.b_margin - top - 2)
+    doc.set_xy(128, top)
+    doc.set_left_margin(128)
+    doc.table_of(DISPLAY_HEADERS, display_rows(m, sec.results), [11, 42, 19, 22, 13, 16, 20, 12], status_col=5, size=7.5)
+    doc.set_left_margin(14)
+    doc.set_y(max(doc.get_y(), top + h))
+
+
+def monthly_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
+    doc.new_page(sec.title, sec.subtitle, sample=sec.sample)
+    top = doc.get_y()
+    for n, c in enumerate(sec.charts):
+        doc.picture(pngs[id(c)], c, doc.l_margin + (n % 2) * 136, top + (n // 2) * 78, 132, 76)
+
+
+def evaluation_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
+    """The evaluation table of every indicator in scope (overrides marked ※n, reasons below)."""
     rep = m.evaluation
-    if rep is None:
-        return
-    fy = fiscal.fy_label(m.fy, western=True)
-    doc.new_page("年度評価（アウトカム指標の達成状況）", f"{fy}　{m.scope_label()}　{m.as_of_text()}", sample=sample)
+    doc.new_page(sec.title, sec.subtitle, sample=sec.sample)
     if rep.provisional:
         doc.text_line(f"{ev.PROVISIONAL_LABEL}：{fiscal.fy_label(m.fy)}は{fiscal.month_label(m.as_of)}末の時点で終了していないため、"
                       "A/B は確定していません。", 10.5, True, WARN)
@@ -142,115 +222,47 @@ def evaluation_pages(doc: _Doc, m: Materials, sample: bool) -> None:
     rows, notes = [], []
     for r in rep.rows:
         computed = "未確定" if r.provisional else r.computed_label
-        final = "未確定" if r.provisional else r.final_label
+        mark = f"※{len(notes) + 1}" if r.overridden else "※"
+        final = "未確定" + (mark if r.overridden else "") if r.provisional else fmt.grade_text(r.result, mark)
         if r.overridden:
-            mark = f"※{len(notes) + 1}"
-            final += mark
             applied = (f"算定評価 {r.computed_label} を {ev.grade_label(r.override_grade)} に上書き" if not r.provisional
                        else f"{ev.grade_label(r.override_grade)} への上書きを記録（年度の終了後に適用）")
             notes.append(f"{mark} {r.indicator_id} {r.indicator}：{applied}（{r.override_user}、{r.override_at}）。理由：{r.override_reason}")
         rows.append([r.issue_label, r.indicator_id, r.indicator, r.target_text, r.value_text, r.progress_text, computed, final,
                      r.previous_text])
-    if rows:
-        doc.table_of(EVAL_HEADERS, rows, EVAL_WIDTHS, size=8.5)
-    else:
-        doc.text_line("この年度に目標のある指標はありません。", 10, colour=GREY)
+    doc.table_of(EVAL_HEADERS, rows, EVAL_WIDTHS, size=8.5)
     doc.ln(2)
     doc.text_line("※A：達成 B：未達成。算定評価＝年度の値と目標から自動で判定した評価。最終評価＝上書きがあればその評価。", 8, colour=GREY, h=4.5)
     for note in notes:
         doc.text_line(note, 8.5, h=4.8)
-    if not any(t.text for t in rep.texts):
-        return
-    doc.new_page("自己評価・今後の方針", f"{fy}　{m.scope_label()}")
-    for n, sec in enumerate(rep.texts):
+
+
+def texts_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
+    doc.new_page(sec.title, sec.subtitle)
+    for n, text in enumerate(m.evaluation.texts):
         if n:
             doc.ln(3)
-        doc.text_line(sec.title, 12, True, ACCENT, h=7)
-        if sec.user:
-            doc.text_line(f"記入: {sec.user}　{sec.at}", 8, colour=GREY, h=4.5)
-        for paragraph in (p for p in sec.text.splitlines() if p.strip()) if sec.text else ["（未記入）"]:
-            doc.text_line(paragraph, 10.5, colour=INK if sec.text else GREY, h=6)
+        doc.text_line(text.title, 12, True, ACCENT, h=7)
+        if text.user:
+            doc.text_line(f"記入: {text.user}　{text.at}", 8, colour=GREY, h=4.5)
+        for paragraph in (p for p in text.text.splitlines() if p.strip()) if text.text else ["（未記入）"]:
+            doc.text_line(paragraph, 10.5, colour=INK if text.text else GREY, h=6)
             doc.ln(1)
+
+
+PAGES = {
+    COVER: cover_page, EXCEPTIONS: exceptions_page, SUMMARY: summary_page, BUDGET: budget_page,
+    INDICATORS: indicators_page, EVALUATION: evaluation_page, MONTHLY: monthly_page, TEXTS: texts_page,
+}
 
 
 def build(m: Materials, progress: Progress | None = None) -> bytes:
     step = progress or (lambda f, t: None)
-    doc = _Doc(m)
-    charts = [c for c in charts_for(m) if c.meta["kind"] in ("budget", "progress", "series")]
-    pngs = {}
-    for i, c in enumerate(charts):
-        step(0.05 + 0.85 * i / max(1, len(charts)), f"グラフを画像にしています（{i + 1}/{len(charts)}）")
-        pngs[(c.meta["kind"], c.meta.get("indicator") or c.meta["issue"])] = (c, images.render_chart(c, "png"))
+    sections = outline(m)
+    pngs = render_pngs(sections, lambda frac, text: step(0.05 + 0.85 * frac, text))
     step(0.92, "PDF を組み立てています")
-    p = m.policy
-    fy = fiscal.fy_label(m.fy, western=True)
-    any_sample = any(m.is_sample(r) for r in m.results)
-
-    if m.scope.includes("summary") or not m.issue_ids():
-        doc.new_page(f"{m.title()}　会議資料", f"{fy}　対象: {m.scope_label()}　{m.as_of_text()}　{p.text('department')}", sample=any_sample)
-        if any_sample:
-            doc.text_line(f"【{SAMPLE_LABEL}】この資料の実績はサンプルの数値です。実際の数値ではありません。", 11, True, WARN)
-        counts = status_counts(m.results)
-        doc.text_line("　".join(f"{STATUSES[k].symbol} {k} {n}件" for k, n in counts.items()), 11, True)
-        year = m.budget_year()
-        if year is not None:
-            doc.text_line(f"予算合計（{fiscal.fy_label(year)} {m.budget_kind(year)}）: {fmt.million_yen(m.budget_total(year))}", 11, True)
-        doc.ln(2)
-        rows = [[p.issues[r.indicator.issue_id].label] + row[:5] + [fmt.status_text(r.status), grade_text(r), row[6]]
-                for r, row in zip(m.results, display_rows(m, m.results))]
-        headers = ["経営課題", *DISPLAY_HEADERS[:5], "状況", "A/B", DISPLAY_HEADERS[6]]
-        doc.table_of(headers, rows, [20, 13, 84, 26, 34, 16, 20, 27, 29], status_col=6)
-        doc.ln(2)
-        doc.text_line("※A：達成 B：未達成（年度の終了後に判定）。達成率＝年度の値÷年度の目標。", 8, colour=GREY)
-
-    for iid in m.issue_ids():
-        issue = p.issues[iid]
-        head = f"{issue.label}　{issue.short_title}"
-        rs = m.results_of(iid)
-        if m.scope.includes("budget") and ("budget", iid) in pngs:
-            chart, png = pngs[("budget", iid)]
-            doc.new_page(f"{head}：予算", issue.title)
-            top = doc.get_y()
-            doc.picture(png, chart, doc.l_margin, top, 190, 150)
-            row = m.budget_of(iid)
-            doc.set_xy(210, top + 6)
-            doc.set_font(FAMILY, "B", 11)
-            doc.set_text_color(*INK)
-            doc.multi_cell(72, 7, "予算の推移（百万円）", new_x=XPos.LEFT, new_y=YPos.NEXT)
-            doc.set_font(FAMILY, size=10)
-            for y in m.budget_years:
-                b = row.amounts.get(y) if row else None
-                doc.multi_cell(72, 6.5, f"{fiscal.fy_label(y)} {b.kind if b else ''}: {fmt.million_yen(b.amount if b else None)}",
-                               new_x=XPos.LEFT, new_y=YPos.NEXT)
-            if row:
-                doc.set_font(FAMILY, "B", 10)
-                doc.multi_cell(72, 6.5, f"伸び: {row.growth_label}", new_x=XPos.LEFT, new_y=YPos.NEXT)
-            doc.set_font(FAMILY, size=8)
-            doc.set_text_color(*GREY)
-            doc.multi_cell(72, 4.5, "斜線の棒は決算額、それ以外は予算額。\n" + m.budget_source(), new_x=XPos.LEFT, new_y=YPos.NEXT,
-                           wrapmode=WrapMode.CHAR)
-        if m.scope.includes("indicators") and ("progress", iid) in pngs:
-            chart, png = pngs[("progress", iid)]
-            doc.new_page(f"{head}：指標の達成状況", f"{fy}　{m.as_of_text()}", sample=any(m.is_sample(r) for r in rs))
-            top = doc.get_y()
-            room = doc.h - doc.b_margin - top - 3 - 8.5 * (len(rs) + 1)  # leave the table its rows
-            if room >= 85:
-                h = doc.picture(png, chart, doc.l_margin + 10, top, 250, min(105, room))
-                doc.set_y(top + h + 3)
-            else:  # many indicators: a readable chart on this page, the table on the next
-                doc.picture(png, chart, doc.l_margin + 10, top, 250, doc.h - doc.b_margin - top - 2)
-                doc.new_page(f"{head}：指標の達成状況（表）", f"{fy}　{m.as_of_text()}", sample=any(m.is_sample(r) for r in rs))
-            doc.table_of(DISPLAY_HEADERS, display_rows(m, rs), [16, 110, 30, 38, 18, 26, 31], status_col=5, size=8.5)
-        if m.scope.includes("monthly") and rs:
-            for k in range(0, len(rs), 4):
-                group = rs[k:k + 4]
-                doc.new_page(f"{head}：月次推移" + (f"（{k // 4 + 1}）" if len(rs) > 4 else ""), f"{fy}　{m.as_of_text()}",
-                         sample=any(m.is_sample(r) for r in group))
-                top = doc.get_y()
-                for n, r in enumerate(group):
-                    c, png = pngs[("series", r.indicator.indicator_id)]
-                    doc.picture(png, c, doc.l_margin + (n % 2) * 136, top + (n // 2) * 78, 132, 76)
-    if m.scope.includes("evaluation"):
-        evaluation_pages(doc, m, any_sample)
+    doc = _Doc(m)
+    for sec in sections:
+        PAGES[sec.kind](doc, m, sec, pngs)
     step(1.0, "完了")
     return bytes(doc.output())

@@ -17,7 +17,7 @@ from kpi import fiscal, fmt
 from kpi.evaluate import Result
 from kpi.export.content import Materials
 from kpi.fmt import FORMULA_START, is_formula_like, neutralise  # noqa: F401  (used by workbook and tests)
-from kpi.kinds import GRADES, STATUSES
+from kpi.kinds import STATUSES
 
 # Characters Python's cp932 codec refuses, mapped to what Japanese Excel users expect.
 CP932_FIXES = str.maketrans({"〜": "～", "−": "－", "‖": "∥", "¢": "￠", "£": "￡", "¬": "￢", "—": "―"})
@@ -27,7 +27,7 @@ CP932_FIXES = str.maketrans({"〜": "～", "−": "－", "‖": "∥", "¢": "�
 class Column:
     header: str
     value: Callable[[Any], Any]
-    kind: str = "text"  # text, number, ratio (1.0 = 100 %), month
+    kind: str = "text"  # text, number, month
     width: float = 12  # Excel column width (characters)
 
 
@@ -43,10 +43,6 @@ class Table:
 
     def values(self) -> list[list[Any]]:
         return [[c.value(r) for c in self.columns] for r in self.rows]
-
-
-def grade_text(r: Result) -> str:
-    return f"{r.grade}（{GRADES[r.grade]}）" if r.grade else "年度末に判定"
 
 
 def indicator_table(m: Materials) -> Table:
@@ -65,13 +61,18 @@ def indicator_table(m: Materials) -> Table:
         Column(f"{fy} 目標値", lambda r: r.target.value, "number", 11),
         Column("目標", lambda r: fmt.target_text(r.indicator, r.target), width=18),
         Column(f"{fy} 実績", lambda r: r.value, "number", 11),
-        Column("達成率", lambda r: r.progress, "ratio", 9),
+        Column("達成率", lambda r: fmt.progress_text(r), width=11),
+        Column("想定ペース", lambda r: r.expected, "number", 11),
         Column("状況", lambda r: fmt.status_text(r.status), width=9),
-        Column("達成状況（A：達成 B：未達成）", lambda r: grade_text(r), width=16),
+        Column("達成状況（A：達成 B：未達成）", lambda r: fmt.grade_text(r), width=20),
         Column(f"前年度実績（{prev}）", lambda r: r.previous, "number", 14),
         Column("最終報告月", lambda r: fiscal.month_label(r.last_month) if r.last_month else "未報告", width=13),
         Column("報告月数", lambda r: r.months_reported, "number", 9),
         Column("年度末見込み", lambda r: r.forecast, "number", 12),
+        Column("前回の報告から", lambda r: fmt.change_text(r), width=16),
+        Column("要因（最新の振り返り）", lambda r: r.checkin.cause if r.checkin else "", width=30),
+        Column("対策（最新の振り返り）", lambda r: r.checkin.action if r.checkin else "", width=30),
+        Column("振り返りの月", lambda r: fiscal.month_label(r.checkin.month) if r.checkin else "", width=12),
         Column("実績の出典", lambda r: m.data_label(r) or "実績なし", width=16),
     )
     return Table("指標の達成状況", cols, list(m.results))
@@ -121,8 +122,6 @@ TABLES: dict[str, Callable[[Materials], Table]] = {
 def _csv_cell(value: Any, kind: str) -> Any:
     if value is None:
         return ""
-    if kind == "ratio":
-        return round(value * 100, 1)  # the header says （%）
     if isinstance(value, float):
         return int(value) if value.is_integer() else round(value, 4)
     return neutralise(value)
@@ -132,7 +131,7 @@ def to_csv(table: Table, encoding: str = "utf-8-sig") -> bytes:
     """CSV for Excel: UTF-8 with BOM (default) or CP932; CRLF line ends; formula-like text neutralised."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([c.header + ("（%）" if c.kind == "ratio" else "") for c in table.columns])
+    w.writerow([c.header for c in table.columns])
     for row in table.rows:
         w.writerow([_csv_cell(c.value(row), c.kind) for c in table.columns])
     text = buf.getvalue()
@@ -147,15 +146,28 @@ def display_rows(m: Materials, rs: Sequence[Result]) -> list[list[str]]:
     for r in rs:
         ind = r.indicator
         out.append([
-            ind.indicator_id, ind.short_name, fmt.with_unit(r.value, ind.unit), fmt.target_text(ind, r.target),
-            fmt.percent(r.progress), fmt.status_text(r.status) + (f" / {r.grade}" if r.grade else ""),
+            ind.indicator_id, ind.short_name, fmt.value_text(r), fmt.target_text(ind, r.target),
+            fmt.progress_text(r), fmt.status_text(r.status), fmt.grade_text(r) if r.grade else "未確定",
             fmt.with_unit(r.previous, ind.unit),
         ])
     return out
 
 
-DISPLAY_HEADERS = ["ID", "指標", "実績", "目標", "達成率", "状況", "前年度実績"]
+DISPLAY_HEADERS = ["ID", "指標", "実績", "目標", "達成率", "状況", "評価", "前年度実績"]
 STATUS_LEGEND = "　".join(f"{s.symbol}{s.key}" for s in STATUSES.values())
+
+
+EXCEPTION_HEADERS = ["状況", "ID", "指標", "実績（目標）", "達成率", "前回の報告から", "要因・対策（最新の振り返り）"]
+
+
+def exception_cells(r: Result) -> list[str]:
+    """One indicator behind its pace, as the meeting discusses it: figures, change, and why and what next."""
+    c = r.checkin
+    why = (f"要因: {c.cause}\n対策: {c.action}" + (f"\nコメント: {c.comment}" if c.comment else "")
+           + f"\n（{fiscal.month_label(c.month)}・{c.user}）") if c else "（振り返りは未記入）"
+    change = fmt.change_text(r) + (f"\n{fmt.status_change_text(r)}" if r.prior_status and r.prior_status != r.status else "")
+    return [fmt.status_text(r.status), r.indicator.indicator_id, r.indicator.short_name,
+            f"{fmt.value_text(r)}\n（目標 {fmt.target_text(r.indicator, r.target)}）", fmt.progress_text(r), change, why]
 
 
 def indicators_utf8(m: Materials, progress=None) -> bytes:

@@ -33,11 +33,17 @@ WARN_FONT = Font(name=FONT_NAME, size=10, bold=True, color="C00000")
 NOTE_FONT = Font(name=FONT_NAME, size=9, color="555555")
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-NUMBER_FORMATS = {"number": "#,##0.##", "ratio": "0.0%", "month": "@", "text": "@"}
+NUMBER_FORMATS = {"number": "#,##0.##", "month": "@", "text": "@"}
+
+
+# Control characters Excel cannot store (a store written before they were refused at upload may hold them).
+_ILLEGAL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
 
 
 def set_text(cell, value: Any) -> None:
-    """Write ``value``; text that looks like a formula is kept as text, never a formula."""
+    """Write ``value``; text that looks like a formula is kept as text, never a formula; characters Excel refuses are dropped."""
+    if isinstance(value, str):
+        value = value.translate(_ILLEGAL)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
@@ -84,7 +90,7 @@ def write_table(ws: Worksheet, table: Table, header_row: int, highlight=None, fi
             c.number_format = NUMBER_FORMATS[col.kind] if value is not None else "General"
             wrap = col.kind == "text" and (wrap_all or col.width >= 20)
             c.alignment = Alignment(vertical="top", wrap_text=wrap,
-                                    horizontal="right" if col.kind in ("number", "ratio") else None)
+                                    horizontal="right" if col.kind == "number" else None)
             if row_fill:
                 c.fill = row_fill
     ws.row_dimensions[header_row].height = 30
@@ -129,6 +135,7 @@ def lines_in(text: str, width: float) -> int:
 EVALUATION_WIDTHS = {
     "経営課題": 26, "指標ID": 8, "指標": 28, "目標": 16, "年度実績": 12, "達成率": 8, "算定評価": 12, "算定の根拠": 34,
     "上書き評価": 12, "上書きの理由": 32, "上書き者": 11, "上書き日時": 16, "最終評価": 19, "前年度実績": 12, "前年度実績の出典": 20,
+    "要因分析（最新の振り返り）": 40,
 }
 LINE_PT = 14.5  # one line of 10 pt text, with leading
 
@@ -156,7 +163,7 @@ def evaluation_sheet(ws: Worksheet, m: Materials, rep: ev.Report) -> None:
     row = header + max(1, len(table.rows)) + 2
     notes = [
         "※A：達成 B：未達成。「算定評価」は年度の値と目標から自動で判定した評価、「最終評価」は上書きがあればその評価です。",
-        "※色付きの行は評価を上書きした指標です（最終評価に「（上書き）」と記載。理由・上書き者・日時は同じ行に記載）。",
+        "※色付きの行は評価を上書きした指標です（最終評価に※と算定評価を記載。理由・上書き者・日時は同じ行に記載）。",
         f"※{m.note.text}",
     ]
     for n, text in enumerate(notes):
@@ -221,7 +228,8 @@ def build(m: Materials, progress=None) -> bytes:
     write_table(ws, t, _title_block(ws, m, "アウトカム指標の達成状況"), highlight=m.is_sample)
     _print_setup(ws, m)
     note_row = ws.max_row + 2
-    set_text(ws.cell(note_row, 1), "※A：達成 B：未達成（年度の終了後に判定）。達成率＝年度の値÷年度の目標。"
+    set_text(ws.cell(note_row, 1), "※A：達成 B：未達成（年度の終了後に判定）。※（算定 B）＝編集者が理由を添えて上書きした評価（理由は「年度評価」シート）。"
+                                   "達成率＝年度の値÷年度の目標（切り捨て。「上限の」は低いほど良い指標の上限に対する割合）。"
                                    "状況の判定ルールはダッシュボードの「指標」ページに記載。")
     ws.cell(note_row, 1).font = NOTE_FONT
 

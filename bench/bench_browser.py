@@ -1,0 +1,161 @@
+"""What users feel: the 指標 page in Chromium until every chart is drawn, beside the naive peer, in one run.
+
+    python bench/bench_browser.py [--rows 1000000] [--repeats 5] [--sessions 20]
+
+For the sample data and for a store of ``--rows`` rows (the naive page reads the same rows from
+one CSV with pandas on every run) it reports, per page, the first load (cold server caches) and
+the median of the next loads, and the ratio ours ÷ naive; then the time a change of view takes
+(経営課題, 基準月, year, indicator) until drawn; then ``--sessions`` browser sessions opening the
+page at once: the median time until the script is idle and until every chart is drawn.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from playwright.async_api import async_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tools.served import CHARTS_DRAWN, CHROMIUM, CHROMIUM_FLAGS, READY, Server  # noqa: E402
+
+OURS_CHARTS = 3  # the overview figure, and the selected indicator's gauge and series
+NAIVE_CHARTS = 15  # a gauge per indicator
+
+
+def load(browser, url: str, charts: int) -> float:
+    """Seconds from navigation until every chart is drawn, in a fresh browser context (no cache, new session)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    page = context.new_page()
+    t0 = time.perf_counter()
+    page.goto(url)
+    page.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=180000, polling=20)
+    elapsed = time.perf_counter() - t0
+    context.close()
+    return elapsed
+
+
+def compare(browser, ours: str, naive: str, repeats: int) -> dict:
+    """First loads, then alternating loads of both pages: medians and the ratio, measured in the same run."""
+    first = {"ours": load(browser, ours, OURS_CHARTS), "naive": load(browser, naive, NAIVE_CHARTS)}
+    times: dict[str, list[float]] = {"ours": [], "naive": []}
+    for _ in range(repeats):
+        times["ours"].append(load(browser, ours, OURS_CHARTS))
+        times["naive"].append(load(browser, naive, NAIVE_CHARTS))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {"first": first, "median": med, "ratio": med["ours"] / med["naive"]}
+
+
+def view_changes(browser, url: str) -> dict[str, float]:
+    """Seconds until drawn after each change of view on the 指標 page (filters in the sidebar, the indicator)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function(CHARTS_DRAWN, arg=OURS_CHARTS, timeout=180000)
+    out = {}
+
+    def timed(name: str, action) -> None:
+        t0 = time.perf_counter()
+        action()
+        page.wait_for_timeout(50)  # let the rerun start
+        page.wait_for_function(CHARTS_DRAWN, arg=OURS_CHARTS, timeout=60000, polling=20)
+        out[name] = time.perf_counter() - t0
+
+    def pick(label: str, option: str) -> None:
+        page.get_by_label(label, exact=False).first.click()
+        page.get_by_role("option", name=option).first.click()
+
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    timed("経営課題", lambda: (sidebar.locator('[data-testid="stMultiSelect"]').click(),
+                              page.get_by_role("option", name="経営課題2", exact=False).first.click(), page.keyboard.press("Escape")))
+    timed("基準月", lambda: pick("基準月", "令和7年9月"))
+    timed("指標", lambda: pick("詳しく見る指標", "K2-4"))
+    timed("年度", lambda: pick("年度", "令和8年度（2026年度）"))
+    context.close()
+    return out
+
+
+async def _session(browser, url: str, charts: int, start: float) -> tuple[float, float]:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    page = await context.new_page()
+    await page.goto(url)
+    await page.wait_for_selector(READY, timeout=300000)
+    idle = time.perf_counter() - start
+    await page.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=300000, polling=50)
+    drawn = time.perf_counter() - start
+    await context.close()
+    return idle, drawn
+
+
+async def sessions_at_once(url: str, n: int, charts: int) -> list[tuple[float, float]]:
+    """``n`` sessions opening ``url`` together: (until idle, until every chart is drawn) each, from the common start."""
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        start = time.perf_counter()
+        out = await asyncio.gather(*(_session(browser, url, charts, start) for _ in range(n)))
+        await browser.close()
+    return list(out)
+
+
+def report(name: str, r: dict) -> None:
+    print(f"{name}: 指標 first {r['first']['ours']:.2f} s, median {r['median']['ours']:.2f} s | "
+          f"naive first {r['first']['naive']:.2f} s, median {r['median']['naive']:.2f} s | ours ÷ naive {r['ratio']:.2f}")
+
+
+def main() -> None:
+    from bench_pages import fill, fill_csv
+
+    from kpi.policy import load_policy
+    from kpi.service import ensure_sample
+    from kpi.store import Store
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--sessions", type=int, default=20)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        sample = Store(Path(tmp) / "sample")
+        ensure_sample(sample, load_policy(ROOT / "data"))
+        servers = [Server({"KPI_STORE": str(sample.root)}), Server(script=ROOT / "bench" / "naive_app.py")]
+        try:
+            ours, naive = f"{servers[0].url}/indicators?as_of=2026-03", servers[1].url
+            report("サンプル（180行）", compare(browser, ours, naive, args.repeats))
+            print("  表示の切り替え（描画まで）: " + "、".join(f"{k} {v:.2f} s" for k, v in view_changes(browser, ours).items()))
+            if args.sessions:
+                for name, url, charts in (("指標", ours, OURS_CHARTS), ("naive", naive, NAIVE_CHARTS)):
+                    res = asyncio.run(sessions_at_once(url, args.sessions, charts))
+                    print(f"  {args.sessions}セッション同時（{name}）: 全員描画 {len(res)}/{args.sessions}、"
+                          f"idle まで中央値 {statistics.median(r[0] for r in res):.2f} s（最大 {max(r[0] for r in res):.2f}）、"
+                          f"描画まで中央値 {statistics.median(r[1] for r in res):.2f} s（最大 {max(r[1] for r in res):.2f}）")
+        finally:
+            for s in servers:
+                s.stop()
+        if args.rows:
+            big = Store(Path(tmp) / "big")
+            t0 = time.perf_counter()
+            fill(big, args.rows)
+            csv_path = fill_csv(Path(tmp) / "big.csv", args.rows)
+            print(f"  （{args.rows:,}行のストアと CSV を作成: {time.perf_counter() - t0:.1f} s）")
+            servers = [Server({"KPI_STORE": str(big.root)}), Server({"NAIVE_ACTUALS": str(csv_path)}, script=ROOT / "bench" / "naive_app.py")]
+            try:
+                ours, naive = f"{servers[0].url}/indicators?as_of=2026-03", servers[1].url
+                report(f"{args.rows:,}行", compare(browser, ours, naive, args.repeats))
+                print("  表示の切り替え（描画まで）: " + "、".join(f"{k} {v:.2f} s" for k, v in view_changes(browser, ours).items()))
+            finally:
+                for s in servers:
+                    s.stop()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""The monthly meeting: change since the previous report, check-ins (要因・対策), and what 概要 and 指標 lead with."""
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import ROOT, frames, run_app, unescape
+from kpi import checkins, export, fiscal, fmt
+from kpi.evaluate import Actual, evaluate_indicator, exceptions
+from kpi.policy import Indicator, Target
+from kpi.service import results
+from kpi.store import Store
+
+FY = 2025
+MONTHS = fiscal.fy_months(FY)
+
+
+def make(kind: str, target: float = 100, direction: str = "higher") -> Indicator:
+    return Indicator("X-1", "1", "戦略", "テスト指標", "テスト指標", "件", kind, direction, None, {FY: Target(FY, target, "", "", "")})
+
+
+def acts(values: dict[str, float]) -> list[Actual]:
+    return [Actual("X-1", m, v) for m, v in values.items()]
+
+
+# --- change since the previous report ----------------------------------------------------------------
+
+@pytest.mark.parametrize("kind, values, as_of, prior_month, prior_value, prior_status, change, text", [
+    # latest, no baseline: the pace is the target, so a rise is better
+    ("latest", {"2025-08": 60, "2025-09": 70}, "2025-09", "2025-08", 60, "遅れ", "better", "↑ +10件（改善）"),
+    ("latest", {"2025-08": 95, "2025-09": 80}, "2025-09", "2025-08", 95, "順調", "worse", "↓ −15件（悪化）"),
+    ("latest", {"2025-08": 80, "2025-09": 80}, "2025-09", "2025-08", 80, "注意", "same", "→ ±0件（変わらず）"),
+    # sum: the value always rises; judged against the pace, which rises too (120 a year: 50 by August, 60 by September)
+    ("sum", {"2025-08": 45, "2025-09": 5}, "2025-09", "2025-08", 45, "順調", "worse", "↑ +5件（悪化）"),  # 90 % → 83 %
+    ("sum", {"2025-08": 1, "2025-09": 20}, "2025-09", "2025-08", 1, "遅れ", "better", "↑ +20件（ペースに対して改善）"),
+    # a cap on a sum: a month well within the allowance is better, although the count rose
+    ("sum cap", {"2025-08": 40, "2025-09": 5}, "2025-09", "2025-08", 40, "順調", "better", "↑ +5件（ペースに対して改善）"),
+    ("mean", {"2025-08": 100, "2025-09": 60}, "2025-09", "2025-08", 100, "達成", "worse", "↓ −20件（悪化）"),
+    ("ratio", {"2025-08": 100, "2025-09": 100}, "2025-09", "2025-08", 100, "達成", "same", "→ ±0件（変わらず）"),
+    ("milestone", {"2025-06": 25, "2025-09": 45}, "2025-09", "2025-06", 25, "順調", "worse", "↑ +20件（ペースに対して悪化）"),
+    # a month with no report: the comparison is between the two latest reports, the status at the as-of month
+    ("latest", {"2025-05": 50, "2025-07": 70}, "2025-09", "2025-05", 50, "遅れ", "better", "↑ +20件（改善）"),
+    # one report only: nothing to compare
+    ("latest", {"2025-09": 70}, "2025-09", None, None, None, None, "－"),
+])
+def test_change_since_the_previous_report(kind, values, as_of, prior_month, prior_value, prior_status, change, text):
+    ind = make("sum", 120, "lower") if kind == "sum cap" else make(kind, 120 if kind == "sum" else 100)
+    r = evaluate_indicator(ind, acts(values), FY, as_of)
+    assert (r.prior_month, r.prior_value, r.prior_status, r.change) == (prior_month, prior_value, prior_status, change)
+    assert fmt.change_text(r) == text
+
+
+def test_newly_off_track():
+    fell = evaluate_indicator(make("latest"), acts({"2025-08": 95, "2025-09": 80}), FY, "2025-09")
+    stayed = evaluate_indicator(make("latest"), acts({"2025-08": 80, "2025-09": 75}), FY, "2025-09")
+    worse = evaluate_indicator(make("latest"), acts({"2025-08": 80, "2025-09": 60}), FY, "2025-09")
+    assert (fell.newly_off_track, stayed.newly_off_track, worse.newly_off_track) == (True, False, True)
+    assert fmt.status_change_text(fell) == "○ 順調 → △ 注意"
+
+
+# --- check-ins ---------------------------------------------------------------------------------------
+
+def test_checkins_keep_history_and_the_latest_up_to_the_as_of_month_shows(tmp_path):
+    s = Store(tmp_path / "s")
+    checkins.add(s, "K2-2", "2025-08", "研修の遅れ", "研修を追加", "山田")
+    checkins.add(s, "K2-2", "2025-09", "着手が遅れた", "伴走支援", "山田", comment="10月に挽回")
+    checkins.add(s, "K2-2", "2025-08", "研修の遅れ（訂正）", "研修を2回追加", "佐藤")  # a correction of August
+    recs = checkins.records(s)
+    assert len(recs) == 3  # nothing overwritten
+    assert checkins.latest_for(recs, FY, "2025-09")["K2-2"].cause == "着手が遅れた"
+    august = checkins.latest_for(recs, FY, "2025-08")["K2-2"]  # September is not known yet in August
+    assert (august.cause, august.user) == ("研修の遅れ（訂正）", "佐藤")
+    assert checkins.latest_for(recs, 2026, "2026-09") == {}  # another fiscal year
+    assert [r.cause for r in checkins.history(recs, "K2-2")] == ["着手が遅れた", "研修の遅れ（訂正）", "研修の遅れ"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(cause="", action="x"), "要因を記入してください"),
+    (dict(cause="x", action="  "), "対策を記入してください"),
+    (dict(cause="あ" * 2001, action="x"), "要因は2,000文字までです"),
+    (dict(cause="x", action="y", month="2025-13"), "YYYY-MM 形式ではありません"),
+    (dict(cause="x", action="y", indicator_id="K9-9"), "指標ID「K9-9」はありません"),
+    (dict(cause="x", action="y", user=" "), "利用者名がありません"),
+])
+def test_a_checkin_is_refused_without_cause_and_action(tmp_path, kwargs, message):
+    s = Store(tmp_path / "s")
+    args = dict(indicator_id="K2-2", month="2025-09", user="山田") | kwargs
+    with pytest.raises(ValueError, match=message):
+        checkins.add(s, args.pop("indicator_id"), args.pop("month"), args.pop("cause"), args.pop("action"), args.pop("user"),
+                     known_ids=["K2-2"])
+    assert checkins.records(s) == []
+
+
+def kpi(*args, store_root) -> subprocess.CompletedProcess:
+    env = {"KPI_STORE": str(store_root), "PATH": "/usr/bin:/bin", "HOME": str(store_root)}
+    return subprocess.run([sys.executable, "-m", "kpi", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_checkin_round_trip_cli_status_pages_deck_and_workbook(sample_store, policy, monkeypatch):
+    root = sample_store.root
+    refused = kpi("checkin", "K2-2", "--month", "2025-09", "--cause", "研修の遅れ", "--action", "", "--json", store_root=root)
+    assert refused.returncode == 1 and json.loads(refused.stdout)["error"] == "対策を記入してください"
+    done = kpi("checkin", "K2-2", "--month", "2025-09", "--cause", "研修が9月にずれ込んだ", "--action", "10月に研修を2回追加",
+               "--user", "山田", "--json", store_root=root)
+    assert done.returncode == 0 and json.loads(done.stdout)["ok"] is True
+    status = json.loads(kpi("status", "--json", "--fy", "2025", "--as-of", "2025-09", store_root=root).stdout)
+    k22 = next(r for r in status if r["indicator_id"] == "K2-2")
+    assert k22["checkin"] | {"at": ""} == {"month": "2025-09", "cause": "研修が9月にずれ込んだ", "action": "10月に研修を2回追加",
+                                           "comment": "", "user": "山田", "at": ""}
+    assert (k22["previous_month"], k22["previous_value"], k22["previous_status"], k22["change"]) == ("2025-08", 8, "遅れ", "better")
+
+    # 指標: the selected indicator shows it; an editor adds a correction through the page's form
+    at = run_app("pages/indicators.py", root, monkeypatch, as_of="2025-09", indicator="K2-2")
+    assert any("要因: 研修が9月にずれ込んだ" in t.value for t in at.text)
+    at.text_area(key="checkin_cause").input("研修が9月にずれ込み、着手が遅れた")
+    at.text_area(key="checkin_action").input("伴走支援で5業務の運用開始をめざす")
+    next(b for b in at.button if b.label == "振り返りを記録").click().run()
+    assert not at.exception
+    assert len(checkins.history(checkins.records(root), "K2-2")) == 2
+    assert any("要因: 研修が9月にずれ込み、着手が遅れた" in t.value for t in at.text)
+    # 年度評価: the latest as the year's 要因分析
+    at = run_app("pages/evaluation.py", root, monkeypatch, as_of="2025-09")
+    rows = {r["指標ID"]: r for t in frames(at) if "要因分析（最新の振り返り）" in t.columns for r in t.to_dict("records")}
+    analysis = unescape(rows["K2-2"]["要因分析（最新の振り返り）"])
+    assert analysis == "令和7年9月　要因: 研修が9月にずれ込み、着手が遅れた　対策: 伴走支援で5業務の運用開始をめざす"
+    # 概要: K2-2 is behind, with its check-in
+    at = run_app("pages/overview.py", root, monkeypatch, as_of="2025-09")
+    assert any(t.value.startswith("要因: 研修が9月にずれ込み、着手が遅れた\n対策: 伴走支援で5業務の運用開始をめざす") for t in at.text)
+    # the workbook and the deck carry it
+    m = export.gather(Store(root), policy, export.Scope(FY, (), "2025-09", ("summary", "indicators")))
+    ws = load_workbook(io.BytesIO(export.build(m, "xlsx")))["指標"]
+    assert "伴走支援で5業務の運用開始をめざす" in [c.value for row in ws.iter_rows() for c in row]
+    from pptx import Presentation
+
+    from conftest import pptx_text
+    from kpi.export import deck
+
+    prs = Presentation(io.BytesIO(deck.build(m)))
+    first = prs.slides[1]  # right after the cover: the exceptions with their check-ins
+    assert first.name.startswith("遅れ・注意の指標")
+    assert "伴走支援で5業務の運用開始をめざす" in pptx_text(first)
+
+
+# --- what the pages lead with -------------------------------------------------------------------------
+
+def test_overview_leads_with_the_indicators_behind_worst_first_under_a_filter(tmp_path, monkeypatch, policy):
+    at = run_app("pages/overview.py", tmp_path / "store", monkeypatch, as_of="2025-09", issue=["2"])
+    assert at.subheader[0].value == "遅れ・注意の指標（2件、悪い順）"
+    cards = [m.value for m in at.markdown if m.value.startswith("**× 遅れ**") or m.value.startswith("**△ 注意**")]
+    assert [c.split("　")[1].split(" ")[0] for c in cards[:2]] == ["K2-2", "K2-3"]  # furthest behind its pace first
+    s = Store(tmp_path / "store")
+    assert [r.indicator.indicator_id for r in exceptions(results(s, policy, FY, "2025-09", ["2"]))] == ["K2-2", "K2-3"]
+    assert "K1-1" not in "\n".join(m.value for m in at.markdown)
+
+
+def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KPI_STORE", str(tmp_path / "store"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["indicator"] = "K4-3"
+    at.query_params["as_of"] = "2025-09"
+    at.run()
+    at.switch_page("pages/indicators.py").run()
+    assert at.selectbox(key="indicator").value == "K4-3" and at.query_params["indicator"] == "K4-3"
+    assert at.markdown and any(m.value.startswith("##### K4-3") for m in at.markdown)
+    at.selectbox(key="indicator").set_value("K2-2").run()
+    assert at.query_params["indicator"] == "K2-2"
+    at.radio(key="order").set_value("worst").run()
+    table = next(t for t in frames(at) if "前回の報告から" in t.columns)
+    assert list(table["状況"])[:2] == ["× 遅れ", "× 遅れ"] and at.query_params["order"] == "worst"

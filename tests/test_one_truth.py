@@ -1,0 +1,201 @@
+"""One truth per indicator: every surface shows the same value, %, status and final grade.
+
+For the sample data and for a second policy (other IDs, all five kinds, lower-is-better caps,
+a multi-year target, January–March rows, checkpoints), with an override recorded, each
+indicator's figures are read from ``status --json`` and compared with what 概要, 指標 and
+年度評価 say (AppTest), the workbook's cells, the deck's text and the CSV. The expected texts
+are built from the JSON here, not with kpi.fmt, so a surface that formats on its own is caught.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import re
+
+import pytest
+from openpyxl import load_workbook
+from pptx import Presentation
+
+from conftest import DATA, SECOND_ACTUALS, SECOND_POLICY, frames, run_app
+from kpi import cli, export
+from kpi import evaluation as ev
+from kpi.export import deck
+from kpi.importer import commit, preview
+from kpi.policy import load_policy
+from kpi.store import Store
+
+GRADE_WORDS = {"A": "達成", "B": "未達成"}
+SYMBOLS = {"達成": "◎", "順調": "○", "注意": "△", "遅れ": "×", "未報告": "－"}
+
+
+def number(x: float, unit: str) -> str:
+    text = f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+    return text + unit
+
+
+def expected(j: dict) -> dict[str, str]:
+    """What every surface must show for one indicator, from its JSON record alone."""
+    pct = None if j["progress"] is None else f"{math.floor(j['progress'] * 100 + 1e-9):,}%"
+    grade = ""
+    if j["grade"]:
+        grade = f"{j['grade']}（{GRADE_WORDS[j['grade']]}）"
+        if j["override"]:
+            grade += f"※（算定 {j['computed_grade']}）"
+    return {
+        "value": "未報告" if j["value"] is None else number(j["value"], j["unit"]),
+        "pct": "－" if pct is None else ("上限の" + pct if j["direction"] == "lower" else pct),
+        "status": f"{SYMBOLS[j['status']]} {j['status']}",
+        "grade": grade,
+    }
+
+
+def load(store_root, data_dir, raw: bytes, overrides: list[tuple[str, str, str]]) -> None:
+    store, policy = Store(store_root), load_policy(data_dir)
+    pv = preview(store, policy, raw, "actuals.csv", today=dt.date(2026, 11, 1))
+    assert pv.ok, pv.errors
+    commit(store, pv, "テスト")
+    for iid, grade, reason in overrides:
+        ev.set_override(store, 2025, iid, grade, reason, "評価担当")
+
+
+@pytest.fixture(params=["sample", "second"])
+def case(request, tmp_path, monkeypatch):
+    """(data folder, store) with actuals and an override of a computed B to A."""
+    if request.param == "sample":
+        data_dir = DATA
+        raw, overrides = (DATA / "sample_actuals.csv").read_bytes(), [("K4-7", "A", "3事業目は3月に実施済み")]
+    else:
+        data_dir = tmp_path / "second"
+        data_dir.mkdir()
+        for name, text in SECOND_POLICY.items():
+            (data_dir / name).write_text(text, encoding="utf-8")
+        raw, overrides = SECOND_ACTUALS.encode(), [("Q-01", "A", "3月の2件は区外の事案（集計誤り）")]
+    store_root = tmp_path / "store"
+    load(store_root, data_dir, raw, overrides)
+    monkeypatch.setenv("KPI_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("KPI_STORE", str(store_root))
+    return data_dir, store_root
+
+
+def status_json(as_of: str, capsys) -> dict[str, dict]:
+    assert cli.main(["status", "--json", "--fy", "2025", "--as-of", as_of]) == 0
+    return {r["indicator_id"]: r for r in json.loads(capsys.readouterr().out)}
+
+
+def overview(store_root, monkeypatch, as_of, policy) -> dict[str, dict[str, str]]:
+    at = run_app("pages/overview.py", store_root, monkeypatch, as_of=as_of)
+    out = {}
+    for m in at.markdown:
+        for iid, ind in policy.indicators.items():
+            head = re.match(r"^\*\*(.+?)\*\*　" + re.escape(f"{iid} {ind.short_name}：") + r"(.+?)（目標 .+?、(.+?)）(?:　評価 \*\*(.+?)\*\*)?$",
+                            m.value)
+            if head:
+                status, value, progress, grade = head.groups()
+                pct = re.search(r"(?:達成率 |上限.+?の)([\d,]+%|－)", progress)
+                out[iid] = {"value": value, "pct": ("上限の" if progress.startswith("上限") else "") + pct.group(1),
+                            "status": status, "grade": grade or ""}
+    return out
+
+
+def indicators_page(store_root, monkeypatch, as_of) -> dict[str, dict[str, str]]:
+    at = run_app("pages/indicators.py", store_root, monkeypatch, as_of=as_of)
+    (table,) = [t for t in frames(at) if "評価" in t.columns and "指標ID" in t.columns]
+    return {r["指標ID"]: {"value": r["実績"], "pct": r["達成率"], "status": r["状況"], "grade": r["評価"]}
+            for r in table.to_dict("records")}
+
+
+def evaluation_page(store_root, monkeypatch, as_of) -> dict[str, dict[str, str]]:
+    at = run_app("pages/evaluation.py", store_root, monkeypatch, as_of=as_of)
+    out = {}
+    for t in frames(at):
+        if "最終評価" not in t.columns:
+            continue
+        for r in t.to_dict("records"):
+            row = {"value": r["年度実績"], "pct": r["達成率"]}
+            if "状況（基準月時点）" in r:
+                row["status"] = r["状況（基準月時点）"]
+            row["grade"] = "" if r["最終評価"] == ev.PROVISIONAL_LABEL else r["最終評価"]
+            out[r["指標ID"]] = row
+    return out
+
+
+def exports(store_root, data_dir, as_of) -> dict[str, dict[str, dict]]:
+    policy = load_policy(data_dir)
+    m = export.gather(Store(store_root), policy, export.Scope(2025, (), as_of, ("summary", "evaluation")))
+    out: dict[str, dict[str, dict]] = {"workbook": {}, "csv": {}, "deck": {}}
+    ws = load_workbook(io.BytesIO(export.build(m, "xlsx")))["指標"]
+    rows = list(ws.iter_rows(values_only=True))
+    header = next(r for r in rows if r and r[0] == "経営課題")
+    col = {h: i for i, h in enumerate(header)}
+    for r in rows[rows.index(header) + 1:]:
+        if r[col["指標ID"]] in policy.indicators:
+            out["workbook"][r[col["指標ID"]]] = {"number": r[col["令和7年度 実績"]], "pct": r[col["達成率"]], "status": r[col["状況"]],
+                                                  "grade": r[col["達成状況（A：達成 B：未達成）"]]}
+    for r in csv.DictReader(io.StringIO(export.build(m, "csv").decode("utf-8-sig"))):
+        out["csv"][r["指標ID"]] = {"number": r["令和7年度 実績"], "pct": r["達成率"], "status": r["状況"],
+                                   "grade": r["達成状況（A：達成 B：未達成）"]}
+    prs = Presentation(io.BytesIO(deck.build(m)))
+    for s in prs.slides:
+        if not s.name.startswith("全体の状況"):
+            continue
+        table = next(sh for sh in s.shapes if sh.has_table).table
+        head = [c.text for c in table.rows[0].cells]
+        for row in list(table.rows)[1:]:
+            cells = dict(zip(head, (c.text for c in row.cells)))
+            out["deck"][cells["ID"]] = {"value": cells["実績"], "pct": cells["達成率"], "status": cells["状況"], "grade": cells["評価"]}
+    return out
+
+
+@pytest.mark.parametrize("as_of", ["2025-09", "2026-03"])
+def test_every_surface_agrees_on_value_percent_status_and_final_grade(case, as_of, monkeypatch, capsys):
+    data_dir, store_root = case
+    policy = load_policy(data_dir)
+    records = status_json(as_of, capsys)
+    assert list(records) == [i for i, ind in policy.indicators.items() if ind.target(2025)]
+    want = {iid: expected(j) for iid, j in records.items()}
+    year_end = as_of == "2026-03"
+    overridden = [iid for iid, j in records.items() if j["override"]]
+    assert len(overridden) == 1 and (records[overridden[0]]["grade"] == "A") == year_end
+
+    surfaces = {
+        "概要": overview(store_root, monkeypatch, as_of, policy),
+        "指標": indicators_page(store_root, monkeypatch, as_of),
+        "年度評価": evaluation_page(store_root, monkeypatch, as_of),
+        **exports(store_root, data_dir, as_of),
+    }
+    for name, shown in surfaces.items():
+        assert set(shown) == set(want), name
+        for iid, got in shown.items():
+            w = want[iid]
+            if "value" in got:
+                assert got["value"] == w["value"], (name, iid)
+            if "number" in got:  # spreadsheets keep the number itself
+                assert got["number"] in (None, "") if records[iid]["value"] is None else \
+                    float(got["number"]) == pytest.approx(records[iid]["value"], abs=0.005), (name, iid)
+            assert got["pct"] == w["pct"], (name, iid, got, w)
+            if "status" in got:
+                assert got["status"] == w["status"], (name, iid)
+            grade = got["grade"] if got["grade"] not in (ev.PROVISIONAL_LABEL, "未確定") else ""
+            assert grade == w["grade"], (name, iid, got, w)
+    # the override is on every surface that shows grades, marked ※ with the computed grade beside it
+    if year_end:
+        iid = overridden[0]
+        assert all(s[iid]["grade"] == "A（達成）※（算定 B）" for s in surfaces.values()), {k: v[iid] for k, v in surfaces.items()}
+
+
+def test_a_percentage_is_floored_everywhere(tmp_path, monkeypatch, capsys):
+    """Q-03 ends the year at 79.6 % of 80 %: 99.5 % of its target reads 99 %, never 100 %."""
+    data_dir = tmp_path / "second"
+    data_dir.mkdir()
+    for name, text in SECOND_POLICY.items():
+        (data_dir / name).write_text(text, encoding="utf-8")
+    load(tmp_path / "store", data_dir, SECOND_ACTUALS.encode(), [])
+    monkeypatch.setenv("KPI_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("KPI_STORE", str(tmp_path / "store"))
+    q03 = status_json("2026-03", capsys)["Q-03"]
+    assert q03["progress"] == pytest.approx(0.995) and q03["progress_text"] == "99%" and q03["grade"] == "B"
+    for shown in (indicators_page(tmp_path / "store", monkeypatch, "2026-03"), *exports(tmp_path / "store", data_dir, "2026-03").values()):
+        assert shown["Q-03"]["pct"] == "99%"

@@ -1,0 +1,60 @@
+"""A real dashboard served by `streamlit run` on a free port, and Debian's Chromium to look at it.
+
+Shared by the browser tests (tests/conftest.py), the benchmarks (bench/) and the screenshot tool,
+so that every one of them starts the app and waits for it the same way.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"]
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# Every plotly chart on the page has been drawn (plotly sets _fullLayout once Plotly.newPlot has finished).
+CHARTS_DRAWN = """(expected) => {
+  const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
+  return plots.length >= expected && plots.every(p => p._fullLayout)
+    && !!document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]');
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``streamlit run SCRIPT`` on a free port with its own environment (KPI_STORE, KPI_DATA_DIR, …)."""
+
+    def __init__(self, env: dict | None = None, script: Path = ROOT / "app.py", port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"http://localhost:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(self.port),
+             "--server.headless", "true", "--server.address", "localhost"],
+            cwd=ROOT, env=os.environ | (env or {}), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("localhost", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("streamlit did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
