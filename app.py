@@ -7,8 +7,9 @@ import ui
 from kpi.policy import PolicyError, data_dir
 from kpi.store import store_dir
 
-# One row per page: add a page by adding a row.
+# One row per page: add a page by adding a row. 市全体 shows only when the data root holds several departments.
 PAGES = [
+    ("pages/city.py", "市全体", ":material/location_city:"),
     ("pages/overview.py", "概要", ":material/dashboard:"),
     ("pages/budget.py", "予算", ":material/payments:"),
     ("pages/indicators.py", "指標", ":material/monitoring:"),
@@ -21,15 +22,19 @@ PAGES = [
 st.set_page_config(page_title="運営方針 KPI ダッシュボード", page_icon=":material/monitoring:", layout="wide")
 
 try:
-    policy = ui.policy()
+    if not ui.catalog().departments:
+        st.error(f"参照データのフォルダ（{data_dir()}）に運営方針がありません。policy.csv のあるフォルダか、"
+                 "<所属>/<年度>/ のフォルダを置いたフォルダを KPI_DATA_DIR に指定してください。")
+        st.stop()
+    ui.bootstrap(str(data_dir()), str(store_dir()))
+    st.session_state["_filters"] = ui.sidebar()
 except PolicyError as exc:
-    st.error("参照データ（data/ の CSV）に問題があるため表示できません。")
+    st.error("参照データ（運営方針の CSV）に問題があるため表示できません。`python -m kpi check-data` で場所と内容を確認できます。")
     st.code(str(exc), language=None)
     st.stop()
 
-ui.bootstrap(str(store_dir()), str(data_dir()))
-st.session_state["_filters"] = ui.sidebar(policy)
-page = st.navigation([st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)])
+shown = [row for row in PAGES if row[0] != "pages/city.py" or ui.catalog().several]
+page = st.navigation([st.Page(path, title=title, icon=icon, default=path == "pages/overview.py") for path, title, icon in shown])
 ui.accessibility()
 try:
     page.run()

@@ -12,8 +12,9 @@ import pandas as pd
 import streamlit as st
 
 import ui_auth
-from kpi import charts, fiscal, fmt, service
+from kpi import charts, city, departments, fiscal, fmt, service
 from kpi import evaluation as ev
+from kpi.departments import Catalog, Department
 from kpi.evaluate import STATUS_RULES, Result, status_counts
 from kpi.kinds import STATUSES
 from kpi.policy import Policy, data_dir, load_policy
@@ -25,18 +26,60 @@ def _policy(folder: str) -> Policy:
     return load_policy(folder)
 
 
+@st.cache_resource(ttl=60, show_spinner=False)
+def _catalog(data_root: str, store_root: str) -> Catalog:
+    # Re-read every minute: a department or a year folder added to the root shows up without a restart.
+    return departments.catalog(data_root, store_root)
+
+
+def catalog() -> Catalog:
+    """The departments of KPI_DATA_DIR (one policy folder, or a root of <department>/<year>/)."""
+    return _catalog(str(data_dir()), str(store_dir()))
+
+
+@st.cache_data(show_spinner="所属ごとに集計しています…", max_entries=8)
+def _city(data_root: str, store_root: str, versions: tuple, fy: int) -> list[city.DepartmentSummary]:
+    return city.summary(_catalog(data_root, store_root), fy)
+
+
+def city_summary(fy: int) -> list[city.DepartmentSummary]:
+    """Every department's summary for 市全体, cached until any department's store changes."""
+    cat = catalog()
+    versions = tuple(d.store().version() for d in cat.departments.values())
+    return _city(str(data_dir()), str(store_dir()), versions, fy)
+
+
+def department(f: Filters | None = None) -> Department:
+    f = f or current_filters()
+    return catalog().get(f.dept if f else None)
+
+
+def folder(f: Filters) -> str:
+    """The policy folder that governs the view (the department's policy for the year): a cache key."""
+    return str(department(f).folder_for(f.fy))
+
+
+def load(folder: str) -> Policy:
+    """The policy of a data folder (cached for the process)."""
+    return _policy(folder)
+
+
 def policy() -> Policy:
-    return _policy(str(data_dir()))
+    """The 運営方針 of the chosen department and year."""
+    f = current_filters()
+    return _policy(folder(f))
 
 
 def store() -> Store:
-    return Store(store_dir())
+    """The chosen department's store (KPI_STORE itself for a single policy folder)."""
+    return department().store()
 
 
 @st.cache_resource
-def bootstrap(store_root: str, data_folder: str) -> str | None:
-    """Once per server process: load the sample actuals into an empty store."""
-    return service.ensure_sample(Store(store_root), _policy(data_folder))
+def bootstrap(data_root: str, store_root: str) -> int:
+    """Once per server process: load each department's sample actuals into its store while that store is empty."""
+    return sum(len(service.ensure_samples(d.store(), [_policy(str(f)) for f in d.folders.values()]))
+               for d in departments.catalog(data_root, store_root).departments.values())
 
 
 @st.cache_data(show_spinner="実績を読み込んでいます…", max_entries=16)
@@ -62,7 +105,7 @@ def inputs(f: Filters) -> service.Inputs:
 
 def results(f: Filters) -> tuple[list[Result], service.SourceNote]:
     s = store()
-    return _results(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues)
+    return _results(str(s.root), s.version(), folder(f), f.fy, f.as_of, f.issues)
 
 
 @st.cache_data(show_spinner="年度評価を集計しています…", max_entries=32)
@@ -74,7 +117,7 @@ def _evaluation_view(store_root: str, version: tuple, data_folder: str, fy: int,
 
 def evaluation_view(f: Filters) -> ev.PageView:
     s = store()
-    return _evaluation_view(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues)
+    return _evaluation_view(str(s.root), s.version(), folder(f), f.fy, f.as_of, f.issues)
 
 
 # Figures are built on demand and cached by the data and the view; returned by reference: pages must not mutate them.
@@ -89,7 +132,7 @@ def _detail_figures(store_root: str, version: tuple, data_folder: str, fy: int, 
 def detail_figures(f: Filters, indicator_id: str) -> tuple:
     """The gauge and the monthly series of one indicator."""
     s = store()
-    return _detail_figures(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues, indicator_id)
+    return _detail_figures(str(s.root), s.version(), folder(f), f.fy, f.as_of, f.issues, indicator_id)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -104,7 +147,7 @@ def _overview_figure(store_root: str, version: tuple, data_folder: str, fy: int,
 def overview_figure(f: Filters, ordered: list[Result]):
     """All indicators of the view in one figure (charts.bullets), in the order shown."""
     s = store()
-    return _overview_figure(str(s.root), s.version(), str(data_dir()), f.fy, f.as_of, f.issues,
+    return _overview_figure(str(s.root), s.version(), folder(f), f.fy, f.as_of, f.issues,
                             tuple(r.indicator.indicator_id for r in ordered))
 
 
@@ -173,39 +216,44 @@ class Filters:
     fy: int
     issues: tuple[str, ...]  # empty = every 経営課題
     as_of: str
+    dept: str = departments.SINGLE  # the department (所属) when the data root holds several
 
     def issue_ids(self, p: Policy) -> list[str]:
         return list(self.issues) or list(p.issues)
 
 
 LATEST = "latest"  # written as such in the URL: a shared link says whether it meant "the newest" or a fixed month
-URL_KEYS = ("fy", "issue", "as_of")
+URL_KEYS = ("dept", "fy", "issue", "as_of")
 
 
-def _seed_from_url(years: list[int], issues: list[str], default_fy: int) -> None:
-    """Once per browser session: a copied link (?fy=2025&issue=2&as_of=2025-09) opens the same view.
-
-    Unknown values in the URL are ignored rather than trusted.
-    """
-    if st.session_state.get("_url_seeded"):
-        return
-    st.session_state["_url_seeded"] = True
+def _adopt_url(years: list[int], default_fy: int) -> None:
+    """A link (?fy=2025&issue=2&as_of=2025-09) opens the same view: each value in the URL that this session did not
+    write itself (a copied link, a link from 市全体, the browser's back button) is taken over. Unknown values are
+    ignored rather than trusted (the 経営課題 are checked against the policy of the year)."""
+    written = st.session_state.setdefault("_url_written", {})
     qp = st.query_params
-    fy = qp.get("fy", "")
-    st.session_state.setdefault("fy", int(fy) if fy.isdigit() and int(fy) in years else default_fy)
-    wanted = [i for i in qp.get_all("issue") if i in issues]
-    st.session_state.setdefault("issue", wanted)
-    as_of = qp.get("as_of", "")
-    try:
-        fiscal.parse_ym(as_of)
-        st.session_state.setdefault("as_of", as_of)
-    except ValueError:
-        st.session_state.setdefault("as_of", LATEST)
+    fy = qp.get("fy")
+    if fy is not None and fy != written.get("fy") and fy.isdigit() and int(fy) in years:
+        st.session_state["fy"] = int(fy)
+    as_of = qp.get("as_of")
+    if as_of is not None and as_of != written.get("as_of"):
+        try:
+            st.session_state["as_of"] = as_of if as_of == LATEST else fiscal.ym(*fiscal.parse_ym(as_of))
+        except ValueError:
+            pass
+    issues = qp.get_all("issue")
+    if issues and issues != written.get("issue"):
+        st.session_state["issue"] = issues
+    st.session_state.setdefault("fy", default_fy)
+    st.session_state.setdefault("as_of", LATEST)
+    st.session_state.setdefault("issue", [])
 
 
-def _write_url(f: Filters, as_of_choice: str) -> None:
-    """Mirror the filters in the URL; the year and the 基準月 always (最新 as ``latest``), so a link means what it said."""
-    wanted = {"fy": str(f.fy), "issue": list(f.issues) or None, "as_of": as_of_choice}
+def _write_url(f: Filters, as_of_choice: str, several: bool) -> None:
+    """Mirror the filters in the URL; the department (when there are several), the year and the 基準月 always
+    (最新 as ``latest``), so a link means what it said."""
+    wanted = {"dept": f.dept if several else None, "fy": str(f.fy), "issue": list(f.issues) or None, "as_of": as_of_choice}
+    st.session_state["_url_written"] = {"fy": str(f.fy), "issue": list(f.issues), "as_of": as_of_choice}
     for key, value in wanted.items():
         if value is None:
             if key in st.query_params:
@@ -214,19 +262,26 @@ def _write_url(f: Filters, as_of_choice: str) -> None:
             st.query_params[key] = value
 
 
-def sidebar(p: Policy) -> Filters:
-    """The filters every page obeys, kept in the URL (?fy=2025&issue=2&as_of=2025-09)."""
-    years = p.target_years() or [p.fiscal_year]
-    default_fy = p.fiscal_year if p.fiscal_year in years else years[-1]
-    _seed_from_url(years, list(p.issues), default_fy)
-    if st.session_state.get("fy") not in years:
-        st.session_state["fy"] = default_fy
+def sidebar() -> Filters:
+    """The filters every page obeys, kept in the URL (?dept=digital&fy=2025&issue=2&as_of=2025-09)."""
+    cat = catalog()
     with st.sidebar:
         if not ui_auth.auth_configured():
             st.caption("サインインが設定されていません。このダッシュボードを開いた人は誰でも、実績の登録・取り消し、"
                        "評価の上書き、振り返りの記入ができます（記録者は「ローカル利用者」）。")
         st.subheader("表示の条件")
+        dept_id = departments.SINGLE
+        if cat.several:
+            ids = list(cat.departments)
+            dept_id = url_choice("所属", ids, "dept", default=ids[0], format_func=lambda d: cat.departments[d].label)
+        dept = cat.get(dept_id)
+        years = dept.fiscal_years()
+        _adopt_url(years, dept.default_year())
+        if st.session_state.get("fy") not in years:
+            st.session_state["fy"] = dept.default_year()
         fy = st.selectbox("年度", years, key="fy", format_func=lambda y: fiscal.fy_label(y, western=True))
+        p = _policy(str(dept.folder_for(fy)))
+        st.session_state["issue"] = [i for i in st.session_state.get("issue", []) if i in p.issues]  # this year's 経営課題 only
         issues = st.multiselect(
             "経営課題（未選択ならすべて）", list(p.issues), key="issue",
             format_func=lambda i: f"{p.issues[i].label} {p.issues[i].short_title}", placeholder="すべての経営課題",
@@ -240,8 +295,8 @@ def sidebar(p: Policy) -> Filters:
             format_func=lambda m: f"最新（{fiscal.month_label(latest)}）" if m == LATEST else fiscal.month_label(m),
         )
     order = {iid: i for i, iid in enumerate(p.issues)}
-    f = Filters(fy, tuple(sorted(issues, key=order.get)), latest if choice == LATEST else choice)
-    _write_url(f, choice)
+    f = Filters(fy, tuple(sorted(issues, key=order.get)), latest if choice == LATEST else choice, dept_id)
+    _write_url(f, choice, cat.several)
     return f
 
 
@@ -266,19 +321,28 @@ def _leave_v1_multipage_mode() -> None:
         st.rerun()
 
 
+def current_filters() -> Filters:
+    """The sidebar's filters of this run; the defaults (first department, its default year, 最新) when a page runs alone."""
+    f = st.session_state.get("_filters")
+    if f is None:
+        d = next(iter(catalog().departments.values()))
+        fy = d.default_year()
+        f = Filters(fy, (), fiscal.latest_as_of(fy), d.dept_id)
+    return f
+
+
 def filters() -> Filters:
     _leave_v1_multipage_mode()
-    f = st.session_state.get("_filters")
-    if f is None:  # page run on its own (tests): the defaults
-        p = policy()
-        f = Filters(p.fiscal_year, (), fiscal.latest_as_of(p.fiscal_year))
-    return f
+    return current_filters()
 
 
 def heading(title: str, p: Policy, f: Filters) -> None:
     st.title(title)
     scope = "・".join(p.issues[i].label for i in f.issues) if f.issues else "すべての経営課題"
-    st.caption(f"{p.text('title')}　|　{fiscal.fy_label(f.fy, western=True)}　|　{scope}　|　基準月 {fiscal.month_label(f.as_of)}末")
+    dept = f"{department(f).label}　|　" if catalog().several else ""
+    st.caption(f"{dept}{p.text('title')}　|　{fiscal.fy_label(f.fy, western=True)}　|　{scope}　|　基準月 {fiscal.month_label(f.as_of)}末")
+    if p.text("sample"):  # a policy of the example root: never to be taken for a real one
+        st.warning(f"**サンプル（架空）** の運営方針です。{p.text('sample')}", icon=":material/science:")
 
 
 def sample_notice(note: service.SourceNote) -> None:

@@ -13,7 +13,7 @@ import re
 
 import streamlit as st
 
-from kpi.auth import LOCAL_USER, editors_from, env_editors, may_edit
+from kpi.auth import LOCAL_USER, department_editors, editors_from, env_editors, may_edit
 from kpi.store import store_dir, write_log
 
 # A name that markdown can only show as itself (an e-mail address at most becomes a mailto link); anything
@@ -29,11 +29,14 @@ def auth_configured() -> bool:
 
 
 def _editors() -> frozenset[str]:
+    """Editors of every department and of the department shown (the sidebar's choice)."""
     try:
-        listed = st.secrets.get("kpi", {}).get("editors")
+        kpi = st.secrets.get("kpi", {})
+        listed, by_department = kpi.get("editors"), kpi.get("departments", {})
     except Exception:
-        listed = None
-    return editors_from(listed) | env_editors()
+        listed, by_department = None, {}
+    dept = getattr(st.session_state.get("_filters"), "dept", "")
+    return editors_from(listed) | env_editors() | department_editors(dept, by_department)
 
 
 def logged_in() -> bool:
@@ -71,7 +74,8 @@ def require_editor(action: str) -> bool:
     if can_edit():
         return True
     who = current_user() if logged_in() else "（サインインしていません）"
-    ref = write_log(store_dir(), "refused-write", f"action={action!r} user={who!r}: not an editor at the click")
+    dept = getattr(st.session_state.get("_filters"), "dept", "")
+    ref = write_log(store_dir() / dept if dept else store_dir(), "refused-write", f"action={action!r} user={who!r}: not an editor at the click")
     st.error(f"編集者の権限が確認できないため、{action}を行いませんでした（何も保存していません。記録: {ref}）。"
              "画面を表示した後に権限が変わった可能性があります。必要な場合は管理者に編集者への追加を依頼してください。",
              icon=":material/lock:")

@@ -73,6 +73,21 @@ def ensure_sample(store: Store, policy: Policy) -> str | None:
     return commit(store, pv, SAMPLE_USER, source="sample", sample=True)
 
 
+def ensure_samples(store: Store, policies: Sequence[Policy]) -> list[str]:
+    """A department's sample actuals, one file per policy year, loaded only while its store was empty at the start."""
+    if not store.is_empty():
+        return []
+    out = []
+    for policy in policies:
+        path = policy.data_dir / SAMPLE_FILE
+        if not path.exists():
+            continue
+        pv = preview(store, policy, path.read_bytes(), SAMPLE_FILE, today=dt.date(9999, 12, 31))
+        if pv.ok:
+            out.append(commit(store, pv, SAMPLE_USER, source="sample", sample=True))
+    return out
+
+
 def active_sample_batches(store: Store) -> list[Batch]:
     return [b for b in store.batches() if b.sample and b.active]
 

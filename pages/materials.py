@@ -13,13 +13,15 @@ ui.heading("会議資料", p, f)
 st.markdown("会議に持っていく資料をまとめて作ります。年度・経営課題・含める内容を選び、「資料を作成」を押してください。"
             "作成した資料はこの下からダウンロードできます（サイドバーで選んだ年度・経営課題が初期値です）。")
 
-years = p.target_years() or [p.fiscal_year]
+years = ui.department(f).fiscal_years()
 fy_default = f.fy if f.fy in years else years[-1]
 left, right = st.columns(2)
 with left:
     fy = st.selectbox("年度", years, index=years.index(fy_default), key=f"mat_fy_{f.fy}",
                       format_func=lambda y: fiscal.fy_label(y, western=True))
-    issues = st.multiselect("経営課題（未選択ならすべて）", list(p.issues), default=list(f.issues), key=f"mat_issue_{'-'.join(f.issues)}",
+    p = ui.load(str(ui.department(f).folder_for(fy)))  # the policy of the chosen year (its 経営課題 may differ)
+    issues = st.multiselect("経営課題（未選択ならすべて）", list(p.issues), default=[i for i in f.issues if i in p.issues],
+                            key=f"mat_issue_{'-'.join(f.issues)}",
                             format_func=lambda i: f"{p.issues[i].label} {p.issues[i].short_title}", placeholder="すべての経営課題")
     as_of = as_of_for(fy, f.fy, f.as_of)
     st.caption(f"基準月: {fiscal.month_label(as_of)}末（サイドバーの基準月。別の年度は年度末またはいまの月）")

@@ -6,7 +6,6 @@ import streamlit as st
 import ui
 import ui_auth
 from kpi import fiscal, importer, template
-from kpi.policy import data_dir
 
 MAX_LISTED = 100  # problems listed as text; all of them are in the table below
 MAX_TABLE = 1000  # preview rows sent to the browser
@@ -16,7 +15,7 @@ MAX_TABLE = 1000  # preview rows sent to the browser
 
 @st.cache_data(show_spinner="テンプレートを作成しています…", max_entries=32)
 def templates(data_folder: str, fy: int, issues: tuple[str, ...]) -> tuple[bytes, bytes, bytes]:
-    pol, ids = ui.policy(), list(issues)
+    pol, ids = ui.load(data_folder), list(issues)
     return (template.template_xlsx(pol, fy, ids), template.template_csv(pol, fy, ids, encoding="cp932"),
             template.template_csv(pol, fy, ids, encoding="utf-8-sig"))
 
@@ -73,7 +72,7 @@ issue_ids = tuple(f.issue_ids(p))
 scope = "・".join(p.issues[i].label for i in f.issues) if f.issues else "すべての経営課題"
 st.caption(f"{fiscal.fy_label(f.fy, western=True)}・{scope}の指標（サイドバーの条件）について、指標ID・指標名・単位と月の列が入った"
            "記入用ファイルです。月の列に実績を書き込み、そのままアップロードできます。")
-xlsx, csv_sjis, csv_utf8 = templates(str(data_dir()), f.fy, issue_ids)
+xlsx, csv_sjis, csv_utf8 = templates(ui.folder(f), f.fy, issue_ids)
 stem = template.template_name(f.fy, "x")[:-2] + (f"_経営課題{'-'.join(f.issues)}" if f.issues else "")
 c1, c2, c3 = st.columns(3)
 c1.download_button("Excel（.xlsx）", xlsx, f"{stem}.xlsx", key="template_xlsx", on_click="ignore", icon=":material/download:",
