@@ -7,9 +7,11 @@ row 1) and the column, in Japanese.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from kpi.kinds import KINDS
+from kpi.departments import ID_PATTERN as DEPARTMENT_ID
 from kpi.policy import BUDGET_KINDS, ERROR, WARNING, Policy, PolicyError, Problem, _read, data_dir, load_policy
 
 __all__ = ["ERROR", "WARNING", "Problem", "check_data", "errors"]
@@ -96,8 +98,47 @@ def _policy_checks(policy: Policy) -> list[Problem]:
 
 
 def check_data(folder: Path | str | None = None) -> list[Problem]:
-    """Every problem of the reference CSVs in ``folder`` (default: KPI_DATA_DIR or data/), errors first."""
+    """Every problem of the reference CSVs in ``folder`` (default: KPI_DATA_DIR or data/), errors first.
+
+    ``folder`` is one policy folder, or a root of ``<department>/<year>/`` folders: then every year of
+    every department is checked, each problem naming its department and year as well.
+    """
     folder = Path(folder) if folder else data_dir()
+    if not (folder / "policy.csv").exists() and folder.is_dir():
+        return _check_root(folder)
+    return _check_folder(folder)
+
+
+def _check_root(root: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    found = False
+    for dept in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if not DEPARTMENT_ID.match(dept.name):
+            problems.append(Problem(dept.name, None, None, "所属のフォルダ名は英数字・-・_ で始めてください（URL と保存先の名前になります）",
+                                    department=dept.name))
+            continue
+        years = [y for y in sorted(dept.iterdir()) if y.is_dir() and not y.name.startswith(".")]
+        if not years:
+            problems.append(Problem("", None, None, "年度のフォルダ（例: 2026/）がありません", WARNING, department=dept.name))
+        for year in years:
+            if not (year.name.isdigit() and 1900 < int(year.name) < 2200):
+                problems.append(Problem(year.name, None, None, "年度のフォルダ名は西暦の年度（例: 2026）にしてください", department=dept.name))
+                continue
+            found = True
+            fy = int(year.name)
+            for p in _check_folder(year):
+                problems.append(replace(p, department=dept.name, fiscal_year=fy))
+            declared = next((r.get("text", "") for _, r in _rows(year, "policy.csv") if r.get("field") == "fiscal_year"), "")
+            if declared.isdigit() and int(declared) != fy:
+                line = next((ln for ln, r in _rows(year, "policy.csv") if r.get("field") == "fiscal_year"), None)
+                problems.append(Problem("policy.csv", line, "text", f"対象年度 {declared} がフォルダの年度 {fy} と違います",
+                                        department=dept.name, fiscal_year=fy))
+    if not found:
+        problems.append(Problem("", None, None, f"{root} には policy.csv も、<所属>/<年度>/ のフォルダもありません"))
+    return sorted(dict.fromkeys(problems), key=lambda p: (p.level != ERROR, p.department, p.fiscal_year or 0, p.file, p.row or 0))
+
+
+def _check_folder(folder: Path) -> list[Problem]:
     problems: list[Problem] = []
     policy = None
     try:
@@ -122,7 +163,7 @@ def errors(problems: list[Problem]) -> list[Problem]:
 
 def add_parser(sub) -> None:
     """The ``check-data`` subcommand's arguments (called by kpi.cli.build_parser)."""
-    c = sub.add_parser("check-data", help="参照データ（data/ の CSV）の検査")
+    c = sub.add_parser("check-data", help="参照データ（運営方針の CSV。所属と年度のフォルダのルートなら全部）の検査")
     c.add_argument("--data", type=Path, default=None, help="検査するフォルダ（既定: KPI_DATA_DIR または data/）")
     c.add_argument("--json", action="store_true")
 

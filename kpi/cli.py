@@ -12,14 +12,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kpi import checkdata, checkins, cliargs, fiscal, fmt
+from kpi import checkdata, checkins, cliargs, departments, fiscal, fmt
 from kpi import evaluation as ev
 from kpi.export import command as export_command
 from kpi.importer import commit, max_upload_bytes, preview
 from kpi.kinds import GRADES
-from kpi.policy import PolicyError, load_policy
+from kpi.policy import PolicyError
 from kpi.service import fy_range, results, status_record
-from kpi.store import Store, StoreError, log_exception, printable, store_dir
+from kpi.store import StoreError, log_exception, printable, store_dir
 
 OK, REFUSED, USAGE, INTERNAL = 0, 1, 2, 3
 
@@ -81,8 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--user", default=None)
     c.add_argument("--json", action="store_true")
 
+    d = sub.add_parser("departments", help="所属（運営方針のある部署）と年度の一覧")
+    d.add_argument("--json", action="store_true")
+
     checkdata.add_parser(sub)
     export_command.add_parser(sub)
+    for name in DEPARTMENT_COMMANDS:
+        sub.choices[name].add_argument("--dept", help="所属ID（所属が複数あるときは必須。一覧は python -m kpi departments）")
     return p
 
 
@@ -242,6 +247,17 @@ def cmd_checkin(args, policy, store) -> int:
     return REFUSED if problem else OK
 
 
+def cmd_departments(args, cat: departments.Catalog) -> int:
+    records = [{"id": d.dept_id, "name": d.name, "fiscal_years": d.fiscal_years(), "default_fiscal_year": d.default_year(),
+                "sample": d.sample} for d in cat.departments.values()]
+    if args.json:
+        print(json.dumps(records, ensure_ascii=False, indent=1))
+    else:
+        for r in records:
+            print("\t".join([r["id"] or "（単一の運営方針）", r["name"], "・".join(fiscal.fy_label(y) for y in r["fiscal_years"])]))
+    return OK
+
+
 COMMANDS = {
     "status": cmd_status,
     "actuals": cmd_actuals,
@@ -252,8 +268,11 @@ COMMANDS = {
     "export": export_command.cmd_export,
     "override": cmd_override,
     "checkin": cmd_checkin,
+    "departments": cmd_departments,
 }
 NO_POLICY = {"check-data"}  # commands that run even when the reference data does not load
+# Commands that read or write one department's data: they take --dept (required when there are several).
+DEPARTMENT_COMMANDS = ("status", "actuals", "import", "history", "rollback", "override", "checkin", "export")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -275,8 +294,22 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in NO_POLICY:
         return COMMANDS[args.command](args, None, None)
     try:
-        policy = load_policy()
+        cat = departments.catalog()
+        if args.command == "departments":
+            return cmd_departments(args, cat)
+        if not cat.departments:
+            print(f"参照データのフォルダ（{cat.root}）に運営方針がありません", file=sys.stderr)
+            return REFUSED
+        wanted = getattr(args, "dept", None)
+        if wanted and wanted not in cat.departments or not wanted and cat.several:
+            what = f"所属「{wanted}」はありません" if wanted else "所属が複数あります。--dept で指定してください"
+            print(f"使い方の誤り: {what}（選べる所属: {cat.choices()}）", file=sys.stderr)
+            return USAGE
+        dept = cat.get(wanted)
+        fy = getattr(args, "fy", None)
+        # An upload may hold any of the department's years; a view is of one year's policy.
+        policy = dept.combined_policy() if args.command == "import" else dept.policy(fy if fy in dept.fiscal_years() else None)
     except PolicyError as exc:
         print("参照データに問題があります:\n" + str(exc), file=sys.stderr)
         return REFUSED
-    return COMMANDS[args.command](args, policy, Store())
+    return COMMANDS[args.command](args, policy, dept.store())

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from kpi.policy import Policy, data_dir, load_policy
 from kpi.store import Store, store_dir
 
 SINGLE = ""  # the id of the one department of a single policy folder
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # a department id is also a folder name and a URL value
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # a department id is also a folder name and a URL value
 
 
 def _field(folder: Path, name: str) -> str:
@@ -88,6 +88,25 @@ class Department:
         self._policies[folder] = load_policy(folder)
         return self._policies[folder]
 
+    def combined_policy(self) -> Policy:
+        """Every indicator the department has had (the newest definition, targets of all years), to read an
+        upload of any of its years; with one policy folder, that policy itself."""
+        pols = self.policies()
+        if len(pols) == 1:
+            return next(iter(pols.values()))
+        if "combined" not in self._policies:
+            newest = pols[max(pols)]
+            indicators, issues = {}, {}
+            for p in pols.values():  # oldest first: a later year's definition wins, the targets add up
+                issues.update(p.issues)
+                for iid, ind in p.indicators.items():
+                    old = indicators.get(iid)
+                    indicators[iid] = replace(ind, targets={**(old.targets if old else {}), **ind.targets},
+                                              checkpoints=tuple(sorted({*(old.checkpoints if old else ()), *ind.checkpoints},
+                                                                       key=lambda c: c.month)))
+            self._policies["combined"] = replace(newest, issues=issues, indicators=indicators)
+        return self._policies["combined"]
+
     def default_year(self, today=None) -> int:
         """This fiscal year's policy when there is one, else the newest that has begun (else the first)."""
         now = fiscal.fy_of_month(fiscal.current_month(today))
@@ -135,7 +154,7 @@ def catalog(root: Path | str | None = None, store_root: Path | str | None = None
         year = _field(root, "fiscal_year")
         return Catalog(root, {SINGLE: Department(SINGLE, {int(year) if year.isdigit() else 0: root}, stores)})
     departments = {}
-    for d in sorted(p for p in root.iterdir() if p.is_dir() and _ID.match(p.name)) if root.is_dir() else []:
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and ID_PATTERN.match(p.name)) if root.is_dir() else []:
         years = {int(y.name): y for y in d.iterdir() if y.is_dir() and y.name.isdigit() and (y / "policy.csv").exists()}
         if years:
             departments[d.name] = Department(d.name, dict(sorted(years.items())), stores / d.name)

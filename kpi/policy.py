@@ -33,17 +33,26 @@ class Problem:
     column: str | None
     message: str
     level: str = ERROR  # エラー (the data cannot be used) or 注意 (works, but probably not what was meant)
+    department: str = ""  # under a root of departments: which one (its folder name) …
+    fiscal_year: int | None = None  # … and which year's folder
 
     @property
     def text(self) -> str:
         where = self.file + (f" {self.row}行目" if self.row else "") + (f" {self.column}" if self.column else "")
+        if self.department:
+            year = f"・{fiscal.fy_label(self.fiscal_year)}（{self.department}/{self.fiscal_year}）" if self.fiscal_year else ""
+            where = f"所属 {self.department}{year} {where}".rstrip()
         return f"{where}: {self.message}"
 
     def __str__(self) -> str:
         return f"{self.level}: {self.text}"
 
     def record(self) -> dict:
-        return asdict(self) | {"text": self.text}
+        """The JSON shape of check-data --json (department and fiscal_year only under a root of departments)."""
+        out = asdict(self) | {"text": self.text}
+        if not self.department:
+            del out["department"], out["fiscal_year"]
+        return out
 
 
 class PolicyError(ValueError):

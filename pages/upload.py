@@ -55,6 +55,7 @@ def problem_list(problems: list, key: str) -> None:
 
 p, f = ui.policy(), ui.filters()
 ui.heading("実績アップロード", p, f)
+known = ui.department(f).combined_policy()  # an upload may hold any of the department's years
 ui_auth.account_box()
 store, editor, limit_mb = ui.store(), ui_auth.can_edit(), importer.max_upload_mb()
 
@@ -105,7 +106,7 @@ else:
     raw = up.getvalue()
     with st.status("ファイルを確認しています…", expanded=len(raw) > 1_000_000) as box:
         st.text(f"ファイル: {up.name}")
-        pv = importer.preview(store, p, raw, up.name, progress=st.text)
+        pv = importer.preview(store, known, raw, up.name, progress=st.text)
         box.update(label=f"確認しました: {pv.read.n_rows:,}行" if pv.ok else "このファイルは登録できません",
                    state="complete" if pv.ok else "error", expanded=False)
     st.session_state["_upload_preview"] = ((up.file_id, version), pv)
@@ -135,10 +136,10 @@ shown = f"（先頭 {MAX_TABLE:,}行を表示）"
 if counts["changed"]:
     st.markdown(f"**変更される値（{counts['changed']:,}行）** 登録すると新しい値が使われます。変更前の値も履歴に残ります。"
                 + (shown if counts["changed"] > MAX_TABLE else ""))
-    st.dataframe(pd.DataFrame(importer.change_table(pv, p, limit=MAX_TABLE)).drop(columns="区分"), hide_index=True, key="changed_table")
+    st.dataframe(pd.DataFrame(importer.change_table(pv, known, limit=MAX_TABLE)).drop(columns="区分"), hide_index=True, key="changed_table")
 if counts["new"]:
     with st.expander(f"新規の値（{counts['new']:,}行）" + (shown if counts["new"] > MAX_TABLE else "")):
-        st.dataframe(pd.DataFrame(importer.change_table(pv, p, (importer.NEW,), MAX_TABLE)).drop(columns=["区分", "変更前"]),
+        st.dataframe(pd.DataFrame(importer.change_table(pv, known, (importer.NEW,), MAX_TABLE)).drop(columns=["区分", "変更前"]),
                      hide_index=True, key="new_table")
 
 st.caption("登録するのはこのプレビューの内容です。プレビューの後に同じ指標・月の実績が他で変更された場合は登録せず、もう一度確認をお願いします。")
