@@ -7,18 +7,6 @@ import ui
 from kpi.policy import PolicyError, data_dir
 from kpi.store import store_dir
 
-# One row per page: add a page by adding a row. 市全体 shows only when the data root holds several departments.
-PAGES = [
-    ("pages/city.py", "市全体", ":material/location_city:"),
-    ("pages/overview.py", "概要", ":material/dashboard:"),
-    ("pages/budget.py", "予算", ":material/payments:"),
-    ("pages/indicators.py", "指標", ":material/monitoring:"),
-    ("pages/evaluation.py", "年度評価", ":material/grading:"),
-    ("pages/upload.py", "実績アップロード", ":material/upload_file:"),
-    ("pages/history.py", "履歴", ":material/history:"),
-    ("pages/materials.py", "会議資料", ":material/slideshow:"),
-]
-
 st.set_page_config(page_title="運営方針 KPI ダッシュボード", page_icon=":material/monitoring:", layout="wide")
 
 try:
@@ -33,8 +21,8 @@ except PolicyError as exc:
     st.code(str(exc), language=None)
     st.stop()
 
-shown = [row for row in PAGES if row[0] != "pages/city.py" or ui.catalog().several]
-page = st.navigation([st.Page(path, title=title, icon=icon, default=path == "pages/overview.py") for path, title, icon in shown])
+shown = ui.pages_for(ui.PAGES, ui.catalog())
+page = st.navigation([st.Page(path, title=title, icon=icon, default=path == "app_pages/overview.py") for path, title, icon in shown])
 ui.accessibility()
 try:
     page.run()

@@ -49,6 +49,25 @@ def city_summary(fy: int) -> list[city.DepartmentSummary]:
     return _city(str(data_dir()), str(store_dir()), versions, fy)
 
 
+# One row per page: add a page by adding a row. 市全体 shows only when the data root holds several departments.
+PAGES = [
+    ("app_pages/city.py", "市全体", ":material/location_city:"),
+    ("app_pages/overview.py", "概要", ":material/dashboard:"),
+    ("app_pages/budget.py", "予算", ":material/payments:"),
+    ("app_pages/indicators.py", "指標", ":material/monitoring:"),
+    ("app_pages/evaluation.py", "年度評価", ":material/grading:"),
+    ("app_pages/upload.py", "実績アップロード", ":material/upload_file:"),
+    ("app_pages/history.py", "履歴", ":material/history:"),
+    ("app_pages/materials.py", "会議資料", ":material/slideshow:"),
+]
+CITY_PAGE = "app_pages/city.py"
+
+
+def pages_for(rows: list[tuple[str, str, str]], cat: Catalog) -> list[tuple[str, str, str]]:
+    """The pages to offer: 市全体 only when the data root holds several departments."""
+    return [row for row in rows if row[0] != CITY_PAGE or cat.several]
+
+
 def department(f: Filters | None = None) -> Department:
     f = f or current_filters()
     return catalog().get(f.dept if f else None)
@@ -300,27 +319,6 @@ def sidebar() -> Filters:
     return f
 
 
-def _leave_v1_multipage_mode() -> None:
-    """Make a link straight to a page (…/indicators?issue=2) go through app.py.
-
-    Streamlit treats a folder named pages/ beside the entry point as its old
-    multipage mode until app.py first calls st.navigation; on a fresh server a
-    first visit to /indicators would run the page alone, without the sidebar
-    filters. Leaving that mode and rerunning runs app.py, which resolves the
-    same page (page ids are derived from the same url path). Called from the pages
-    only: app.py's st.navigation has already left that mode by the time they run.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a future Streamlit without the old mode
-        return
-    # app.py stores the sidebar filters before any page runs; without them this page
-    # was started on its own by the old mode.
-    if PagesManager.uses_pages_directory and "_filters" not in st.session_state:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def current_filters() -> Filters:
     """The sidebar's filters of this run; the defaults (first department, its default year, 最新) when a page runs alone."""
     f = st.session_state.get("_filters")
@@ -332,7 +330,6 @@ def current_filters() -> Filters:
 
 
 def filters() -> Filters:
-    _leave_v1_multipage_mode()
     return current_filters()
 
 

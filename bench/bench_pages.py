@@ -76,7 +76,7 @@ def ours(store: Store, repeats: int) -> dict[str, float]:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.session_state["as_of"] = "2026-03"
     at.run()  # the app's first run (概要), which also starts the server-wide caches
-    at.switch_page("pages/indicators.py")
+    at.switch_page("app_pages/indicators.py")
     out = {"cold": timed(at.run)}
     assert not at.exception, at.exception
     out["warm"] = statistics.median(timed(at.run) for _ in range(repeats))

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from kpi.kinds import KINDS
 from kpi.departments import ID_PATTERN as DEPARTMENT_ID
+from kpi.kinds import KINDS
 from kpi.policy import BUDGET_KINDS, ERROR, WARNING, Policy, PolicyError, Problem, _read, data_dir, load_policy
 
 __all__ = ["ERROR", "WARNING", "Problem", "check_data", "errors"]
@@ -124,8 +124,12 @@ def _check_root(root: Path) -> list[Problem]:
             if not (year.name.isdigit() and 1900 < int(year.name) < 2200):
                 problems.append(Problem(year.name, None, None, "年度のフォルダ名は西暦の年度（例: 2026）にしてください", department=dept.name))
                 continue
-            found = True
             fy = int(year.name)
+            if not (year / "policy.csv").exists():
+                problems.append(Problem("policy.csv", None, None, "ファイルがありません（この年度のフォルダは読み込まれません）", WARNING,
+                                        department=dept.name, fiscal_year=fy))
+                continue
+            found = True
             for p in _check_folder(year):
                 problems.append(replace(p, department=dept.name, fiscal_year=fy))
             declared = next((r.get("text", "") for _, r in _rows(year, "policy.csv") if r.get("field") == "fiscal_year"), "")

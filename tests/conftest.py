@@ -134,7 +134,7 @@ def run_app(page: str, store_root: Path, monkeypatch, **state):
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
-    if page != "pages/overview.py":
+    if page != "app_pages/overview.py":
         at.switch_page(page)
         at.run()
     assert not at.exception, at.exception

@@ -60,8 +60,8 @@ LATIN = re.compile(r"[A-Za-z][A-Za-z_]+")
 # Not words: links, Streamlit's icon and badge markup, file names, record ids and hashes.
 MARKUP = re.compile(r"https?://\S+|:material/\w+:|:\w+-badge\[|[\w.-]+\.(?:csv|xlsx|pptx|pdf|png|svg|zip|json|txt|tsv)\b"
                     r"|\b[0-9A-Za-z]*\d[0-9A-Za-z]*(?:-[0-9a-f]+)+\b|\b[0-9a-f]{16,}\b")
-PAGES = ["pages/overview.py", "pages/budget.py", "pages/indicators.py", "pages/evaluation.py", "pages/upload.py",
-         "pages/history.py", "pages/materials.py"]
+PAGES = ["app_pages/overview.py", "app_pages/budget.py", "app_pages/indicators.py", "app_pages/evaluation.py", "app_pages/upload.py",
+         "app_pages/history.py", "app_pages/materials.py"]
 
 
 def shown_strings(at) -> list[str]:

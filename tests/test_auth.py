@@ -53,12 +53,12 @@ def sample_rows(store, policy) -> None:
 
 def test_without_sign_in_anyone_may_upload_and_roll_back(store, policy, monkeypatch):
     monkeypatch.delenv("KPI_EDITORS", raising=False)
-    at = app("pages/upload.py")
+    at = app("app_pages/upload.py")
     assert len(at.file_uploader) == 1 and "login" not in keys(at)
     at.file_uploader[0].set_value(("a.csv", b"indicator_id,month,value\nK1-1,2026-03,2100\n", "text/csv")).run()
     at.button(key="commit").click().run()
     assert store.batches()[0].user == LOCAL_USER
-    at.switch_page("pages/history.py").run()
+    at.switch_page("app_pages/history.py").run()
     assert {"rollback", "confirm_rollback"} <= keys(at)
 
 
@@ -68,13 +68,13 @@ def test_without_sign_in_anyone_may_upload_and_roll_back(store, policy, monkeypa
 ], ids=["signed-in-viewer", "not-signed-in"])
 def test_with_sign_in_non_editors_see_no_write_widgets(store, policy, monkeypatch, user):
     monkeypatch.delenv("KPI_EDITORS", raising=False)
-    at = app("pages/upload.py", user, auth=True, editors=[EDITOR])
+    at = app("app_pages/upload.py", user, auth=True, editors=[EDITOR])
     assert not at.file_uploader and not keys(at) & WRITE_KEYS
     assert "編集者" in info_text(at)
     assert len(at.get("download_button")) == 3  # templates are for everyone
     assert ("login" in keys(at)) is (not user["is_logged_in"])
     assert ("logout" in keys(at)) is user["is_logged_in"]
-    at.switch_page("pages/history.py").run()
+    at.switch_page("app_pages/history.py").run()
     assert not at.exception, at.exception
     assert not keys(at) & WRITE_KEYS and "編集者" in info_text(at)
     sample_rows(store, policy)  # a rolled-back batch: still no 元に戻す for a viewer
@@ -86,18 +86,18 @@ def test_with_sign_in_non_editors_see_no_write_widgets(store, policy, monkeypatc
 
 def test_with_sign_in_an_editor_writes_and_is_recorded(store, policy, monkeypatch):
     monkeypatch.delenv("KPI_EDITORS", raising=False)
-    at = app("pages/upload.py", {"is_logged_in": True, "email": "editor@city.osaka.lg.jp"}, auth=True, editors=[EDITOR])
+    at = app("app_pages/upload.py", {"is_logged_in": True, "email": "editor@city.osaka.lg.jp"}, auth=True, editors=[EDITOR])
     assert len(at.file_uploader) == 1
     assert any("editor@city.osaka.lg.jp（編集者）" in c.value for c in at.sidebar.caption)
     at.file_uploader[0].set_value(("a.csv", b"indicator_id,month,value\nK1-1,2026-03,2100\n", "text/csv")).run()
     at.button(key="commit").click().run()
     assert not at.exception, at.exception
     assert store.batches()[0].user == "editor@city.osaka.lg.jp"
-    at.switch_page("pages/history.py").run()
+    at.switch_page("app_pages/history.py").run()
     assert {"rollback", "confirm_rollback"} <= keys(at)
 
 
 def test_editors_from_environment(store, policy, monkeypatch):
     monkeypatch.setenv("KPI_EDITORS", "ops@city.osaka.lg.jp, other@city.osaka.lg.jp")
-    at = app("pages/upload.py", {"is_logged_in": True, "email": "ops@city.osaka.lg.jp"}, auth=True, editors=[])
+    at = app("app_pages/upload.py", {"is_logged_in": True, "email": "ops@city.osaka.lg.jp"}, auth=True, editors=[])
     assert len(at.file_uploader) == 1

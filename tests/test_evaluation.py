@@ -169,7 +169,7 @@ def test_records_are_written_whole_and_staging_is_never_read(tmp_path):
     (tmp_path / ".staging" / "half.json").write_text("{", encoding="utf-8")  # a writer that crashed
     (tmp_path / "evaluation" / ".hidden.json").write_text("{", encoding="utf-8")
     assert [r.text for r in ev.records(tmp_path)] == ["本文"]
-    body = json.loads(next((tmp_path / "evaluation").glob("*.json")).read_text(encoding="utf-8"))
+    body = json.loads(next((tmp_path / "evaluation").glob("S*.json")).read_text(encoding="utf-8"))
     assert body["type"] == "text" and body["user"] == "u" and body["at"].endswith("+09:00")
 
 

@@ -115,7 +115,7 @@ def test_checkin_round_trip_cli_status_pages_deck_and_workbook(sample_store, pol
     assert (k22["previous_month"], k22["previous_value"], k22["previous_status"], k22["change"]) == ("2025-08", 8, "遅れ", "better")
 
     # 指標: the selected indicator shows it; an editor adds a correction through the page's form
-    at = run_app("pages/indicators.py", root, monkeypatch, as_of="2025-09", indicator="K2-2")
+    at = run_app("app_pages/indicators.py", root, monkeypatch, as_of="2025-09", indicator="K2-2")
     assert any("要因: 研修が9月にずれ込んだ" in t.value for t in at.text)
     at.text_area(key="checkin_cause").input("研修が9月にずれ込み、着手が遅れた")
     at.text_area(key="checkin_action").input("伴走支援で5業務の運用開始をめざす")
@@ -124,12 +124,12 @@ def test_checkin_round_trip_cli_status_pages_deck_and_workbook(sample_store, pol
     assert len(checkins.history(checkins.records(root), "K2-2")) == 2
     assert any("要因: 研修が9月にずれ込み、着手が遅れた" in t.value for t in at.text)
     # 年度評価: the latest as the year's 要因分析
-    at = run_app("pages/evaluation.py", root, monkeypatch, as_of="2025-09")
+    at = run_app("app_pages/evaluation.py", root, monkeypatch, as_of="2025-09")
     rows = {r["指標ID"]: r for t in frames(at) if "要因分析（最新の振り返り）" in t.columns for r in t.to_dict("records")}
     analysis = unescape(rows["K2-2"]["要因分析（最新の振り返り）"])
     assert analysis == "令和7年9月　要因: 研修が9月にずれ込み、着手が遅れた　対策: 伴走支援で5業務の運用開始をめざす"
     # 概要: K2-2 is behind, with its check-in
-    at = run_app("pages/overview.py", root, monkeypatch, as_of="2025-09")
+    at = run_app("app_pages/overview.py", root, monkeypatch, as_of="2025-09")
     assert any(t.value.startswith("要因: 研修が9月にずれ込み、着手が遅れた\n対策: 伴走支援で5業務の運用開始をめざす") for t in at.text)
     # the workbook and the deck carry it
     m = export.gather(Store(root), policy, export.Scope(FY, (), "2025-09", ("summary", "indicators")))
@@ -149,7 +149,7 @@ def test_checkin_round_trip_cli_status_pages_deck_and_workbook(sample_store, pol
 # --- what the pages lead with -------------------------------------------------------------------------
 
 def test_overview_leads_with_the_indicators_behind_worst_first_under_a_filter(tmp_path, monkeypatch, policy):
-    at = run_app("pages/overview.py", tmp_path / "store", monkeypatch, as_of="2025-09", issue=["2"])
+    at = run_app("app_pages/overview.py", tmp_path / "store", monkeypatch, as_of="2025-09", issue=["2"])
     assert at.subheader[0].value == "遅れ・注意の指標（2件、悪い順）"
     cards = [m.value for m in at.markdown if m.value.startswith("**× 遅れ**") or m.value.startswith("**△ 注意**")]
     assert [c.split("　")[1].split(" ")[0] for c in cards[:2]] == ["K2-2", "K2-3"]  # furthest behind its pace first
@@ -166,7 +166,7 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     at.query_params["indicator"] = "K4-3"
     at.query_params["as_of"] = "2025-09"
     at.run()
-    at.switch_page("pages/indicators.py").run()
+    at.switch_page("app_pages/indicators.py").run()
     assert at.selectbox(key="indicator").value == "K4-3" and at.query_params["indicator"] == "K4-3"
     assert at.markdown and any(m.value.startswith("##### K4-3") for m in at.markdown)
     at.selectbox(key="indicator").set_value("K2-2").run()

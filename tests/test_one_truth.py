@@ -86,7 +86,7 @@ def status_json(as_of: str, capsys) -> dict[str, dict]:
 
 
 def overview(store_root, monkeypatch, as_of, policy) -> dict[str, dict[str, str]]:
-    at = run_app("pages/overview.py", store_root, monkeypatch, as_of=as_of)
+    at = run_app("app_pages/overview.py", store_root, monkeypatch, as_of=as_of)
     out = {}
     for m in at.markdown:
         for iid, ind in policy.indicators.items():
@@ -101,14 +101,14 @@ def overview(store_root, monkeypatch, as_of, policy) -> dict[str, dict[str, str]
 
 
 def indicators_page(store_root, monkeypatch, as_of) -> dict[str, dict[str, str]]:
-    at = run_app("pages/indicators.py", store_root, monkeypatch, as_of=as_of)
+    at = run_app("app_pages/indicators.py", store_root, monkeypatch, as_of=as_of)
     (table,) = [t for t in frames(at) if "評価" in t.columns and "指標ID" in t.columns]
     return {r["指標ID"]: {"value": r["実績"], "pct": r["達成率"], "status": r["状況"], "grade": r["評価"]}
             for r in table.to_dict("records")}
 
 
 def evaluation_page(store_root, monkeypatch, as_of) -> dict[str, dict[str, str]]:
-    at = run_app("pages/evaluation.py", store_root, monkeypatch, as_of=as_of)
+    at = run_app("app_pages/evaluation.py", store_root, monkeypatch, as_of=as_of)
     out = {}
     for t in frames(at):
         if "最終評価" not in t.columns:

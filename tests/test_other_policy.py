@@ -61,7 +61,7 @@ def test_pages_run_on_the_other_policy(other_policy_dir, tmp_path, monkeypatch):
     assert not at.exception
     assert any("令和8年度 テスト局運営方針" in c.value for c in at.caption)
     assert [x.value for x in at.metric if x.label == "－ 未報告"] == ["3件"]  # three unreported indicators
-    for page in ("pages/budget.py", "pages/indicators.py"):
+    for page in ("app_pages/budget.py", "app_pages/indicators.py"):
         at.switch_page(page)
         at.run()
         assert not at.exception, (page, at.exception)

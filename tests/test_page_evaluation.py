@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import frames, run_app, unescape
 from kpi import evaluation as ev
 
-PAGE = "pages/evaluation.py"
+PAGE = "app_pages/evaluation.py"
 def run(store_root, monkeypatch, **state) -> AppTest:
     return run_app(PAGE, store_root, monkeypatch, **state)
 

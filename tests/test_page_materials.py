@@ -17,7 +17,7 @@ def run(store_root, monkeypatch, **state) -> AppTest:
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
-    at.switch_page("pages/materials.py")
+    at.switch_page("app_pages/materials.py")
     at.run()
     assert not at.exception, at.exception
     return at

@@ -43,7 +43,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 @pytest.fixture
 def at(store) -> AppTest:
-    return open_page("pages/upload.py", store)
+    return open_page("app_pages/upload.py", store)
 
 
 def test_upload_page_offers_templates_and_uploader(at):
@@ -72,7 +72,7 @@ def test_preview_then_commit_shows_batch_and_history(at, store):
     assert store.original(newest.batch_id) == raw
     assert at.file_uploader[0].value is None  # the uploader is cleared: no double registration
 
-    at.switch_page("pages/history.py").run()
+    at.switch_page("app_pages/history.py").run()
     assert not at.exception, at.exception
     table = frame(at, "登録日時")
     assert table["ファイル名"].tolist() == ["四半期.csv", "sample_actuals.csv"]
@@ -95,7 +95,7 @@ def test_bad_file_lists_every_error_and_writes_nothing(at, store):
 def test_history_rollback_needs_confirmation_and_restore_brings_it_back(store, policy):
     from kpi import importer
 
-    at = open_page("pages/history.py", store)
+    at = open_page("app_pages/history.py", store)
     pv = importer.preview(store, policy, b"indicator_id,month,value\nK1-1,2026-03,3000\n", "fix.csv")
     bid = importer.commit(store, pv, "担当")
     at.run()
@@ -124,9 +124,9 @@ def test_pages_with_an_empty_store(tmp_path, monkeypatch, other_policy_dir):
     monkeypatch.setenv("KPI_DATA_DIR", str(other_policy_dir))
     store = Store(tmp_path / "empty")
     monkeypatch.setenv("KPI_STORE", str(store.root))
-    at = open_page("pages/history.py", store)
+    at = open_page("app_pages/history.py", store)
     assert "まだ登録された実績はありません" in text_of(at)
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     assert not at.exception, at.exception
     upload(at, "t.csv", b"indicator_id,month,value\nT-01,2026-04,3\n")
     assert metrics(at)["新規"] == "1行"
@@ -134,7 +134,7 @@ def test_pages_with_an_empty_store(tmp_path, monkeypatch, other_policy_dir):
 
 def test_size_limit_is_configurable(store, monkeypatch):
     monkeypatch.setenv("KPI_MAX_UPLOAD_MB", "1")
-    at = open_page("pages/upload.py", store)
+    at = open_page("app_pages/upload.py", store)
     assert "上限 1 MB" in text_of(at)
     big = b"indicator_id,month,value\n" + b"K1-1,2025-04,1\n" * 80_000
     upload(at, "big.csv", big)

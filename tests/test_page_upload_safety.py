@@ -63,7 +63,7 @@ def open_page(page: str, **auth) -> AppTest:
 @pytest.mark.parametrize("name", HOSTILE)
 def test_finding4_file_names_are_shown_as_text_never_as_markdown(store, name):
     """Finding 4: 「**bold**.csv」 showed bold and 「[click](javascript:…)」 became a link in the status and the 登録 message."""
-    at = open_page("pages/upload.py")
+    at = open_page("app_pages/upload.py")
     at.file_uploader[0].set_value((name, b"indicator_id,month,value\nK1-1,2026-03,2100\n", "text/csv")).run()
     assert not at.exception and not rendered_as_markdown(at, name)
     assert f"ファイル: {name}" in plain_texts(at)
@@ -73,13 +73,13 @@ def test_finding4_file_names_are_shown_as_text_never_as_markdown(store, name):
     assert "登録しました" in at.success[0].value and f"ファイル: {kept}" in plain_texts(at)
     assert store.batches()[0].file_name == kept
 
-    at.switch_page("pages/history.py").run()
+    at.switch_page("app_pages/history.py").run()
     assert not at.exception and not rendered_as_markdown(at, kept)
     assert f"ファイル名　{kept}" in plain_texts(at)
 
 
 def test_cell_contents_in_messages_are_text_too(store):
-    at = open_page("pages/upload.py")
+    at = open_page("app_pages/upload.py")
     at.file_uploader[0].set_value(("bad.csv", b"indicator_id,month,value\n[x](javascript:alert(1)),2025-04,1\n", "text/csv")).run()
     assert "このファイルは登録できません" in at.error[0].value
     assert not rendered_as_markdown(at, "javascript:alert(1)") and "javascript:alert(1)" in plain_texts(at)
@@ -90,7 +90,7 @@ def test_history_shows_user_names_and_reasons_as_text(store, policy):
     pv = importer.preview(store, policy, b"indicator_id,month,value\nK1-1,2025-04,1\n", "a.csv", today=dt.date(2025, 10, 1))
     bid = importer.commit(store, pv, user)
     store.rollback(bid, user, reason="**理由** :material/home:")
-    at = open_page("pages/history.py")
+    at = open_page("app_pages/history.py")
     at.selectbox(key="batch").set_value(bid).run()
     assert not rendered_as_markdown(at, "javascript:alert(1)") and not rendered_as_markdown(at, ":material/home:")
     assert f"登録者　　　{user}" in plain_texts(at)
@@ -98,7 +98,7 @@ def test_history_shows_user_names_and_reasons_as_text(store, policy):
 
 def test_finding5_a_stale_preview_is_refused_on_the_page(store, policy):
     """Finding 5: preview in the browser, a command-line import changes the same value, then 登録 used to overwrite it."""
-    at = open_page("pages/upload.py")
+    at = open_page("app_pages/upload.py")
     at.file_uploader[0].set_value(("browser.csv", b"indicator_id,month,value\nK1-1,2026-03,2100\n", "text/csv")).run()
     assert {m.label: m.value for m in at.metric}["変更"] == "1行"
     cli = importer.preview(store, policy, b"indicator_id,month,value\nK1-1,2026-03,2222\n", "cli.csv")
@@ -119,7 +119,7 @@ def test_finding5_a_stale_preview_is_refused_on_the_page(store, policy):
 def test_finding7_upload_rights_are_checked_at_the_click(store, monkeypatch):
     """Finding 7: a page drawn for an editor could still commit after its user had lost the right."""
     monkeypatch.setenv("KPI_EDITORS", EDITOR)
-    at = open_page("pages/upload.py", email=EDITOR)
+    at = open_page("app_pages/upload.py", email=EDITOR)
     at.file_uploader[0].set_value(("a.csv", b"indicator_id,month,value\nK1-1,2026-03,2100\n", "text/csv")).run()
     assert at.button(key="commit")
     before = Store(store.root).version()
@@ -136,7 +136,7 @@ def test_finding7_rollback_rights_are_checked_at_the_click(store, policy, monkey
     monkeypatch.setenv("KPI_EDITORS", EDITOR)
     pv = importer.preview(store, policy, b"indicator_id,month,value\nK1-1,2026-03,3000\n", "fix.csv")
     bid = importer.commit(store, pv, EDITOR)
-    at = open_page("pages/history.py", email=EDITOR)
+    at = open_page("app_pages/history.py", email=EDITOR)
     at.selectbox(key="batch").set_value(bid).run()
     at.checkbox(key="confirm_rollback").check().run()
     monkeypatch.setenv("KPI_EDITORS", "")

@@ -29,7 +29,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def test_overview_first_start_loads_the_sample_and_labels_it(tmp_path, monkeypatch):
-    at = run("pages/overview.py", tmp_path / "store", monkeypatch)
+    at = run("app_pages/overview.py", tmp_path / "store", monkeypatch)
     text = text_of(at)
     assert "サンプル（架空）" in text
     assert "各所属と連携の上、次の目標を実現する。" in text  # 目標
@@ -42,14 +42,14 @@ def test_overview_first_start_loads_the_sample_and_labels_it(tmp_path, monkeypat
 
 
 def test_overview_as_of_mid_year(tmp_path, monkeypatch):
-    at = run("pages/overview.py", tmp_path / "store", monkeypatch, as_of="2025-09")
+    at = run("app_pages/overview.py", tmp_path / "store", monkeypatch, as_of="2025-09")
     text = text_of(at)
     assert "数値の時点: 令和7年9月" in text and "基準月 令和7年9月末" in text
     assert "評価 **" not in text  # no A/B before the year has ended
 
 
 def test_overview_under_issue_2(tmp_path, monkeypatch):
-    at = run("pages/overview.py", tmp_path / "store", monkeypatch, issue=["2"])
+    at = run("app_pages/overview.py", tmp_path / "store", monkeypatch, issue=["2"])
     text = text_of(at)
     assert "経営課題2　デジタル技術を活用した効率的かつ質の高い行政運営" in text
     assert "経営課題1　" not in text
@@ -59,7 +59,7 @@ def test_overview_under_issue_2(tmp_path, monkeypatch):
 
 
 def test_remove_sample_button_rolls_it_back(tmp_path, monkeypatch):
-    at = run("pages/overview.py", tmp_path / "store", monkeypatch)
+    at = run("app_pages/overview.py", tmp_path / "store", monkeypatch)
     at.button(key="remove_sample").click().run()
     text = text_of(at)
     assert "サンプル（架空）" not in text
@@ -67,7 +67,7 @@ def test_remove_sample_button_rolls_it_back(tmp_path, monkeypatch):
 
 
 def test_budget_page_all_issues(tmp_path, monkeypatch):
-    at = run("pages/budget.py", tmp_path / "store", monkeypatch)
+    at = run("app_pages/budget.py", tmp_path / "store", monkeypatch)
     m = metrics(at)
     assert m["合計 令和7年度（百万円）"] == "1,947"
     assert m["経営課題2（百万円）"] == "1,153"
@@ -82,7 +82,7 @@ def test_budget_page_all_issues(tmp_path, monkeypatch):
 
 
 def test_budget_page_under_issue_2(tmp_path, monkeypatch):
-    at = run("pages/budget.py", tmp_path / "store", monkeypatch, issue=["2"])
+    at = run("app_pages/budget.py", tmp_path / "store", monkeypatch, issue=["2"])
     table = frame(at, "経営課題")
     assert list(table["経営課題"]) == ["経営課題2 効率的かつ質の高い行政運営", "合計（選択した経営課題）"]
     assert list(table.iloc[0, 1:4]) == [96, 409, 1153]
@@ -92,7 +92,7 @@ def test_budget_page_under_issue_2(tmp_path, monkeypatch):
 
 
 def test_indicators_page_year_end(tmp_path, monkeypatch):
-    at = run("pages/indicators.py", tmp_path / "store", monkeypatch)
+    at = run("app_pages/indicators.py", tmp_path / "store", monkeypatch)
     text = text_of(at)
     assert "サンプル（架空）" in text
     table = frame(at, "指標ID")
@@ -110,7 +110,7 @@ def test_indicators_page_year_end(tmp_path, monkeypatch):
 
 
 def test_indicators_page_issue_2_mid_year(tmp_path, monkeypatch):
-    at = run("pages/indicators.py", tmp_path / "store", monkeypatch, issue=["2"], as_of="2025-09")
+    at = run("app_pages/indicators.py", tmp_path / "store", monkeypatch, issue=["2"], as_of="2025-09")
     table = frame(at, "指標ID")
     assert list(table["指標ID"]) == ["K2-1", "K2-2", "K2-3", "K2-4"]
     assert set(table["評価"]) == {""}
@@ -120,7 +120,7 @@ def test_indicators_page_issue_2_mid_year(tmp_path, monkeypatch):
 
 
 def test_next_fiscal_year_shows_k4_5_at_70_percent(tmp_path, monkeypatch):
-    at = run("pages/indicators.py", tmp_path / "store", monkeypatch, fy=2026, as_of="latest")
+    at = run("app_pages/indicators.py", tmp_path / "store", monkeypatch, fy=2026, as_of="latest")
     table = frame(at, "指標ID")
     assert list(table["指標ID"]) == ["K4-5"]
     assert table.iloc[0]["目標"] == "70% 以上"
@@ -128,9 +128,9 @@ def test_next_fiscal_year_shows_k4_5_at_70_percent(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("page, inside, outside", [
-    ("pages/overview.py", "K3-1 建設生産プロセスDXのテーマワーキング実施", "K1-1 "),
-    ("pages/budget.py", "72", "1,153"),
-    ("pages/indicators.py", "K3-1　建設生産プロセスDXのテーマワーキング実施", "K2-1"),
+    ("app_pages/overview.py", "K3-1 建設生産プロセスDXのテーマワーキング実施", "K1-1 "),
+    ("app_pages/budget.py", "72", "1,153"),
+    ("app_pages/indicators.py", "K3-1　建設生産プロセスDXのテーマワーキング実施", "K2-1"),
 ])
 def test_every_page_states_its_scope_and_shows_only_it(page, inside, outside, tmp_path, monkeypatch):
     at = run(page, tmp_path / "store", monkeypatch, issue=["3"])
@@ -140,8 +140,8 @@ def test_every_page_states_its_scope_and_shows_only_it(page, inside, outside, tm
 
 
 def test_an_ended_year_defaults_to_march_and_the_url_says_latest(tmp_path, monkeypatch):
-    at = run("pages/overview.py", tmp_path / "store", monkeypatch, as_of="latest")
+    at = run("app_pages/overview.py", tmp_path / "store", monkeypatch, as_of="latest")
     assert "基準月 令和8年3月末" in text_of(at)  # 令和7年度 ended in March 2026: 最新 is its March, not this month
     assert at.query_params["as_of"] == "latest" and at.query_params["fy"] == "2025"
-    at = run("pages/overview.py", tmp_path / "store", monkeypatch, as_of="2025-09")
+    at = run("app_pages/overview.py", tmp_path / "store", monkeypatch, as_of="2025-09")
     assert at.query_params["as_of"] == "2025-09"

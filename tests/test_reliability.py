@@ -41,8 +41,8 @@ AS_OF = "2026-03"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 INTERNALS = re.compile(r"Traceback|\b[A-Z][A-Za-z]*(Error|Exception)\b|予期しないエラー|File \"")
 QUOTED = re.compile(r"「.*?」", re.S)
-PAGES = ["pages/overview.py", "pages/budget.py", "pages/indicators.py", "pages/evaluation.py", "pages/upload.py", "pages/history.py",
-         "pages/materials.py"]
+PAGES = ["app_pages/overview.py", "app_pages/budget.py", "app_pages/indicators.py", "app_pages/evaluation.py", "app_pages/upload.py", "app_pages/history.py",
+         "app_pages/materials.py"]
 
 
 def check_refusal(pv: importer.Preview, base: Store) -> None:

@@ -65,7 +65,7 @@ if flash:
         (st.success if flash[0] == "success" else st.error)(flash[1])
         st.text(f"ファイル: {flash[2]}")
     if flash[0] == "success":
-        st.page_link("pages/history.py", label="履歴で確認する", icon=":material/history:")
+        st.page_link("app_pages/history.py", label="履歴で確認する", icon=":material/history:")
 
 # --- templates -----------------------------------------------------------------------
 st.subheader("テンプレート")

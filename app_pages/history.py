@@ -72,7 +72,7 @@ batches = s.batches()
 st.subheader("登録されたバッチ")
 if not batches:
     st.info("まだ登録された実績はありません。「実績アップロード」から登録できます。")
-    st.page_link("pages/upload.py", label="実績アップロードへ", icon=":material/upload_file:")
+    st.page_link("app_pages/upload.py", label="実績アップロードへ", icon=":material/upload_file:")
     st.stop()
 
 st.caption("アップロードした実績は、ファイルごとに1つのバッチとして元のファイルのまま保存され、消されることはありません。"

@@ -48,7 +48,7 @@ for n, r in enumerate(behind):
                     + f"\n（{fiscal.month_label(c.month)}の振り返り・{c.user}・{fiscal.datetime_label(c.at)}）")
         else:
             st.caption("振り返り（要因・対策）は未記入です。指標の詳細から記入できます。")
-        st.page_link("pages/indicators.py", label=f"{ind.indicator_id} の詳細・振り返り", icon=":material/monitoring:",
+        st.page_link("app_pages/indicators.py", label=f"{ind.indicator_id} の詳細・振り返り", icon=":material/monitoring:",
                      query_params={"indicator": ind.indicator_id})
 
 st.subheader("指標の状況")

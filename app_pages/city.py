@@ -42,7 +42,7 @@ for r in ordered:
         head, link = st.columns([4, 1])
         head.markdown(f"**{r.name}**　{fiscal.fy_label(r.fiscal_year)}　"
                       + "　".join(f"{STATUSES[s].symbol}{s} {n}" for s, n in r.counts.items() if n))
-        link.page_link("pages/overview.py", label="概要を開く", icon=":material/dashboard:",
+        link.page_link("app_pages/overview.py", label="概要を開く", icon=":material/dashboard:",
                        query_params={"dept": r.dept_id, "fy": str(r.fiscal_year), "as_of": "latest"})
         if r.behind:
             st.markdown("  \n".join(f"{fmt.status_text(x.status)}　{x.indicator.indicator_id} {x.indicator.short_name}："

@@ -1,0 +1,192 @@
+"""Every department, every year, one dashboard: the example root (two departments; one with two years whose
+経営課題 differ; both using the same indicator IDs), isolation, years, editors, the URL, check-data, the CLI."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui
+from conftest import ROOT, frames
+from kpi import departments
+from kpi import evaluation as ev
+from kpi.checkdata import check_data, errors
+from kpi.importer import commit, preview
+from kpi.service import results
+
+EXAMPLES = ROOT / "examples" / "departments"
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s", "client_id": "c", "client_secret": "s",
+        "server_metadata_url": "https://login.example.jp/.well-known/openid-configuration"}
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    """The example root with an empty store per department, set as KPI_DATA_DIR / KPI_STORE."""
+    monkeypatch.setenv("KPI_DATA_DIR", str(EXAMPLES))
+    monkeypatch.setenv("KPI_STORE", str(tmp_path / "store"))
+    return departments.catalog(EXAMPLES, tmp_path / "store")
+
+
+def kpi(*args, env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kpi", *args], cwd=ROOT, env={"PATH": "/usr/bin:/bin"} | env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def load(dept: departments.Department, csv: str, user: str = "テスト") -> str:
+    pv = preview(dept.store(), dept.combined_policy(), csv.encode(), "a.csv")
+    assert pv.ok, pv.errors
+    return commit(dept.store(), pv, user)
+
+
+def test_the_example_root_has_two_departments_and_the_years_differ(root):
+    assert list(root.departments) == ["digital", "higashisumiyoshi"] and root.several
+    digital, ward = root.get("digital"), root.get("higashisumiyoshi")
+    assert digital.fiscal_years() == [2025, 2026] and ward.fiscal_years() == [2026]
+    assert list(digital.policy(2025).issues) == ["1", "2", "3", "4"] and list(digital.policy(2026).issues) == ["1", "2"]
+    assert "K4-4" in digital.policy(2025).indicators and "K4-4" in digital.policy(2026).indicators  # continues (R6–R9)
+    assert "K2-1" in digital.policy(2025).indicators and "K2-1" not in digital.policy(2026).indicators  # retired
+    assert set(ward.policy().indicators) & set(digital.policy(2025).indicators) == {"K1-1", "K1-2", "K2-1", "K2-2"}  # the same IDs
+    assert ward.policy().text("sample") and digital.policy(2026).text("sample") and not digital.policy(2025).text("sample")
+    assert digital.store_root != ward.store_root
+    assert (EXAMPLES / "digital" / "2025" / "indicators.csv").read_bytes() == (ROOT / "data" / "indicators.csv").read_bytes()
+
+
+def test_a_single_policy_folder_is_one_department_with_the_store_itself(tmp_path):
+    cat = departments.catalog(ROOT / "data", tmp_path / "s")
+    assert cat.single and not cat.several and cat.get().store_root == tmp_path / "s"
+    assert cat.get().fiscal_years() == [2025, 2026] and cat.get().default_year() == 2025
+
+
+def test_actuals_and_evaluation_records_stay_in_their_department(root):
+    digital, ward = root.get("digital"), root.get("higashisumiyoshi")
+    load(digital, "indicator_id,month,value\nK1-1,2026-05,2222\n")
+    load(ward, "indicator_id,month,value\nK1-1,2026-05,77\n")  # the same ID: the ward's 街頭犯罪
+    d = next(r for r in results(digital.store(), digital.policy(2026), 2026, "2026-05") if r.indicator.indicator_id == "K1-1")
+    w = next(r for r in results(ward.store(), ward.policy(2026), 2026, "2026-05") if r.indicator.indicator_id == "K1-1")
+    assert (d.value, d.indicator.unit, w.value, w.indicator.unit) == (2222, "件", 77, "件")
+    assert d.indicator.short_name != w.indicator.short_name
+    ev.set_override(ward.store(), 2026, "K1-1", "A", "理由", "区の担当")
+    assert ev.overrides(ward.store(), 2026) and not ev.overrides(digital.store(), 2026)
+
+
+def test_an_indicator_that_continues_keeps_its_actuals_across_years(root):
+    digital = root.get("digital")
+    load(digital, "indicator_id,month,value\nK4-4,2025-06,30\nK4-4,2025-11,35\nK4-4,2026-05,12\n")
+    r8 = next(r for r in results(digital.store(), digital.policy(2026), 2026, "2026-06") if r.indicator.indicator_id == "K4-4")
+    assert (r8.value, r8.previous, r8.previous_source) == (12, 65, "実績から算定")  # R7's 30 + 35 as 前年度実績
+    r7 = next(r for r in results(digital.store(), digital.policy(2025), 2025, "2026-03") if r.indicator.indicator_id == "K4-4")
+    assert r7.value == 65 and r7.grade == "A"  # 65 ≥ 60名程度/年
+
+
+def run(page: str | None = None, query: dict | None = None, **state) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    if page and page != "app_pages/overview.py":  # the default page: already shown
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_sidebar_picks_the_department_and_its_years_kept_in_the_url(root):
+    at = run("app_pages/overview.py", {"dept": "higashisumiyoshi", "fy": "2026"})
+    assert at.selectbox(key="dept").value == "higashisumiyoshi"
+    assert at.selectbox(key="fy").options == ["令和8年度（2026年度）"]
+    assert "令和8年度 東住吉区運営方針（サンプル・架空）" in at.caption[0].value
+    assert any("サンプル（架空）" in w.value for w in at.warning)  # the fictional policy says so
+    assert (at.query_params["dept"], at.query_params["fy"]) == ("higashisumiyoshi", "2026")
+    at.selectbox(key="dept").set_value("digital").run()
+    assert at.selectbox(key="fy").options == ["令和7年度（2025年度）", "令和8年度（2026年度）"]
+    assert at.selectbox(key="fy").value == 2026  # the default: this year's policy
+    assert at.query_params["dept"] == "digital"
+
+
+def test_the_r7_evaluation_stays_editable_while_r8_is_the_default(root):
+    at = run("app_pages/evaluation.py", {"dept": "digital"})
+    assert at.selectbox(key="fy").value == 2026
+    at.selectbox(key="fy").set_value(2025).run()
+    rows = {r["指標ID"]: r for t in frames(at) if "最終評価" in t.columns for r in t.to_dict("records")}
+    assert "K4-7" in rows and "K5-1" not in rows  # 令和7年度's own indicators
+    at.selectbox(key="override_indicator").set_value("K4-7")
+    at.radio(key="override_grade").set_value("A")
+    at.text_area(key="override_reason").input("3事業目は3月に実施済み")
+    next(b for b in at.button if b.label == "上書きを記録").click().run()
+    assert not at.exception
+    assert "K4-7" in ev.overrides(root.get("digital").store(), 2025)
+
+
+def test_city_page_lists_every_department_and_links_to_its_overview(root):
+    at = run("app_pages/city.py")
+    (table,) = [t for t in frames(at) if "所属" in t.columns]
+    assert sorted(table["所属"]) == ["デジタル統括室（サンプル・架空）", "東住吉区役所（サンプル・架空）"]
+    assert set(table.columns) >= {"◎達成", "○順調", "△注意", "×遅れ", "－未報告", "予算", "伸び", "最終報告月", "最終登録"}
+    links = {p.proto.query_string for p in at.get("page_link")}
+    assert links == {"dept=digital&fy=2026&as_of=latest", "dept=higashisumiyoshi&fy=2026&as_of=latest"}
+    assert all(p.proto.page in ("", "overview") for p in at.get("page_link"))  # 概要, the default page
+    behind = "\n".join(m.value for m in at.markdown)
+    assert "K1-2 防犯パトロールへの参加者" in behind  # the ward's indicator behind its pace
+
+
+def test_the_city_page_is_offered_only_for_several_departments(root, tmp_path):
+    single = departments.catalog(ROOT / "data", tmp_path / "s")
+    assert "app_pages/city.py" not in [p for p, _, _ in ui.pages_for(ui.PAGES, single)]
+    assert "app_pages/city.py" in [p for p, _, _ in ui.pages_for(ui.PAGES, root)]
+
+
+def test_editors_of_one_department_cannot_write_to_another(root, monkeypatch):
+    monkeypatch.delenv("KPI_EDITORS", raising=False)
+    ward_editor = {"is_logged_in": True, "email": "ku@city.example.jp", "name": "区の担当"}
+    for dept, allowed in (("higashisumiyoshi", True), ("digital", False)):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.secrets["auth"] = AUTH
+        at.secrets["kpi"] = {"editors": [], "departments": {"higashisumiyoshi": {"editors": ["KU@city.example.jp"]}}}
+        at.user = ward_editor
+        at.query_params["dept"] = dept
+        at.run()
+        at.switch_page("app_pages/upload.py").run()
+        assert bool(at.file_uploader) is allowed, dept
+    from kpi.auth import department_editors
+
+    monkeypatch.setenv("KPI_EDITORS_HIGASHISUMIYOSHI", "a@x.jp")
+    assert department_editors("higashisumiyoshi") == {"a@x.jp"} and department_editors("digital") == frozenset()
+
+
+def test_check_data_names_the_department_and_the_year(tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(EXAMPLES, root)
+    targets = root / "higashisumiyoshi" / "2026" / "targets.csv"
+    targets.write_text(targets.read_text(encoding="utf-8").replace("K1-2,2026,1200", "K1-2,2026,千二百"), encoding="utf-8")
+    (root / "digital" / "2027").mkdir()  # an empty year: no policy.csv
+    problems = errors(check_data(root))
+    assert [p.text for p in problems if p.department == "digital"] == []  # an empty year folder is only a warning
+    (problem,) = problems
+    assert (problem.department, problem.fiscal_year, problem.file, problem.row, problem.column) == (
+        "higashisumiyoshi", 2026, "targets.csv", 3, "target")
+    assert problem.text.startswith("所属 higashisumiyoshi・令和8年度（higashisumiyoshi/2026） targets.csv 3行目 target: ")
+    assert check_data(EXAMPLES) == []
+
+
+def test_cli_departments_and_dept(tmp_path):
+    env = {"KPI_DATA_DIR": str(EXAMPLES), "KPI_STORE": str(tmp_path / "store")}
+    out = json.loads(kpi("departments", "--json", env=env).stdout)
+    assert [(d["id"], d["fiscal_years"]) for d in out] == [("digital", [2025, 2026]), ("higashisumiyoshi", [2026])]
+    f = tmp_path / "a.csv"
+    f.write_text("indicator_id,month,value\nK1-1,2026-05,77\n", encoding="utf-8")
+    refused = kpi("import", str(f), env=env)
+    assert refused.returncode == 2 and "digital（デジタル統括室）" in refused.stderr and "--dept" in refused.stderr
+    assert not (tmp_path / "store").exists() or not any((tmp_path / "store").rglob("meta.json"))  # nothing written
+    assert kpi("import", str(f), "--dept", "nosuch", env=env).returncode == 2
+    assert kpi("import", str(f), "--dept", "higashisumiyoshi", env=env).returncode == 0
+    ward = json.loads(kpi("status", "--dept", "higashisumiyoshi", "--fy", "2026", "--as-of", "2026-05", "--json", env=env).stdout)
+    digital = json.loads(kpi("status", "--dept", "digital", "--fy", "2026", "--as-of", "2026-05", "--json", env=env).stdout)
+    assert next(r for r in ward if r["indicator_id"] == "K1-1")["value"] == 77
+    assert next(r for r in digital if r["indicator_id"] == "K1-1")["value"] is None  # another department's store
+    one = {"KPI_DATA_DIR": str(ROOT / "data"), "KPI_STORE": str(tmp_path / "single")}
+    assert kpi("status", "--json", env=one).returncode == 0  # one department: --dept may be left out
