@@ -1,0 +1,74 @@
+"""Real Chromium: two app servers on one store folder see each other's imports and rollbacks; 市全体 opens a department.
+
+This is the layout for several servers behind a load balancer (README: 複数のサーバーで動かす): each server
+reads the shared folder on every rerun, and the store's sequence keeps the order whoever writes.
+"""
+from __future__ import annotations
+
+import pytest
+
+from conftest import ROOT, Server, goto, wait_ready
+
+pytestmark = pytest.mark.browser
+EXAMPLES = ROOT / "examples" / "departments"
+
+
+def detail(page) -> str:
+    box = page.locator(".st-key-indicator_detail")
+    box.get_by_text("K1-1").first.wait_for(timeout=30000)
+    return box.inner_text()
+
+
+def test_two_servers_on_one_store_see_each_others_import_and_rollback(tmp_path, browser):
+    store = tmp_path / "shared-store"
+    a, b = Server(store, EXAMPLES), Server(store, EXAMPLES)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    pa, pb = context.new_page(), context.new_page()
+    try:
+        view = "/indicators?dept=higashisumiyoshi&fy=2026&as_of=2026-10&indicator=K1-1"
+        goto(pa, a.url + view)
+        goto(pb, b.url + view)
+        assert "562件" in detail(pb)  # the sample: 街頭犯罪 April–October
+        # an import through server A …
+        goto(pa, a.url + "/upload?dept=higashisumiyoshi&fy=2026")
+        pa.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+            files=[{"name": "10月分.csv", "mimeType": "text/csv", "buffer": "指標ID,年月,実績値\nK1-1,2026-10,31\n".encode("cp932")}])
+        wait_ready(pa)
+        pa.locator(".st-key-commit button").first.click()
+        wait_ready(pa)
+        pa.locator(".st-key-upload_flash", has_text="登録しました").wait_for(timeout=30000)
+        # … shows on server B's next rerun (562 − 81 + 31)
+        pb.reload()
+        wait_ready(pb)
+        pb.locator(".st-key-indicator_detail", has_text="512件").wait_for(timeout=30000)
+        # a rollback through server B …
+        goto(pb, b.url + "/history?dept=higashisumiyoshi&fy=2026")
+        pb.locator(".st-key-batch_detail", has_text="10月分.csv").wait_for(timeout=30000)
+        pb.locator(".st-key-confirm_rollback").get_by_role("checkbox").check(force=True)
+        wait_ready(pb)
+        pb.locator(".st-key-rollback button").click()
+        wait_ready(pb)
+        # … shows on server A's
+        goto(pa, a.url + view)
+        pa.locator(".st-key-indicator_detail", has_text="562件").wait_for(timeout=30000)
+        assert "512件" not in detail(pa)
+    finally:
+        context.close()
+        a.stop()
+        b.stop()
+
+
+def test_city_page_opens_a_departments_overview(tmp_path, browser):
+    srv = Server(tmp_path / "store", EXAMPLES)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    try:
+        goto(page, srv.url + "/city")
+        page.locator(".stTable", has_text="東住吉区役所").first.wait_for(timeout=30000)
+        page.locator(".st-key-city_higashisumiyoshi").get_by_role("link", name="概要を開く").click()
+        page.locator("h1", has_text="概要").wait_for(timeout=30000)
+        wait_ready(page)
+        assert "dept=higashisumiyoshi" in page.url
+        page.get_by_text("令和8年度 東住吉区運営方針（サンプル・架空）", exact=False).first.wait_for(timeout=30000)
+    finally:
+        page.close()
+        srv.stop()
