@@ -64,11 +64,13 @@ def test_city_page_opens_a_departments_overview(tmp_path, browser):
     try:
         goto(page, srv.url + "/city")
         page.locator(".stTable", has_text="東住吉区役所").first.wait_for(timeout=30000)
-        page.locator(".st-key-city_higashisumiyoshi").get_by_role("link", name="概要を開く").click()
-        page.locator("h1", has_text="概要").wait_for(timeout=30000)
-        wait_ready(page)
-        assert "dept=higashisumiyoshi" in page.url
-        page.get_by_text("令和8年度 東住吉区運営方針（サンプル・架空）", exact=False).first.wait_for(timeout=30000)
+        with page.expect_popup() as opened:  # a link in a table opens in a new tab, 市全体 stays
+            page.locator(".stTable").get_by_role("link", name="東住吉区役所（サンプル・架空）").click()
+        overview = opened.value
+        overview.locator("h1", has_text="概要").wait_for(timeout=60000)
+        wait_ready(overview)
+        assert "dept=higashisumiyoshi" in overview.url
+        overview.get_by_text("令和8年度 東住吉区運営方針（サンプル・架空）", exact=False).first.wait_for(timeout=30000)
     finally:
         page.close()
         srv.stop()
