@@ -1,9 +1,9 @@
 """指標: every indicator at a glance (one chart and its table), then the detail of the one selected.
 
-Reads top to bottom: the order → all indicators in one figure against target and pace, with the
-table that is its text alternative → the chosen indicator (kept in the URL, ?indicator=K2-2): gauge,
-monthly series with the pace and checkpoints, data table, check-ins (要因・対策). At most three plotly
-figures are drawn at once.
+Reads top to bottom: the order → all indicators in one table with a bar per row against target and pace
+(HTML: it loads no chart library and reflows at any width) → the chosen indicator (kept in the URL,
+?indicator=K2-2): gauge, monthly series with the pace and checkpoints, data table, check-ins (要因・対策).
+At most two plotly figures are drawn, and none until an indicator is chosen.
 """
 import pandas as pd
 import streamlit as st
@@ -17,6 +17,7 @@ from kpi.export.content import chart_name
 from kpi.kinds import KINDS
 
 ORDERS = {"issue": "経営課題の順", "worst": "遅れ・注意から（悪い順）"}
+NONE = ""  # no indicator chosen: the page is the list alone (no chart library to load)
 
 p, f = ui.policy(), ui.filters()
 rs, note = ui.results(f)
@@ -33,30 +34,34 @@ if not rs:
 st.subheader("指標の一覧")
 order = ui.url_choice("並べ方", list(ORDERS), "order", default="issue", format_func=ORDERS.get, widget=st.radio, horizontal=True)
 ordered = worst_first(rs) if order == "worst" else rs
-overview = ui.overview_figure(f, ordered)
-ui.chart(overview, key="overview_chart")
-st.caption("　".join(charts.bullets_key(ordered)) + f"。基準 {fiscal.month_label(f.as_of)}末。指標名は下の表にあります。")
-ui_export.chart_downloads(overview, chart_name(f.fy, "指標の達成状況"), key="overview_chart",
+# A table with a bar in each row: no chart library to load, and it reflows at any width.
+st.html(charts.bar_table_html(ordered, f"{len(ordered)}指標の達成状況（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末）"))
+st.caption("　".join(charts.bullets_key(ordered)) + "。")
+ui_export.chart_downloads(ui.overview_figure(f, ordered), chart_name(f.fy, "指標の達成状況"), key="overview_chart",
                           footer="　".join(charts.bullets_key(ordered)) + f"　{note.text}　基準: {fiscal.month_label(f.as_of)}末")
-ui.table(pd.DataFrame([{
-    "指標ID": r.indicator.indicator_id,
-    "指標": r.indicator.short_name,
-    "状況": fmt.status_text(r.status),
-    "実績": fmt.value_text(r),
-    "目標": fmt.target_text(r.indicator, r.target),
-    "達成率": fmt.progress_text(r),
-    "前回の報告から": fmt.change_text(r),
-    "評価": fmt.grade_text(r) if r.grade else "",
-    "最終報告月": fiscal.month_label(r.last_month) if r.last_month else "未報告",
-    "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
-} for r in ordered]), alt=f"指標の一覧（{len(ordered)}指標）: 上のグラフの数値")
+with st.expander("すべての列を表で見る（評価・最終報告月・年度末見込み）"):
+    ui.table(pd.DataFrame([{
+        "指標ID": r.indicator.indicator_id,
+        "指標": r.indicator.short_name,
+        "状況": fmt.status_text(r.status),
+        "実績": fmt.value_text(r),
+        "目標": fmt.target_text(r.indicator, r.target),
+        "達成率": fmt.progress_text(r),
+        "前回の報告から": fmt.change_text(r),
+        "評価": fmt.grade_text(r) if r.grade else "",
+        "最終報告月": fiscal.month_label(r.last_month) if r.last_month else "未報告",
+        "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
+    } for r in ordered]), alt=f"指標の一覧（{len(ordered)}指標）")
 st.caption(note.text)
 
 # --- one indicator in detail ---------------------------------------------------------------------
 st.subheader("指標の詳細")
 by_id = {r.indicator.indicator_id: r for r in ordered}
-iid = ui.url_choice("詳しく見る指標", list(by_id), "indicator", default=next(iter(by_id)),
-                    format_func=lambda i: f"{i} {by_id[i].indicator.short_name}（{fmt.status_text(by_id[i].status)}）")
+iid = ui.url_choice("詳しく見る指標", [NONE, *by_id], "indicator", default=NONE,
+                    format_func=lambda i: "（選んでください）" if i == NONE else f"{i} {by_id[i].indicator.short_name}（{fmt.status_text(by_id[i].status)}）")
+if iid == NONE:
+    st.caption("指標を選ぶと、ゲージ、想定ペースと中間目標の入った月次推移、月ごとの数値、振り返り（要因・対策）を表示します。選んだ指標はリンクにも残ります。")
+    st.stop()
 r = by_id[iid]
 ind = r.indicator
 issue = p.issues[ind.issue_id]

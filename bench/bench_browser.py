@@ -27,7 +27,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tools.served import CHARTS_DRAWN, CHROMIUM, CHROMIUM_FLAGS, READY, Server  # noqa: E402
 
-OURS_CHARTS = 3  # the overview figure, and the selected indicator's gauge and series
+OURS_CHARTS = 0  # the first view: every indicator in one HTML table (the gauge and series come with a chosen indicator)
 NAIVE_CHARTS = 15  # a gauge per indicator
 
 
@@ -62,45 +62,60 @@ def view_changes(browser, url: str) -> dict[str, float]:
     page.wait_for_function(CHARTS_DRAWN, arg=OURS_CHARTS, timeout=180000)
     out = {}
 
-    def timed(name: str, action) -> None:
+    def timed(name: str, action, charts: int) -> None:
         t0 = time.perf_counter()
         action()
-        page.wait_for_timeout(50)  # let the rerun start
-        page.wait_for_function(CHARTS_DRAWN, arg=OURS_CHARTS, timeout=60000, polling=20)
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]', timeout=10000)
+        page.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=60000, polling=20)
         out[name] = time.perf_counter() - t0
 
-    def pick(label: str, option: str) -> None:
-        page.get_by_label(label, exact=False).first.click()
-        page.get_by_role("option", name=option).first.click()
+    def pick(label: str, typed: str) -> None:
+        box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+        box.click()
+        page.keyboard.type(typed)
+        page.keyboard.press("Enter")
 
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    timed("経営課題", lambda: (sidebar.locator('[data-testid="stMultiSelect"]').click(),
-                              page.get_by_role("option", name="経営課題2", exact=False).first.click(), page.keyboard.press("Escape")))
-    timed("基準月", lambda: pick("基準月", "令和7年9月"))
-    timed("指標", lambda: pick("詳しく見る指標", "K2-4"))
-    timed("年度", lambda: pick("年度", "令和8年度（2026年度）"))
+    def issue() -> None:
+        page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').click()
+        page.keyboard.type("経営課題2")
+        page.keyboard.press("Enter")
+
+    timed("経営課題", issue, 0)
+    timed("基準月", lambda: pick("基準月", "令和7年9月"), 0)
+    timed("指標", lambda: pick("詳しく見る指標", "K2-4"), 2)
+    timed("年度", lambda: pick("年度", "令和8年度"), 0)
     context.close()
     return out
 
 
-async def _session(browser, url: str, charts: int, start: float) -> tuple[float, float]:
-    context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+async def _session(context, url: str, charts: int, start: float) -> tuple[float, float]:
     page = await context.new_page()
     await page.goto(url)
     await page.wait_for_selector(READY, timeout=300000)
     idle = time.perf_counter() - start
     await page.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=300000, polling=50)
     drawn = time.perf_counter() - start
-    await context.close()
+    await page.close()
     return idle, drawn
 
 
-async def sessions_at_once(url: str, n: int, charts: int) -> list[tuple[float, float]]:
-    """``n`` sessions opening ``url`` together: (until idle, until every chart is drawn) each, from the common start."""
+async def sessions_at_once(url: str | list[str], n: int, charts: int | list[int]) -> list[tuple[float, float]]:
+    """``n`` sessions opening ``url`` together (a list: taken in turn): (until idle, until every chart is drawn) each,
+    from the common start."""
+    urls = url if isinstance(url, list) else [url]
+    counts = charts if isinstance(charts, list) else [charts]
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        # One browser profile, a tab per person: each tab is its own Streamlit session; the profile's cache is
+        # warmed first, as a daily user's browser has the dashboard's scripts cached.
+        context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+        warm = await context.new_page()
+        await warm.goto(urls[-1])
+        await warm.wait_for_function(CHARTS_DRAWN, arg=counts[-1], timeout=300000)
+        await warm.close()
         start = time.perf_counter()
-        out = await asyncio.gather(*(_session(browser, url, charts, start) for _ in range(n)))
+        out = await asyncio.gather(*(_session(context, urls[k % len(urls)], counts[k % len(counts)], start) for k in range(n)))
+        await context.close()
         await browser.close()
     return list(out)
 

@@ -6,6 +6,8 @@ template with one of placeholder colours, so each figure sets ``TEMPLATE`` expli
 """
 from __future__ import annotations
 
+import html
+import math
 import unicodedata
 from collections.abc import Sequence
 
@@ -271,6 +273,54 @@ def bullets(rs: Sequence[Result], title: str, footer: str | None = None, compact
     fig.update_layout(annotations=notes, shapes=[dict(type="line", x0=100, x1=100, xref="x", y0=0, y1=1, yref="paper",
                                                       line=dict(color=INK, dash="dash", width=2))])
     return fig
+
+
+BAR_TABLE_CSS = """
+.kpi-bars { width: 100%; border-collapse: collapse; font-size: 0.9rem; }
+.kpi-bars caption { text-align: left; color: #4A4A4A; padding: 0 0 0.4rem; }
+.kpi-bars th, .kpi-bars td { border-bottom: 1px solid #D9D9D9; padding: 0.35rem 0.5rem; text-align: left; vertical-align: middle; }
+.kpi-bars thead th { background: #F2F4F7; font-weight: 600; }
+.kpi-bars tbody th { font-weight: 400; min-width: 12em; }
+.kpi-bars .status { white-space: nowrap; font-weight: 600; }
+.kpi-bars .barcell { min-width: 9em; width: 32%; }
+.kpi-bars .bar { position: relative; height: 1.1rem; background: #F2F2F2; border: 1px solid #8C8C8C; }
+.kpi-bars .fill { position: absolute; left: 0; top: 0; bottom: 0; }
+.kpi-bars .goal { position: absolute; top: -3px; bottom: -3px; border-left: 2px dashed #1A1A1A; }
+.kpi-bars .pace { position: absolute; top: -5px; bottom: -5px; border-left: 3px solid #1A1A1A; }
+.kpi-bars .pct { white-space: nowrap; }
+"""
+
+
+def bar_table_html(rs: Sequence[Result], caption: str, top: float = 150.0) -> str:
+    """Every indicator in one HTML table with a bar in each row: value ÷ target (a cap: the share used) on a
+    0–150 % scale, the target as a dashed line at 100 %, the pace as a tick; status and % in words beside.
+
+    The 指標 page's first view: real table markup that reflows at any width and needs no chart library.
+    Every text is escaped (it comes from the policy data and kpi.fmt).
+    """
+    e = html.escape
+    rows = []
+    for r in rs:
+        status = STATUSES[r.status]
+        share = None if r.progress is None else r.progress * 100
+        fill = 0.0 if share is None else min(share, top) / top * 100
+        pace = (r.expected / r.target.value * 100) if r.target.value and r.value is not None and r.expected != r.target.value else None
+        label = f"{fmt.progress_text(r)}" + (f"、想定ペース {math.floor(pace)}%" if pace is not None else "")
+        bar = (f'<div class="bar" role="img" aria-label="{e(label)}">'
+               f'<span class="fill" style="width:{fill:.1f}%;background:{status.colour}"></span>'
+               f'<span class="goal" style="left:{100 / top * 100:.1f}%"></span>'
+               + (f'<span class="pace" style="left:{min(pace, top) / top * 100:.1f}%"></span>' if pace is not None else "")
+               + "</div>")
+        rows.append(
+            f'<tr><th scope="row">{e(r.indicator.indicator_id)} {e(r.indicator.short_name)}</th>'
+            f'<td class="status" style="color:{status.ink}">{e(fmt.status_text(r.status))}</td>'
+            f'<td>{e(fmt.value_text(r))}<br><small>目標 {e(fmt.target_text(r.indicator, r.target))}</small></td>'
+            f'<td class="barcell">{bar}</td><td class="pct">{e(fmt.progress_text(r))}'
+            + (f"<br><small>ペース比 {e(fmt.percent(r.pace_ratio))}</small>" if r.pace_ratio is not None else "") + "</td>"
+            f"<td>{e(fmt.change_text(r))}</td></tr>")
+    head = "".join(f'<th scope="col">{h}</th>' for h in ("指標", "状況", "実績・目標", "達成率（0〜150%）", "達成率", "前回の報告から"))
+    return (f"<style>{BAR_TABLE_CSS}</style><table class=\"kpi-bars\"><caption>{e(caption)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 def yearly(ind: Indicator, years: Sequence[tuple[int, float | None, float | None]], footer: str | None = None,

@@ -103,9 +103,13 @@ def test_indicators_page_year_end(tmp_path, monkeypatch):
     assert (k24["目標"], k24["評価"]) == ("1,870時間/月 以上", "B（未達成）")
     milestone = table[table["指標ID"] == "K4-8"].iloc[0]
     assert (milestone["実績"], milestone["目標"]) == ("60%", "完了（100%）")
-    # one figure for every indicator, then the gauge and the series of the one selected (the first by default)
-    assert len(at.get("plotly_chart")) == 3 and at.selectbox(key="indicator").value == "K1-1"
+    # every indicator in one HTML table with bars, no chart until an indicator is chosen; then its gauge and series
+    (bars,) = [h.proto.body for h in at.get("html") if "kpi-bars" in h.proto.body]
+    assert bars.count("<tr><th scope=\"row\">") == 15 and "K2-4 AI音声認識の利用実績（市全体・月）" in bars
+    assert 'aria-label="94%"' in bars  # K2-4's bar says its figure in words
+    assert len(at.get("plotly_chart")) == 0 and at.selectbox(key="indicator").value == ""
     at.selectbox(key="indicator").set_value("K2-4").run()
+    assert len(at.get("plotly_chart")) == 2
     assert "**目標に達した月** 7 / 12か月" in text_of(at) and at.query_params["indicator"] == "K2-4"
 
 
@@ -130,11 +134,11 @@ def test_next_fiscal_year_shows_k4_5_at_70_percent(tmp_path, monkeypatch):
 @pytest.mark.parametrize("page, inside, outside", [
     ("app_pages/overview.py", "K3-1 建設生産プロセスDXのテーマワーキング実施", "K1-1 "),
     ("app_pages/budget.py", "72", "1,153"),
-    ("app_pages/indicators.py", "K3-1　建設生産プロセスDXのテーマワーキング実施", "K2-1"),
+    ("app_pages/indicators.py", "K3-1 建設生産プロセスDXのテーマワーキング実施", "K2-1"),
 ])
 def test_every_page_states_its_scope_and_shows_only_it(page, inside, outside, tmp_path, monkeypatch):
     at = run(page, tmp_path / "store", monkeypatch, issue=["3"])
-    text = text_of(at) + "\n".join(t.to_string() for t in frames(at))
+    text = text_of(at) + "\n".join(t.to_string() for t in frames(at)) + "\n".join(h.proto.body for h in at.get("html"))
     assert "令和7年度（2025年度）　|　経営課題3　|" in text
     assert inside in text and outside not in text
 
