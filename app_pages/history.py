@@ -13,8 +13,7 @@ from kpi.store import SOURCE_LABELS, StoreError
 # User text (file names, user names, reasons) is shown with st.text, in tables or as widget options, never as markdown.
 
 
-def when(iso: str) -> str:
-    return iso[:19].replace("T", " ")
+when = fiscal.datetime_label  # 和暦: 令和8年11月29日 01:57
 
 
 def act(kind: str, batch_id: str) -> None:
@@ -25,12 +24,12 @@ def act(kind: str, batch_id: str) -> None:
     try:
         if kind == "rollback":
             s.rollback(batch_id, ui_auth.current_user(), reason)
-            msg = f"バッチ {batch_id} を取り消しました。この操作は「元に戻す」で戻せます。"
+            msg = "選んだファイルの登録を取り消しました。この操作は「元に戻す」で戻せます（下の記録に残ります）。"
         else:
             s.restore(batch_id, ui_auth.current_user(), reason)
-            msg = f"バッチ {batch_id} を元に戻しました。"
+            msg = "選んだファイルの登録を元に戻しました（下の記録に残ります）。"
     except KeyError:
-        st.session_state["_history_flash"] = ("error", f"バッチ {batch_id} が見つかりません。")
+        st.session_state["_history_flash"] = ("error", "選んだ登録が見つかりません。画面を再読み込みしてください。")
         return
     except StoreError as exc:  # already in that state, or changed by someone else at the same moment
         st.cache_data.clear()

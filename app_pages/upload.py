@@ -26,7 +26,7 @@ def do_commit(pv: importer.Preview) -> None:
         st.session_state.pop("_upload_preview", None)
         return
     try:
-        batch_id = importer.commit(ui.store(), pv, ui_auth.current_user())
+        importer.commit(ui.store(), pv, ui_auth.current_user())
     except importer.StalePreview as exc:
         st.session_state["_upload_flash"] = ("error", str(exc), pv.file_name)
         st.session_state.pop("_upload_preview", None)  # the next run previews again against the store as it is now
@@ -37,9 +37,10 @@ def do_commit(pv: importer.Preview) -> None:
                                              pv.file_name)
         return
     st.cache_data.clear()  # every page reads the new figures on its next run
-    st.session_state["_upload_flash"] = ("success", f"登録しました（バッチ {batch_id}、{pv.read.n_rows:,}行: "
+    st.session_state["_upload_flash"] = ("success", f"登録しました（{pv.read.n_rows:,}行: "
                                                     f"新規 {pv.count(importer.NEW):,}、変更 {pv.count(importer.CHANGED):,}、"
-                                                    f"変更なし {pv.count(importer.UNCHANGED):,}）。", pv.file_name)
+                                                    f"変更なし {pv.count(importer.UNCHANGED):,}）。登録の詳細（バッチID など）は「履歴」にあります。",
+                                         pv.file_name)
     st.session_state["_upload_n"] = st.session_state.get("_upload_n", 0) + 1
     st.session_state.pop("_upload_preview", None)
 

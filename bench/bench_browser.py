@@ -62,28 +62,25 @@ def view_changes(browser, url: str) -> dict[str, float]:
     page.wait_for_function(CHARTS_DRAWN, arg=OURS_CHARTS, timeout=180000)
     out = {}
 
-    def timed(name: str, action, charts: int) -> None:
+    def timed(name: str, prepare, charts: int) -> None:
+        """``prepare`` opens the control and types the choice; the clock runs from the key that makes it (the rerun)."""
+        prepare()
         t0 = time.perf_counter()
-        action()
+        page.keyboard.press("Enter")
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]', timeout=10000)
         page.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=60000, polling=20)
         out[name] = time.perf_counter() - t0
+        page.keyboard.press("Escape")  # a multiselect stays open after a choice
 
-    def pick(label: str, typed: str) -> None:
-        box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
-        box.click()
+    def open_and_type(label: str, typed: str, where: str = '[data-testid="stSelectbox"]') -> None:
+        page.locator(where).filter(has_text=label).first.click()
         page.keyboard.type(typed)
-        page.keyboard.press("Enter")
 
-    def issue() -> None:
-        page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').click()
-        page.keyboard.type("経営課題2")
-        page.keyboard.press("Enter")
-
-    timed("経営課題", issue, 0)
-    timed("基準月", lambda: pick("基準月", "令和7年9月"), 0)
-    timed("指標", lambda: pick("詳しく見る指標", "K2-4"), 2)
-    timed("年度", lambda: pick("年度", "令和8年度"), 0)
+    timed("経営課題", lambda: open_and_type("経営課題", "経営課題2", '[data-testid="stSidebar"] [data-testid="stMultiSelect"]'), 0)
+    timed("基準月", lambda: open_and_type("基準月", "令和7年9月"), 0)
+    timed("指標（最初の1つ: グラフの部品を読み込む）", lambda: open_and_type("詳しく見る指標", "K2-4"), 2)
+    timed("指標（別の指標）", lambda: open_and_type("詳しく見る指標", "K2-2"), 2)
+    timed("年度", lambda: open_and_type("年度", "令和8年度"), 0)
     context.close()
     return out
 

@@ -50,7 +50,7 @@ class Department:
         latest = self.folders[max(self.folders)]
         return _field(latest, "department") or self.dept_id or "所属"
 
-    @property
+    @cached_property
     def sample(self) -> bool:
         """Its current policy says it is a サンプル（架空） (the example root's departments)."""
         return bool(_field(self.folders[self.default_year()], "sample"))
