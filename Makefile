@@ -41,6 +41,8 @@ bench: $(VENV)/.dev-deps
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_import.py --unique
 	$(BIN)/python bench/bench_export.py
+	$(BIN)/python bench/bench_browser.py
+	$(BIN)/python bench/bench_city.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules
