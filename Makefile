@@ -31,7 +31,8 @@ lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
 
 test: $(VENV)/.dev-deps lint node_modules/axe-core/axe.min.js
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not alone"
+	$(BIN)/python -m pytest -q -m alone
 
 unit: $(VENV)/.dev-deps
 	$(BIN)/python -m pytest -q -m "not browser"

@@ -177,7 +177,9 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
     if wanted in options and wanted != st.session_state.get(written):
         st.session_state[key] = wanted
     if st.session_state.get(key) not in options:
-        st.session_state[key] = default
+        # Streamlit forgets a widget's value while another page is shown; the last choice comes back with the page.
+        remembered = st.session_state.get(written)
+        st.session_state[key] = remembered if remembered in options else default
     value = widget(label, options, key=key, format_func=format_func, **kwargs)
     st.session_state[written] = value
     if st.query_params.get(key) != value:

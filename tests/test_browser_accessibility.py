@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import READY, ROOT
+from tools.served import CHARTS_DRAWN
 
 pytestmark = pytest.mark.browser
 
@@ -19,10 +20,12 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 KNOWN: dict[str, str] = {}
 
 
-def open_page(page, url: str) -> None:
+def open_page(page, url: str, charts: int = 0) -> None:
     page.goto(url)
     page.wait_for_selector(READY, timeout=60000)
-    page.wait_for_timeout(1500)  # charts draw and the page's script labels them after the run
+    # Charts draw after the run (plotly.js loads with the first one); the page's script labels them after that.
+    page.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=60000)
+    page.wait_for_timeout(1500)
 
 
 def serious(page) -> list[str]:
@@ -85,7 +88,7 @@ def test_no_tab_stop_is_hidden(server, page):
 
 
 def test_charts_have_a_role_and_a_one_line_summary(server, page):
-    open_page(page, f"{server.url}/indicators?as_of=2025-09&indicator=K2-2")
+    open_page(page, f"{server.url}/indicators?as_of=2025-09&indicator=K2-2", charts=2)
     labels = page.evaluate("Array.from(document.querySelectorAll('[data-testid=\"stPlotlyChart\"]'))"
                            ".map(e => [e.getAttribute('role'), e.getAttribute('aria-label')])")
     assert len(labels) == 2  # the chosen indicator's gauge and series (the list is an HTML table)

@@ -18,7 +18,7 @@ def main_text(page) -> str:
 
 def test_a_copied_link_reopens_the_same_view(server, page):
     goto(page, f"{server.url}/indicators?issue=2&as_of=2026-03")
-    page.locator(".stTable", has_text="K2-4").first.wait_for(timeout=30000)  # the table draws after the run
+    page.locator("table.kpi-bars", has_text="K2-4").first.wait_for(timeout=30000)  # the table draws after the run
     text = main_text(page)
     assert "経営課題2" in text and "K2-4" in text
     assert "K1-1" not in text and "経営課題1　" not in text
@@ -36,7 +36,7 @@ def test_choosing_an_issue_updates_the_url_and_every_page_obeys(server, page):
     assert "594" in main_text(page) and "1,153" not in main_text(page)
     page.get_by_role("link", name="指標").click()
     wait_ready(page)
-    page.locator(".stTable", has_text="K4-1").first.wait_for(timeout=30000)
+    page.locator("table.kpi-bars", has_text="K4-1").first.wait_for(timeout=30000)
     assert "issue=4" in page.url
     text = main_text(page)
     assert "K4-1" in text and "K2-1" not in text

@@ -174,3 +174,9 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     at.radio(key="order").set_value("worst").run()
     table = next(t for t in frames(at) if "前回の報告から" in t.columns)
     assert list(table["状況"])[:2] == ["× 遅れ", "× 遅れ"] and at.query_params["order"] == "worst"
+    # Another page and back (as after an upload): the same indicator and order come back with the page.
+    at.switch_page("app_pages/upload.py").run()
+    at.query_params.pop("indicator", None)  # a page link carries the filters, not the page's own choices
+    at.switch_page("app_pages/indicators.py").run()
+    assert at.selectbox(key="indicator").value == "K2-2" and at.radio(key="order").value == "worst"
+    assert any(m.value.startswith("##### K2-2") for m in at.markdown)

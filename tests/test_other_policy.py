@@ -65,7 +65,7 @@ def test_pages_run_on_the_other_policy(other_policy_dir, tmp_path, monkeypatch):
         at.switch_page(page)
         at.run()
         assert not at.exception, (page, at.exception)
-    text = "\n".join(m.value for m in at.markdown)
+    text = "\n".join([m.value for m in at.markdown] + [h.proto.body for h in at.get("html")])  # the list is an HTML table
     assert "T-01" in text and "K1-1" not in text
 
 

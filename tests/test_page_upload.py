@@ -68,7 +68,7 @@ def test_preview_then_commit_shows_batch_and_history(at, store):
     assert len(done) == 1 and "登録しました" in done[0] and "新規 1、変更 1、変更なし 1" in done[0]
     assert "ファイル: 四半期.csv" in [t.value for t in at.text]  # user text as plain text, never markdown
     newest = store.batches()[0]
-    assert newest.batch_id in done[0] and newest.user == "ローカル利用者"
+    assert "「履歴」" in done[0] and newest.user == "ローカル利用者"  # the batch ID is in 履歴's detail, not the message
     assert store.original(newest.batch_id) == raw
     assert at.file_uploader[0].value is None  # the uploader is cleared: no double registration
 
