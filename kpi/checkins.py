@@ -9,8 +9,6 @@ indicator's one record (``evaluate.Result.checkin``) and shows on 指標, 概要
 """
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,16 +71,8 @@ def add(store: Store, indicator_id: str, month: str, cause: str, action: str, us
 
 def records(store: Store | Path | str) -> list[Record]:
     """Every check-in, oldest first."""
-    folder = (store.root if isinstance(store, Store) else Path(store)) / FOLDER
-    try:
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".json") and not n.startswith("."))
-    except FileNotFoundError:
-        return []
-    out = []
-    for name in names:
-        raw = json.loads((folder / name).read_text(encoding="utf-8"))
-        out.append(Record(**{k: str(raw.get(k) or "") for k in Record.__dataclass_fields__}))
-    return out
+    return [Record(**{k: str(raw.get(k) or "") for k in Record.__dataclass_fields__})
+            for raw in Store.read_records(store, FOLDER)]
 
 
 def latest_for(recs: Sequence[Record], fy: int, as_of: str) -> dict[str, CheckIn]:

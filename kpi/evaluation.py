@@ -17,7 +17,6 @@ page and the exports show. ``report`` does it all in one call for the exports.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -191,14 +190,8 @@ def withdraw_previous(store_root: Path | str | Store, fy: int, indicator_id: str
 
 def records(store_root: Path | str | Store) -> list[Record]:
     """Every record, oldest first."""
-    folder = _root(store_root) / FOLDER
-    try:
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".json") and not n.startswith("."))
-    except FileNotFoundError:
-        return []
     out = []
-    for name in names:
-        raw = json.loads((folder / name).read_text(encoding="utf-8"))
+    for raw in Store.read_records(_root(store_root), FOLDER):
         if raw.get("type") not in RECORD_TYPES:
             continue
         out.append(Record(**{k: raw.get(k) for k in Record.__dataclass_fields__ if k in raw}))

@@ -353,6 +353,16 @@ class Store:
         with self.commit_lock():
             return self._land_record(self.root / folder, body, id_field)
 
+    @staticmethod
+    def read_records(store: Store | Path | str, folder: str) -> list[dict]:
+        """Every record ``append_record`` put in ``folder``, oldest first (a missing folder: none)."""
+        path = (store.root if isinstance(store, Store) else Path(store)) / folder
+        try:
+            names = sorted(n for n in os.listdir(path) if n.endswith(".json") and not n.startswith("."))
+        except FileNotFoundError:
+            return []
+        return [json.loads((path / n).read_text(encoding="utf-8")) for n in names]
+
     def _land_record(self, target: Path, body: dict, id_field: str, name: str | None = None) -> str:
         """Stage one JSON record, number it and put it in place (``name``: land by hard link, once only)."""
         target.mkdir(parents=True, exist_ok=True)

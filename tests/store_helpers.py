@@ -10,6 +10,10 @@ import hashlib
 import io
 import os
 import random
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -18,6 +22,20 @@ from pathlib import Path
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 SHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def kill_mid_write(writer: str, store_root: Path, rows: int, delay: float) -> None:
+    """Start ``writer`` (a script that prints "ready", then writes batches of ``rows`` rows in a loop) on the store,
+    and SIGKILL it ``delay`` seconds after it is ready: a process dying somewhere inside a write."""
+    proc = subprocess.Popen([sys.executable, "-c", writer, str(store_root), str(rows)], cwd=ROOT, stdout=subprocess.PIPE,
+                            env=os.environ | {"PYTHONPATH": str(ROOT)})
+    assert proc.stdout.readline().strip() == b"ready"
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
 
 
 def snapshot(root: Path) -> dict[str, str]:

@@ -6,30 +6,18 @@ import io
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from store_helpers import kill_mid_write, snapshot
 
 from conftest import ROOT, Server, goto, wait_ready
 from kpi import db, importer
 from kpi.evaluate import Actual
 from kpi.store import Store, StoreError
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """Every file and folder under the store with the sha256 of its bytes."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for d in dirnames:
-            out[os.path.relpath(os.path.join(dirpath, d), root) + "/"] = "dir"
-        for f in filenames:
-            path = os.path.join(dirpath, f)
-            out[os.path.relpath(path, root)] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    return out
 
 
 def cli(*args: str, store: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -152,12 +140,7 @@ def test_sigkill_during_commit_leaves_whole_batch_or_none(store):
     store.ensure()
     for _ in range(kills):
         staged_before = set(os.listdir(store.staging))
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(store.root), "60000"], cwd=ROOT, stdout=subprocess.PIPE,
-                                env=os.environ | {"PYTHONPATH": str(ROOT)})
-        assert proc.stdout.readline().strip() == b"ready"
-        time.sleep(rng.uniform(0.05, 1.2))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
+        kill_mid_write(WRITER, store.root, 60000, rng.uniform(0.05, 1.2))
         interrupted += len(set(os.listdir(store.staging)) - staged_before)
     complete = check_complete(store)
     leftovers = os.listdir(store.staging)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
 import sys
-import time
+
+from store_helpers import kill_mid_write
 
 from conftest import ROOT
 from kpi import importer
@@ -50,12 +50,7 @@ def test_finding10_leftovers_of_killed_imports_go_at_the_next_write(store, polic
     rng = random.Random(10)
     store.ensure()
     for _ in range(6):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(store.root), "40000"], cwd=ROOT, stdout=subprocess.PIPE,
-                                env=os.environ | {"PYTHONPATH": str(ROOT)})
-        assert proc.stdout.readline().strip() == b"ready"
-        time.sleep(rng.uniform(0.3, 0.9))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
+        kill_mid_write(WRITER, store.root, 40000, rng.uniform(0.3, 0.9))
     left = _staged(store)
     assert left, "no kill landed inside a write: the test proved nothing"
     pv = importer.preview(store, policy, b"indicator_id,month,value\nK1-1,2025-04,5\n", "next.csv")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import math
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
@@ -33,10 +33,10 @@ from kpi.export.outline import (
     MONTHLY,
     SUMMARY,
     TEXTS,
+    Progress,
     Section,
+    lay_out,
     numbered,
-    outline,
-    render_pngs,
 )
 from kpi.export.tables import DISPLAY_HEADERS, EXCEPTION_HEADERS, display_rows, exception_cells
 from kpi.kinds import STATUSES
@@ -55,7 +55,6 @@ CONTENT_TOP = Inches(1.35)
 CONTENT_BOTTOM = HEIGHT - Inches(0.55)  # above the footer
 EMU_PER_PT = 12700
 
-Progress = Callable[[float, str], None]
 
 
 def _rgb(hex_colour: str) -> RGBColor:
@@ -499,14 +498,7 @@ SLIDES = {
 
 def build(m: Materials, progress: Progress | None = None) -> bytes:
     """The whole deck as .pptx bytes; raises images.ExportUnavailable without a browser."""
-    step = progress or (lambda f, t: None)
-    sections = outline(m)
-    pngs = render_pngs(sections, lambda frac, text: step(0.05 + 0.85 * frac, text))
-    step(0.92, "スライドを組み立てています")
-    d = _Deck(m)
-    for sec in sections:
-        SLIDES[sec.kind](d, m, sec, pngs)
-    step(1.0, "完了")
+    d = lay_out(m, progress, _Deck, SLIDES, "スライドを組み立てています")
     buf = io.BytesIO()
     d.prs.save(buf)
     return buf.getvalue()

@@ -10,7 +10,7 @@ render every section kind (one renderer per kind); neither repeats the plan.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kpi import charts, fiscal
@@ -18,6 +18,8 @@ from kpi.evaluate import Result, exceptions
 from kpi.export import images
 from kpi.export.content import Materials
 from kpi.export.images import Chart, safe_name
+
+Progress = Callable[[float, str], None]
 
 COVER, EXCEPTIONS, SUMMARY, BUDGET, INDICATORS, EVALUATION, MONTHLY, TEXTS = (
     "cover", "exceptions", "summary", "budget", "indicators", "evaluation", "monthly", "texts")
@@ -128,3 +130,17 @@ def render_pngs(sections: Sequence[Section], progress=None) -> dict[int, bytes]:
             progress(n / max(1, len(todo)), f"グラフを画像にしています（{n + 1}/{len(todo)}）")
         out[id(c)] = images.render_chart(c, "png")
     return out
+
+
+def lay_out(m: Materials, progress: Progress | None, start, drawers: Mapping[str, Callable], assembling: str):
+    """The order of work of every paged format: the sections, their charts as PNG once (the slow part: progress up
+    to 90 %), then each section drawn by the format's own drawer onto ``start()``'s document, which is returned."""
+    step = progress or (lambda f, t: None)
+    sections = outline(m)
+    pngs = render_pngs(sections, lambda frac, text: step(0.05 + 0.85 * frac, text))
+    step(0.92, assembling)
+    doc = start(m)
+    for sec in sections:
+        drawers[sec.kind](doc, m, sec, pngs)
+    step(1.0, "完了")
+    return doc

@@ -8,7 +8,7 @@ the same PNGs as in the deck. Every page's footer carries the source and the as-
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
@@ -28,9 +28,9 @@ from kpi.export.outline import (
     MONTHLY,
     SUMMARY,
     TEXTS,
+    Progress,
     Section,
-    outline,
-    render_pngs,
+    lay_out,
 )
 from kpi.export.tables import DISPLAY_HEADERS, EXCEPTION_HEADERS, display_rows, exception_cells
 from kpi.kinds import STATUSES
@@ -39,7 +39,6 @@ from kpi.service import SAMPLE_LABEL
 FAMILY = "ipaexg"
 NO_FONT = ("PDF に使う日本語フォント（IPAexゴシック）が見つかりません。"
            "`pip install matplotlib-fontja` または `apt-get install fonts-ipaexfont-gothic` で入れてください。")
-Progress = Callable[[float, str], None]
 INK = (26, 26, 26)
 GREY = (85, 85, 85)
 WARN = (192, 0, 0)
@@ -257,12 +256,4 @@ PAGES = {
 
 
 def build(m: Materials, progress: Progress | None = None) -> bytes:
-    step = progress or (lambda f, t: None)
-    sections = outline(m)
-    pngs = render_pngs(sections, lambda frac, text: step(0.05 + 0.85 * frac, text))
-    step(0.92, "PDF を組み立てています")
-    doc = _Doc(m)
-    for sec in sections:
-        PAGES[sec.kind](doc, m, sec, pngs)
-    step(1.0, "完了")
-    return bytes(doc.output())
+    return bytes(lay_out(m, progress, _Doc, PAGES, "PDF を組み立てています").output())
