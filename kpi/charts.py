@@ -101,7 +101,7 @@ def budget_chart(policy: Policy, issue_ids: Sequence[str] | None, fy: int, expor
         f"{policy.issues[r.issue_id].label} " + "→".join(fmt.number(r.amounts[y].amount) if y in r.amounts else "－" for y in years)
         + f"（{r.growth_label}）" for r in rows)
     fig.update_layout(meta=dict(alt=alt),
-        template=TEMPLATE, barmode="group", uniformtext=dict(minsize=10, mode="show"),
+        template=TEMPLATE, barmode="group", uniformtext=dict(minsize=10, mode="hide"),
         title=dict(text=f"経営課題別の予算の推移<br><sup>{span}・単位: 百万円</sup>"),
         yaxis=dict(title="百万円", rangemode="tozero"),
         margin=dict(t=90, l=70, r=20, b=90), height=480,
@@ -288,6 +288,19 @@ BAR_TABLE_CSS = """
 .kpi-bars .goal { position: absolute; top: -3px; bottom: -3px; border-left: 2px dashed #1A1A1A; }
 .kpi-bars .pace { position: absolute; top: -5px; bottom: -5px; border-left: 3px solid #1A1A1A; }
 .kpi-bars .pct { white-space: nowrap; }
+.kpi-bars .change { min-width: 8em; }
+/* Narrow (a phone, 200 % zoom): each indicator becomes a small block (name; status and value; bar; % and change)
+   instead of six squeezed columns. The container, not the window, decides: the sidebar may take part of it. */
+.kpi-wrap { container-type: inline-size; }
+@container (max-width: 700px) {
+  .kpi-bars thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+  .kpi-bars tr { display: grid; grid-template-columns: minmax(6em, auto) 1fr; column-gap: 0.75rem;
+                 border-bottom: 1px solid #D9D9D9; padding: 0.4rem 0; }
+  .kpi-bars th, .kpi-bars td { border-bottom: none; padding: 0.15rem 0.25rem; }
+  .kpi-bars tbody th, .kpi-bars .barcell { grid-column: 1 / -1; min-width: 0; width: auto; }
+  .kpi-bars tbody th { font-weight: 600; }
+  .kpi-bars .change { min-width: 0; }
+}
 """
 
 
@@ -317,10 +330,10 @@ def bar_table_html(rs: Sequence[Result], caption: str, top: float = 150.0) -> st
             f'<td>{e(fmt.value_text(r))}<br><small>目標 {e(fmt.target_text(r.indicator, r.target))}</small></td>'
             f'<td class="barcell">{bar}</td><td class="pct">{e(fmt.progress_text(r))}'
             + (f"<br><small>ペース比 {e(fmt.percent(r.pace_ratio))}</small>" if r.pace_ratio is not None else "") + "</td>"
-            f"<td>{e(fmt.change_text(r))}</td></tr>")
+            f'<td class="change">{e(fmt.change_text(r))}</td></tr>')
     head = "".join(f'<th scope="col">{h}</th>' for h in ("指標", "状況", "実績・目標", "達成率（0〜150%）", "達成率", "前回の報告から"))
-    return (f"<style>{BAR_TABLE_CSS}</style><table class=\"kpi-bars\"><caption>{e(caption)}</caption>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return (f'<style>{BAR_TABLE_CSS}</style><div class="kpi-wrap"><table class="kpi-bars"><caption>{e(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def yearly(ind: Indicator, years: Sequence[tuple[int, float | None, float | None]], footer: str | None = None,
