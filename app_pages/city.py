@@ -1,15 +1,15 @@
 """市全体: every department (所属) in one table — its status counts, budget, the indicators behind, its last report;
 a department's name opens its 概要. Shown only when the data root holds several departments.
 
-One table rather than a block per department: with 60 departments the page stays one element to draw.
+One HTML table rather than a block per department (or st.table, which renders each cell as Markdown in the
+browser): with 60 departments the page stays one element, drawn with the page.
 """
 from urllib.parse import urlencode
 
-import pandas as pd
 import streamlit as st
 
 import ui
-from kpi import city, fiscal, fmt
+from kpi import city, fiscal, fmt, htmltable
 from kpi.kinds import STATUSES
 
 MAX_BEHIND = 3  # indicators behind listed per department in the table (the department's 概要 has them all)
@@ -33,28 +33,27 @@ for col, (name, n) in zip(st.columns(len(totals)), totals.items()):
     col.metric(f"{STATUSES[name].symbol} {name}", f"{n}件")
 
 
-def overview_link(r: city.DepartmentSummary) -> str:
-    """The department's 概要 in the same year, as a Markdown link (the name is escaped: it comes from the data)."""
+def overview_link(r: city.DepartmentSummary) -> htmltable.Link:
+    """The department's 概要 in the same year, in a new tab (市全体 stays open)."""
     name = r.name + ("（サンプル・架空）" if r.sample and "サンプル" not in r.name else "")
-    return f"[{ui.escape(name)}](./?{urlencode({'dept': r.dept_id, 'fy': r.fiscal_year, 'as_of': 'latest'})})"
+    return htmltable.Link(name, f"./?{urlencode({'dept': r.dept_id, 'fy': r.fiscal_year, 'as_of': 'latest'})}", new_tab=True)
 
 
 def behind(r: city.DepartmentSummary) -> str:
     shown = [f"{x.indicator.indicator_id} {x.indicator.short_name}（{fmt.status_text(x.status)}・{fmt.progress_text(x)}）"
              for x in r.behind[:MAX_BEHIND]]
     more = f"　ほか{len(r.behind) - MAX_BEHIND}件" if len(r.behind) > MAX_BEHIND else ""
-    return ui.escape("、".join(shown) + more) if shown else "なし"
+    return "、".join(shown) + more if shown else "なし"
 
 
 st.subheader("所属ごとの状況（遅れ・注意の多い順）")
 ordered = sorted(rows, key=lambda r: (-(r.counts.get("遅れ", 0)), -(r.counts.get("注意", 0)), r.dept_id))
-ui.table(pd.DataFrame([{
-    "所属": overview_link(r),
-    "年度": fiscal.fy_label(r.fiscal_year),
-    **{f"{STATUSES[s].symbol}{s}": r.counts.get(s, 0) for s in STATUSES},
-    "遅れ・注意の指標（悪い順）": behind(r),
-    "予算": f"{fiscal.fy_short(r.budget_year)} {r.budget_kind} {fmt.million_yen(r.budget_total)}" if r.budget_year else "－",
-    "伸び": r.growth,
-    "最終報告月": fiscal.month_label(r.last_reported) if r.last_reported else "未報告",
-    "最終登録": fiscal.datetime_label(r.last_upload) if r.last_upload else "－",
-} for r in ordered]), alt=f"{len(rows)}所属の指標の状況、遅れ・注意の指標、予算、最終報告")
+counts = [f"{STATUSES[s].symbol}{s}" for s in STATUSES]
+st.html(htmltable.table_html(
+    ["所属", "年度", *counts, "遅れ・注意の指標（悪い順）", "予算", "伸び", "最終報告月", "最終登録"],
+    [[overview_link(r), fiscal.fy_label(r.fiscal_year), *(r.counts.get(s, 0) for s in STATUSES), behind(r),
+      f"{fiscal.fy_short(r.budget_year)} {r.budget_kind} {fmt.million_yen(r.budget_total)}" if r.budget_year else "－",
+      r.growth, fiscal.month_label(r.last_reported) if r.last_reported else "未報告",
+      fiscal.datetime_label(r.last_upload) if r.last_upload else "－"] for r in ordered],
+    caption=f"{len(rows)}所属の指標の状況、遅れ・注意の指標、予算、最終報告（所属名から各所属の「概要」へ）",
+    numeric=[*counts, "伸び"]))

@@ -106,7 +106,7 @@ def chromium(data: Path, store: Path, path: str, repeats: int) -> tuple[float, f
                 t0 = time.perf_counter()
                 page.goto(srv.url + path)
                 page.wait_for_selector(READY, timeout=600000)
-                page.locator(".stTable").first.wait_for(timeout=600000)
+                page.locator("table.kpi-table").first.wait_for(timeout=600000)
                 times.append(time.perf_counter() - t0)
                 context.close()
             browser.close()

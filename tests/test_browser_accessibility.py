@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import READY, ROOT
+from conftest import READY, ROOT, Server
 from tools.served import CHARTS_DRAWN
 
 pytestmark = pytest.mark.browser
@@ -38,20 +38,36 @@ def serious(page) -> list[str]:
             for v in result["violations"] if v["impact"] in ("serious", "critical") and v["id"] not in KNOWN]
 
 
-@pytest.mark.parametrize("width", [1400, 390])
-def test_axe_finds_nothing_serious_on_any_page(server, browser, width):
+def axe_pages(browser, width: int, urls: dict[str, str]) -> dict[str, list[str]]:
+    """axe-core on each page at ``width``, the window grown to the whole page as a reader scrolls it."""
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="ja-JP")
     page = context.new_page()
     found = {}
-    for path in PAGES:
-        open_page(page, f"{server.url}/{path}?as_of=2025-09&indicator=K2-2")
+    for name, url in urls.items():
+        open_page(page, url)
         height = page.evaluate("Math.max(document.body.scrollHeight, document.querySelector('[data-testid=\"stMain\"]').scrollHeight)")
-        page.set_viewport_size({"width": width, "height": min(max(900, height), 12000)})  # the whole page, as a reader scrolls it
+        page.set_viewport_size({"width": width, "height": min(max(900, height), 12000)})
         page.wait_for_timeout(300)
         if problems := serious(page):
-            found[path or "overview"] = problems
+            found[name] = problems
         page.set_viewport_size({"width": width, "height": 900})
     context.close()
+    return found
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_axe_finds_nothing_serious_on_any_page(server, browser, width):
+    found = axe_pages(browser, width, {path or "overview": f"{server.url}/{path}?as_of=2025-09&indicator=K2-2" for path in PAGES})
+    assert not found, found
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_axe_finds_nothing_serious_on_the_city_page(tmp_path, browser, width):
+    srv = Server(tmp_path / "store", ROOT / "examples" / "departments")  # 市全体 shows with several departments
+    try:
+        found = axe_pages(browser, width, {"city": f"{srv.url}/city", "overview_of_a_ward": f"{srv.url}/?dept=higashisumiyoshi"})
+    finally:
+        srv.stop()
     assert not found, found
 
 

@@ -63,9 +63,9 @@ def test_city_page_opens_a_departments_overview(tmp_path, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
     try:
         goto(page, srv.url + "/city")
-        page.locator(".stTable", has_text="東住吉区役所").first.wait_for(timeout=30000)
+        page.locator("table.kpi-table", has_text="東住吉区役所").first.wait_for(timeout=30000)
         with page.expect_popup() as opened:  # a link in a table opens in a new tab, 市全体 stays
-            page.locator(".stTable").get_by_role("link", name="東住吉区役所（サンプル・架空）").click()
+            page.locator("table.kpi-table").get_by_role("link", name="東住吉区役所（サンプル・架空）").click()
         overview = opened.value
         overview.locator("h1", has_text="概要").wait_for(timeout=60000)
         wait_ready(overview)
