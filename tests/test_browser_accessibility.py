@@ -48,7 +48,10 @@ def axe_pages(browser, width: int, urls: dict[str, str]) -> dict[str, list[str]]
         height = page.evaluate("Math.max(document.body.scrollHeight, document.querySelector('[data-testid=\"stMain\"]').scrollHeight)")
         page.set_viewport_size({"width": width, "height": min(max(900, height), 12000)})
         page.wait_for_timeout(300)
-        if problems := serious(page):
+        problems = serious(page)
+        if (lang := page.evaluate("document.documentElement.lang")) != "ja":
+            problems.append(f"lang={lang}")
+        if problems:
             found[name] = problems
         page.set_viewport_size({"width": width, "height": 900})
     context.close()
