@@ -63,14 +63,14 @@ for iid in f.issue_ids(p):
         for r in mine:
             if r.overridden:
                 st.text(f"※ {r.indicator_id} {r.indicator}: 算定評価 {r.computed_label} を {ev.grade_label(r.override_grade)} に上書き"
-                        f"（{r.override_user}、{fiscal.datetime_label(r.override_at)}）\n理由: {r.override_reason}")
+                        f"（{fmt.signed(r.override_user, r.override_at)}）\n理由: {r.override_reason}")
         with st.expander("算定の根拠・要因分析・前年度実績の出典"):
             ui.table(pd.DataFrame([r.record() for r in mine], columns=DETAIL_COLUMNS), user_columns=DETAIL_COLUMNS[2:],
                      alt=f"{p.issues[iid].label}の算定の根拠と要因分析")
         for text in issue_texts:
             st.markdown(f"**{text.title}**")
             st.text(text.text)
-            st.text(f"{text.user}　{text.at}")
+            st.text(fmt.signed(text.user, text.at, "　"))
 
 if editor and rows:
     with st.expander("評価の上書き・前年度実績の入力（編集者）", icon=":material/edit:"):
@@ -119,7 +119,7 @@ for text in view.policy_texts(p):
         st.markdown(f"**{text.title}**")
         if text.text:
             st.text(text.text)
-            st.text(f"最終更新: {text.user}　{text.at}")
+            st.text(f"最終更新: {fmt.signed(text.user, text.at, '　')}")
         else:
             st.caption("未記入")
 

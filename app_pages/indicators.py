@@ -91,7 +91,7 @@ with st.container(border=True, key="indicator_detail"):
         st.markdown("  \n".join(facts))
         if r.override is not None:
             st.text(f"※ 評価の上書き: {fmt.grade_label(r.override.grade)}（算定 {r.computed_grade or '未確定'}）"
-                    f"　理由: {r.override.reason}（{r.override.user}、{r.override.at}）")
+                    f"　理由: {r.override.reason}（{fmt.signed(r.override.user, r.override.at)}）")
     with right:
         ui.chart(series, key="series")
         source = f"{note.text}　基準: {fiscal.month_label(r.as_of)}末"
@@ -106,7 +106,7 @@ with st.container(border=True, key="indicator_detail"):
     st.markdown("**振り返り（要因・対策）**")
     if r.checkin:
         c = r.checkin
-        st.text(f"{fiscal.month_label(c.month)}の振り返り（{c.user}、{fiscal.datetime_label(c.at)}）\n要因: {c.cause}\n対策: {c.action}"
+        st.text(f"{fiscal.month_label(c.month)}の振り返り（{fmt.signed(c.user, c.at)}）\n要因: {c.cause}\n対策: {c.action}"
                 + (f"\nコメント: {c.comment}" if c.comment else ""))
     else:
         st.caption("この年度の振り返りはまだ記入されていません。")

@@ -45,7 +45,7 @@ for n, r in enumerate(behind):
         if r.checkin:
             c = r.checkin
             st.text(f"要因: {c.cause}\n対策: {c.action}" + (f"\nコメント: {c.comment}" if c.comment else "")
-                    + f"\n（{fiscal.month_label(c.month)}の振り返り・{c.user}・{fiscal.datetime_label(c.at)}）")
+                    + f"\n（{fiscal.month_label(c.month)}の振り返り・{fmt.signed(c.user, c.at, '・')}）")
         else:
             st.caption("振り返り（要因・対策）は未記入です。指標の詳細から記入できます。")
         st.page_link("app_pages/indicators.py", label=f"{ind.indicator_id} の詳細・振り返り", icon=":material/monitoring:",

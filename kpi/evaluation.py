@@ -349,7 +349,7 @@ class EvaluationRow:
         """実績から（令和6年度の実績から算定） / 入力（user, date）：note / ""."""
         e = self.r.previous_entry
         if e is not None:
-            return f"入力（{e.user}、{e.at}）" + (f"：{e.note}" if e.note else "")
+            return f"入力（{fmt.signed(e.user, e.at)}）" + (f"：{e.note}" if e.note else "")
         return f"{fiscal.fy_label(self.r.fiscal_year - 1)}の実績から算定" if self.r.previous is not None else ""
 
     @property
@@ -360,6 +360,15 @@ class EvaluationRow:
     def final_label(self) -> str:
         """The final grade as every surface shows it (fmt.grade_text): A（達成）※（算定 B） when overridden."""
         return fmt.grade_text(self.r)
+
+    def override_note(self, mark: str, max_reason: int | None = None) -> str:
+        """The footnote ``mark`` explains on the deck and the PDF: what was overridden, by whom, when, why."""
+        reason = self.override_reason
+        if max_reason is not None and len(reason) > max_reason:
+            reason = reason[:max_reason] + "…（全文は Excel）"
+        applied = (f"算定評価 {self.computed_label} を {grade_label(self.override_grade)} に上書き" if not self.provisional
+                   else f"{grade_label(self.override_grade)} への上書きを記録（年度の終了後に適用）")
+        return f"{mark} {self.indicator_id} {self.indicator}：{applied}（{fmt.signed(self.override_user, self.override_at)}）。理由：{reason}"
 
     def record(self) -> dict[str, object]:
         """The row under EVALUATION_COLUMNS (Japanese headers), plain strings and numbers for spreadsheets."""
@@ -375,7 +384,7 @@ class EvaluationRow:
             "上書き評価": grade_label(self.override_grade) if self.override_grade else "",
             "上書きの理由": self.override_reason,
             "上書き者": self.override_user,
-            "上書き日時": self.override_at,
+            "上書き日時": fiscal.datetime_label(self.override_at) if self.override_at else "",
             "最終評価": self.final_label,
             "前年度実績": self.previous_text,
             "前年度実績の出典": self.previous_source,

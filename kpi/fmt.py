@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from kpi import fiscal
 from kpi.kinds import DIRECTIONS, GRADES, KINDS, STATUSES
 from kpi.policy import Indicator, Target
 
@@ -147,6 +148,12 @@ def pace_text(r: Result) -> str:
 
 # Cells starting with these run as formulas in Excel (OWASP CSV injection); a tab or CR can hide one.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def signed(user: str, at: str, sep: str = "、") -> str:
+    """Who recorded something and when, as every surface shows it: 確認者、令和8年11月29日 07:33 (和暦; ``at`` is
+    the stored "YYYY-MM-DD HH:MM" or ISO form, which the JSON keeps)."""
+    return f"{user}{sep}{fiscal.datetime_label(at)}" if at else user
 
 
 def is_formula_like(value: Any) -> bool:

@@ -129,7 +129,7 @@ def test_override_shows_computed_override_who_and_when_side_by_side(sample_store
     assert row.override_at[:2] == "20" and len(row.override_at) == 16 and row.override_record == rid
     rec = row.record()
     assert rec["算定評価"] == "B（未達成）" and rec["上書き評価"] == "A（達成）" and rec["最終評価"] == "A（達成）※（算定 B）"
-    assert rec["上書き者"] == "editor@example.jp" and rec["上書き日時"] == row.override_at
+    assert rec["上書き者"] == "editor@example.jp" and rec["上書き日時"] == fiscal.datetime_label(row.override_at)
     assert list(rec) == list(ev.EVALUATION_COLUMNS)
     assert not rows["K1-1"].overridden and rows["K1-1"].record()["上書き評価"] == ""
 

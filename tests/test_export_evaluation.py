@@ -8,6 +8,7 @@ with the evaluation section only; the whole deck with its charts is checked wher
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -235,7 +236,7 @@ def test_deck_without_texts_has_no_empty_texts_slide(sample_store, policy):
 
 
 def test_pagination_places_everything_within_the_height():
-    items = deck._text_items([ev.TextSection("self_evaluation", None, "自己評価", "あ" * 5000, "u", "t", "r")], 14.0)
+    items = deck._text_items([ev.TextSection("self_evaluation", None, "自己評価", "あ" * 5000, "u", "2026-03-31 10:00", "r")], 14.0)
     pages = deck._paginate(items, 880, 380)
     assert len(pages) > 2
     assert "".join(t for page in pages for t, *_ in page if t not in ("自己評価", "自己評価（続き）") and not t.startswith("記入")) == "あ" * 5000
@@ -269,3 +270,26 @@ def test_pdf_carries_the_evaluation_and_texts(evaluated, policy):
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "年度評価" in text and "K4-7" in text and "A（達成）※1" in text and REASON in text
     assert "=SUM(A1:A9)" in text and FUTURE in text
+
+
+# --- Dates as a person reads them -----------------------------------------------------------------
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def test_who_and_when_read_in_wareki_on_every_export(evaluated, policy):
+    """The override's and the texts' time appear as 令和… in the workbook, the deck and the PDF (the JSON keeps ISO)."""
+    from pypdf import PdfReader
+
+    from kpi.export import fonts
+
+    m = materials(evaluated, policy, sections=("evaluation",))
+    wb = _workbook(export.build(m, "xlsx"))
+    cells = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    deck_text = "\n".join(_texts(s) for s in _deck(m).slides)
+    surfaces = {"xlsx": "\n".join(cells), "pptx": deck_text}
+    if fonts.font_path() is not None:
+        surfaces["pdf"] = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.build(m))).pages)
+    for name, text in surfaces.items():
+        assert not ISO_DATE.search(text), (name, ISO_DATE.search(text))
+        assert "山田、令和" in text.replace(" ", "") or "山田　令和" in text, name

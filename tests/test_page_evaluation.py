@@ -1,6 +1,8 @@
 """AppTest of 年度評価: the table per 経営課題 for the sample data, provisional grades, overrides and texts."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -180,3 +182,17 @@ def test_placeholders_quote_no_policy_of_their_own(tmp_path, monkeypatch):
 def test_page_runs_for_any_as_of(tmp_path, monkeypatch, as_of):
     at = run(tmp_path / "store", monkeypatch, as_of=as_of)
     assert len(rows_by_id(at)) == 15
+
+
+def test_who_and_when_read_in_wareki(tmp_path, monkeypatch):
+    """Override, texts and an entered 前年度実績 say who and when in 和暦 (the store keeps ISO)."""
+    store = tmp_path / "store"
+    at = run(store, monkeypatch)  # the app's first start loads the sample
+    ev.set_override(store, 2025, "K4-7", "A", "3事業目は3月に実施済み", "山田")
+    ev.set_text(store, 2025, "self_evaluation", "計画どおり進んだ。", "山田")
+    ev.set_previous(store, 2025, "K1-1", 1500, "山田", "前年度の報告書から")
+    at.run()
+    cells = [str(v) for t in frames(at) for v in t.to_numpy().ravel()]
+    shown = unescape("\n".join([text_of(at), *cells]))
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", shown), re.search(r".{20}\d{4}-\d{2}-\d{2}.{10}", shown)
+    assert shown.count("山田、令和") >= 2 and "山田　令和" in shown  # override and 前年度実績; the text's 最終更新

@@ -223,13 +223,6 @@ NOTE_SIZE = 10.5
 MAX_REASON = 160  # characters of a reason on a slide; the workbook carries it whole
 
 
-def _override_note(row: ev.EvaluationRow, mark: str) -> str:
-    reason = row.override_reason if len(row.override_reason) <= MAX_REASON else row.override_reason[:MAX_REASON] + "…（全文は Excel）"
-    applied = (f"算定評価 {row.computed_label} を {ev.grade_label(row.override_grade)} に上書き" if not row.provisional
-               else f"{ev.grade_label(row.override_grade)} への上書きを記録（年度の終了後に適用）")
-    return f"{mark} {row.indicator_id} {row.indicator}：{applied}（{row.override_user}、{row.override_at}）。理由：{reason}"
-
-
 def _evaluation_rows(rows: Sequence[ev.EvaluationRow], first_mark: int) -> tuple[list[list[str]], list[str]]:
     """Table cells and footnotes; an override is marked ※n in 最終評価 and explained in footnote n."""
     cells, notes = [], []
@@ -237,7 +230,7 @@ def _evaluation_rows(rows: Sequence[ev.EvaluationRow], first_mark: int) -> tuple
         mark = ""
         if r.overridden:
             mark = f"※{first_mark + len(notes)}"
-            notes.append(_override_note(r, mark))
+            notes.append(r.override_note(mark, MAX_REASON))
         final = fmt.grade_text(r.result, mark or "※") if r.final_grade else "未確定" + mark
         cells.append([r.issue_label, r.indicator_id, r.indicator, r.target_text, r.value_text, r.progress_text,
                       r.computed_label if r.computed_grade else "未確定", final, r.previous_text])
@@ -317,7 +310,7 @@ def _text_items(sections: Sequence[ev.TextSection], size: float) -> list[tuple[I
     for n, sec in enumerate(sections):
         items.append(((sec.title, size + 2, True, ACCENT, 0.0 if n == 0 else size * 0.9), sec.title, True))
         if sec.user:
-            items.append(((f"記入: {sec.user}　{sec.at}", size - 4, False, GREY, 0.0), sec.title, False))
+            items.append(((f"記入: {fmt.signed(sec.user, sec.at, '　')}", size - 4, False, GREY, 0.0), sec.title, False))
         paragraphs = [p.rstrip() for p in sec.text.splitlines() if p.strip()] if sec.text else ["（未記入）"]
         for p in paragraphs:
             items.append(((p, size, False, INK if sec.text else GREY, size * 0.3), sec.title, False))

@@ -224,9 +224,7 @@ def evaluation_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
         mark = f"※{len(notes) + 1}" if r.overridden else "※"
         final = "未確定" + (mark if r.overridden else "") if r.provisional else fmt.grade_text(r.result, mark)
         if r.overridden:
-            applied = (f"算定評価 {r.computed_label} を {ev.grade_label(r.override_grade)} に上書き" if not r.provisional
-                       else f"{ev.grade_label(r.override_grade)} への上書きを記録（年度の終了後に適用）")
-            notes.append(f"{mark} {r.indicator_id} {r.indicator}：{applied}（{r.override_user}、{r.override_at}）。理由：{r.override_reason}")
+            notes.append(r.override_note(mark))
         rows.append([r.issue_label, r.indicator_id, r.indicator, r.target_text, r.value_text, r.progress_text, computed, final,
                      r.previous_text])
     doc.table_of(EVAL_HEADERS, rows, EVAL_WIDTHS, size=8.5)
@@ -243,7 +241,7 @@ def texts_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
             doc.ln(3)
         doc.text_line(text.title, 12, True, ACCENT, h=7)
         if text.user:
-            doc.text_line(f"記入: {text.user}　{text.at}", 8, colour=GREY, h=4.5)
+            doc.text_line(f"記入: {fmt.signed(text.user, text.at, '　')}", 8, colour=GREY, h=4.5)
         for paragraph in (p for p in text.text.splitlines() if p.strip()) if text.text else ["（未記入）"]:
             doc.text_line(paragraph, 10.5, colour=INK if text.text else GREY, h=6)
             doc.ln(1)
