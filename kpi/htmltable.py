@@ -31,6 +31,20 @@ CSS = """
 .kpi-table tbody th { font-weight: 400; min-width: 8em; }
 .kpi-table .num { text-align: right; white-space: nowrap; }
 .kpi-table a { color: #0B57A4; }
+.kpi-table .nw { white-space: nowrap; }
+.kpi-table .wide { min-width: 12em; }
+/* Narrow (a phone, 200 % zoom): each row becomes a block of "column: value" lines instead of a table wider than the
+   screen. The container decides, not the window; the header stays in the markup for screen readers. */
+.kpi-table-box { container-type: inline-size; }
+@container (max-width: 700px) {
+  .kpi-table thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+  .kpi-table tr { display: block; border: 1px solid #D9D9D9; margin-bottom: 0.5rem; }
+  .kpi-table th, .kpi-table td { display: grid; grid-template-columns: 7em 1fr; column-gap: 0.5rem; border: none;
+                                 text-align: left; white-space: normal; }
+  .kpi-table tbody th { font-weight: 600; background: #F2F4F7; display: block; }
+  .kpi-table td::before { content: attr(data-label); color: #4A4A4A; }
+  .kpi-table .num { text-align: left; }
+}
 """
 
 
@@ -38,20 +52,25 @@ def cell_html(value: Cell) -> str:
     if isinstance(value, Link):
         extra = ' target="_blank" rel="noopener"' if value.new_tab else ""
         return f'<a href="{html.escape(value.href)}"{extra}>{html.escape(value.text)}</a>'
-    return "" if value is None else html.escape(str(value))
+    return "" if value is None else html.escape(str(value)).replace("\n", "<br>")
 
 
 def table_html(columns: Sequence[str], rows: Sequence[Sequence[Cell]], caption: str,
-               numeric: Collection[str] = ()) -> str:
-    """One table: ``rows`` hold a cell per column; ``numeric`` columns are right-aligned."""
+               numeric: Collection[str] = (), nowrap: Collection[str] = (), wide: Collection[str] = ()) -> str:
+    """One table: ``rows`` hold a cell per column (a line break in a text is kept); ``numeric`` columns are
+    right-aligned, ``nowrap`` ones kept on one line, ``wide`` ones given room for a sentence."""
     def cls(col: str) -> str:
-        return ' class="num"' if col in numeric else ""
+        names = [n for n, on in (("num", col in numeric), ("nw", col in nowrap), ("wide", col in wide)) if on]
+        return f' class="{" ".join(names)}"' if names else ""
 
-    head = "".join(f'<th scope="col"{cls(c)}>{html.escape(c)}</th>' for c in columns)
-    body = "".join(
-        "<tr>" + "".join(
-            (f'<th scope="row"{cls(c)}>' if i == 0 else f"<td{cls(c)}>") + cell_html(v) + ("</th>" if i == 0 else "</td>")
-            for i, (c, v) in enumerate(zip(columns, row, strict=True))) + "</tr>"
-        for row in rows)
-    return (f'<style>{CSS}</style><div class="kpi-table-wrap"><table class="kpi-table"><caption>{html.escape(caption)}'
-            f"</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+    def cell(i: int, col: str, value: Cell) -> str:
+        if i == 0:  # the first column heads its row
+            return f'<th scope="row"{cls(col)}>{cell_html(value)}</th>'
+        label = html.escape(col.replace("\n", ""))  # shown before the value when the table is narrow
+        return f'<td{cls(col)} data-label="{label}">{cell_html(value)}</td>'
+
+    head = "".join(f'<th scope="col"{cls(c)}>{cell_html(c)}</th>' for c in columns)
+    body = "".join("<tr>" + "".join(cell(i, c, v) for i, (c, v) in enumerate(zip(columns, row, strict=True))) + "</tr>"
+                   for row in rows)
+    return (f'<style>{CSS}</style><div class="kpi-table-box"><div class="kpi-table-wrap"><table class="kpi-table"><caption>'
+            f"{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div></div>")

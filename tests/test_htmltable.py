@@ -26,9 +26,15 @@ def test_links_headers_and_numbers():
     assert '<a href="./?dept=a&amp;fy=2026" target="_blank" rel="noopener">東住吉区役所</a>' in out
     assert '<a href="./?dept=b">北区</a>' in out
     assert '<th scope="col">所属</th><th scope="col" class="num">遅れ</th>' in out
-    assert '<td class="num">2</td>' in out and '<td class="num">0</td>' in out
+    assert '<td class="num" data-label="遅れ">2</td>' in out and '<td class="num" data-label="遅れ">0</td>' in out
 
 
 def test_a_row_with_a_missing_cell_is_refused():
     with pytest.raises(ValueError):
         table_html(["所属", "遅れ"], [["北区"]], caption="")
+
+
+def test_a_line_break_in_a_text_is_kept_and_nothing_else_becomes_markup():
+    out = table_html(["所属", "予算"], [["北区", "R8 予算\n75百万円<b>"]], caption="", nowrap=["所属"], wide=["予算"])
+    assert '<td class="wide" data-label="予算">R8 予算<br>75百万円&lt;b&gt;</td>' in out
+    assert '<th scope="row" class="nw">北区</th>' in out

@@ -63,6 +63,7 @@ def shoot(base: str, out: Path, query: str, views: list[str] | None = None, widt
                     page.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=30000)
                 except Exception:  # a page of this data without those charts (e.g. 市全体 with one department)
                     pass
+                page.wait_for_timeout(500)  # HTML elements (st.html) settle just after the run
                 # Streamlit scrolls inside its main element, not the document: grow the window to the content.
                 tall = page.evaluate(TALLEST)
                 page.set_viewport_size({"width": width, "height": max(1000, min(tall + 40, 12000))})
