@@ -29,6 +29,9 @@
     [/^Remove (.+)$/, "$1 を削除"],
     [/^Limit (\d+)MB per file • (.+)$/, "1ファイル$1MBまで・$2"],
     [/^(\d+)MB per file • (.+)$/, "1ファイル$1MBまで・$2"],
+    // Streamlit 1.67 writes the limit and the types as two text nodes
+    [/^Limit (\d+)MB per file$/, "1ファイル$1MBまで"],
+    [/^(\d+)MB per file$/, "1ファイル$1MBまで"],
   ];
   const tr = (s) => {
     if (!s) return null;
