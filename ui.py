@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 import ui_auth
-from kpi import charts, city, departments, fiscal, fmt, service
+from kpi import charts, city, departments, fiscal, fmt, htmltable, service
 from kpi import evaluation as ev
 from kpi.departments import Catalog, Department
 from kpi.evaluate import STATUS_RULES, Result, status_counts
@@ -370,6 +370,12 @@ def escape(text: object) -> str:
     """Text shown literally where the framework reads Markdown (st.table cells): every ASCII punctuation
     character backslash-escaped (CommonMark allows it for all of them); a line break inside a cell becomes a space."""
     return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text)).replace("\n", "　") if text is not None else ""
+
+
+def html_table(frame: pd.DataFrame, caption: str, numeric: tuple[str, ...] = (), nowrap: tuple[str, ...] = ()) -> None:
+    """A static table drawn as plain HTML (kpi.htmltable, every cell escaped), with its caption shown. Where a page
+    opens with a table, this keeps the browser from loading st.table's Arrow reader (about 1 MB of scripts)."""
+    st.html(htmltable.table_html(list(frame.columns), frame.to_numpy().tolist(), caption, numeric=numeric, nowrap=nowrap))
 
 
 def table(frame: pd.DataFrame, alt: str, user_columns: list[str] | tuple[str, ...] = ()) -> None:

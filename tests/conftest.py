@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -141,9 +142,44 @@ def run_app(page: str, store_root: Path, monkeypatch, **state):
     return at
 
 
+class _HtmlTables(HTMLParser):
+    """The kpi-table tables of an st.html body (kpi.htmltable) as header and rows of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and ("class", "kpi-table") in attrs:
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("th", "td") and self.tables:
+            self.cell = []
+        elif tag == "br" and self.cell is not None:
+            self.cell.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self.cell is not None:
+            self.tables[-1][-1].append("".join(self.cell))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
 def frames(at) -> list:
-    """Every table a page shows (st.table and st.dataframe) as DataFrames."""
-    return [t.value for t in (*at.table, *at.dataframe)]
+    """Every table a page shows (st.table, st.dataframe and the HTML tables of kpi.htmltable) as DataFrames."""
+    import pandas as pd
+
+    parser = _HtmlTables()
+    for h in at.get("html"):
+        if "kpi-table" in h.proto.body:
+            parser.feed(h.proto.body)
+    html_tables = [pd.DataFrame(rows[1:], columns=rows[0]) for rows in parser.tables if rows]
+    return [t.value for t in (*at.table, *at.dataframe)] + html_tables
 
 
 def unescape(text: str) -> str:
