@@ -26,5 +26,7 @@ page = st.navigation([st.Page(path, title=title, icon=icon, default=path == "app
 ui.accessibility()
 try:
     page.run()
-finally:  # also when the page stopped early: after it, so that its own choices (?indicator=…) are in the link
-    ui.copy_link()
+except ui.PageDone:  # the page ended early (ui.stop): the link below still follows
+    pass
+# After the page, so that its own choices (?indicator=…) are in the link.
+ui.copy_link()

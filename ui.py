@@ -205,6 +205,16 @@ def accessibility() -> None:
         st.html(f"<script>{(ASSETS / 'a11y.js').read_text(encoding='utf-8')}</script>", unsafe_allow_javascript=True, width="content")
 
 
+class PageDone(Exception):
+    """Raised by ``stop``: the page has said all it has (an empty state) and app.py goes on after it."""
+
+
+def stop() -> None:
+    """End the page here, like st.stop(), but let app.py still draw what follows the page (the sidebar's copy-link).
+    After st.stop() the live runtime refuses every further element, so the link vanished from pages that stopped early."""
+    raise PageDone
+
+
 def copy_link() -> None:
     """In the sidebar: the link of the current view (filters and selection included), with a copy button."""
     from urllib.parse import urlencode

@@ -14,7 +14,7 @@ ui.heading("予算", p, f)
 years, rows = budget_table(p, f.issues or None)
 if not rows:
     st.info("選択した経営課題には予算の記載がありません。")
-    st.stop()
+    ui.stop()
 first, last = years[0], years[-1]
 total_first = sum(r.amounts[first].amount for r in rows if first in r.amounts)
 total_last = sum(r.amounts[last].amount for r in rows if last in r.amounts)

@@ -72,7 +72,7 @@ st.subheader("登録されたバッチ")
 if not batches:
     st.info("まだ登録された実績はありません。「実績アップロード」から登録できます。")
     st.page_link("app_pages/upload.py", label="実績アップロードへ", icon=":material/upload_file:")
-    st.stop()
+    ui.stop()
 
 st.caption("アップロードした実績は、ファイルごとに1つのバッチとして元のファイルのまま保存され、消されることはありません。"
            "同じ指標・月に複数の値があるときは、有効なバッチのうち最も新しいものの値を使います。"

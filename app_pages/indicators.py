@@ -28,7 +28,7 @@ ui.status_rules()
 
 if not rs:
     st.info(f"{fiscal.fy_label(f.fy)}に目標のある指標は、選択した経営課題にはありません。")
-    st.stop()
+    ui.stop()
 
 # --- every indicator at a glance -----------------------------------------------------------------
 st.subheader("指標の一覧")
@@ -61,7 +61,7 @@ iid = ui.url_choice("詳しく見る指標", [NONE, *by_id], "indicator", defaul
                     format_func=lambda i: "（選んでください）" if i == NONE else f"{i} {by_id[i].indicator.short_name}（{fmt.status_text(by_id[i].status)}）")
 if iid == NONE:
     st.caption("指標を選ぶと、ゲージ、想定ペースと中間目標の入った月次推移、月ごとの数値、振り返り（要因・対策）を表示します。選んだ指標はリンクにも残ります。")
-    st.stop()
+    ui.stop()
 r = by_id[iid]
 ind = r.indicator
 issue = p.issues[ind.issue_id]

@@ -88,7 +88,7 @@ c3.download_button("CSV（UTF-8 BOM付き）", csv_utf8, f"{stem}_utf8.csv", key
 st.subheader("実績ファイルのアップロード")
 if not editor:
     ui_auth.editor_notice("実績のアップロードと登録")
-    st.stop()
+    ui.stop()
 
 st.caption("CSV（UTF-8 または Shift_JIS、カンマ区切りまたはタブ区切り）か Excel（.xlsx）。"
            "1行に1指標・1か月の形式（指標ID, 年月, 実績値, 分子, 分母, 備考）か、テンプレートの形式（1行に1指標、月ごとの列）。"
@@ -97,7 +97,7 @@ up = st.file_uploader("実績ファイル", type=["csv", "tsv", "txt", "xlsx"], 
                       max_upload_size=limit_mb)
 if up is None:
     st.session_state.pop("_upload_preview", None)
-    st.stop()
+    ui.stop()
 
 version = store.version()
 cached = st.session_state.get("_upload_preview")
@@ -131,7 +131,7 @@ if not pv.ok:
             "行番号は Excel の行番号（見出し行 = 1行目）です。") if problems else "**このファイルには登録できる行がありません（何も保存していません）。**"
     st.error(head, icon=":material/block:")
     problem_list(problems, "upload_errors")
-    st.stop()
+    ui.stop()
 
 shown = f"（先頭 {MAX_TABLE:,}行を表示）"
 if counts["changed"]:

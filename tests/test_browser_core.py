@@ -51,3 +51,16 @@ def test_pages_render_numbers_and_status_words(server, page):
         assert expected in text
     goto(page, f"{server.url}/budget")
     assert "12.0倍" in main_text(page) and "新規" in main_text(page) and "inf" not in main_text(page)
+
+
+@pytest.mark.parametrize("path", ["indicators?as_of=2026-03", "upload"])
+def test_the_copy_link_is_there_when_a_page_ends_early(server, page, path):
+    """指標 with no indicator chosen and 実績アップロード with no file end early; the sidebar's 「この表示へのリンク」 still
+    shows the link of the view (st.stop() used to take it away in a live server, though not in AppTest)."""
+    goto(page, f"{server.url}/{path}")
+    button = page.get_by_text("この表示へのリンク")
+    button.first.wait_for(timeout=30000)
+    button.first.click()
+    code = page.locator('[data-testid="stCode"]').first
+    code.wait_for(timeout=30000)
+    assert code.inner_text().startswith(server.url + "/" + path.split("?")[0])
