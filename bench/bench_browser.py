@@ -26,7 +26,7 @@ from playwright.async_api import async_playwright  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tools.served import CHARTS_DRAWN, CHROMIUM, CHROMIUM_FLAGS, READY, Server  # noqa: E402
+from tools.served import CHARTS_DRAWN, CHROMIUM, CHROMIUM_FLAGS, READY, Server, one_line_page  # noqa: E402
 
 OURS_CHARTS = 0  # the first view: every indicator in one HTML table (the gauge and series come with a chosen indicator)
 NAIVE_CHARTS = 15  # a gauge per indicator
@@ -151,9 +151,8 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         sample = Store(Path(tmp) / "sample")
         ensure_sample(sample, load_policy(ROOT / "data"))
-        trivial = Path(tmp) / "trivial.py"
-        trivial.write_text('import streamlit as st\nst.title("一行だけのページ")\n', encoding="utf-8")
-        servers = [Server({"KPI_STORE": str(sample.root)}), Server(script=ROOT / "bench" / "naive_app.py"), Server(script=trivial)]
+        servers = [Server({"KPI_STORE": str(sample.root)}), Server(script=ROOT / "bench" / "naive_app.py"),
+                   Server(script=one_line_page(Path(tmp)))]
         try:
             ours, naive = f"{servers[0].url}/indicators?as_of=2026-03", servers[1].url
             report("サンプル（180行）", compare(browser, ours, naive, args.repeats, floor=servers[2].url))

@@ -129,9 +129,9 @@ def main() -> None:
         cold, warm = apptest(root, stores, "app_pages/city.py", {}, args.repeats)
         print(f"市全体（AppTest）: 初回 {cold:.2f} s、2回目以降 {warm:.3f} s（目標 ≤ 0.5 s）")
         first, drawn = chromium(root, stores, "/city", 3)
-        trivial = Path(tmp) / "trivial.py"
-        trivial.write_text('import streamlit as st\nst.title("一行だけのページ")\n', encoding="utf-8")
-        floor = chromium(root, stores, "/", 3, script=trivial, drawn="h1")[1]
+        from tools.served import one_line_page
+
+        floor = chromium(root, stores, "/", 3, script=one_line_page(Path(tmp)), drawn="h1")[1]
         print(f"市全体（Chromium、表の表示まで）: サーバー起動後の初回 {first:.2f} s、2回目以降 {drawn:.2f} s（目標 ≤ 2 s）"
               f"。同じ条件で1行だけのページ {floor:.2f} s")
         q = {"dept": "ward07", "fy": "2026", "as_of": "2026-10"}

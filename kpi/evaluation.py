@@ -461,6 +461,11 @@ class TextSection:
     at: str
     record_id: str
 
+    @property
+    def signature(self) -> str:
+        """記入: who　when (和暦), the line under the title on the deck, the PDF and the workbook."""
+        return f"記入: {fmt.signed(self.user, self.at, '　')}"
+
 
 def text_sections(policy: Policy, current_texts: Mapping[tuple[str, str | None], Record], issue_ids: Sequence[str] | None = None,
                   include_empty: bool = True) -> list[TextSection]:

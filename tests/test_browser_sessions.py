@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import ROOT
-from tools.served import Server
+from tools.served import Server, one_line_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.alone]  # timed against a floor measured in the same run: nothing else may run beside it
 sys.path.insert(0, str(ROOT / "bench"))
@@ -32,9 +32,7 @@ def in_own_loop(coroutine):
 def test_twenty_sessions_at_once(server, tmp_path):
     from bench_browser import sessions_at_once
 
-    trivial_app = tmp_path / "trivial.py"
-    trivial_app.write_text('import streamlit as st\nst.title("一行だけのページ")\n', encoding="utf-8")
-    trivial = Server(script=trivial_app)
+    trivial = Server(script=one_line_page(tmp_path))
     try:
         floor = in_own_loop(sessions_at_once(trivial.url, SESSIONS, 0))
     finally:

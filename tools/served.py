@@ -25,6 +25,13 @@ CHARTS_DRAWN = """(expected) => {
 }"""
 
 
+def one_line_page(folder: Path) -> Path:
+    """A Streamlit script that shows one title: what the framework alone costs, the floor every timing is set against."""
+    script = Path(folder) / "one_line_page.py"
+    script.write_text('import streamlit as st\nst.title("一行だけのページ")\n', encoding="utf-8")
+    return script
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -310,7 +310,7 @@ def _text_items(sections: Sequence[ev.TextSection], size: float) -> list[tuple[I
     for n, sec in enumerate(sections):
         items.append(((sec.title, size + 2, True, ACCENT, 0.0 if n == 0 else size * 0.9), sec.title, True))
         if sec.user:
-            items.append(((f"記入: {fmt.signed(sec.user, sec.at, '　')}", size - 4, False, GREY, 0.0), sec.title, False))
+            items.append(((sec.signature, size - 4, False, GREY, 0.0), sec.title, False))
         paragraphs = [p.rstrip() for p in sec.text.splitlines() if p.strip()] if sec.text else ["（未記入）"]
         for p in paragraphs:
             items.append(((p, size, False, INK if sec.text else GREY, size * 0.3), sec.title, False))

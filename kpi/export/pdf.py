@@ -241,7 +241,7 @@ def texts_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
             doc.ln(3)
         doc.text_line(text.title, 12, True, ACCENT, h=7)
         if text.user:
-            doc.text_line(f"記入: {fmt.signed(text.user, text.at, '　')}", 8, colour=GREY, h=4.5)
+            doc.text_line(text.signature, 8, colour=GREY, h=4.5)
         for paragraph in (p for p in text.text.splitlines() if p.strip()) if text.text else ["（未記入）"]:
             doc.text_line(paragraph, 10.5, colour=INK if text.text else GREY, h=6)
             doc.ln(1)

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpi import evaluation as ev
-from kpi import fiscal, fmt
+from kpi import fiscal
 from kpi.export.content import Materials
 from kpi.export.tables import Column, Table, budget_table, indicator_table, is_formula_like, monthly_table
 from kpi.service import SAMPLE_LABEL
@@ -204,7 +204,7 @@ def texts_sheet(ws: Worksheet, m: Materials, rep: ev.Report) -> None:
         ws.row_dimensions[row].height = 22
         row += 1
         if section.user:
-            set_text(ws.cell(row, 1), f"記入: {fmt.signed(section.user, section.at, '　')}")
+            set_text(ws.cell(row, 1), section.signature)
             ws.cell(row, 1).font = NOTE_FONT
             row += 1
         paragraphs = [p.rstrip() for p in section.text.splitlines()] if section.text else ["（未記入）"]
