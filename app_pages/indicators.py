@@ -2,8 +2,9 @@
 
 Reads top to bottom: the order → all indicators in one table with a bar per row against target and pace
 (HTML: it loads no chart library and reflows at any width) → the chosen indicator (kept in the URL,
-?indicator=K2-2): gauge, monthly series with the pace and checkpoints, data table, check-ins (要因・対策).
-At most two plotly figures are drawn, and none until an indicator is chosen.
+?indicator=K2-2): its standing and monthly series with the pace and checkpoints (HTML and SVG drawn on the
+server, kpi.htmlcharts), data table, check-ins (要因・対策). The page draws no plotly figure: the chart library
+is loaded only for the image downloads' server-side rendering.
 """
 import pandas as pd
 import streamlit as st
@@ -11,7 +12,7 @@ import streamlit as st
 import ui
 import ui_auth
 import ui_export
-from kpi import charts, checkins, fiscal, fmt
+from kpi import charts, checkins, fiscal, fmt, htmlcharts
 from kpi.evaluate import worst_first
 from kpi.export.content import chart_name
 from kpi.kinds import KINDS
@@ -72,7 +73,7 @@ with st.container(border=True, key="indicator_detail"):
                + (f"｜期間: {fiscal.fy_label(ind.period[0])}〜{fiscal.fy_label(ind.period[1])}" if ind.period else ""))
     left, right = st.columns([2, 3])
     with left:
-        ui.chart(gauge, key="gauge")
+        st.html(htmlcharts.gauge_html(r))
         ui_export.chart_downloads(gauge, chart_name(f.fy, issue.label, iid, "達成状況"), key="gauge", width=700,
                                   title=f"{iid} {ind.short_name} 達成状況", footer=f"{note.text}　基準: {fiscal.month_label(r.as_of)}末")
         facts = [
@@ -93,7 +94,7 @@ with st.container(border=True, key="indicator_detail"):
             st.text(f"※ 評価の上書き: {fmt.grade_label(r.override.grade)}（算定 {r.computed_grade or '未確定'}）"
                     f"　理由: {r.override.reason}（{fmt.signed(r.override.user, r.override.at)}）")
     with right:
-        ui.chart(series, key="series")
+        st.html(htmlcharts.series_html(r))
         source = f"{note.text}　基準: {fiscal.month_label(r.as_of)}末"
         st.caption(source)
         ui_export.chart_downloads(series, chart_name(f.fy, issue.label, iid, "月次推移"), key="series", width=900, footer=source)

@@ -10,6 +10,7 @@ import html
 import math
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
@@ -150,51 +151,89 @@ def gauge(r: Result) -> go.Figure:
                            font=dict(size=26, color="#595959"))
     fig.add_annotation(text=line, x=0.5, y=0.06, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=INK))
     fig.add_annotation(text=sub, x=0.5, y=-0.04, xref="paper", yref="paper", showarrow=False, font=dict(size=11, color="#444444"))
-    alt = (f"{ind.indicator_id} {ind.short_name}の達成状況: {status.symbol}{r.status}、実績 {fmt.value_text(r)}、"
-           f"目標 {fmt.target_text(ind, r.target)}" + (f"、{fmt.progress_sentence(r)}、{fmt.pace_text(r)}" if reported else ""))
-    fig.update_layout(template=TEMPLATE, height=250, margin=dict(t=40, b=24, l=25, r=25), meta=dict(alt=alt),
+    fig.update_layout(template=TEMPLATE, height=250, margin=dict(t=40, b=24, l=25, r=25), meta=dict(alt=gauge_alt(r)),
                       title=dict(text=f"{ind.indicator_id} 達成状況", font=dict(size=14)))
     return fig
 
 
-def series(r: Result, footer: str | None = None, width: int = 900) -> go.Figure:
-    """Monthly actuals against the expected pace (a sum: cumulated), with checkpoints and the forecast (``footer``: for an export)."""
+@dataclass(frozen=True)
+class SeriesData:
+    """What the monthly chart shows, whoever draws it (plotly for images and slides, SVG on the page)."""
+
+    labels: list[str]  # 4月 … 3月
+    bars: list[float | None] | None  # the month's own figure, for a kind that accumulates (else None)
+    line_name: str  # 累計 or 実績
+    line: list[float | None]
+    pace_name: str  # 目標 (a flat pace) or 想定ペース
+    pace: list[float]
+    checkpoints: list[tuple[str, float]]  # (month label, value)
+    forecast: float | None  # at March
+    unit: str
+    milestone: bool
+
+
+def series_data(r: Result) -> SeriesData:
+    """Monthly actuals (a sum: the month's figure and the running total), the expected pace, checkpoints and forecast."""
     ind = r.indicator
     kind = KINDS[ind.aggregation]
     months = fiscal.fy_months(r.fiscal_year)
-    labels = [fiscal.month_short(m) for m in months]
     by_month = {p.month: p.value for p in r.points}
-    fig = go.Figure()
+    bars = None
     if kind.accumulates:
-        running, ys = 0.0, []
+        running, line = 0.0, []
         for m in months:
             running += by_month.get(m, 0.0)
-            ys.append(running if m in by_month or any(x > m for x in by_month) else None)
-        fig.add_bar(name="月の実績", x=labels, y=[by_month.get(m) for m in months], marker_color=PALETTE[3])
-        fig.add_scatter(name="累計", x=labels, y=ys, mode="lines+markers", line=dict(color=PALETTE[0], width=3))
+            line.append(running if m in by_month or any(x > m for x in by_month) else None)
+        bars = [by_month.get(m) for m in months]
     else:
-        fig.add_scatter(name="実績", x=labels, y=[by_month.get(m) for m in months], mode="lines+markers",
-                        line=dict(color=PALETTE[0], width=3), connectgaps=False)
+        line = [by_month.get(m) for m in months]
     pace = [pace_at(r.pace_path, i) for i in range(1, 13)]
-    flat = len(set(pace)) == 1
-    fig.add_scatter(name="目標" if flat else "想定ペース", x=labels, y=pace, mode="lines",
-                    line=dict(color=INK, dash="dash", width=2))
-    checkpoints = r.indicator.checkpoints_in(r.fiscal_year)
-    if checkpoints:
-        fig.add_scatter(name="中間目標", x=[fiscal.month_short(c.month) for c in checkpoints], y=[c.value for c in checkpoints],
+    return SeriesData(
+        labels=[fiscal.month_short(m) for m in months], bars=bars, line_name="累計" if kind.accumulates else "実績", line=line,
+        pace_name="目標" if len(set(pace)) == 1 else "想定ペース", pace=pace,
+        checkpoints=[(fiscal.month_short(c.month), c.value) for c in ind.checkpoints_in(r.fiscal_year)],
+        forecast=r.forecast, unit=ind.unit, milestone=kind.milestone)
+
+
+def gauge_alt(r: Result) -> str:
+    """The year's standing in one line of text: the text alternative of the gauge (figure meta) and of the page's bar."""
+    ind = r.indicator
+    return (f"{ind.indicator_id} {ind.short_name}の達成状況: {STATUSES[r.status].symbol}{r.status}、実績 {fmt.value_text(r)}、"
+            f"目標 {fmt.target_text(ind, r.target)}" + (f"、{fmt.progress_sentence(r)}、{fmt.pace_text(r)}" if r.value is not None else ""))
+
+
+def series_title(r: Result) -> str:
+    return f"{r.indicator.indicator_id} 月次推移（{fiscal.fy_label(r.fiscal_year)}）"
+
+
+def series_alt(r: Result) -> str:
+    """The monthly chart in one line of text: its text alternative on the page and in the figure's meta."""
+    unit = r.indicator.unit
+    return (f"{r.indicator.indicator_id} の月次推移（{fiscal.fy_label(r.fiscal_year)}、単位 {unit}）: "
+            + ("、".join(f"{fiscal.month_short(p.month)} {fmt.number(p.value)}" for p in r.points) or "報告なし")
+            + f"。{fmt.pace_text(r)}" + (f"。年度末見込み {fmt.with_unit(r.forecast, unit)}" if r.forecast is not None else ""))
+
+
+def series(r: Result, footer: str | None = None, width: int = 900) -> go.Figure:
+    """Monthly actuals against the expected pace (a sum: cumulated), with checkpoints and the forecast (``footer``: for an export)."""
+    d = series_data(r)
+    fig = go.Figure()
+    if d.bars is not None:
+        fig.add_bar(name="月の実績", x=d.labels, y=d.bars, marker_color=PALETTE[3])
+    fig.add_scatter(name=d.line_name, x=d.labels, y=d.line, mode="lines+markers", line=dict(color=PALETTE[0], width=3),
+                    connectgaps=False)
+    fig.add_scatter(name=d.pace_name, x=d.labels, y=d.pace, mode="lines", line=dict(color=INK, dash="dash", width=2))
+    if d.checkpoints:
+        fig.add_scatter(name="中間目標", x=[c[0] for c in d.checkpoints], y=[c[1] for c in d.checkpoints],
                         mode="markers", marker=dict(symbol="square-open", size=11, color=INK, line=dict(width=2)))
-    if r.forecast is not None:
-        fig.add_scatter(name="年度末見込み", x=[labels[-1]], y=[r.forecast], mode="markers",
+    if d.forecast is not None:
+        fig.add_scatter(name="年度末見込み", x=[d.labels[-1]], y=[d.forecast], mode="markers",
                         marker=dict(symbol="diamond-open", size=12, color=PALETTE[4], line=dict(width=2)))
-    unit = ind.unit
-    alt = (f"{ind.indicator_id} の月次推移（{fiscal.fy_label(r.fiscal_year)}、単位 {unit}）: "
-           + ("、".join(f"{fiscal.month_short(p.month)} {fmt.number(p.value)}" for p in r.points) or "報告なし")
-           + f"。{fmt.pace_text(r)}" + (f"。年度末見込み {fmt.with_unit(r.forecast, unit)}" if r.forecast is not None else ""))
     fig.update_layout(
-        template=TEMPLATE, height=360, margin=dict(t=70, l=60, r=20, b=90), meta=dict(alt=alt),
-        title=dict(text=f"{ind.indicator_id} 月次推移（{fiscal.fy_label(r.fiscal_year)}）<br><sup>単位: {unit}</sup>",
+        template=TEMPLATE, height=360, margin=dict(t=70, l=60, r=20, b=90), meta=dict(alt=series_alt(r)),
+        title=dict(text=f"{series_title(r)}<br><sup>単位: {d.unit}</sup>",
                    font=dict(size=16)),  # the <sup> line is drawn at 70 %: 16 keeps it above 10 px
-        yaxis=dict(title=unit, rangemode="tozero", range=[0, 105] if kind.milestone else None),
+        yaxis=dict(title=d.unit, rangemode="tozero", range=[0, 105] if d.milestone else None),
         xaxis=dict(type="category"),
     )
     return with_footer(fig, footer, width) if footer else fig
@@ -304,6 +343,21 @@ BAR_TABLE_CSS = """
 """
 
 
+def bar_html(r: Result, top: float = 150.0, label: str | None = None) -> str:
+    """One indicator's bar (styled by BAR_TABLE_CSS under .kpi-bars): value ÷ target (a cap: the share used) on a
+    0–``top`` % scale, the target as a dashed line at 100 %, the pace as a tick. ``label``: its text alternative
+    (default: the % and the pace in words)."""
+    share = None if r.progress is None else r.progress * 100
+    fill = 0.0 if share is None else min(share, top) / top * 100
+    pace = (r.expected / r.target.value * 100) if r.target.value and r.value is not None and r.expected != r.target.value else None
+    label = label or f"{fmt.progress_text(r)}" + (f"、想定ペース {math.floor(pace)}%" if pace is not None else "")
+    return (f'<div class="bar" role="img" aria-label="{html.escape(label)}">'
+            f'<span class="fill" style="width:{fill:.1f}%;background:{STATUSES[r.status].colour}"></span>'
+            f'<span class="goal" style="left:{100 / top * 100:.1f}%"></span>'
+            + (f'<span class="pace" style="left:{min(pace, top) / top * 100:.1f}%"></span>' if pace is not None else "")
+            + "</div>")
+
+
 def bar_table_html(rs: Sequence[Result], caption: str, top: float = 150.0) -> str:
     """Every indicator in one HTML table with a bar in each row: value ÷ target (a cap: the share used) on a
     0–150 % scale, the target as a dashed line at 100 %, the pace as a tick; status and % in words beside.
@@ -315,15 +369,7 @@ def bar_table_html(rs: Sequence[Result], caption: str, top: float = 150.0) -> st
     rows = []
     for r in rs:
         status = STATUSES[r.status]
-        share = None if r.progress is None else r.progress * 100
-        fill = 0.0 if share is None else min(share, top) / top * 100
-        pace = (r.expected / r.target.value * 100) if r.target.value and r.value is not None and r.expected != r.target.value else None
-        label = f"{fmt.progress_text(r)}" + (f"、想定ペース {math.floor(pace)}%" if pace is not None else "")
-        bar = (f'<div class="bar" role="img" aria-label="{e(label)}">'
-               f'<span class="fill" style="width:{fill:.1f}%;background:{status.colour}"></span>'
-               f'<span class="goal" style="left:{100 / top * 100:.1f}%"></span>'
-               + (f'<span class="pace" style="left:{min(pace, top) / top * 100:.1f}%"></span>' if pace is not None else "")
-               + "</div>")
+        bar = bar_html(r, top)
         rows.append(
             f'<tr><th scope="row">{e(r.indicator.indicator_id)} {e(r.indicator.short_name)}</th>'
             f'<td class="status" style="color:{status.ink}">{e(fmt.status_text(r.status))}</td>'

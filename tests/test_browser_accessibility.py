@@ -115,13 +115,27 @@ def test_no_tab_stop_is_hidden(server, page):
     assert not hidden, hidden
 
 
-def test_charts_have_a_role_and_a_one_line_summary(server, page):
-    open_page(page, f"{server.url}/indicators?as_of=2025-09&indicator=K2-2", charts=2)
+@pytest.mark.parametrize("width", [1400, 390])
+def test_an_indicators_charts_have_a_text_alternative_and_readable_text(server, page, width):
+    from kpi.htmlcharts import FONT_PX
+
+    page.set_viewport_size({"width": width, "height": 900})
+    open_page(page, f"{server.url}/indicators?as_of=2025-09&indicator=K2-2")
+    bar = page.locator('.kpi-gauge [role="img"]').get_attribute("aria-label")
+    assert bar.startswith("K2-2 ノーコードツールを活用したアプリの運用開始の達成状況: ×遅れ"), bar
+    shown = page.evaluate("Array.from(document.querySelectorAll('.kpi-series img')).filter(i => i.offsetWidth > 0)"
+                          ".map(i => [i.className, i.alt, i.complete && i.naturalWidth > 0, i.getBoundingClientRect().width, i.naturalWidth])")
+    assert len(shown) == 1, shown  # one drawing for the width: the wide one on a desktop, the narrow one on a phone
+    name, alt, loaded, drawn, natural = shown[0]
+    assert name == ("wide" if width == 1400 else "narrow") and loaded and alt.startswith("K2-2 の月次推移（令和7年度、単位 業務）"), shown
+    assert FONT_PX[name] * drawn / natural >= 10, shown  # the chart's text at 100 % zoom
+
+
+def test_plotly_charts_have_a_role_and_a_one_line_summary(server, page):
+    open_page(page, f"{server.url}/budget", charts=1)
     labels = page.evaluate("Array.from(document.querySelectorAll('[data-testid=\"stPlotlyChart\"]'))"
                            ".map(e => [e.getAttribute('role'), e.getAttribute('aria-label')])")
-    assert len(labels) == 2  # the chosen indicator's gauge and series (the list is an HTML table)
-    assert all(role == "img" and label for role, label in labels), labels
-    assert any(label.startswith("K2-2 ノーコードツールを活用したアプリの運用開始の達成状況: ×遅れ") for _, label in labels), labels
+    assert len(labels) == 1 and labels[0][0] == "img" and labels[0][1].startswith("経営課題別の予算の推移"), labels
     sizes = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot text, .js-plotly-plot tspan'))"
                           ".filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize))")
     assert min(sizes) >= 10  # chart text at 100 % zoom

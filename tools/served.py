@@ -17,10 +17,12 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run"]
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-# Every plotly chart on the page has been drawn (plotly sets _fullLayout once Plotly.newPlot has finished).
+# Every plotly chart on the page has been drawn (plotly sets _fullLayout once Plotly.newPlot has finished), and
+# every chart drawn on the server (kpi.htmlcharts: an SVG image) has been decoded.
 CHARTS_DRAWN = """(expected) => {
   const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
   return plots.length >= expected && plots.every(p => p._fullLayout)
+    && Array.from(document.querySelectorAll('.kpi-series img')).every(i => i.complete)
     && !!document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]');
 }"""
 
