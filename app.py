@@ -7,7 +7,10 @@ import ui
 from kpi.policy import PolicyError, data_dir
 from kpi.store import store_dir
 
-st.set_page_config(page_title="運営方針 KPI ダッシュボード", page_icon=":material/monitoring:", layout="wide")
+# An emoji icon: the browser draws it from a data: URL. A Material icon (here or a page's, which is used when
+# none is set here) becomes a favicon fetched from fonts.gstatic.com, which a city network without internet
+# access blocks, and which would tell Google who opens the dashboard.
+st.set_page_config(page_title="運営方針 KPI ダッシュボード", page_icon="📊", layout="wide")
 
 try:
     if not ui.catalog().departments:

@@ -64,3 +64,14 @@ def test_the_copy_link_is_there_when_a_page_ends_early(server, page, path):
     code = page.locator('[data-testid="stCode"]').first
     code.wait_for(timeout=30000)
     assert code.inner_text().startswith(server.url + "/" + path.split("?")[0])
+
+
+def test_the_dashboard_asks_nothing_of_the_internet(server, page):
+    """A city network may have no internet access: every request a page makes goes to the dashboard's own server
+    (a Material icon as page_icon made the favicon a request to fonts.gstatic.com)."""
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((server.url, "data:", "blob:")) else None)
+    for path in ("", "indicators?as_of=2025-09&indicator=K2-2", "budget", "evaluation", "upload"):
+        goto(page, f"{server.url}/{path}")
+        page.wait_for_timeout(500)
+    assert not outside, outside
