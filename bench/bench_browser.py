@@ -70,10 +70,11 @@ def view_changes(browser, url: str) -> dict[str, float]:
         """``prepare`` opens the control and types the choice; the clock runs from the key that makes it (the rerun)
         until every chart is drawn and, for an indicator, its monthly chart (``shows``: its alt text) is there."""
         prepare()
+        before = page.url
         t0 = time.perf_counter()
         page.keyboard.press("Enter")
-        try:
-            page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]', timeout=5000)
+        try:  # every choice is kept in the URL, which the rerun rewrites (a run can be too short to see "running")
+            page.wait_for_function("(before) => location.href !== before", arg=before, timeout=5000, polling=10)
         except PlaywrightTimeout:  # the choice is not offered here (e.g. one year in the store): nothing reran
             print(f"  {name}: 選択肢がないため測定せず")
             page.keyboard.press("Escape")
