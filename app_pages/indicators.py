@@ -61,7 +61,7 @@ by_id = {r.indicator.indicator_id: r for r in ordered}
 iid = ui.url_choice("詳しく見る指標", [NONE, *by_id], "indicator", default=NONE,
                     format_func=lambda i: "（選んでください）" if i == NONE else f"{i} {by_id[i].indicator.short_name}（{fmt.status_text(by_id[i].status)}）")
 if iid == NONE:
-    st.caption("指標を選ぶと、ゲージ、想定ペースと中間目標の入った月次推移、月ごとの数値、振り返り（要因・対策）を表示します。選んだ指標はリンクにも残ります。")
+    st.caption("指標を選ぶと、達成状況、想定ペースと中間目標の入った月次推移、月ごとの数値、振り返り（要因・対策）を表示します。選んだ指標はリンクにも残ります。")
     ui.stop()
 r = by_id[iid]
 ind = r.indicator

@@ -343,13 +343,21 @@ BAR_TABLE_CSS = """
 """
 
 
+def pace_share(r: Result) -> float | None:
+    """Where the pace tick stands on a bar, in % of the target; None when no tick is drawn (nothing reported, a zero
+    target, or the pace already at the target, where the tick would sit on the target line)."""
+    if not r.target.value or r.value is None or r.expected == r.target.value:
+        return None
+    return r.expected / r.target.value * 100
+
+
 def bar_html(r: Result, top: float = 150.0, label: str | None = None) -> str:
     """One indicator's bar (styled by BAR_TABLE_CSS under .kpi-bars): value ÷ target (a cap: the share used) on a
     0–``top`` % scale, the target as a dashed line at 100 %, the pace as a tick. ``label``: its text alternative
     (default: the % and the pace in words)."""
     share = None if r.progress is None else r.progress * 100
     fill = 0.0 if share is None else min(share, top) / top * 100
-    pace = (r.expected / r.target.value * 100) if r.target.value and r.value is not None and r.expected != r.target.value else None
+    pace = pace_share(r)
     label = label or f"{fmt.progress_text(r)}" + (f"、想定ペース {math.floor(pace)}%" if pace is not None else "")
     return (f'<div class="bar" role="img" aria-label="{html.escape(label)}">'
             f'<span class="fill" style="width:{fill:.1f}%;background:{STATUSES[r.status].colour}"></span>'

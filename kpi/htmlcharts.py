@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 
 from kpi import fmt
-from kpi.charts import BAR_TABLE_CSS, FONT, INK, PALETTE, SeriesData, bar_html, gauge_alt, series_alt, series_data, series_title
+from kpi.charts import BAR_TABLE_CSS, FONT, INK, PALETTE, SeriesData, bar_html, gauge_alt, pace_share, series_alt, series_data, series_title
 from kpi.evaluate import Result
 from kpi.kinds import STATUSES
 
@@ -25,7 +25,7 @@ WIDE, NARROW = (640, 13), (360, 12)
 FONT_PX = {"wide": WIDE[1], "narrow": NARROW[1]}
 AXIS = "#767676"
 
-CSS = """
+GAUGE_CSS = """
 .kpi-gauge { margin: 0 0 0.5rem; }
 .kpi-gauge .head { font-size: 0.95rem; font-weight: 600; margin-bottom: 0.2rem; }
 .kpi-gauge .value { font-size: 1.9rem; font-weight: 600; line-height: 1.2; }
@@ -35,6 +35,8 @@ CSS = """
 .kpi-gauge .scale span:first-child { transform: none; }
 .kpi-gauge .scale span:last-child { transform: translateX(-100%); }
 .kpi-gauge p { margin: 0.2rem 0; }
+"""
+SERIES_CSS = """
 .kpi-series { container-type: inline-size; margin: 0; }
 .kpi-series figcaption { font-weight: 600; margin-bottom: 0.2rem; }
 .kpi-series figcaption small { font-weight: 400; color: #4A4A4A; margin-left: 0.5em; }
@@ -58,9 +60,10 @@ def gauge_html(r: Result, top: float = 150.0) -> str:
     lines = [f'<p style="color:{status.ink}"><b>{e(fmt.status_text(r.status))}</b>'
              + (f"　{e(fmt.progress_sentence(r))}" if r.value is not None else "") + "</p>",
              f"<p>破線＝目標 {e(fmt.target_text(ind, r.target))}"
-             + (f"　縦棒＝{e(fmt.pace_text(r))}" if r.value is not None else "　この年度の実績はまだありません") + "</p>"]
+             + ("　この年度の実績はまだありません" if r.value is None
+                else f"　{'縦棒＝' if pace_share(r) is not None else ''}{e(fmt.pace_text(r))}") + "</p>"]
     scale = "".join(f'<span style="left:{x / top * 100:.1f}%">{x:.0f}%</span>' for x in (0, 50, 100, top))
-    return (f"<style>{BAR_TABLE_CSS}{CSS}</style>"
+    return (f"<style>{BAR_TABLE_CSS}{GAUGE_CSS}</style>"
             f'<div class="kpi-gauge"><div class="head">{e(ind.indicator_id)} 達成状況</div>'
             f'<div class="value">{e(value)}</div>'
             f'<div class="kpi-bars">{bar_html(r, top, label=gauge_alt(r))}</div>'
@@ -166,6 +169,6 @@ def _legend(d: SeriesData) -> str:
 def series_html(r: Result) -> str:
     """The monthly chart (kpi.charts.series_data) as SVG: a wide drawing, and a narrow one for a phone's width."""
     d, alt = series_data(r), series_alt(r)
-    return (f'<style>{CSS}</style><figure class="kpi-series">'
+    return (f'<style>{SERIES_CSS}</style><figure class="kpi-series">'
             f"<figcaption>{html.escape(series_title(r))}<small>単位: {html.escape(d.unit)}</small></figcaption>"
             + _svg(d, alt, *WIDE, 1, "wide") + _svg(d, alt, *NARROW, 2, "narrow") + _legend(d) + "</figure>")

@@ -98,3 +98,10 @@ def test_gauge_of_an_unreported_indicator_says_so(policy, sample_store):
     none = dataclasses.replace(r, value=None, progress=None, points=[])
     block = htmlcharts.gauge_html(none)
     assert "未報告" in block and "この年度の実績はまだありません" in block and "想定ペース" not in block
+
+
+def test_gauge_names_the_pace_tick_only_where_one_is_drawn(policy, sample_store):
+    mid_year = htmlcharts.gauge_html(result(policy, sample_store, "K4-3", "2025-09"))  # a sum: half the target by September
+    assert 'class="pace"' in mid_year and "縦棒＝想定ペース" in mid_year
+    year_end = htmlcharts.gauge_html(result(policy, sample_store, "K1-1", "2026-03"))  # the pace has reached the target
+    assert 'class="pace"' not in year_end and "縦棒" not in year_end and "想定ペース 2,000件" in year_end
