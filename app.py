@@ -18,14 +18,18 @@ try:
                  "<所属>/<年度>/ のフォルダを置いたフォルダを KPI_DATA_DIR に指定してください。")
         st.stop()
     ui.bootstrap(str(data_dir()), str(store_dir()))
-    st.session_state["_filters"] = ui.sidebar()
+    pages = {path: st.Page(path, title=title, icon=icon, default=path == "app_pages/overview.py")
+             for path, title, icon in ui.pages_for(ui.PAGES, ui.catalog())}
+    page = st.navigation(list(pages.values()))  # drawn at the top of the sidebar whatever follows
+    if next(path for path, p in pages.items() if p.url_path == page.url_path) in ui.OWN_VIEW:
+        ui.keep_filters()
+    else:
+        st.session_state["_filters"] = ui.sidebar()
 except PolicyError as exc:
     st.error("参照データ（運営方針の CSV）に問題があるため表示できません。`python -m kpi check-data` で場所と内容を確認できます。")
     st.code(str(exc), language=None)
     st.stop()
 
-shown = ui.pages_for(ui.PAGES, ui.catalog())
-page = st.navigation([st.Page(path, title=title, icon=icon, default=path == "app_pages/overview.py") for path, title, icon in shown])
 ui.accessibility()
 try:
     page.run()

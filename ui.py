@@ -37,7 +37,9 @@ def catalog() -> Catalog:
     return _catalog(str(data_dir()), str(store_dir()))
 
 
-@st.cache_data(show_spinner="所属ごとに集計しています…", max_entries=8)
+# A resource, not data: st.cache_data would unpickle the 60 departments' summaries (650 KB) on every run, 50 ms of
+# the page's 60. The summaries are frozen and only read.
+@st.cache_resource(show_spinner="所属ごとに集計しています…", max_entries=8)
 def _city(data_root: str, store_root: str, versions: tuple, fy: int) -> list[city.DepartmentSummary]:
     return city.summary(_catalog(data_root, store_root), fy)
 
@@ -61,6 +63,9 @@ PAGES = [
     ("app_pages/materials.py", "会議資料", ":material/slideshow:"),
 ]
 CITY_PAGE = "app_pages/city.py"
+# Pages that choose their own view and show no sidebar filters: 市全体 covers every department (a 所属, 経営課題 or
+# 基準月 there would mean nothing) and has its own 年度.
+OWN_VIEW = {CITY_PAGE}
 
 
 def pages_for(rows: list[tuple[str, str, str]], cat: Catalog) -> list[tuple[str, str, str]]:
@@ -293,6 +298,17 @@ def _write_url(f: Filters, as_of_choice: str, several: bool) -> None:
             st.query_params[key] = value
 
 
+FILTER_KEYS = ("dept", "fy", "issue", "as_of")  # the sidebar's widgets
+
+
+def keep_filters() -> None:
+    """On a page without the sidebar's filters: keep their choices for the next page. Streamlit drops the value of
+    a widget that a run does not draw; written back as plain state, it survives until the widget returns."""
+    for key in FILTER_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def sidebar() -> Filters:
     """The filters every page obeys, kept in the URL (?dept=digital&fy=2025&issue=2&as_of=2025-09)."""
     cat = catalog()
@@ -365,10 +381,14 @@ def status_rules() -> None:
         st.markdown(STATUS_RULES)
 
 
+def status_figures(counts: dict[str, int]) -> None:
+    """How many indicators stand at each status, as a row of figures (every page that opens with them)."""
+    st.html(htmltable.figures_html([(f"{STATUSES[name].symbol} {name}", f"{n}件") for name, n in counts.items()],
+                                   "状況ごとの指標の数"))
+
+
 def status_metrics(rs: list[Result]) -> None:
-    counts = status_counts(rs)
-    for col, (name, n) in zip(st.columns(len(counts)), counts.items()):
-        col.metric(f"{STATUSES[name].symbol} {name}", f"{n}件")
+    status_figures(status_counts(rs))
 
 
 def md(text: str) -> str:

@@ -14,7 +14,6 @@ from kpi.kinds import STATUSES
 
 MAX_BEHIND = 3  # indicators behind listed per department in the table (the department's 概要 has them all)
 
-f = ui.filters()
 cat = ui.catalog()
 years = city.years(cat)
 st.title("市全体")
@@ -28,9 +27,7 @@ if any(r.sample for r in rows):
     st.warning("**サンプル（架空）** の運営方針を含みます。所属名に「サンプル・架空」とあるものは実在の運営方針ではありません。",
                icon=":material/science:")
 
-totals = {s: sum(r.counts.get(s, 0) for r in rows) for s in STATUSES}
-for col, (name, n) in zip(st.columns(len(totals)), totals.items()):
-    col.metric(f"{STATUSES[name].symbol} {name}", f"{n}件")
+ui.status_figures({s: sum(r.counts.get(s, 0) for r in rows) for s in STATUSES})
 
 
 def overview_link(r: city.DepartmentSummary) -> htmltable.Link:

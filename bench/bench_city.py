@@ -128,10 +128,10 @@ def main() -> None:
         print(f"（{args.departments}所属 × {len(YEARS)}年度 × {INDICATORS}指標、月次10年分の実績を生成: {time.perf_counter() - t0:.1f} s）")
         cold, warm = apptest(root, stores, "app_pages/city.py", {}, args.repeats)
         print(f"市全体（AppTest）: 初回 {cold:.2f} s、2回目以降 {warm:.3f} s（目標 ≤ 0.5 s）")
-        first, drawn = chromium(root, stores, "/city", 3)
+        first, drawn = chromium(root, stores, "/city", args.repeats)
         from tools.served import one_line_page
 
-        floor = chromium(root, stores, "/", 3, script=one_line_page(Path(tmp)), drawn="h1")[1]
+        floor = chromium(root, stores, "/", args.repeats, script=one_line_page(Path(tmp)), drawn="h1")[1]
         print(f"市全体（Chromium、表の表示まで）: サーバー起動後の初回 {first:.2f} s、2回目以降 {drawn:.2f} s（目標 ≤ 2 s）"
               f"。同じ条件で1行だけのページ {floor:.2f} s")
         q = {"dept": "ward07", "fy": "2026", "as_of": "2026-10"}

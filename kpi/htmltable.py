@@ -1,4 +1,4 @@
-"""Static HTML tables for pages that list many rows.
+"""Static HTML for pages that list many rows (tables) or open with a few figures (counts per status).
 
 Streamlit's st.table renders every cell as Markdown in the browser: 60 departments × 11 columns took 1.1–1.4 s
 to appear after the script had finished. A plain HTML table appears with the page. Every text is escaped here,
@@ -74,3 +74,20 @@ def table_html(columns: Sequence[str], rows: Sequence[Sequence[Cell]], caption: 
                    for row in rows)
     return (f'<style>{CSS}</style><div class="kpi-table-box"><div class="kpi-table-wrap"><table class="kpi-table"><caption>'
             f"{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div></div>")
+
+
+FIGURES_CSS = """
+.kpi-figures { display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; margin: 0 0 0.5rem; }
+.kpi-figures div { flex: 1 1 6.5rem; }
+.kpi-figures dt { font-size: 0.875rem; }
+.kpi-figures dd { margin: 0; font-size: 2.25rem; line-height: 1.3; white-space: nowrap; }
+"""
+
+
+def figures_html(figures: Sequence[tuple[str, str]], label: str) -> str:
+    """A row of labelled figures (label above, figure below, as st.metric draws them) as one description list.
+    Pages that open with counts use it instead of st.metric, whose scripts (number formatting, a chart loader)
+    the browser would otherwise fetch before the page appears. It wraps onto more lines when narrow."""
+    e = html.escape
+    items = "".join(f"<div><dt>{e(name)}</dt><dd>{e(value)}</dd></div>" for name, value in figures)
+    return f'<style>{FIGURES_CSS}</style><dl class="kpi-figures" aria-label="{e(label)}">{items}</dl>'

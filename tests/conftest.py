@@ -182,6 +182,18 @@ def frames(at) -> list:
     return [t.value for t in (*at.table, *at.dataframe)] + html_tables
 
 
+def figures(at) -> dict[str, str]:
+    """Every labelled figure a page shows: st.metric and the rows of figures of kpi.htmltable.figures_html."""
+    import html
+    import re
+
+    found = {m.label: m.value for m in at.metric}
+    for h in at.get("html"):
+        if "kpi-figures" in h.proto.body:
+            found |= {html.unescape(k): html.unescape(v) for k, v in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", h.proto.body)}
+    return found
+
+
 def unescape(text: str) -> str:
     """A table cell the page escaped for Markdown (ui.escape), as the user reads it."""
     return re.sub(r"\\(.)", r"\1", text)
@@ -244,8 +256,8 @@ def goto(pg, url: str, timeout: int = 60000) -> None:
     """Open a page of the dashboard and wait for its first full run.
 
     Right after loading, the page can briefly report "not running" before the app's
-    own first run has drawn the sidebar, so wait for the sidebar filters as well.
+    own first run has drawn anything, so wait for the page's title as well.
     """
     pg.goto(url)
-    pg.get_by_text("表示の条件").wait_for(timeout=timeout)
+    pg.locator("h1").first.wait_for(timeout=timeout)
     wait_ready(pg, timeout)

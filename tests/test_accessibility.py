@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from conftest import ROOT, frames, run_app
+from conftest import ROOT, figures, frames, run_app
 from kpi import colours
 from kpi.kinds import STATUSES
 
@@ -71,7 +71,7 @@ def shown_strings(at) -> list[str]:
     for w in (*at.button, *at.checkbox, *at.selectbox, *at.multiselect, *at.radio, *at.text_input, *at.text_area, *at.number_input):
         out += [w.label, getattr(w, "help", "") or "", getattr(w, "placeholder", "") or ""]
         out += [str(o) for o in getattr(w, "options", [])]
-    out += [m.label for m in at.metric] + [str(m.value) for m in at.metric]
+    out += [*figures(at)] + [*figures(at).values()]
     for t in frames(at):
         out += [str(c) for c in t.columns]
     return out

@@ -12,11 +12,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
-from conftest import ROOT, frames
+from conftest import ROOT, figures, frames
 from kpi import departments
 from kpi import evaluation as ev
 from kpi.checkdata import check_data, errors
 from kpi.importer import commit, preview
+from kpi.kinds import STATUSES
 from kpi.service import results
 
 EXAMPLES = ROOT / "examples" / "departments"
@@ -134,6 +135,22 @@ def test_city_page_lists_every_department_and_links_to_its_overview(root):
                      ("./?dept=higashisumiyoshi&amp;fy=2026&amp;as_of=latest", "東住吉区役所（サンプル・架空）")}
     ward = next(row for row in table.split("<tr>") if "東住吉" in row)
     assert "K1-2 防犯パトロールへの参加者" in ward  # the ward's indicator behind its pace
+
+
+def test_the_city_page_shows_its_own_year_and_keeps_the_sidebar_choices_for_the_next_page(root):
+    at = run("app_pages/overview.py", {"dept": "digital"})
+    at.selectbox(key="fy").set_value(2025).run()
+    at.multiselect(key="issue").set_value(["2"]).run()
+    at.switch_page("app_pages/city.py").run()
+    assert not at.exception
+    assert [s.key for s in at.sidebar.selectbox] == [] and [s.key for s in at.selectbox] == ["city_fy"]
+    (table,) = frames(at)  # the city's counts are the sums of the departments' rows
+    shown = {name.split()[1]: int(value.rstrip("件")) for name, value in figures(at).items()}
+    assert shown == {s: sum(int(c) for c in next(table[col] for col in table.columns if s in col)) for s in STATUSES}
+    assert sum(shown.values()) > 0
+    at.switch_page("app_pages/overview.py").run()
+    assert (at.selectbox(key="dept").value, at.selectbox(key="fy").value, at.multiselect(key="issue").value) == \
+        ("digital", 2025, ["2"])
 
 
 def test_the_city_page_is_offered_only_for_several_departments(root, tmp_path):

@@ -7,7 +7,7 @@ import sys
 
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, figures
 from kpi.evaluate import budget_table
 from kpi.policy import load_policy
 from kpi.service import results
@@ -60,7 +60,7 @@ def test_pages_run_on_the_other_policy(other_policy_dir, tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert any("令和8年度 テスト局運営方針" in c.value for c in at.caption)
-    assert [x.value for x in at.metric if x.label == "－ 未報告"] == ["3件"]  # three unreported indicators
+    assert figures(at)["－ 未報告"] == "3件"  # three unreported indicators
     for page in ("app_pages/budget.py", "app_pages/indicators.py"):
         at.switch_page(page)
         at.run()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import frames, run_app
+from conftest import figures, frames, run_app
 
 
 def run(page: str, store_root, monkeypatch, **state):
@@ -13,7 +13,7 @@ def run(page: str, store_root, monkeypatch, **state):
 
 def text_of(at: AppTest) -> str:
     parts = [e.value for e in (*at.markdown, *at.caption, *at.title, *at.subheader, *at.header, *at.warning, *at.info)]
-    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [f"{label} {value}" for label, value in figures(at).items()]
     return "\n".join(str(p) for p in parts)
 
 
@@ -25,7 +25,7 @@ def frame(at: AppTest, column: str):
 
 
 def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    return figures(at)
 
 
 def test_overview_first_start_loads_the_sample_and_labels_it(tmp_path, monkeypatch):
