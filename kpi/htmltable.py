@@ -77,7 +77,7 @@ def table_html(columns: Sequence[str], rows: Sequence[Sequence[Cell]], caption: 
 
 
 FIGURES_CSS = """
-.kpi-figures { display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; margin: 0 0 0.5rem; }
+dl.kpi-figures { display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; margin: 0 0 0.5rem; padding: 0; }
 .kpi-figures div { flex: 1 1 6.5rem; }
 .kpi-figures dt { font-size: 0.875rem; }
 .kpi-figures dd { margin: 0; font-size: 2.25rem; line-height: 1.3; white-space: nowrap; }
