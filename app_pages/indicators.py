@@ -48,7 +48,7 @@ with st.expander("すべての列を表で見る（評価・最終報告月・�
         "実績": fmt.value_text(r),
         "目標": fmt.target_text(r.indicator, r.target),
         "達成率": fmt.progress_text(r),
-        "前回の報告から": fmt.change_text(r),
+        "前回の報告から": "\n".join(fmt.change_lines(r)),
         "評価": fmt.grade_text(r) if r.grade else "",
         "最終報告月": fiscal.month_label(r.last_month) if r.last_month else "未報告",
         "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),

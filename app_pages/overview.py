@@ -60,7 +60,7 @@ if rest:
         for r in rest:
             st.markdown(f"**{fmt.status_text(r.status)}**　{r.indicator.indicator_id} {r.indicator.short_name}："
                         f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）"
-                        + (f"　評価 **{fmt.grade_text(r)}**" if r.grade else "") + f"　前回の報告から {fmt.change_text(r)}")
+                        + (f"　評価 **{fmt.grade_text(r)}**" if r.grade else "") + f"　前回の報告から {'　'.join(fmt.change_lines(r))}")
 
 years, budget_rows = budget_table(p, f.issues or None)
 budgets = {row.issue_id: row for row in budget_rows}

@@ -384,7 +384,7 @@ def bar_table_html(rs: Sequence[Result], caption: str, top: float = 150.0) -> st
             f'<td>{e(fmt.value_text(r))}<br><small>目標 {e(fmt.target_text(r.indicator, r.target))}</small></td>'
             f'<td class="barcell">{bar}</td><td class="pct">{e(fmt.progress_text(r))}'
             + (f"<br><small>ペース比 {e(fmt.percent(r.pace_ratio))}</small>" if r.pace_ratio is not None else "") + "</td>"
-            f'<td class="change">{e(fmt.change_text(r))}</td></tr>')
+            f'<td class="change">{"<br>".join(f"<small>{e(x)}</small>" if i else e(x) for i, x in enumerate(fmt.change_lines(r)))}</td></tr>')
     head = "".join(f'<th scope="col">{h}</th>' for h in ("指標", "状況", "実績・目標", "達成率（0〜150%）", "達成率", "前回の報告から"))
     return (f'<style>{BAR_TABLE_CSS}</style><div class="kpi-wrap"><table class="kpi-bars"><caption>{e(caption)}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")

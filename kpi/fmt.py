@@ -131,6 +131,13 @@ def change_text(r: Result) -> str:
     return f"{arrow} {sign}{with_unit(abs(delta), r.indicator.unit)}（{word}）"
 
 
+def change_lines(r: Result) -> list[str]:
+    """The change since the previous report, and on a second line the status's move when it moved
+    (「↑ +0.6%（悪化）」 reads as a contradiction until 「○ 順調 → △ 注意」 says what worsened)."""
+    moved = r.prior_status is not None and r.prior_status != r.status
+    return [change_text(r), *([status_change_text(r)] if moved else [])]
+
+
 def status_change_text(r: Result) -> str:
     """○ 順調 → △ 注意 when the status moved since the previous report; else the status alone."""
     if r.prior_status and r.prior_status != r.status:

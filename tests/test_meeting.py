@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import ROOT, frames, run_app, unescape
-from kpi import checkins, export, fiscal, fmt
+from kpi import charts, checkins, export, fiscal, fmt
 from kpi.evaluate import Actual, evaluate_indicator, exceptions
 from kpi.policy import Indicator, Target
 from kpi.service import results
@@ -180,3 +181,14 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     at.switch_page("app_pages/indicators.py").run()
     assert at.selectbox(key="indicator").value == "K2-2" and at.radio(key="order").value == "worst"
     assert any(m.value.startswith("##### K2-2") for m in at.markdown)
+
+
+def test_a_change_whose_status_moved_says_so_on_a_second_line():
+    """A rise can be 悪化 when the status fell behind a rising pace: the move of the status explains the word."""
+    fell = evaluate_indicator(make("sum", 120), acts({"2025-08": 45, "2025-09": 5}), FY, "2025-09")
+    held = evaluate_indicator(make("sum", 120), acts({"2025-08": 1, "2025-09": 20}), FY, "2025-09")
+    assert fmt.change_lines(fell) == ["↑ +5件（悪化）", fmt.status_change_text(fell)]
+    assert "→" in fmt.status_change_text(fell)
+    assert fmt.change_lines(held) == ["↑ +20件（ペースに対して改善）"]
+    cell = re.search(r'<td class="change">(.*?)</td>', charts.bar_table_html([fell], "表")).group(1)
+    assert cell == f"↑ +5件（悪化）<br><small>{fmt.status_change_text(fell)}</small>"

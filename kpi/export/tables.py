@@ -165,7 +165,7 @@ def exception_cells(r: Result) -> list[str]:
     c = r.checkin
     why = (f"要因: {c.cause}\n対策: {c.action}" + (f"\nコメント: {c.comment}" if c.comment else "")
            + f"\n（{fiscal.month_label(c.month)}・{c.user}）") if c else "（振り返りは未記入）"
-    change = fmt.change_text(r) + (f"\n{fmt.status_change_text(r)}" if r.prior_status and r.prior_status != r.status else "")
+    change = "\n".join(fmt.change_lines(r))
     return [fmt.status_text(r.status), r.indicator.indicator_id, r.indicator.short_name,
             f"{fmt.value_text(r)}\n（目標 {fmt.target_text(r.indicator, r.target)}）", fmt.progress_text(r), change, why]
 
