@@ -11,6 +11,7 @@ import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import plotly.graph_objects as go
 
@@ -118,41 +119,50 @@ def budget_footer(policy: Policy, issue_ids: Sequence[str] | None = None) -> str
     return f"伸び（{fiscal.fy_short(years[0])}→{fiscal.fy_short(years[-1])}）: {growth}　{source}" if years else source
 
 
-def gauge(r: Result) -> go.Figure:
-    """The year's value on a dial from 0 to the target (a cap, when lower is better), with the pace shaded.
+class GaugeWords(NamedTuple):
+    value: str  # 未報告 when nothing is reported
+    status: str  # ◎ 達成
+    progress: str  # 達成率 99% (empty when nothing is reported)
+    key: str  # what the dashed line and the tick stand for
 
-    An indicator with nothing reported shows 未報告 and no value.
-    """
+
+def gauge_words(r: Result) -> GaugeWords:
+    """What the gauge says in words, wherever it is drawn (the page's HTML, images and slides)."""
     ind = r.indicator
+    target = f"破線＝目標 {fmt.target_text(ind, r.target)}"
+    if r.value is None:
+        return GaugeWords("未報告", fmt.status_text(r.status), "", f"{target}　この年度の実績はまだありません")
+    tick = "縦棒＝" if pace_share(r) is not None else ""
+    return GaugeWords(fmt.value_text(r), fmt.status_text(r.status), fmt.progress_sentence(r), f"{target}　{tick}{fmt.pace_text(r)}")
+
+
+def gauge(r: Result, top: float = 150.0) -> go.Figure:
+    """The year's standing as the 指標 page shows it (htmlcharts.gauge_html), for images and slides: the value, the
+    bar of the list (value ÷ target, a cap: the share used, on a 0–``top`` % scale; the target dashed at 100 %, the
+    pace as a tick), and gauge_words under it. Nothing reported: 未報告 and an empty bar."""
+    w = gauge_words(r)
     status = STATUSES[r.status]
-    target = r.target.value
-    top = 100 if KINDS[ind.aggregation].milestone else max(target, r.value or 0, r.expected) * 1.1 or 1
-    reported = r.value is not None
-    fig = go.Figure(go.Indicator(
-        mode="gauge+number" if reported else "gauge",
-        value=r.value if reported else 0,
-        number=dict(suffix=ind.unit if ind.unit != "%" else "%", valueformat=",.1~f", font=dict(size=30)),
-        gauge=dict(
-            axis=dict(range=[0, top], tickformat=",~f"),
-            bar=dict(color=status.colour, thickness=0.6),
-            threshold=dict(line=dict(color=INK, width=3), thickness=0.9, value=target),
-            bgcolor="#F2F2F2",
-            steps=[dict(range=[0, min(r.expected, top)], color="#D0D0D0")] if reported else [],
-        ),
-        domain=dict(x=[0, 1], y=[0.16, 0.9]),
-    ))
-    if reported:
-        line = f"{status.symbol} {r.status}　{fmt.progress_sentence(r)}"
-        sub = f"黒線＝目標 {fmt.with_unit(target, ind.unit)}　灰色＝想定ペース {fmt.with_unit(r.expected, ind.unit)}"
-    else:
-        line = f"{status.symbol} 未報告"
-        sub = f"黒線＝目標 {fmt.with_unit(target, ind.unit)}　この年度の実績はまだありません"
-        fig.add_annotation(text="未報告", x=0.5, y=0.3, xref="paper", yref="paper", showarrow=False,
-                           font=dict(size=26, color="#595959"))
-    fig.add_annotation(text=line, x=0.5, y=0.06, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color=INK))
-    fig.add_annotation(text=sub, x=0.5, y=-0.04, xref="paper", yref="paper", showarrow=False, font=dict(size=11, color="#444444"))
-    fig.update_layout(template=TEMPLATE, height=250, margin=dict(t=40, b=24, l=25, r=25), meta=dict(alt=gauge_alt(r)),
-                      title=dict(text=f"{ind.indicator_id} 達成状況", font=dict(size=14)))
+    share = 0.0 if r.progress is None else min(r.progress * 100, top)
+    fig = go.Figure(go.Bar(x=[share], y=[""], orientation="h", width=0.55, hoverinfo="skip", showlegend=False,
+                           marker=dict(color=status.colour, line=dict(color="#333333", width=0.5))))
+    mark = dict(type="line", xref="x", yref="y", y0=-0.45, y1=0.45)
+    shapes = [mark | dict(x0=100, x1=100, line=dict(color=INK, dash="dash", width=2))]
+    pace = pace_share(r)
+    if pace is not None:
+        shapes.append(mark | dict(x0=min(pace, top), x1=min(pace, top), line=dict(color=INK, width=3)))
+    words = [dict(text=w.value, y=1, yanchor="bottom", yshift=6, font=dict(size=28, color=INK)),
+             dict(text="　".join(x for x in (w.status, w.progress) if x), y=0, yanchor="top", yshift=-30,
+                  font=dict(size=14, color=status.ink)),
+             dict(text=w.key, y=0, yanchor="top", yshift=-52, font=dict(size=11, color="#444444"))]
+    fig.update_layout(
+        template=TEMPLATE, height=250, margin=dict(t=92, b=82, l=25, r=40), meta=dict(alt=gauge_alt(r)),
+        title=dict(text=f"{r.indicator.indicator_id} 達成状況", font=dict(size=14), x=0, xref="paper", xanchor="left"),
+        xaxis=dict(range=[0, top], tickvals=(ticks := [0, 25, 50, 75, 100, 125, 150]), ticktext=[f"{t}%" for t in ticks],
+                   showgrid=False, zeroline=False),
+        yaxis=dict(visible=False, range=[-0.6, 0.6]), bargap=0, shapes=shapes,
+        annotations=[w | dict(x=0, xref="paper", yref="paper", xanchor="left", align="left", showarrow=False) for w in words],
+        plot_bgcolor="#F2F2F2",
+    )
     return fig
 
 

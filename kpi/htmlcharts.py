@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 
 from kpi import fmt
-from kpi.charts import BAR_TABLE_CSS, FONT, INK, PALETTE, SeriesData, bar_html, gauge_alt, pace_share, series_alt, series_data, series_title
+from kpi.charts import BAR_TABLE_CSS, FONT, INK, PALETTE, SeriesData, bar_html, gauge_alt, gauge_words, series_alt, series_data, series_title
 from kpi.evaluate import Result
 from kpi.kinds import STATUSES
 
@@ -55,17 +55,13 @@ def gauge_html(r: Result, top: float = 150.0) -> str:
     status and progress in words. Not reported: 未報告 and an empty bar."""
     e = html.escape
     ind = r.indicator
-    status = STATUSES[r.status]
-    value = fmt.value_text(r) if r.value is not None else "未報告"
-    lines = [f'<p style="color:{status.ink}"><b>{e(fmt.status_text(r.status))}</b>'
-             + (f"　{e(fmt.progress_sentence(r))}" if r.value is not None else "") + "</p>",
-             f"<p>破線＝目標 {e(fmt.target_text(ind, r.target))}"
-             + ("　この年度の実績はまだありません" if r.value is None
-                else f"　{'縦棒＝' if pace_share(r) is not None else ''}{e(fmt.pace_text(r))}") + "</p>"]
+    w = gauge_words(r)
+    lines = [f'<p style="color:{STATUSES[r.status].ink}"><b>{e(w.status)}</b>' + (f"　{e(w.progress)}" if w.progress else "") + "</p>",
+             f"<p>{e(w.key)}</p>"]
     scale = "".join(f'<span style="left:{x / top * 100:.1f}%">{x:.0f}%</span>' for x in (0, 50, 100, top))
     return (f"<style>{BAR_TABLE_CSS}{GAUGE_CSS}</style>"
             f'<div class="kpi-gauge"><div class="head">{e(ind.indicator_id)} 達成状況</div>'
-            f'<div class="value">{e(value)}</div>'
+            f'<div class="value">{e(w.value)}</div>'
             f'<div class="kpi-bars">{bar_html(r, top, label=gauge_alt(r))}</div>'
             f'<div class="scale" aria-hidden="true">{scale}</div>{"".join(lines)}</div>')
 

@@ -1,6 +1,8 @@
 """The figures carry their title, unit, source and as-of inside, and use their own template."""
 from __future__ import annotations
 
+import pytest
+
 from kpi import charts
 from kpi.service import results
 
@@ -63,7 +65,7 @@ def test_yearly_chart(policy):
 def test_an_unreported_indicator_draws_no_value(policy, sample_store):
     (r,) = results(sample_store, policy, 2026, "2026-09")  # K4-5 in 令和8年度: nothing reported yet
     fig = charts.gauge(r)
-    assert r.status == "未報告" and fig.data[0].mode == "gauge"  # no number: not a large "0%"
+    assert r.status == "未報告" and list(fig.data[0].x) == [0.0]  # an empty bar, no number: not a large "0%"
     assert "－ 未報告" in annotations(fig) and "達成率" not in annotations(fig)
 
 
@@ -81,8 +83,25 @@ def test_a_cap_gauge_shows_the_share_used_and_the_time_passed(second_policy_dir,
     fig = charts.gauge(r)
     text = annotations(fig)
     assert "上限120件の53%（年度の50%経過）" in text and "187%" not in text and "○ 順調" in text
-    assert fig.data[0].gauge.threshold.value == 120  # the cap
-    assert tuple(fig.data[0].gauge.steps[0].range) == (0, 60)  # the pace so far, shaded
+    assert round(fig.data[0].x[0]) == 53  # the bar: the share of the cap used
+    assert [s.x0 for s in fig.layout.shapes] == [100, 50]  # the cap dashed at 100 %, the pace so far (60 of 120) as a tick
+
+
+@pytest.mark.parametrize("iid, as_of", [("K4-3", "2025-09"), ("K1-1", "2026-03"), ("K4-7", "2026-03")])
+def test_the_saved_gauge_says_what_the_page_shows(policy, sample_store, iid, as_of):
+    """画像で保存 and the slides draw the page's gauge: the same bar and the same words (charts.gauge_words)."""
+    import html
+
+    from kpi import htmlcharts
+
+    r = next(x for x in results(sample_store, policy, 2025, as_of) if x.indicator.indicator_id == iid)
+    fig, page = charts.gauge(r), html.unescape(htmlcharts.gauge_html(r))
+    w = charts.gauge_words(r)
+    for text in (w.value, w.status, w.key, *([w.progress] if w.progress else [])):
+        assert text in annotations(fig) and text in page
+    ticks = [s for s in fig.layout.shapes if s.line.dash != "dash"]
+    assert ("縦棒＝" in w.key) == bool(ticks) == ('class="pace"' in page)
+    assert fig.layout.meta["alt"] == charts.gauge_alt(r)
 
 
 def test_series_draws_checkpoints_and_the_pace_through_them(second_policy_dir, tmp_path):
