@@ -20,8 +20,9 @@ st.title("市全体")
 st.caption(f"{len(cat.departments)}所属の運営方針。各所属の最新の実績（年度が終わっていれば3月末）で表示します。"
            "所属名を押すと、その所属の「概要」を新しいタブで開きます。")
 now = fiscal.fy_of_month(fiscal.current_month())
-fy = st.selectbox("年度", years, index=years.index(now) if now in years else len(years) - 1, key="city_fy",
-                  format_func=lambda y: fiscal.fy_label(y, western=True))
+# Buttons, not a list box: the few years are all in sight and one click away (and the page loads no list-box scripts).
+fy = st.radio("年度", years, horizontal=True, index=years.index(now) if now in years else len(years) - 1, key="city_fy",
+              format_func=lambda y: fiscal.fy_label(y, western=True))
 rows = ui.city_summary(fy)
 if any(r.sample for r in rows):
     st.warning("**サンプル（架空）** の運営方針を含みます。所属名に「サンプル・架空」とあるものは実在の運営方針ではありません。",

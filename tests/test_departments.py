@@ -143,11 +143,13 @@ def test_the_city_page_shows_its_own_year_and_keeps_the_sidebar_choices_for_the_
     at.multiselect(key="issue").set_value(["2"]).run()
     at.switch_page("app_pages/city.py").run()
     assert not at.exception
-    assert [s.key for s in at.sidebar.selectbox] == [] and [s.key for s in at.selectbox] == ["city_fy"]
+    assert [s.key for s in at.sidebar.selectbox] == [] and [s.key for s in at.radio] == ["city_fy"]
     (table,) = frames(at)  # the city's counts are the sums of the departments' rows
     shown = {name.split()[1]: int(value.rstrip("件")) for name, value in figures(at).items()}
     assert shown == {s: sum(int(c) for c in next(table[col] for col in table.columns if s in col)) for s in STATUSES}
     assert sum(shown.values()) > 0
+    at.radio(key="city_fy").set_value(2025).run()  # the city's own year: the sidebar's stays as chosen
+    assert "R7" in frames(at)[0]["年度"].tolist()
     at.switch_page("app_pages/overview.py").run()
     assert (at.selectbox(key="dept").value, at.selectbox(key="fy").value, at.multiselect(key="issue").value) == \
         ("digital", 2025, ["2"])
