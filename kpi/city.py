@@ -53,11 +53,6 @@ def summarise(dept: Department, fy: int | None = None) -> DepartmentSummary:
     )
 
 
-def summary(cat: Catalog, fy: int | None = None) -> list[DepartmentSummary]:
-    """Every department of the catalog, in catalog order."""
-    return [summarise(d, fy) for d in cat.departments.values()]
-
-
 def years(cat: Catalog) -> list[int]:
     """Every fiscal year some department has a policy or a target for."""
     return sorted({y for d in cat.departments.values() for y in d.fiscal_years()})

@@ -155,6 +155,23 @@ def test_the_city_page_shows_its_own_year_and_keeps_the_sidebar_choices_for_the_
         ("digital", 2025, ["2"])
 
 
+def test_an_upload_to_one_department_recomputes_only_its_row_on_the_city_page(root, monkeypatch):
+    from kpi import city, fiscal
+
+    at = run("app_pages/city.py")
+    made = []
+    summarise = city.summarise
+    monkeypatch.setattr(city, "summarise", lambda d, fy=None: made.append(d.dept_id) or summarise(d, fy))
+    at.run()
+    assert made == []  # nothing changed: every row from the cache
+    month = fiscal.latest_as_of(2026)
+    load(root.get("higashisumiyoshi"), f"indicator_id,month,value\nK1-1,{month},5\n")
+    at.run()
+    assert made == ["higashisumiyoshi"]
+    ward = frames(at)[0].set_index("所属").loc["東住吉区役所（サンプル・架空）"]
+    assert ward["最終報告月"] == fiscal.month_label(month)
+
+
 def test_the_city_page_is_offered_only_for_several_departments(root, tmp_path):
     single = departments.catalog(ROOT / "data", tmp_path / "s")
     assert "app_pages/city.py" not in [p for p, _, _ in ui.pages_for(ui.PAGES, single)]
