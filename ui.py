@@ -305,13 +305,10 @@ def _write_url(f: Filters, as_of_choice: str, several: bool) -> None:
             st.query_params[key] = value
 
 
-FILTER_KEYS = ("dept", "fy", "issue", "as_of")  # the sidebar's widgets
-
-
 def keep_filters() -> None:
     """On a page without the sidebar's filters: keep their choices for the next page. Streamlit drops the value of
     a widget that a run does not draw; written back as plain state, it survives until the widget returns."""
-    for key in FILTER_KEYS:
+    for key in URL_KEYS:  # the sidebar's widgets carry the keys they write in the URL
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
 

@@ -157,10 +157,10 @@ def gauge(r: Result, top: float = 150.0) -> go.Figure:
     fig.update_layout(
         template=TEMPLATE, height=250, margin=dict(t=92, b=82, l=25, r=40), meta=dict(alt=gauge_alt(r)),
         title=dict(text=f"{r.indicator.indicator_id} 達成状況", font=dict(size=14), x=0, xref="paper", xanchor="left"),
-        xaxis=dict(range=[0, top], tickvals=(ticks := [0, 25, 50, 75, 100, 125, 150]), ticktext=[f"{t}%" for t in ticks],
+        xaxis=dict(range=[0, top], tickvals=(ticks := list(range(0, int(top) + 1, 25))), ticktext=[f"{t}%" for t in ticks],
                    showgrid=False, zeroline=False),
         yaxis=dict(visible=False, range=[-0.6, 0.6]), bargap=0, shapes=shapes,
-        annotations=[w | dict(x=0, xref="paper", yref="paper", xanchor="left", align="left", showarrow=False) for w in words],
+        annotations=[a | dict(x=0, xref="paper", yref="paper", xanchor="left", align="left", showarrow=False) for a in words],
         plot_bgcolor="#F2F2F2",
     )
     return fig
@@ -264,7 +264,7 @@ def text_width(text: str, size: float) -> float:
 def bullets_key(rs: Sequence[Result]) -> list[str]:
     """What the bars, the dashed line and the ticks of ``bullets`` mean, in words."""
     caps = any(fmt.is_cap(r) for r in rs)
-    paced = any(r.target.value and r.value is not None and r.expected != r.target.value for r in rs)
+    paced = any(pace_share(r) is not None for r in rs)
     return ["棒＝年度の値÷年度の目標" + ("（「上限の」は低いほど良い指標の上限に対する割合）" if caps else "") + "（150%超は▶）",
             "記号: " + "　".join(s.symbol + s.key for s in STATUSES.values()),
             "破線＝目標（100%）" + ("　縦棒＝想定ペース（基準月の末に届いているはずの値）" if paced else "")]
@@ -287,8 +287,7 @@ def bullets(rs: Sequence[Result], title: str, footer: str | None = None, compact
         marker=dict(color=[STATUSES[r.status].colour for r in rs], line=dict(color="#333333", width=0.5)),
         hovertemplate="%{y}<br>%{x:.0f}%<extra></extra>", showlegend=False,
     )
-    paced = [(lab, r.expected / r.target.value * 100) for lab, r in zip(labels, rs)
-             if r.target.value and r.value is not None and r.expected != r.target.value]
+    paced = [(lab, x) for lab, x in ((lab, pace_share(r)) for lab, r in zip(labels, rs)) if x is not None]
     if paced:
         fig.add_scatter(name="想定ペース", y=[lab for lab, _ in paced], x=[min(x, top) for _, x in paced], showlegend=False,
                         mode="markers", marker=dict(symbol="line-ns-open", size=min(30, row_px // 2), color=INK, line=dict(width=3)),
