@@ -291,8 +291,8 @@ def test_yearly_obeys_the_as_of_month(sample_store, policy):
 def test_report_bundles_rows_and_texts_for_the_exports(sample_store, policy):
     ev.set_override(sample_store, FY, "K4-7", "A", "理由", "editor")
     ev.set_text(sample_store, FY, "self_evaluation", "概ね順調に推移した。", "editor")
-    rep = ev.report(sample_store, policy, FY, YEAR_END, ["4"])
+    rep = ev.report(sample_store, policy, FY, YEAR_END, ["4"], results(sample_store, policy, FY, YEAR_END, ["4"]))
     assert not rep.provisional and [r.issue_id for r in rep.rows] == ["4"] * 8
     assert rep.records()[6]["上書きの理由"] == "理由"
     assert rep.texts[0].text == "概ね順調に推移した。" and rep.texts[1].title == "今後の方針"
-    assert ev.report(sample_store, policy, FY, MID_YEAR).provisional
+    assert ev.report(sample_store, policy, FY, MID_YEAR, None, results(sample_store, policy, FY, MID_YEAR)).provisional
