@@ -3,10 +3,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-import ui_export
 from kpi import charts, fiscal, fmt
 from kpi.evaluate import budget_kinds, budget_span_text, budget_table, growth_ratio, growth_text
 from kpi.export.content import chart_name, scope_label
+from ui import export as ui_export
 
 p, f = ui.policy(), ui.filters()
 ui.heading("予算", p, f)

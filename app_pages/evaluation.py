@@ -7,11 +7,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-import ui_auth
-import ui_export
 from kpi import charts, fiscal, fmt
 from kpi import evaluation as ev
 from kpi.export.content import chart_name
+from ui import auth as ui_auth
+from ui import export as ui_export
 
 # The deciding columns in a table that wraps (no sideways scrolling); the reasoning, overrides and sources below it.
 SCREEN_COLUMNS = ["指標ID", "指標", "目標", "年度実績", "達成率", "算定評価", "最終評価", "前年度実績"]

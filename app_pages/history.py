@@ -5,10 +5,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-import ui_auth
 from kpi import fiscal
 from kpi.service import SAMPLE_LABEL
 from kpi.store import SOURCE_LABELS, StoreError
+from ui import auth as ui_auth
 
 # User text (file names, user names, reasons) is shown with st.text, in tables or as widget options, never as markdown.
 

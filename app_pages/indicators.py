@@ -10,12 +10,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
-import ui_auth
-import ui_export
 from kpi import charts, checkins, fiscal, fmt, htmlcharts
 from kpi.evaluate import worst_first
 from kpi.export.content import chart_name
 from kpi.kinds import KINDS
+from ui import auth as ui_auth
+from ui import export as ui_export
 
 ORDERS = {"issue": "経営課題の順", "worst": "遅れ・注意から（悪い順）"}
 NONE = ""  # no indicator chosen: the page is the list alone (no chart library to load)

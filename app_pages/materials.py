@@ -2,11 +2,11 @@
 import streamlit as st
 
 import ui
-import ui_export
 from kpi import export, fiscal
 from kpi.export import images
 from kpi.export.content import as_of_for
 from kpi.service import SAMPLE_LABEL
+from ui import export as ui_export
 
 p, f = ui.policy(), ui.filters()
 ui.heading("会議資料", p, f)

@@ -3,10 +3,10 @@ since the previous report and their latest check-in — then the status counts, 
 import streamlit as st
 
 import ui
-import ui_auth
 from kpi import fiscal, fmt, service
 from kpi.evaluate import OFF_TRACK, budget_table, exceptions, worst_first
 from kpi.kinds import STATUSES
+from ui import auth as ui_auth
 
 p, f = ui.policy(), ui.filters()
 rs, note = ui.results(f)

@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-import ui_auth
 from kpi import fiscal, importer, template
+from ui import auth as ui_auth
 
 MAX_LISTED = 100  # problems listed as text; all of them are in the table below
 MAX_TABLE = 1000  # preview rows sent to the browser

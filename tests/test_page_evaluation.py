@@ -161,7 +161,7 @@ def test_editor_writes_self_evaluation_and_future_policy(tmp_path, monkeypatch):
 
 
 def test_viewers_see_the_evaluation_but_no_edit_forms(tmp_path, monkeypatch):
-    import ui_auth
+    from ui import auth as ui_auth
 
     monkeypatch.setattr(ui_auth, "can_edit", lambda: False)
     at = run(tmp_path / "store", monkeypatch)

@@ -113,3 +113,17 @@ def editor_notice(action: str) -> None:
                 "編集が必要な場合は、ダッシュボードの管理者に編集者への追加を依頼してください。", icon=":material/lock:")
     else:
         st.info(f"{action}は編集者だけが行えます。サイドバーの「サインイン」からサインインしてください。", icon=":material/lock:")
+
+
+def write_as_editor(action, done: str, what: str = "記録") -> None:
+    """Run a write only if the user may still edit (require_editor: checked at the click, not only when
+    the form was drawn); a refusal in Japanese, a ValueError's message shown, else a toast and a rerun."""
+    if not require_editor(what):
+        return
+    try:
+        action()
+    except ValueError as exc:
+        st.error(str(exc))
+    else:
+        st.toast(done)
+        st.rerun()

@@ -1,0 +1,67 @@
+"""Streamlit glue shared by the pages, one module per kind of thing it holds:
+
+- ``ui.data``: cached reads (departments, the chosen policy and store, the indicators' records, figures) and the
+  view's state (``Filters``);
+- ``ui.sidebar``: the pages on offer, the sidebar's filters kept in the URL, the link to the current view;
+- ``ui.tables``: headings, notices, status rules and counts, tables and charts;
+- ``ui.auth``: sign-in, who may write, and writing as an editor;
+- ``ui.export``: image downloads of charts and the files a session has made.
+
+Pages write ``ui.store()``, ``ui.heading(…)``: the names they use are re-exported here. Only layout and caching
+live in this package; every rule is in kpi/.
+"""
+from __future__ import annotations
+
+from ui.auth import write_as_editor
+from ui.data import (
+    Filters,
+    bootstrap,
+    catalog,
+    city_summary,
+    current_filters,
+    department,
+    detail_figures,
+    evaluation_view,
+    filters,
+    folder,
+    inputs,
+    load,
+    overview_figure,
+    policy,
+    results,
+    store,
+)
+from ui.sidebar import CITY_PAGE, LATEST, OWN_VIEW, PAGES, URL_KEYS, copy_link, keep_filters, pages_for, sidebar, url_choice
+from ui.tables import (
+    ASSETS,
+    PLOTLY_CONFIG,
+    accessibility,
+    chart,
+    escape,
+    heading,
+    html_table,
+    sample_notice,
+    status_figures,
+    status_metrics,
+    status_rules,
+    table,
+)
+
+
+class PageDone(Exception):
+    """Raised by ``stop``: the page has said all it has (an empty state) and app.py goes on after it."""
+
+
+def stop() -> None:
+    """End the page here, like st.stop(), but let app.py still draw what follows the page (the sidebar's copy-link).
+    After st.stop() the live runtime refuses every further element, so the link vanished from pages that stopped early."""
+    raise PageDone
+
+
+__all__ = [
+    "ASSETS", "CITY_PAGE", "LATEST", "OWN_VIEW", "PAGES", "PLOTLY_CONFIG", "URL_KEYS", "Filters", "PageDone", "accessibility",
+    "bootstrap", "catalog", "chart", "city_summary", "copy_link", "current_filters", "department", "detail_figures",
+    "escape", "evaluation_view", "filters", "folder", "heading", "html_table", "inputs", "keep_filters", "load",
+    "overview_figure", "pages_for", "policy", "results", "sample_notice", "sidebar", "status_figures", "status_metrics",
+    "status_rules", "stop", "store", "table", "url_choice", "write_as_editor",
+]

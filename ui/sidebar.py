@@ -1,0 +1,152 @@
+"""The sidebar and the URL: the pages on offer, the filters every page obeys, the link to the current view."""
+from __future__ import annotations
+
+import streamlit as st
+
+from kpi import departments, fiscal
+from kpi.departments import Catalog
+from ui import auth
+from ui.data import Filters, catalog, load
+
+# One row per page: add a page by adding a row. 市全体 shows only when the data root holds several departments.
+PAGES = [
+    ("app_pages/city.py", "市全体", ":material/location_city:"),
+    ("app_pages/overview.py", "概要", ":material/dashboard:"),
+    ("app_pages/budget.py", "予算", ":material/payments:"),
+    ("app_pages/indicators.py", "指標", ":material/monitoring:"),
+    ("app_pages/evaluation.py", "年度評価", ":material/grading:"),
+    ("app_pages/upload.py", "実績アップロード", ":material/upload_file:"),
+    ("app_pages/history.py", "履歴", ":material/history:"),
+    ("app_pages/materials.py", "会議資料", ":material/slideshow:"),
+]
+
+
+CITY_PAGE = "app_pages/city.py"
+
+
+# Pages that choose their own view and show no sidebar filters: 市全体 covers every department (a 所属, 経営課題 or
+# 基準月 there would mean nothing) and has its own 年度.
+OWN_VIEW = {CITY_PAGE}
+
+
+def pages_for(rows: list[tuple[str, str, str]], cat: Catalog) -> list[tuple[str, str, str]]:
+    """The pages to offer: 市全体 only when the data root holds several departments."""
+    return [row for row in rows if row[0] != CITY_PAGE or cat.several]
+
+
+LATEST = "latest"  # written as such in the URL: a shared link says whether it meant "the newest" or a fixed month
+
+
+URL_KEYS = ("dept", "fy", "issue", "as_of")
+
+
+def url_choice(label: str, options: list[str], key: str, *, default: str, format_func=str, widget=st.selectbox, **kwargs) -> str:
+    """A choice kept in the URL under ``key`` (?indicator=K2-2): a copied link reopens it; unknown values are ignored."""
+    written = f"_url_{key}"  # what this session last put in the URL: anything else there came from a link
+    wanted = st.query_params.get(key)
+    if wanted in options and wanted != st.session_state.get(written):
+        st.session_state[key] = wanted
+    if st.session_state.get(key) not in options:
+        # Streamlit forgets a widget's value while another page is shown; the last choice comes back with the page.
+        remembered = st.session_state.get(written)
+        st.session_state[key] = remembered if remembered in options else default
+    value = widget(label, options, key=key, format_func=format_func, **kwargs)
+    st.session_state[written] = value
+    if st.query_params.get(key) != value:
+        st.query_params[key] = value
+    return value
+
+
+def _adopt_url(years: list[int], default_fy: int) -> None:
+    """A link (?fy=2025&issue=2&as_of=2025-09) opens the same view: each value in the URL that this session did not
+    write itself (a copied link, a link from 市全体, the browser's back button) is taken over. Unknown values are
+    ignored rather than trusted (the 経営課題 are checked against the policy of the year)."""
+    written = st.session_state.setdefault("_url_written", {})
+    qp = st.query_params
+    fy = qp.get("fy")
+    if fy is not None and fy != written.get("fy") and fy.isdigit() and int(fy) in years:
+        st.session_state["fy"] = int(fy)
+    as_of = qp.get("as_of")
+    if as_of is not None and as_of != written.get("as_of"):
+        try:
+            st.session_state["as_of"] = as_of if as_of == LATEST else fiscal.ym(*fiscal.parse_ym(as_of))
+        except ValueError:
+            pass
+    issues = qp.get_all("issue")
+    if issues and issues != written.get("issue"):
+        st.session_state["issue"] = issues
+    st.session_state.setdefault("fy", default_fy)
+    st.session_state.setdefault("as_of", LATEST)
+    st.session_state.setdefault("issue", [])
+
+
+def _write_url(f: Filters, as_of_choice: str, several: bool) -> None:
+    """Mirror the filters in the URL; the department (when there are several), the year and the 基準月 always
+    (最新 as ``latest``), so a link means what it said."""
+    wanted = {"dept": f.dept if several else None, "fy": str(f.fy), "issue": list(f.issues) or None, "as_of": as_of_choice}
+    st.session_state["_url_written"] = {"fy": str(f.fy), "issue": list(f.issues), "as_of": as_of_choice}
+    for key, value in wanted.items():
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
+            st.query_params[key] = value
+
+
+def keep_filters() -> None:
+    """On a page without the sidebar's filters: keep their choices for the next page. Streamlit drops the value of
+    a widget that a run does not draw; written back as plain state, it survives until the widget returns."""
+    for key in URL_KEYS:  # the sidebar's widgets carry the keys they write in the URL
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def sidebar() -> Filters:
+    """The filters every page obeys, kept in the URL (?dept=digital&fy=2025&issue=2&as_of=2025-09)."""
+    cat = catalog()
+    with st.sidebar:
+        if not auth.auth_configured():
+            st.caption("サインインが設定されていません。このダッシュボードを開いた人は誰でも、実績の登録・取り消し、"
+                       "評価の上書き、振り返りの記入ができます（記録者は「ローカル利用者」）。")
+        st.subheader("表示の条件")
+        dept_id = departments.SINGLE
+        if cat.several:
+            ids = list(cat.departments)
+            dept_id = url_choice("所属", ids, "dept", default=ids[0], format_func=lambda d: cat.departments[d].label)
+        dept = cat.get(dept_id)
+        years = dept.fiscal_years()
+        _adopt_url(years, dept.default_year())
+        if st.session_state.get("fy") not in years:
+            st.session_state["fy"] = dept.default_year()
+        fy = st.selectbox("年度", years, key="fy", format_func=lambda y: fiscal.fy_label(y, western=True))
+        p = load(str(dept.folder_for(fy)))
+        st.session_state["issue"] = [i for i in st.session_state.get("issue", []) if i in p.issues]  # this year's 経営課題 only
+        issues = st.multiselect(
+            "経営課題（未選択ならすべて）", list(p.issues), key="issue",
+            format_func=lambda i: f"{p.issues[i].label} {p.issues[i].short_title}", placeholder="すべての経営課題",
+        )
+        latest = fiscal.latest_as_of(fy)  # this month, or March once the year has ended
+        months = [m for m in fiscal.fy_months(fy) if m <= latest]
+        if st.session_state.get("as_of") not in (LATEST, *months):
+            st.session_state["as_of"] = LATEST  # a month of another fiscal year
+        choice = st.selectbox(
+            "基準月（その月末時点で表示）", [LATEST, *months], key="as_of",
+            format_func=lambda m: f"最新（{fiscal.month_label(latest)}）" if m == LATEST else fiscal.month_label(m),
+        )
+    order = {iid: i for i, iid in enumerate(p.issues)}
+    f = Filters(fy, tuple(sorted(issues, key=order.get)), latest if choice == LATEST else choice, dept_id)
+    _write_url(f, choice, cat.several)
+    return f
+
+
+def copy_link() -> None:
+    """In the sidebar: the link of the current view (filters and selection included), with a copy button."""
+    from urllib.parse import urlencode
+
+    base = st.context.url
+    if not base:
+        return
+    query = urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
+    with st.sidebar.popover("この表示へのリンク", icon=":material/link:", width="stretch"):
+        st.caption("年度・経営課題・基準月・選んだ指標を含むリンクです。右上のコピーボタンでコピーして、メールやチャットに貼り付けてください。")
+        st.code(base + ("?" + query if query else ""), language=None, wrap_lines=True)
