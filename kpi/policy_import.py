@@ -33,7 +33,7 @@ from kpi.policy import BUDGET, SETTLEMENT
 
 REIWA_OFFSET = 2018  # 令和N年度 = FY 2018 + N
 
-# The files written, with their columns (the issue-18 contract; budgets.csv and results.csv only when the text has them).
+# The files written, with their columns (the issue-18 contract; results.csv only when the text has results).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "policy.csv": ("field", "label", "text"),
     "issues.csv": ("issue_id", "title", "short_title", "recognition"),
@@ -45,7 +45,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "budgets.csv": ("issue_id", "fiscal_year", "kind", "amount_million_yen", "source_text"),
     "results.csv": ("indicator_id", "fiscal_year", "value", "period_value", "grade", "source_text"),
 }
-OPTIONAL_FILES = ("budgets.csv", "results.csv")
+OPTIONAL_FILES = ("results.csv",)  # budgets.csv is written even empty: the loader before issue 18 requires it
 
 MILESTONE_TARGET = 100.0  # a milestone is tracked as progress 0–100% (the seed's convention: unit %, target 100)
 SHORT_NAME_MAX = 30
