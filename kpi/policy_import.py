@@ -112,7 +112,7 @@ def phrases(text: str) -> list[str]:
     return [p for p in (_BULLET.sub("", p) for p in out) if p]
 
 
-def _fmt_number(value: float) -> str:
+def fmt_number(value: float) -> str:
     return str(int(value)) if value == int(value) else repr(value)
 
 
@@ -737,7 +737,7 @@ class Imported:
         def s(v) -> str:
             if v is None:
                 return ""
-            return _fmt_number(v) if isinstance(v, float) else str(v)
+            return fmt_number(v) if isinstance(v, float) else str(v)
 
         out: dict[str, list[dict[str, str]]] = {
             "policy.csv": [dict(zip(COLUMNS["policy.csv"], r)) for r in self.texts],
@@ -934,3 +934,45 @@ def write_folder(imp: Imported, out: Path) -> list[Path]:
         tmp.replace(path)
         written.append(path)
     return written
+
+
+# --- a department's folder under the data root (the page) -------------------------------------------------------
+
+NEW_DEPARTMENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # stricter than kpi.departments.ID_PATTERN: lower case only
+
+
+def stated_year(text: str) -> int | None:
+    """The fiscal year the title states (「令和6年度みなと架空区運営方針」 → 2024), else None."""
+    for line in text.splitlines():
+        n = norm(clean(line))
+        if "運営方針" in n:
+            m = LEADING_YEAR.match(n)
+            return reiwa(m.group(1)) if m else None
+    return None
+
+
+def department_folder(root: Path, dept_id: str, fy: int) -> Path:
+    """``<root>/<dept_id>/<fy>/`` for a save; ImportRefused (in Japanese) when it may not receive one."""
+    if (root / "policy.csv").exists():
+        raise ImportRefused(f"参照データのフォルダ（{root}）は所属ひとつの運営方針のフォルダです。所属ごとのフォルダ"
+                            "（<データのフォルダ>/<所属ID>/<年度>/）に切り替えてから取り込んでください（README 参照）")
+    if not NEW_DEPARTMENT_ID.match(dept_id or ""):
+        raise ImportRefused(f"所属ID「{dept_id}」は使えません（半角の英小文字・数字・「-」「_」、先頭は英小文字か数字、64文字まで）")
+    if not 2000 <= fy <= 2100:
+        raise ImportRefused(f"年度 {fy} は西暦の年度ではありません（例 2025 = 令和7年度）")
+    out = root / dept_id / str(fy)
+    refusal = folder_refusal(out)
+    if refusal:
+        raise ImportRefused(f"所属「{dept_id}」の{fiscal.fy_label(fy)}の運営方針はすでにあります（{out}）。上書きはしません")
+    return out
+
+
+def archive(imp: Imported) -> bytes:
+    """The policy folder's files as one ZIP (to download instead of saving)."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in files(imp).items():
+            z.writestr(name, content)
+    return buf.getvalue()
