@@ -240,7 +240,7 @@ class Document:
 
 
 _BUDGET = re.compile(r"(?:令和)?\s*(\d+)\s*(?:年度)?\s*(決算額|予算額)\s*[:：]?\s*([\d,]+(?:\.\d+)?)\s*百万円")
-_ISSUE = re.compile(r"^\s*(?:【\s*)?経営課題\s*([0-9０-９]+)\s*(?:】)?\s*(.*)$")
+_ISSUE = re.compile(r"^\s*(?:【\s*)?経営課題\s*([0-9０-９]+)(?:\s*】|[\s\u3000]+|$)\s*(.*)$")  # 「経営課題1に…」 is text
 _RESULT_HEAD = re.compile(r"^<\s*(?:令和)?\s*(\d+)\s*年度\s*実績と達成状況\s*>")
 _PREVIOUS_HEAD = re.compile(r"^<\s*前年度実績\s*>")
 
@@ -254,9 +254,9 @@ def _section(label: str, own_line: bool = False) -> str | None:
     """Which part of the form a row label (normalised, without spaces or tags) opens. A line without cells
     (``own_line``) is a heading only when it is 【bracketed】, 「経営課題N」, or exactly a known heading — a
     sentence that begins with 「目標」 stays text."""
-    key = re.sub(r"\s+", "", norm(strip_tags(label)))
-    if _ISSUE.match(key):
+    if _ISSUE.match(norm(strip_tags(label)).strip()):
         return "issue"
+    key = re.sub(r"\s+", "", norm(strip_tags(label)))
     bracketed = key.startswith("【")
     key = key.strip("【】")
     if own_line and not bracketed and re.sub(r"\([^()]*\)$", "", key) not in LINE_HEADINGS:
@@ -327,8 +327,7 @@ def read_document(text: str) -> Document:
             continue
         cells = raw.split("\t")
         first, rest = cells[0].strip(), "\t".join(cells[1:])
-        nfirst = norm(clean(first))
-        if not doc.title and "運営方針" in nfirst:
+        if not doc.title and "運営方針" in norm(clean(first)):
             doc.title = clean(first)
             continue
         head = re.search(r"所属長\s*[:：]\s*(.+?)\s*[)）]", raw)
@@ -357,8 +356,6 @@ def read_document(text: str) -> Document:
             issue = IssueText(str(int(norm(m.group(1)))), title)
             doc.issues.append(issue)
             section, results_key = None, ""
-            if rest.strip():
-                section = None
             continue
         if kind in ("goal", "mission", "approach"):
             section = kind
@@ -373,7 +370,7 @@ def read_document(text: str) -> Document:
             if rest.strip() and kind != "results":  # the seed's 達成状況 row is the heading of empty cells
                 _add(doc, issue, section, rest, results_key)
             continue
-        _add(doc, issue, section, raw if not first else raw, results_key)
+        _add(doc, issue, section, raw, results_key)  # a continuation row (empty first cell) or a line of text
     return doc
 
 
@@ -584,79 +581,79 @@ def _qualifier_text(qs: tuple[str, ...]) -> str:
     return "・".join(dict.fromkeys(qs))
 
 
-def indicator_from(st: Statement, issue_id: str, number: int, strategy_no: str, policy_fy: int,
-                   problems: list[str]) -> IndicatorDraft:
-    """One indicator from its statement: wording, unit, targets (with periods), and the guesses."""
-    iid = f"K{issue_id}-{number}"
+def _wording_of(st: Statement) -> str:
+    """The indicator's own words. Before 「令和N年度」: one phrase is kept whole (「令和5年度から令和7年度にかけて研修を実施」),
+    of several those before the figure; with no year phrase, or after it, the phrases before the figure, or the phrase
+    holding it without a figure at its end (「転出におけるマイナポータルの利用率25%」 → 「…の利用率」)."""
+    if st.wording and st.year and len(st.wording) == 1:
+        return st.wording[0]
+    return _wording_and_figure(st.wording or st.target)[0]
+
+
+def _target_row(fig: Figure, fy: int, source: str, phrase: str) -> TargetRow:
+    """A period written beside the figure (「6,000世帯以上(R4~R6作成合計目標)」) makes it the period's target, kept at
+    the period's last year with ``period_start_fy`` (the issue-18 contract)."""
+    period = _period(phrase)
+    if period and period[0] < period[1]:
+        return TargetRow(period[1], fig.value, fig.qualifiers, fig.per, source, period[0])
+    return TargetRow(fy, fig.value, fig.qualifiers, fig.per, source)
+
+
+def _targets(st: Statement, policy_fy: int) -> tuple[list[TargetRow], str, int | None]:
+    """(the targets, the unit, the 「までに」 year) of a statement; no figure at all = a milestone (100%)."""
     wording_text = " ".join(st.wording)
-    source = " ".join([*st.wording, *([st.year] if st.year else []), *st.target])
-    year_fy = year_of(st.year) if st.year else None
-    targets: list[TargetRow] = []
-    unit = ""
-    period = _period(source)
-    by_year = None
-
-    # 「令和8年度までに70%以上とする」 in the wording: a target at that year, its period from the policy's year.
     nw = norm(wording_text)
+    targets: list[TargetRow] = []
+    unit, by_year = "", None
     by = BY_YEAR.search(nw)
-    if by:
+    if by:  # 「令和8年度までに70%以上とする」: that year's target, over the years from the policy's own; 「（令和6年度 35%）」 on the way
         by_year = reiwa(by.group(1))
-        figs = [f for f in figures(nw) if f.start > by.start()]
-        if figs:
-            f = figs[0]
-            unit = f.unit
-            targets.append(TargetRow(by_year, f.value, f.qualifiers, f.per, wording_text,
-                                     policy_fy if policy_fy < by_year else None))
-        for m in INTERIM.finditer(nw):  # 「（令和6年度 35%）」: the year's own target on the way
-            targets.append(TargetRow(reiwa(m.group(1)), _number(m.group(2)), (), "", wording_text))
-
-    if st.target or (st.year and not st.target):
-        wording, fig, _ = _wording_and_figure(st.target)
-        if st.wording:
-            wording = wording_text
-        fy = year_fy or policy_fy
-        if fig:
-            unit = unit or fig.unit
-            start = None
-            if period and ("合計" in norm(source) or "~" in norm(" ".join(st.target))):
-                start, fy = period[0], period[1] if not st.year else fy
-            targets.append(TargetRow(fy, fig.value, fig.qualifiers, fig.per, " ".join([st.year or "", *st.target]).strip(), start))
-        elif not targets:
-            targets.append(TargetRow(fy, MILESTONE_TARGET, (), "", " ".join([st.year or "", *st.target]).strip()))
-            unit = "%"
-    elif not by:
-        wording, fig, phrase = _wording_and_figure(st.wording)
-        lead = LEADING_YEAR.match(norm(wording_text))
-        fy = reiwa(lead.group(1)) if lead and lead.group(2) != "までに" else policy_fy
+        fig = next((f for f in figures(nw) if f.start > by.start()), None)
         if fig:
             unit = fig.unit
-            start = None
-            if period and period[0] < period[1] and ("合計" in norm(phrase) or "~" in norm(phrase)):
-                start, fy = period
-            targets.append(TargetRow(fy, fig.value, fig.qualifiers, fig.per, source, start))
+            targets.append(TargetRow(by_year, fig.value, fig.qualifiers, fig.per, wording_text,
+                                     policy_fy if policy_fy < by_year else None))
+        targets += [TargetRow(reiwa(m.group(1)), _number(m.group(2)), (), "", wording_text) for m in INTERIM.finditer(nw)]
+    if st.year:  # 「令和7年度 オンラインでできる手続き数 2,000件（累計）」: the source is the year and what follows it
+        fy, own = year_of(st.year) or policy_fy, " ".join([st.year, *st.target])
+        _, fig, phrase = _wording_and_figure(st.target)
+        if fig:
+            targets.append(_target_row(fig, fy, own, phrase))
+            unit = unit or fig.unit
+        elif not targets:
+            targets.append(TargetRow(fy, MILESTONE_TARGET, (), "", own))
+    elif not by:  # no year phrase: the wording's figure, in 「令和7年度に…」's year or the policy's
+        lead = LEADING_YEAR.match(nw)
+        fy = reiwa(lead.group(1)) if lead else policy_fy
+        _, fig, phrase = _wording_and_figure(st.wording)
+        if fig:
+            targets.append(_target_row(fig, fy, wording_text, phrase))
+            unit = fig.unit
         else:
-            targets.append(TargetRow(fy, MILESTONE_TARGET, (), "", source))
-            unit = "%"
-    else:
-        wording, _, _ = _wording_and_figure(st.wording)
+            targets.append(TargetRow(fy, MILESTONE_TARGET, (), "", wording_text))
+    if not unit and all(t.value == MILESTONE_TARGET and not t.qualifiers for t in targets):
+        unit = "%"  # a milestone: progress 0–100%
+    return sorted(targets, key=lambda t: t.fiscal_year), unit, by_year
 
-    if st.wording and by:
-        wording = _wording_and_figure(st.wording)[0] if len(st.wording) > 1 else wording_text
-    milestone = all(t.value == MILESTONE_TARGET and not t.qualifiers for t in targets) and unit == "%" and not any(
-        figures(norm(p)) for p in [*st.wording, *st.target])
-    if not unit and not milestone:
+
+def indicator_from(st: Statement, issue_id: str, number: int, strategy_no: str, policy_fy: int,
+                   problems: list[str]) -> IndicatorDraft:
+    """One indicator from its statement: wording, unit, targets (with periods), and the guesses with their words."""
+    iid = f"K{issue_id}-{number}"
+    source = " ".join([*st.wording, *([st.year] if st.year else []), *st.target])
+    wording = _wording_of(st)
+    targets, unit, by_year = _targets(st, policy_fy)
+    milestone = not any(figures(norm(p)) for p in [*st.wording, *st.target])
+    if not unit:
         problems.append(f"{iid}: 目標の単位が読み取れません（「{source}」）")
     quals = tuple(q for t in targets for q in t.qualifiers)
     per = next((t.per for t in targets if t.per), "")
     aggregation, agg_words = guess_aggregation(source, unit, per, milestone, by_year is not None)
     direction, dir_words = guess_direction(source)
-    start_fy = end_fy = None
-    if period and period[0] < period[1]:
-        start_fy, end_fy = period
-    elif by_year:
-        end_fy = by_year
-    draft = IndicatorDraft(iid, issue_id, strategy_no, short_name_of(wording, quals, {t.fiscal_year for t in targets}), wording, unit, aggregation, direction,
-                           start_fy, end_fy, sorted(targets, key=lambda t: t.fiscal_year), source)
+    period = _period(source)
+    start_fy, end_fy = period if period and period[0] < period[1] else (None, by_year)
+    draft = IndicatorDraft(iid, issue_id, strategy_no, short_name_of(wording, quals, {t.fiscal_year for t in targets}), wording,
+                           unit, aggregation, direction, start_fy, end_fy, targets, source)
     draft.guessed = ["short_name", "aggregation", "direction"]
     draft.words = {"short_name": wording, "aggregation": agg_words, "direction": dir_words}
     return draft

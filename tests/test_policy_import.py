@@ -343,3 +343,52 @@ def test_cli_year_out_of_range_is_usage(tmp_path, capsys):
 def test_cli_warns_when_the_text_states_another_year(tmp_path, capsys):
     assert main(["policy", "import", str(WARD), "--fy", "2025", "--out", str(tmp_path / "o")]) == 0
     assert "本文の年度（令和6年度）と指定の年度（令和7年度）が違います" in capsys.readouterr().err
+
+
+def test_a_sentence_naming_an_issue_is_not_an_issue_heading():
+    text = WARD.read_text(encoding="utf-8").replace("3分野を重点的な経営課題と位置づけ、区を運営する",
+                                                   "3分野を重点的な経営課題と位置づけ、区を運営する\n経営課題1に最も力を入れる")
+    imp = pi.parse(text, 2024)
+    assert len(imp.issues) == 3
+    assert dict((f, t) for f, _, t in imp.texts)["approach"].endswith("経営課題1に最も力を入れる")
+
+
+# --- the editor's choices, the year the title states, the department's folder ------------------------------------
+
+def test_with_choices_applies_the_review_and_refuses_unknown_values(ward):
+    imp = pi.parse(WARD.read_text(encoding="utf-8"), 2024)
+    imp.with_choices({"K1-2": {"aggregation": "sum", "direction": "lower", "short_name": "訓練実施地域数"}})
+    row = next(r for r in imp.rows()["indicators.csv"] if r["indicator_id"] == "K1-2")
+    assert (row["aggregation"], row["direction"], row["short_name"]) == ("sum", "lower", "訓練実施地域数")
+    for bad, message in [({"aggregation": "total"}, "集計方法「total」は使えません"), ({"direction": "up"}, "方向「up」は使えません"),
+                         ({"short_name": " "}, "指標名（短い名前）が空です")]:
+        with pytest.raises(ValueError, match=message):
+            imp.with_choices({"K1-1": bad})
+
+
+@pytest.mark.parametrize(("text", "fy"), [("令和6年度みなと架空区運営方針\n", 2024), ("\n\n令和7年度 デジタル統括室運営方針（案）", 2025),
+                                          ("令和１０年度 ○○局運営方針", 2028), ("○○局運営方針", None), ("メモ", None)])
+def test_stated_year(text, fy):
+    assert pi.stated_year(text) == fy
+
+
+def test_department_folder_rules(tmp_path):
+    assert pi.department_folder(tmp_path, "minato-ku", 2024) == tmp_path / "minato-ku" / "2024"
+    (tmp_path / "minato-ku" / "2024").mkdir(parents=True)
+    assert pi.department_folder(tmp_path, "minato-ku", 2024)  # an empty year folder may receive it
+    (tmp_path / "minato-ku" / "2024" / "policy.csv").write_text("x", encoding="utf-8")
+    with pytest.raises(pi.ImportRefused, match="令和6年度の運営方針はすでにあります"):
+        pi.department_folder(tmp_path, "minato-ku", 2024)
+    for bad in ("", "Minato", "港区", "../x", "a/b", "-x", "x" * 65):
+        with pytest.raises(pi.ImportRefused, match="は使えません"):
+            pi.department_folder(tmp_path, bad, 2024)
+    with pytest.raises(pi.ImportRefused, match="所属ひとつの運営方針のフォルダ"):
+        pi.department_folder(DATA, "minato", 2024)
+
+
+def test_archive_holds_the_same_files(seed):
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(pi.archive(seed))) as z:
+        assert {n: z.read(n) for n in z.namelist()} == pi.files(seed)
