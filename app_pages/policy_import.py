@@ -15,7 +15,7 @@ from kpi.kinds import DIRECTIONS, KINDS
 from kpi.policy import PolicyError, data_dir, load_policy
 
 ACTION = "運営方針の取り込み"
-REVIEW_COLUMNS = {"short_name": "指標名（短い名前）", "aggregation": "集計方法", "direction": "方向"}
+REVIEW_COLUMNS = {"aggregation": "集計方法", "direction": "方向", "short_name": "指標名（短い名前）"}
 
 
 def review_frame(imp: pi.Imported) -> pd.DataFrame:
@@ -117,6 +117,7 @@ with st.expander("推定の一覧（文章）"):
     st.text("\n".join(g.line for g in imp.guesses))
 edited = st.data_editor(
     review_frame(imp), hide_index=True, key="pi_review", disabled=["指標ID", "指標の文言", "推定の根拠"],
+    column_order=["指標ID", *REVIEW_COLUMNS.values(), "推定の根拠", "指標の文言"],  # what may be changed first
     column_config={
         REVIEW_COLUMNS["aggregation"]: st.column_config.SelectboxColumn(
             options=list(KINDS), required=True, format_func=lambda k: f"{KINDS[k].label}（{k}）"),

@@ -171,3 +171,40 @@ def test_an_editor_who_lost_the_right_saves_nothing(root):
     assert not at.exception, at.exception
     assert "編集者" in texts(at) and "保存しました" not in texts(at)
     assert sorted(p.name for p in root.iterdir()) == ["digital"]
+
+
+@pytest.mark.browser
+def test_browser_paste_fix_a_guess_in_the_table_and_save(root, page, tmp_path):
+    """The editor's flow in Chromium: paste the page, change K1-2's 集計方法 in the table (latest → sum), save."""
+    from conftest import READY
+    from tools import served
+
+    srv = served.Server({"KPI_DATA_DIR": str(root), "KPI_STORE": str(tmp_path / "store")}, script=ROOT / "app_pages" / "policy_import.py")
+    try:
+        page.goto(srv.url)
+        page.locator("h1").first.wait_for(timeout=60000)
+        page.wait_for_selector(READY, timeout=60000)
+        area = page.get_by_label("運営方針の本文")
+        area.fill(WARD.read_text(encoding="utf-8"))
+        area.press("Control+Enter")
+        page.get_by_text("推定した項目の確認").wait_for(timeout=60000)
+        page.wait_for_selector(READY, timeout=60000)
+        editor = page.locator('[data-testid="stDataFrame"]').filter(has=page.locator("#glide-cell-1-1")).last
+        editor.scroll_into_view_if_needed()
+        assert [editor.locator(f"#glide-cell-1-{r}").inner_text() for r in range(5)] == ["sum", "latest", "ratio", "milestone", "latest"]
+        editor.locator("#glide-cell-0-0").evaluate("e => e.focus()")  # the grid's first cell; then the keyboard, as a user would
+        for key in ("Enter", "Escape", "ArrowRight", "ArrowDown", "Enter"):
+            page.keyboard.press(key)
+        page.locator('#portal [role="option"]', has_text="月の合計（sum）").click()
+        page.keyboard.press("Escape")
+        page.wait_for_selector(READY, timeout=60000)
+        page.get_by_label("所属ID（半角の英小文字・数字・「-」「_」。例 minato-ku）").fill("minato")
+        page.get_by_label("所属ID（半角の英小文字・数字・「-」「_」。例 minato-ku）").press("Enter")
+        page.wait_for_selector(READY, timeout=60000)
+        page.get_by_role("button", name="この所属の運営方針として保存").click()
+        page.get_by_text("保存しました。サイドバーの所属で選べます").wait_for(timeout=60000)
+    finally:
+        srv.stop()
+    p = load_policy(root / "minato" / "2024")
+    assert [(i.indicator_id, i.aggregation) for i in p.indicators.values()] == [
+        ("K1-1", "sum"), ("K1-2", "sum"), ("K2-1", "ratio"), ("K2-2", "milestone"), ("K3-1", "latest")]
