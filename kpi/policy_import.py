@@ -241,7 +241,7 @@ class Document:
 
 _BUDGET = re.compile(r"(?:令和)?\s*(\d+)\s*(?:年度)?\s*(決算額|予算額)\s*[:：]?\s*([\d,]+(?:\.\d+)?)\s*百万円")
 _ISSUE = re.compile(r"^\s*(?:【\s*)?経営課題\s*([0-9０-９]+)(?:\s*】|[\s\u3000]+|$)\s*(.*)$")  # 「経営課題1に…」 is text
-_RESULT_HEAD = re.compile(r"^<\s*(?:令和)?\s*(\d+)\s*年度\s*実績と達成状況\s*>")
+_RESULT_HEAD = re.compile(r"^<\s*(?:令和)?\s*(\d+)\s*年度\s*実績と達成状況[^>]*>")  # 「＜…達成状況 ※A：達成 B：未達成＞」 too
 _PREVIOUS_HEAD = re.compile(r"^<\s*前年度実績\s*>")
 
 
@@ -395,7 +395,7 @@ def _add(doc: Document, issue: IssueText | None, section: str | None, cell: str,
         issue.chunks.extend(_chunks(cell))
     elif section == "results" and results_key:
         line = re.sub(r"^[\s・･]+", "", re.sub(r"[ \t\u3000]+", " ", strip_tags(cell))).strip()  # 「・－」 is kept: no result
-        if line:
+        if line and not line.startswith("※"):  # 「※A：達成 B：未達成」 is the legend, not a result
             issue.results.setdefault(results_key, []).append(line)
 
 
@@ -431,12 +431,20 @@ def statements(chunks: list[Chunk], strategies: list[str]) -> list[Statement]:
             out.append(st)
         return Statement(label)
 
+    def plain(phrase: str) -> bool:  # neither a year nor a figure: a name, not a target
+        return not is_year_phrase(phrase) and not figures(norm(phrase)) and not LEADING_YEAR.match(norm(phrase))
+
     cur = Statement(None)
-    for chunk in chunks:
+    for i, chunk in enumerate(chunks):
         cur = emit(cur)
         ps = list(chunk.phrases)
-        if (chunk.may_label and len(ps) > 1 and not is_year_phrase(ps[0]) and not figures(norm(ps[0]))
-                and not LEADING_YEAR.match(norm(ps[0]))):
+        following = chunks[i + 1].phrases if i + 1 < len(chunks) else []
+        if not chunk.may_label and all(map(plain, ps)) and following and is_year_phrase(following[0]):
+            # a line of its own naming the strategy, the targets on the next line (「・行政手続きのオンライン化とBPR」)
+            label = " ".join(ps)
+            cur = Statement(label)
+            continue
+        if chunk.may_label and len(ps) > 1 and plain(ps[0]):
             label = ps.pop(0)
             cur = Statement(label)
         for p in ps:

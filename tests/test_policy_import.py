@@ -392,3 +392,19 @@ def test_archive_holds_the_same_files(seed):
 
     with zipfile.ZipFile(io.BytesIO(pi.archive(seed))) as z:
         assert {n: z.read(n) for n in z.namelist()} == pi.files(seed)
+
+
+def test_web_page_with_strategy_lines_and_a_legend():
+    """Real pages may put the strategy on a line of its own above its target, and the A/B legend under the heading."""
+    text = ("令和7年度 テスト局運営方針\n【経営課題1】便利な手続き\n主な戦略(課題解決の方策)\n・行政手続きのオンライン化\n・窓口の待ち時間の短縮\n"
+            "アウトカム指標\n・行政手続きのオンライン化\n令和7年度 オンラインでできる手続き数 2,000件(累計)\n"
+            "・窓口の待ち時間の短縮\n令和7年度 平均待ち時間 15分以下\n"
+            "アウトカム指標の達成状況(定量評価)\n＜令和7年度実績と達成状況　※A：達成　B：未達成＞\n※A：達成　B：未達成\n"
+            "・2,046件：A\n・17分：B\n＜前年度実績＞\n・1,500件\n・20分\n")
+    imp = pi.parse(text, 2025)
+    assert [(d.indicator_id, d.strategy_no, d.wording, d.unit, d.aggregation, d.direction) for d in imp.indicators] == [
+        ("K1-1", "1", "オンラインでできる手続き数", "件", "latest", "higher"),
+        ("K1-2", "2", "平均待ち時間", "分", "latest", "lower")]
+    assert [(r.indicator_id, r.fiscal_year, r.value, r.grade) for r in imp.results] == [
+        ("K1-1", 2025, 2046, "A"), ("K1-2", 2025, 17, "B"), ("K1-1", 2024, 1500, ""), ("K1-2", 2024, 20, "")]
+    assert imp.problems == []
