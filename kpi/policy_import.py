@@ -322,6 +322,7 @@ def read_document(text: str) -> Document:
     issue: IssueText | None = None
     section: str | None = None
     results_key = ""
+    columns: dict[int, str] = {}  # the 様式's result cells: index → "current:<fy>" / "previous"
     for raw in lines:
         if not raw.strip() or re.fullmatch(r"[\s\-|:]+", raw):
             continue
@@ -367,11 +368,33 @@ def read_document(text: str) -> Document:
         if kind is not None:
             section = kind
             results_key = ""
-            if rest.strip() and kind != "results":  # the seed's 達成状況 row is the heading of empty cells
+            columns = _result_columns(cells) if kind == "results" else {}
+            if columns:
+                doc.results_year = next((int(k.split(":")[1]) for k in columns.values() if k.startswith("current:")), None)
+            if rest.strip() and kind != "results":  # the 様式's 達成状況 row heads the cells below it
                 _add(doc, issue, section, rest, results_key)
+            continue
+        if section == "results" and columns and issue is not None and not first:
+            # the 様式's rows under 「N年度実績と達成状況」 | 「前年度実績」: one line per <p>, in the indicators' order
+            for i, key in columns.items():
+                for part in re.split(r"</?p[^>]*>|<br\s*/?>", cells[i] if i < len(cells) else ""):
+                    _add(doc, issue, section, part, key)
             continue
         _add(doc, issue, section, raw, results_key)  # a continuation row (empty first cell) or a line of text
     return doc
+
+
+def _result_columns(cells: list[str]) -> dict[int, str]:
+    """In the 様式's 達成状況 row: which cell heads this year's results (「7年度実績と達成状況」) and which the previous year's."""
+    out = {}
+    for i, cell in enumerate(cells[1:], start=1):
+        n = norm(strip_tags(cell))
+        m = re.search(r"(?:令和)?\s*(\d+)\s*年度\s*実績と達成状況", n)
+        if m:
+            out[i] = f"current:{reiwa(m.group(1))}"
+        elif "前年度実績" in n:
+            out[i] = "previous"
+    return out
 
 
 def _add(doc: Document, issue: IssueText | None, section: str | None, cell: str, results_key: str) -> None:

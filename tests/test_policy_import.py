@@ -408,3 +408,19 @@ def test_web_page_with_strategy_lines_and_a_legend():
     assert [(r.indicator_id, r.fiscal_year, r.value, r.grade) for r in imp.results] == [
         ("K1-1", 2025, 2046, "A"), ("K1-2", 2025, 17, "B"), ("K1-1", 2024, 1500, ""), ("K1-2", 2024, 20, "")]
     assert imp.problems == []
+
+
+def filled_seed() -> str:
+    """The seed's 様式 filled at year end: 経営課題1's two results under 「7年度実績と達成状況」 and 「前年度実績」."""
+    text = SEED.read_text(encoding="utf-8")
+    head = "アウトカム 指標の達成状況 (定量評価)\t7年度実績と達成状況 ※A：達成 B：未達成\t\t\t前年度実績\t\t"
+    assert head in text
+    return text.replace(head, head + "\n\t<p>オンラインでできる手続き数 2,046件：A</p><p>23.6%：B</p>\t\t\t<p>1,500件</p><p>－</p>\t\t", 1)
+
+
+def test_seed_form_filled_at_year_end_gives_its_results():
+    imp = pi.parse(filled_seed(), 2025)
+    assert [(r.indicator_id, r.fiscal_year, r.value, r.grade, r.source_text) for r in imp.results] == [
+        ("K1-1", 2025, 2046, "A", "オンラインでできる手続き数 2,046件：A"), ("K1-2", 2025, 23.6, "B", "23.6%：B"),
+        ("K1-1", 2024, 1500, "", "1,500件")]
+    assert imp.problems == [] and len(imp.indicators) == 15
