@@ -690,7 +690,7 @@ def indicator_from(st: Statement, issue_id: str, number: int, strategy_no: str, 
     return draft
 
 
-def _strategy_for(label: str | None, strategies: list[str], previous: int) -> tuple[int | None, bool]:
+def _strategy_for(label: str | None, strategies: list[str]) -> tuple[int | None, bool]:
     """(strategy number, guessed?) of a statement's label: exact, else the most similar (ratio ≥ 0.3)."""
     if not strategies:
         return None, False
@@ -881,15 +881,13 @@ def parse(text: str, fy: int, dept_name: str | None = None) -> Imported:
             problems.append(f"経営課題{issue.number}: アウトカム指標が見つかりません")
         if not issue.strategies:
             problems.append(f"経営課題{issue.number}: 主な戦略が見つかりません")
-        previous = 0
         own: list[IndicatorDraft] = []
         by_order = not any(s.label for s in sts) and len(sts) == len(issue.strategies) > 1
         for n, st in enumerate(sts, start=1):
             if by_order:
                 no, guessed = n, True
             else:
-                no, guessed = _strategy_for(st.label, issue.strategies, previous)
-            previous = no or previous
+                no, guessed = _strategy_for(st.label, issue.strategies)
             d = indicator_from(st, issue.number, n, str(no or ""), fy, problems)
             if guessed and no:
                 d.guessed.append("strategy_no")
