@@ -157,8 +157,8 @@ if st.button("この所属の運営方針として保存", key="pi_save", type="
                 st.error("保存したフォルダを運営方針として読み込めません。管理者に連絡してください。")
                 st.text(problems)
             else:
-                st.cache_data.clear()  # the catalog of departments and every page read the new folder on their next run
+                st.cache_data.clear()  # every page reads anew; the catalog of departments (ui, a 60-second resource) shows it within a minute
                 st.session_state["_policy_import_flash"] = (
-                    f"保存しました。サイドバーの所属で選べます（{fiscal.fy_label(fy)}・指標 {len(reviewed.indicators)}件）。",
+                    f"保存しました（{fiscal.fy_label(fy)}・指標 {len(reviewed.indicators)}件）。1分以内にサイドバーの所属に現れます。",
                     f"保存先: {out}")
                 st.rerun()

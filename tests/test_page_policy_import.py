@@ -96,7 +96,7 @@ def test_save_writes_the_department_folder_and_it_loads(root):
     at.text_input(key="pi_dept_id").input("minato-ku").run()
     at.button(key="pi_save").click().run()
     assert not at.exception, at.exception
-    assert "保存しました。サイドバーの所属で選べます（令和6年度・指標 5件）。" in texts(at)
+    assert "保存しました（令和6年度・指標 5件）。1分以内にサイドバーの所属に現れます。" in texts(at)
     folder = root / "minato-ku" / "2024"
     p = load_policy(folder)
     assert p.text("department") == "みなと架空区" and list(p.indicators) == ["K1-1", "K1-2", "K2-1", "K2-2", "K3-1"]
@@ -202,7 +202,7 @@ def test_browser_paste_fix_a_guess_in_the_table_and_save(root, page, tmp_path):
         page.get_by_label("所属ID（半角の英小文字・数字・「-」「_」。例 minato-ku）").press("Enter")
         page.wait_for_selector(READY, timeout=60000)
         page.get_by_role("button", name="この所属の運営方針として保存").click()
-        page.get_by_text("保存しました。サイドバーの所属で選べます").wait_for(timeout=60000)
+        page.get_by_text("保存しました（令和6年度・指標 5件）").wait_for(timeout=60000)
     finally:
         srv.stop()
     p = load_policy(root / "minato" / "2024")
