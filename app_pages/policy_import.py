@@ -120,9 +120,9 @@ edited = st.data_editor(
     column_order=["指標ID", *REVIEW_COLUMNS.values(), "推定の根拠", "指標の文言"],  # what may be changed first
     column_config={
         REVIEW_COLUMNS["aggregation"]: st.column_config.SelectboxColumn(
-            options=list(KINDS), required=True, format_func=lambda k: f"{KINDS[k].label}（{k}）"),
+            options=list(KINDS), required=True, width="medium", format_func=lambda k: f"{KINDS[k].label}（{k}）"),
         REVIEW_COLUMNS["direction"]: st.column_config.SelectboxColumn(
-            options=list(DIRECTIONS), required=True, format_func=lambda k: f"{DIRECTIONS[k].label}（{k}）"),
+            options=list(DIRECTIONS), required=True, width="medium", format_func=lambda k: f"{DIRECTIONS[k].label}（{k}）"),
         REVIEW_COLUMNS["short_name"]: st.column_config.TextColumn(required=True, max_chars=60),
     })
 
