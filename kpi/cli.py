@@ -84,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("departments", help="所属（運営方針のある部署）と年度の一覧")
     d.add_argument("--json", action="store_true")
 
+    pol = sub.add_parser("policy", help="運営方針の取り込み（公開されている本文から参照データのCSVを作成）")
+    pol_sub = pol.add_subparsers(dest="policy_command", required=True, parser_class=_Parser)
+    pi = pol_sub.add_parser("import", help="公開されている運営方針の本文（テキスト）から運営方針のフォルダを作る")
+    pi.add_argument("file", type=Path, help="運営方針の本文のテキストファイル（UTF-8 または Shift_JIS）")
+    pi.add_argument("--fy", type=int, required=True, help="運営方針の年度（西暦の開始年、例 2025 = 令和7年度）")
+    pi.add_argument("--out", type=Path, required=True, help="書き出すフォルダ（新しいフォルダか空のフォルダ）")
+    pi.add_argument("--dept-name", help="所属名（省略時は本文の題名から）")
+    pi.add_argument("--json", action="store_true")
+
     checkdata.add_parser(sub)
     export_command.add_parser(sub)
     for name in DEPARTMENT_COMMANDS:
@@ -258,6 +267,54 @@ def cmd_departments(args, cat: departments.Catalog) -> int:
     return OK
 
 
+def cmd_policy(args, policy, store) -> int:
+    """``policy import``: read a published 運営方針 and write its policy folder; the guesses are listed for review."""
+    from kpi import policy_import
+    from kpi.policy import load_policy
+
+    if not 2000 <= args.fy <= 2100:
+        print(f"使い方の誤り: --fy {args.fy} は西暦の年度ではありません（例 2025 = 令和7年度）", file=sys.stderr)
+        return USAGE
+    error = policy_import.folder_refusal(args.out)
+    try:
+        if error:
+            raise policy_import.ImportRefused(error)
+        imp = policy_import.parse(policy_import.decode(args.file.read_bytes()), args.fy, args.dept_name)
+        written = policy_import.write_folder(imp, args.out)
+    except OSError as exc:
+        error = f"ファイルを読めません: {args.file}（{exc.strerror}）"
+    except policy_import.ImportRefused as exc:
+        error = str(exc) if error else f"{args.file}: {exc}"
+    else:
+        error = None
+    if error:
+        if args.json:
+            print(json.dumps({"ok": False, "error": error}, ensure_ascii=False, indent=1))
+        else:
+            print(f"取り込みを中止しました（何も書き出していません）: {error}", file=sys.stderr)
+        return REFUSED
+    try:  # what was written must load as a policy (the app's own loader): else say so, never leave it unsaid
+        load_policy(args.out)
+        load_problems: list[str] = []
+    except PolicyError as exc:
+        load_problems = [p.text for p in exc.problems]
+    out = imp.record() | {"ok": not load_problems, "out": str(args.out), "written": [p.name for p in written],
+                          "load_problems": load_problems}
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+    else:
+        print(f"{args.out}: 経営課題 {len(imp.issues)}件、指標 {len(imp.indicators)}件、目標 {sum(len(d.targets) for d in imp.indicators)}件、"
+              f"予算・決算 {len(imp.budgets)}件、公表された実績 {len(imp.results)}件を書き出しました（{'、'.join(out['written'])}）")
+        print("推定した項目（本文に書かれていないため語句から推定しました。確認してください）:")
+        for g in imp.guesses:
+            print(f"  {g.line}")
+        for p in imp.problems:
+            print(f"注意: {p}", file=sys.stderr)
+        for p in load_problems:
+            print(f"エラー: {p}", file=sys.stderr)
+    return REFUSED if load_problems else OK
+
+
 COMMANDS = {
     "status": cmd_status,
     "actuals": cmd_actuals,
@@ -269,8 +326,9 @@ COMMANDS = {
     "override": cmd_override,
     "checkin": cmd_checkin,
     "departments": cmd_departments,
+    "policy": cmd_policy,
 }
-NO_POLICY = {"check-data"}  # commands that run even when the reference data does not load
+NO_POLICY = {"check-data", "policy"}  # commands that run even when the reference data does not load
 # Commands that read or write one department's data: they take --dept (required when there are several).
 DEPARTMENT_COMMANDS = ("status", "actuals", "import", "history", "rollback", "override", "checkin", "export")
 

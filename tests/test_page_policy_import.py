@@ -1,0 +1,210 @@
+"""AppTest of 「方針の取り込み」 (app_pages/policy_import.py), driven on the page file: paste or upload the published
+text, see what was read, review the guesses, save a new department's policy folder; editors only."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from kpi import departments
+from kpi.policy import load_policy
+
+PAGE = str(ROOT / "app_pages" / "policy_import.py")
+WARD = ROOT / "tests" / "seed" / "ward_page_fictional.txt"
+SEED = ROOT / "tests" / "seed" / "000_d323183fcf303bed.txt"
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-secret", "client_id": "dashboard",
+        "client_secret": "secret", "server_metadata_url": "https://login.example.jp/.well-known/openid-configuration"}
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch) -> Path:
+    """A root of departments holding the bundled policy as digital/2025, and a store beside it."""
+    r = tmp_path / "data"
+    shutil.copytree(ROOT / "data", r / "digital" / "2025")
+    monkeypatch.setenv("KPI_DATA_DIR", str(r))
+    monkeypatch.setenv("KPI_STORE", str(tmp_path / "store"))
+    monkeypatch.delenv("KPI_EDITORS", raising=False)
+    return r
+
+
+def page(**secrets) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in secrets.items():
+        at.secrets[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(str(e.value) for e in (*at.text, *at.caption, *at.info, *at.warning, *at.error, *at.success, *at.title))
+
+
+def table(at: AppTest, column: str):
+    (found,) = [d.value for d in at.dataframe if column in d.value.columns]
+    return found
+
+
+def paste(at: AppTest, text: str) -> AppTest:
+    at.text_area(key="pi_text").input(text).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_without_text_the_page_asks_for_it(root):
+    at = page()
+    assert "本文を貼り付けるか、ファイルを選んでください。" in texts(at)
+    assert not at.button  # nothing to save yet
+
+
+def test_pasted_ward_page_shows_issues_indicators_results_and_guesses(root):
+    at = paste(page(), WARD.read_text(encoding="utf-8"))
+    assert at.number_input(key="pi_fy").value == 2024  # the year the title states
+    shown = texts(at)
+    assert "令和6年度みなと架空区運営方針（令和6年度（2024年度）・所属: みなと架空区）" in shown
+    assert "経営課題 3件　指標 5件　目標 6件　予算・決算 0件　公表された実績 9件" in shown
+    issues = table(at, "経営課題")
+    assert list(issues["名称"]) == ["防災・減災", "子育て支援", "地域のつながり"]
+    inds = table(at, "目標")
+    assert list(inds["指標ID"]) == ["K1-1", "K1-2", "K2-1", "K2-2", "K3-1"]
+    assert inds.iloc[0]["目標"] == "令和4年度〜令和6年度 6000世帯 以上"
+    assert inds.iloc[4]["目標"] == "令和6年度 35%、令和8年度〜 40% 以上".replace("令和8年度〜 ", "令和6年度〜令和8年度 ")
+    results = table(at, "評価")
+    assert list(results["実績"])[:2] == ["1950", "12"] and results.iloc[0]["期間の実績"] == "5410"
+    review = table(at, "推定の根拠")
+    assert list(review["集計方法"]) == ["sum", "latest", "ratio", "milestone", "latest"]
+    assert review.iloc[0]["推定の根拠"] == "集計方法:「合計」、方向:「以上」"
+    assert "K1-2「要援護者避難支援訓練を実施した地域の数」: 集計方法を latest（最新月の値） としました" in shown
+
+
+def test_policy_text_is_never_markdown(root):
+    """A policy line that looks like Markdown or HTML is shown as written (st.text / tables), never interpreted."""
+    title = "**太字** :material/home: [リンク](https://example.jp)"
+    text = WARD.read_text(encoding="utf-8").replace("【経営課題3】地域のつながり", f"【経営課題3】{title}")
+    text = text.replace("令和6年度みなと架空区運営方針", "令和6年度みなと架空区**太字**運営方針")
+    at = paste(page(), text)
+    assert title in list(table(at, "経営課題")["名称"])
+    assert "令和6年度みなと架空区**太字**運営方針（令和6年度（2024年度）・所属: みなと架空区**太字**）" in [t.value for t in at.text]
+    assert all("太字" not in m.value for m in (*at.markdown, *at.caption, *at.subheader, *at.title))
+
+
+def test_save_writes_the_department_folder_and_it_loads(root):
+    at = paste(page(), WARD.read_text(encoding="utf-8"))
+    at.text_input(key="pi_dept_id").input("minato-ku").run()
+    at.button(key="pi_save").click().run()
+    assert not at.exception, at.exception
+    assert "保存しました（令和6年度・指標 5件）。1分以内にサイドバーの所属に現れます。" in texts(at)
+    folder = root / "minato-ku" / "2024"
+    p = load_policy(folder)
+    assert p.text("department") == "みなと架空区" and list(p.indicators) == ["K1-1", "K1-2", "K2-1", "K2-2", "K3-1"]
+    assert (folder / "results.csv").exists()
+    cat = departments.catalog(root, root.parent / "store")
+    assert set(cat.departments) == {"digital", "minato-ku"} and cat.departments["minato-ku"].name == "みなと架空区"
+    # a second save of the same year is refused: nothing is overwritten
+    before = (folder / "targets.csv").read_bytes()
+    at.button(key="pi_save").click().run()
+    assert "保存しませんでした" in texts(at) and "すでにあります" in texts(at)
+    assert (folder / "targets.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize("dept_id", ["", "Minato", "港区", "../x", "-x"])
+def test_a_bad_department_id_is_refused(root, dept_id):
+    at = paste(page(), WARD.read_text(encoding="utf-8"))
+    at.text_input(key="pi_dept_id").input(dept_id).run()
+    at.button(key="pi_save").click().run()
+    assert "所属ID「" in texts(at) and "は使えません" in texts(at)
+    assert sorted(p.name for p in root.iterdir()) == ["digital"]
+
+
+def test_a_single_policy_folder_root_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("KPI_DATA_DIR", str(ROOT / "data"))
+    monkeypatch.setenv("KPI_STORE", str(tmp_path / "store"))
+    at = paste(page(), WARD.read_text(encoding="utf-8"))
+    at.text_input(key="pi_dept_id").input("minato").run()
+    at.button(key="pi_save").click().run()
+    assert "所属ひとつの運営方針のフォルダです" in texts(at)
+    assert not (ROOT / "data" / "minato").exists()
+
+
+def test_upload_cp932_and_the_year_can_be_changed(root):
+    at = page()
+    at.file_uploader(key="pi_file").set_value(("seed.txt", SEED.read_text(encoding="utf-8").encode("cp932"), "text/plain")).run()
+    assert not at.exception, at.exception
+    assert at.number_input(key="pi_fy").value == 2025
+    assert "経営課題 4件　指標 15件　目標 16件　予算・決算 12件　公表された実績 0件" in texts(at)
+    at.text_input(key="pi_dept_id").input("digital").run()
+    at.button(key="pi_save").click().run()
+    assert "すでにあります" in texts(at)  # digital/2025 exists
+    at.number_input(key="pi_fy").set_value(2026).run()
+    assert "本文の年度（令和7年度）と指定の年度（令和8年度）が違います" in texts(at)
+    at.button(key="pi_save").click().run()
+    assert "保存しました" in texts(at)
+    assert load_policy(root / "digital" / "2026").fiscal_year == 2026
+
+
+def test_text_that_is_not_a_policy_is_refused(root):
+    at = paste(page(), "会議メモ\nとくになし")
+    assert "読み取れませんでした: 経営課題" in texts(at)
+    assert not at.button
+
+
+def test_only_editors_see_the_page(root):
+    at = page(auth=AUTH, kpi={"editors": ["editor@city.example.jp"]})
+    assert "運営方針の取り込みは編集者だけが行えます" in texts(at)
+    assert not at.text_area and not at.file_uploader and "pi_save" not in {b.key for b in at.button}
+
+
+def test_an_editor_who_lost_the_right_saves_nothing(root):
+    editor = {"is_logged_in": True, "email": "editor@city.example.jp", "name": "編集者"}
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.secrets["auth"], at.secrets["kpi"] = AUTH, {"editors": ["editor@city.example.jp"]}
+    at.user = editor
+    at.run()
+    paste(at, WARD.read_text(encoding="utf-8"))
+    at.text_input(key="pi_dept_id").input("minato").run()
+    assert at.button(key="pi_save")
+    at.secrets["kpi"] = {"editors": []}  # removed from the editors after the page was drawn
+    at.button(key="pi_save").click().run()
+    assert not at.exception, at.exception
+    assert "編集者" in texts(at) and "保存しました" not in texts(at)
+    assert sorted(p.name for p in root.iterdir()) == ["digital"]
+
+
+@pytest.mark.browser
+def test_browser_paste_fix_a_guess_in_the_table_and_save(root, page, tmp_path):
+    """The editor's flow in Chromium: paste the page, change K1-2's 集計方法 in the table (latest → sum), save."""
+    from conftest import READY
+    from tools import served
+
+    srv = served.Server({"KPI_DATA_DIR": str(root), "KPI_STORE": str(tmp_path / "store")}, script=ROOT / "app_pages" / "policy_import.py")
+    try:
+        page.goto(srv.url)
+        page.locator("h1").first.wait_for(timeout=60000)
+        page.wait_for_selector(READY, timeout=60000)
+        area = page.get_by_label("運営方針の本文")
+        area.fill(WARD.read_text(encoding="utf-8"))
+        area.press("Control+Enter")
+        page.get_by_text("推定した項目の確認").wait_for(timeout=60000)
+        page.wait_for_selector(READY, timeout=60000)
+        editor = page.locator('[data-testid="stDataFrame"]').filter(has=page.locator("#glide-cell-1-1")).last
+        editor.scroll_into_view_if_needed()
+        assert [editor.locator(f"#glide-cell-1-{r}").inner_text() for r in range(5)] == ["sum", "latest", "ratio", "milestone", "latest"]
+        editor.locator("#glide-cell-0-0").evaluate("e => e.focus()")  # the grid's first cell; then the keyboard, as a user would
+        for key in ("Enter", "Escape", "ArrowRight", "ArrowDown", "Enter"):
+            page.keyboard.press(key)
+        page.locator('#portal [role="option"]', has_text="月の合計（sum）").click()
+        page.keyboard.press("Escape")
+        page.wait_for_selector(READY, timeout=60000)
+        page.get_by_label("所属ID（半角の英小文字・数字・「-」「_」。例 minato-ku）").fill("minato")
+        page.get_by_label("所属ID（半角の英小文字・数字・「-」「_」。例 minato-ku）").press("Enter")
+        page.wait_for_selector(READY, timeout=60000)
+        page.get_by_role("button", name="この所属の運営方針として保存").click()
+        page.get_by_text("保存しました（令和6年度・指標 5件）").wait_for(timeout=60000)
+    finally:
+        srv.stop()
+    p = load_policy(root / "minato" / "2024")
+    assert [(i.indicator_id, i.aggregation) for i in p.indicators.values()] == [
+        ("K1-1", "sum"), ("K1-2", "sum"), ("K2-1", "ratio"), ("K2-2", "milestone"), ("K3-1", "latest")]
