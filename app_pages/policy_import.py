@@ -8,11 +8,12 @@ markdown.
 import pandas as pd
 import streamlit as st
 
-import ui_auth
 from kpi import departments, fiscal
 from kpi import policy_import as pi
 from kpi.kinds import DIRECTIONS, KINDS
 from kpi.policy import PolicyError, data_dir, load_policy
+from ui import auth as ui_auth
+from ui.data import forget_catalog
 
 ACTION = "運営方針の取り込み"
 REVIEW_COLUMNS = {"aggregation": "集計方法", "direction": "方向", "short_name": "指標名（短い名前）"}
@@ -157,8 +158,9 @@ if st.button("この所属の運営方針として保存", key="pi_save", type="
                 st.error("保存したフォルダを運営方針として読み込めません。管理者に連絡してください。")
                 st.text(problems)
             else:
-                st.cache_data.clear()  # every page reads anew; the catalog of departments (ui, a 60-second resource) shows it within a minute
+                st.cache_data.clear()  # every page reads anew
+                forget_catalog()  # the new department is in the sidebar at once
                 st.session_state["_policy_import_flash"] = (
-                    f"保存しました（{fiscal.fy_label(fy)}・指標 {len(reviewed.indicators)}件）。1分以内にサイドバーの所属に現れます。",
+                    f"保存しました（{fiscal.fy_label(fy)}・指標 {len(reviewed.indicators)}件）。サイドバーの「所属」から選べます。",
                     f"保存先: {out}")
                 st.rerun()

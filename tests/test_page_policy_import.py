@@ -96,7 +96,7 @@ def test_save_writes_the_department_folder_and_it_loads(root):
     at.text_input(key="pi_dept_id").input("minato-ku").run()
     at.button(key="pi_save").click().run()
     assert not at.exception, at.exception
-    assert "保存しました（令和6年度・指標 5件）。1分以内にサイドバーの所属に現れます。" in texts(at)
+    assert "保存しました（令和6年度・指標 5件）。サイドバーの「所属」から選べます。" in texts(at)
     folder = root / "minato-ku" / "2024"
     p = load_policy(folder)
     assert p.text("department") == "みなと架空区" and list(p.indicators) == ["K1-1", "K1-2", "K2-1", "K2-2", "K3-1"]

@@ -179,3 +179,8 @@ def overview_figure(f: Filters, ordered: list[Result]):
     s = store()
     return _overview_figure(str(s.root), s.version(), folder(f), f.fy, f.as_of, f.issues,
                             tuple(r.indicator.indicator_id for r in ordered))
+
+
+def forget_catalog() -> None:
+    """After a department or a year folder was written: the next read of the catalog finds it (not a minute later)."""
+    _catalog.clear()

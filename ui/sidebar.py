@@ -18,6 +18,7 @@ PAGES = [
     ("app_pages/upload.py", "実績アップロード", ":material/upload_file:"),
     ("app_pages/history.py", "履歴", ":material/history:"),
     ("app_pages/materials.py", "会議資料", ":material/slideshow:"),
+    ("app_pages/policy_import.py", "方針の取り込み", ":material/post_add:"),
 ]
 
 
