@@ -10,6 +10,7 @@ import pytest
 
 from kpi import policy_import as pi
 from kpi.cli import main
+from kpi.kinds import KINDS
 from kpi.policy import load_policy
 
 HERE = Path(__file__).resolve().parent
@@ -230,7 +231,7 @@ def test_a_sentence_beginning_with_a_heading_word_stays_text():
 ])
 def test_guess_aggregation(text, unit, per, milestone, by_year, kind, words):
     assert pi.guess_aggregation(text, unit, per, milestone, by_year) == (kind, words)
-    assert kind in pi.KINDS
+    assert kind in KINDS
 
 
 @pytest.mark.parametrize(("text", "direction", "words"), [
@@ -267,7 +268,7 @@ def test_figures_skip_years_and_read_unit_and_qualifiers(text, value, unit, qual
     ("令和7年度 60%", None),
 ])
 def test_periods(text, expected):
-    assert pi._period(text) == expected
+    assert pi.period_of(text) == expected
 
 
 # --- the command line ---------------------------------------------------------------------------------------------

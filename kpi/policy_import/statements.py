@@ -1,0 +1,99 @@
+"""Cutting a 経営課題's アウトカム指標 phrases into one :class:`Statement` per indicator, and finding the 主な戦略 each
+statement serves (named exactly, else the most similar: a guess to review)."""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from kpi.policy_import.figures import LEADING_YEAR, figures, is_year_phrase
+from kpi.policy_import.sections import Chunk
+from kpi.policy_import.text import norm
+
+STRATEGY_SIMILARITY = 0.3  # the least difflib ratio for a label to name a strategy in other words
+
+
+@dataclass
+class Statement:
+    """One indicator as written: [wording] [令和N年度] [target words], under the strategy ``label`` names."""
+
+    label: str | None
+    wording: list[str] = field(default_factory=list)
+    year: str | None = None  # the year phrase (「令和7年度」) the targets follow
+    target: list[str] = field(default_factory=list)
+
+    def empty(self) -> bool:
+        """True when nothing of an indicator has been read into it yet."""
+        return not (self.wording or self.year or self.target)
+
+
+def _strategy_match(phrase: str, strategies: list[str]) -> int | None:
+    """The strategy (1-based) a phrase names exactly (width and spaces aside)."""
+    key = re.sub(r"\s+", "", norm(phrase))
+    for i, s in enumerate(strategies, start=1):
+        if re.sub(r"\s+", "", norm(s)) == key:
+            return i
+    return None
+
+
+def statements(chunks: list[Chunk], strategies: list[str]) -> list[Statement]:
+    """Cut the アウトカム指標 phrases into one statement per indicator: [wording] [令和N年度] [target words]."""
+    out: list[Statement] = []
+    label: str | None = None
+
+    def emit(st: Statement) -> Statement:
+        if not st.empty():
+            out.append(st)
+        return Statement(label)
+
+    def plain(phrase: str) -> bool:  # neither a year nor a figure: a name, not a target
+        return not is_year_phrase(phrase) and not figures(norm(phrase)) and not LEADING_YEAR.match(norm(phrase))
+
+    cur = Statement(None)
+    for i, chunk in enumerate(chunks):
+        cur = emit(cur)
+        ps = list(chunk.phrases)
+        following = chunks[i + 1].phrases if i + 1 < len(chunks) else []
+        if not chunk.may_label and all(map(plain, ps)) and following and is_year_phrase(following[0]):
+            # a line of its own naming the strategy, the targets on the next line (「・行政手続きのオンライン化とBPR」)
+            label = " ".join(ps)
+            cur = Statement(label)
+            continue
+        if chunk.may_label and len(ps) > 1 and plain(ps[0]):
+            label = ps.pop(0)
+            cur = Statement(label)
+        for p in ps:
+            if _strategy_match(p, strategies) and not is_year_phrase(p):
+                cur = emit(cur)
+                label = p
+                cur = Statement(label)
+            elif is_year_phrase(p):
+                if cur.year is not None:
+                    cur = emit(cur)
+                cur.year = p
+            elif cur.year is None:
+                cur.wording.append(p)
+            elif any(figures(norm(t)) for t in cur.target):
+                cur = emit(cur)
+                cur.wording.append(p)
+            else:
+                cur.target.append(p)
+    emit(cur)
+    return out
+
+
+def strategy_for(label: str | None, strategies: list[str]) -> tuple[int | None, bool]:
+    """(strategy number, guessed?) of a statement's label: exact, else the most similar (ratio ≥ 0.3)."""
+    if not strategies:
+        return None, False
+    if label:
+        exact = _strategy_match(label, strategies)
+        if exact:
+            return exact, False
+        scores = [difflib.SequenceMatcher(None, norm(label), norm(s)).ratio() for s in strategies]
+        best = max(range(len(scores)), key=scores.__getitem__)
+        if scores[best] >= STRATEGY_SIMILARITY:
+            return best + 1, True
+    if len(strategies) == 1:
+        return 1, False
+    return None, True
