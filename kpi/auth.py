@@ -47,3 +47,23 @@ def may_edit(auth_configured: bool, logged_in: bool, email: str | None, editors:
     if not auth_configured:
         return True
     return bool(logged_in and email and email.strip().lower() in editors)
+
+
+def policy_save_refusal(kpi_secrets: Mapping | None, auth_configured: bool, logged_in: bool, email: str | None,
+                        dept_id: str, dept_exists: bool) -> str | None:
+    """Why this user may not save an imported 運営方針 as ``dept_id``'s (Japanese), or None when they may.
+
+    Only an editor of every department (``[kpi] editors`` / KPI_EDITORS) creates a NEW department; an editor of one
+    department (``[kpi.departments.<id>] editors`` / KPI_EDITORS_<ID>) adds a year to that department only. Without
+    sign-in configured the dashboard is local (listens on localhost) and anyone may, as with every other write."""
+    if not auth_configured:
+        return None
+    kpi = kpi_secrets or {}
+    if may_edit(True, logged_in, email, editors_from(kpi.get("editors")) | env_editors()):
+        return None
+    if not dept_exists:
+        return (f"新しい所属「{dept_id}」を作れるのは、市全体の編集者（[kpi] editors）だけです。"
+                "所属の追加は管理者に依頼してください")
+    if may_edit(True, logged_in, email, department_editors(dept_id, kpi.get("departments"))):
+        return None
+    return f"所属「{dept_id}」の編集者ではないため、この所属に運営方針を追加できません（自分の所属にだけ追加できます）"
