@@ -62,3 +62,12 @@ def test_department_editors_listed_as_a_plain_list():
     """[kpi.departments] minato = ["…"] (a list rather than a table) is read as that department's editors."""
     secrets = {"departments": {"minato": ["minato@city.example.jp"]}}
     assert policy_save_refusal(secrets, True, True, "minato@city.example.jp", "minato", True) is None
+
+
+def test_editors_listed_for_a_department_not_yet_there_do_not_create_it(monkeypatch):
+    """Editors may be listed before the department's folder exists: creating it is still the city-wide editors' call."""
+    secrets = {**SECRETS, "departments": {**SECRETS["departments"], "new-ku": {"editors": ["new@city.example.jp"]}}}
+    assert policy_save_refusal(secrets, True, True, "new@city.example.jp", "new-ku", False) is not None
+    monkeypatch.setenv("KPI_EDITORS_NEW_KU", "env-new@city.example.jp")
+    assert policy_save_refusal(secrets, True, True, "env-new@city.example.jp", "new-ku", False) is not None
+    assert policy_save_refusal(secrets, True, True, "new@city.example.jp", "new-ku", True) is None  # once it exists
