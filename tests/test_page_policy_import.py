@@ -2,15 +2,19 @@
 text, see what was read, review the guesses, save a new department's policy folder; editors only."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from kpi import departments
+from kpi import policy_import as pi
 from kpi.policy import load_policy
+from ui.tables import escape
 
 PAGE = str(ROOT / "app_pages" / "policy_import.py")
 WARD = ROOT / "tests" / "seed" / "ward_page_fictional.txt"
@@ -39,8 +43,25 @@ def page(**secrets) -> AppTest:
     return at
 
 
+def unescape(markdown: str) -> str:
+    """What an escaped message (ui.escape) reads on screen."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
 def texts(at: AppTest) -> str:
-    return "\n".join(str(e.value) for e in (*at.text, *at.caption, *at.info, *at.warning, *at.error, *at.success, *at.title))
+    return "\n".join(unescape(str(e.value)) for e in (*at.text, *at.caption, *at.info, *at.warning, *at.error, *at.success,
+                                                        *at.title))
+
+
+def statuses(at: AppTest) -> list[tuple[str, str]]:
+    """(label, state) of every st.status block drawn."""
+    found, todo = [], [at._tree]
+    while todo:
+        node = todo.pop()
+        if type(node).__name__ == "Status":
+            found.append((node.label, node.state))
+        todo.extend(getattr(node, "children", {}).values())
+    return found
 
 
 def table(at: AppTest, column: str):
@@ -97,6 +118,8 @@ def test_save_writes_the_department_folder_and_it_loads(root):
     at.button(key="pi_save").click().run()
     assert not at.exception, at.exception
     assert "保存しました（令和6年度・指標 5件）。サイドバーの「所属」から選べます。" in texts(at)
+    # run on its own (not through app.py's pages) the page cannot link to 概要: it says where it is
+    assert "概要は、ダッシュボードで ?dept=minato-ku&fy=2024 を開くと表示されます。" in texts(at)
     folder = root / "minato-ku" / "2024"
     p = load_policy(folder)
     assert p.text("department") == "みなと架空区" and list(p.indicators) == ["K1-1", "K1-2", "K2-1", "K2-2", "K3-1"]
@@ -107,6 +130,7 @@ def test_save_writes_the_department_folder_and_it_loads(root):
     before = (folder / "targets.csv").read_bytes()
     at.button(key="pi_save").click().run()
     assert "保存しませんでした" in texts(at) and "すでにあります" in texts(at)
+    assert statuses(at) == [("保存しませんでした", "error")]  # the progress box ends in the refusal
     assert (folder / "targets.csv").read_bytes() == before
 
 
@@ -171,6 +195,116 @@ def test_an_editor_who_lost_the_right_saves_nothing(root):
     assert not at.exception, at.exception
     assert "編集者" in texts(at) and "保存しました" not in texts(at)
     assert sorted(p.name for p in root.iterdir()) == ["digital"]
+
+
+def test_messages_are_escaped_never_markdown(root):
+    """An exception's message holds what was typed: it is escaped, so 「*」「_」「[…](…)」 read as written."""
+    at = paste(page(), WARD.read_text(encoding="utf-8"))
+    typed = "**x**_y_[a](https://example.jp)"
+    at.text_input(key="pi_dept_id").input(typed).run()
+    at.button(key="pi_save").click().run()
+    (shown,) = [e.value for e in at.error]
+    assert shown.startswith(escape(f"保存しませんでした: 所属ID「{typed}」は使えません"))
+    assert unescape(shown).startswith(f"保存しませんでした: 所属ID「{typed}」は使えません")
+    assert "**" not in shown and "](" not in shown
+
+
+@pytest.mark.parametrize(("line", "char"), [(1, "\x00"), (5, "\x1b"), (12, "\x7f"), (20, "\x85")])
+def test_a_control_character_is_refused_naming_the_line(root, line, char):
+    lines = WARD.read_text(encoding="utf-8").splitlines()
+    lines[line - 1] = lines[line - 1][:3] + char + lines[line - 1][3:]
+    at = paste(page(), "\n".join(lines))
+    assert f"読み取れませんでした: {line}行目に制御文字（U+{ord(char):04X}）があります" in texts(at)
+    assert "pi_save" not in {b.key for b in at.button}
+
+
+def test_the_text_area_and_the_upload_have_limits(root):
+    at = page()
+    assert at.text_area(key="pi_text").proto.max_chars == pi.MAX_CHARS == 200_000
+    assert at.file_uploader(key="pi_file").proto.max_upload_size_mb == pi.MAX_UPLOAD_MB == 1
+    assert f"運営方針の本文（{pi.MAX_CHARS:,}文字まで）" == at.text_area(key="pi_text").label
+    assert "1MBまで" in at.file_uploader(key="pi_file").label
+    # a file over the size, and one within it whose text is over the length: refused in Japanese
+    at.file_uploader(key="pi_file").set_value(("big.txt", b"a" * (pi.MAX_UPLOAD_BYTES + 1), "text/plain")).run()
+    assert "ファイルを読めませんでした: ファイルが大きすぎます（1.0MB）。運営方針の本文は 1MB までにしてください" in texts(at)
+    at.file_uploader(key="pi_file").set_value(("long.txt", b"a" * (pi.MAX_CHARS + 1), "text/plain")).run()
+    assert "読み取れませんでした: 本文が長すぎます（200,001文字）。200,000文字までにしてください" in texts(at)
+
+
+def test_save_summary_and_the_link_to_the_new_departments_overview(root, tmp_path):
+    """Through app.py: the save ends in a summary (where, what, the guesses to check) and a link to 概要 that opens
+    the new department's year."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/policy_import.py").run()
+    paste(at, WARD.read_text(encoding="utf-8"))
+    at.text_input(key="pi_dept_id").input("minato").run()
+    at.button(key="pi_save").click().run()
+    assert not at.exception, at.exception
+    summary = texts(at)
+    folder = root / "minato" / "2024"
+    assert f"保存先: {folder}" in summary
+    assert "ファイル: policy.csv、issues.csv、strategies.csv、indicators.csv、targets.csv、budgets.csv、results.csv" in summary
+    assert "経営課題 3件、アウトカム指標 5件、目標 6件、予算・決算 0件、公表された実績 9件" in summary
+    assert "推定のまま保存した項目 17件（主な戦略 2件、指標名（短い名前） 5件、集計方法 5件、方向 5件）" in summary
+    assert "・K1-2「要援護者避難支援訓練を実施した地域の数」: 集計方法を latest（最新月の値） としました" in summary
+    (link,) = at.get("page_link")
+    assert (link.proto.label, link.proto.query_string) == ("保存した所属の概要を開く", "dept=minato&fy=2024")
+    assert link.proto.page_script_hash  # a page of app.py's navigation (概要), not a URL
+    # following the link: 概要 of みなと架空区, 令和6年度
+    at.query_params["dept"], at.query_params["fy"] = "minato", "2024"
+    at.switch_page("app_pages/overview.py").run()
+    assert not at.exception, at.exception
+    assert at.session_state["_filters"].dept == "minato" and at.session_state["_filters"].fy == 2024
+
+
+DEPT_EDITOR = {"is_logged_in": True, "email": "digital@city.example.jp", "name": "所属の編集者"}
+CITY_EDITOR = {"is_logged_in": True, "email": "city@city.example.jp", "name": "市の編集者"}
+EDITORS = {"editors": ["city@city.example.jp"], "departments": {"digital": {"editors": ["digital@city.example.jp"]},
+                                                                "kita": {"editors": ["kita@city.example.jp"]}}}
+
+
+def as_user(user: dict, shown_dept: str = "digital") -> AppTest:
+    """The page for a signed-in ``user`` with ``shown_dept`` chosen in the sidebar (what ui.auth.can_edit reads)."""
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.secrets["auth"], at.secrets["kpi"] = AUTH, EDITORS
+    at.user = user
+    at.session_state["_filters"] = SimpleNamespace(dept=shown_dept)
+    at.run()
+    assert not at.exception, at.exception
+    return paste(at, WARD.read_text(encoding="utf-8"))
+
+
+def save_as(at: AppTest, dept_id: str) -> AppTest:
+    at.text_input(key="pi_dept_id").input(dept_id).run()
+    at.button(key="pi_save").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_departments_editor_cannot_create_a_new_department(root):
+    at = save_as(as_user(DEPT_EDITOR), "minato")
+    assert "保存しませんでした: 新しい所属「minato」を作れるのは、市全体の編集者（[kpi] editors）だけです。" in texts(at)
+    assert "保存しました" not in texts(at) and sorted(p.name for p in root.iterdir()) == ["digital"]
+
+
+def test_a_departments_editor_cannot_add_to_another_department(root):
+    shutil.copytree(root / "digital" / "2025", root / "kita" / "2025")
+    at = save_as(as_user(DEPT_EDITOR), "kita")
+    assert "保存しませんでした: 所属「kita」の編集者ではないため、この所属に運営方針を追加できません" in texts(at)
+    assert sorted(p.name for p in (root / "kita").iterdir()) == ["2025"]
+
+
+def test_a_departments_editor_adds_a_year_to_their_own(root):
+    at = save_as(as_user(DEPT_EDITOR), "digital")
+    assert "保存しました（令和6年度・指標 5件）" in texts(at)
+    assert load_policy(root / "digital" / "2024").fiscal_year == 2024
+
+
+def test_a_city_editor_creates_a_new_department(root):
+    at = save_as(as_user(CITY_EDITOR), "minato")
+    assert "保存しました（令和6年度・指標 5件）" in texts(at)
+    assert load_policy(root / "minato" / "2024").text("department") == "みなと架空区"
 
 
 @pytest.mark.browser

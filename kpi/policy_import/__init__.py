@@ -19,19 +19,19 @@ the package's interface; the modules' other names are its own.
 from __future__ import annotations
 
 from kpi.policy_import.figures import Figure, figures, period_of, reiwa
-from kpi.policy_import.guesses import SHORT_NAME_MAX, Guess, guess_aggregation, guess_direction, short_name_of
+from kpi.policy_import.guesses import FIELD_LABELS, SHORT_NAME_MAX, Guess, guess_aggregation, guess_direction, short_name_of
 from kpi.policy_import.imported import COLUMNS, OPTIONAL_FILES, Imported
 from kpi.policy_import.indicators import IndicatorDraft, TargetRow
 from kpi.policy_import.parsing import parse
 from kpi.policy_import.results import ResultRow, result_from
 from kpi.policy_import.sections import stated_year
 from kpi.policy_import.text import MAX_CHARS, MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, ImportRefused, check_text, decode, fmt_number, norm
-from kpi.policy_import.writing import NEW_DEPARTMENT_ID, archive, csv_bytes, department_folder, files, folder_refusal, write_folder
+from kpi.policy_import.writing import NEW_DEPARTMENT_ID, archive, csv_bytes, department_folder, files, folder_refusal, save_summary, write_folder
 
 __all__ = [
-    "COLUMNS", "MAX_CHARS", "MAX_UPLOAD_BYTES", "MAX_UPLOAD_MB", "NEW_DEPARTMENT_ID", "OPTIONAL_FILES", "SHORT_NAME_MAX",
+    "COLUMNS", "FIELD_LABELS", "MAX_CHARS", "MAX_UPLOAD_BYTES", "MAX_UPLOAD_MB", "NEW_DEPARTMENT_ID", "OPTIONAL_FILES", "SHORT_NAME_MAX",
     "Figure", "Guess", "ImportRefused", "Imported", "IndicatorDraft", "ResultRow", "TargetRow",
     "archive", "check_text", "csv_bytes", "decode", "department_folder", "figures", "files", "fmt_number",
-    "folder_refusal", "guess_aggregation", "guess_direction", "norm", "parse", "period_of", "reiwa", "result_from",
+    "folder_refusal", "guess_aggregation", "guess_direction", "norm", "parse", "period_of", "reiwa", "result_from", "save_summary",
     "short_name_of", "stated_year", "write_folder",
 ]

@@ -15,6 +15,8 @@ SHORT_NAME_MAX = 30
 MILESTONE_WORDS = ("開始", "策定", "実施", "開設", "改定", "完了", "導入", "構築", "作成", "設置", "検証")
 LOWER_WORDS = ("以下", "未満", "削減", "減少", "抑制", "短縮", "縮減")
 RATIO_WORDS = ("割合", "率")
+# The fields a guess sets, as the review lines and the summary name them.
+FIELD_LABELS = {"aggregation": "集計方法", "direction": "方向", "short_name": "指標名（短い名前）", "strategy_no": "主な戦略"}
 
 
 @dataclass
@@ -82,9 +84,8 @@ def short_name_of(wording: str, qualifiers: tuple[str, ...], target_years: set[i
 
 def guess_line(indicator_id: str, wording: str, fld: str, value: str, words: str) -> str:
     """The Japanese review line of a guess: what was set to what, from which words."""
-    what = {"aggregation": "集計方法", "direction": "方向", "short_name": "指標名（短い名前）", "strategy_no": "主な戦略"}[fld]
     why = f"「{words}」から推定" if words else "手がかりとなる語がないため既定値"
-    return f"{indicator_id}「{wording}」: {what}を {_shown(fld, value)} としました（{why}）。確認してください。"
+    return f"{indicator_id}「{wording}」: {FIELD_LABELS[fld]}を {_shown(fld, value)} としました（{why}）。確認してください。"
 
 
 def _shown(fld: str, value: str) -> str:

@@ -109,3 +109,8 @@ class Imported:
                 if key in ("aggregation", "direction", "short_name"):
                     setattr(d, key, str(value).strip())
         return self
+
+    def open_guesses(self) -> list[Guess]:
+        """The guesses still as guessed (an editor's choice that differs from a guess settles it): to check later."""
+        drafts = {d.indicator_id: d for d in self.indicators}
+        return [g for g in self.guesses if g.indicator_id in drafts and str(getattr(drafts[g.indicator_id], g.field)) == g.value]

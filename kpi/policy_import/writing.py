@@ -6,9 +6,11 @@ import csv
 import io
 import re
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 from kpi import fiscal
+from kpi.policy_import.guesses import FIELD_LABELS
 from kpi.policy_import.imported import COLUMNS, OPTIONAL_FILES, Imported
 from kpi.policy_import.text import ImportRefused
 
@@ -82,3 +84,20 @@ def archive(imp: Imported) -> bytes:
         for name, content in files(imp).items():
             z.writestr(name, content)
     return buf.getvalue()
+
+
+def save_summary(imp: Imported, out: Path, written: list[Path]) -> list[str]:
+    """What a save did, in Japanese lines: where the files went, what they hold, and the guesses still to check."""
+    open_guesses = imp.open_guesses()
+    by_field = Counter(FIELD_LABELS[g.field] for g in open_guesses)
+    lines = [f"保存先: {out}",
+             f"ファイル: {'、'.join(p.name for p in written)}",
+             f"経営課題 {len(imp.issues)}件、アウトカム指標 {len(imp.indicators)}件、目標 {sum(len(d.targets) for d in imp.indicators)}件、"
+             f"予算・決算 {len(imp.budgets)}件、公表された実績 {len(imp.results)}件"]
+    if open_guesses:
+        lines.append(f"推定のまま保存した項目 {len(open_guesses)}件（" + "、".join(f"{k} {n}件" for k, n in by_field.items())
+                     + "）。指標の画面で確認し、違っていれば indicators.csv を直してください:")
+        lines += [f"・{g.line}" for g in open_guesses]
+    else:
+        lines.append("推定した項目はすべて確認済みです。")
+    return lines
