@@ -425,3 +425,87 @@ def test_seed_form_filled_at_year_end_gives_its_results():
         ("K1-1", 2025, 2046, "A", "オンラインでできる手続き数 2,046件：A"), ("K1-2", 2025, 23.6, "B", "23.6%：B"),
         ("K1-1", 2024, 1500, "", "1,500件")]
     assert imp.problems == [] and len(imp.indicators) == 15
+
+
+# --- the limits of a text ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a\x00b", "1行目に制御文字（U+0000）があります"),
+    ("一行目\n二行目\n三\x1b行目", "3行目に制御文字（U+001B）があります"),
+    ("一\r\n二\r\n\x0c", "3行目に制御文字（U+000C）があります"),
+    ("一\n二\x7f", "2行目に制御文字（U+007F）があります"),
+    ("一\n二\n三\n\x9b", "4行目に制御文字（U+009B）があります"),
+    ("a" * (pi.MAX_CHARS + 1), "本文が長すぎます（200,001文字）。200,000文字までにしてください"),
+])
+def test_check_text_refuses_control_characters_and_length(text, message):
+    with pytest.raises(pi.ImportRefused) as refused:
+        pi.check_text(text)
+    assert str(refused.value).startswith(message)
+    with pytest.raises(pi.ImportRefused):  # parse checks first, as the CLI and the page call it
+        pi.parse(text, 2025)
+
+
+@pytest.mark.parametrize("text", ["タブ\tと\r\n改行\rは\n使える", "全角　空白・「括弧」", "a" * pi.MAX_CHARS])
+def test_check_text_accepts_tabs_line_breaks_and_the_longest(text):
+    pi.check_text(text)
+
+
+def test_the_seed_and_the_ward_page_pass_the_checks():
+    for path in (SEED, WARD):
+        pi.check_text(path.read_text(encoding="utf-8"))
+
+
+def test_decode_refuses_a_file_over_the_size():
+    assert pi.decode("運営方針".encode("cp932")) == "運営方針"
+    assert pi.decode(b"a" * pi.MAX_UPLOAD_BYTES) == "a" * pi.MAX_UPLOAD_BYTES
+    with pytest.raises(pi.ImportRefused, match="ファイルが大きすぎます（1.0MB）。運営方針の本文は 1MB までにしてください"):
+        pi.decode(b"a" * (pi.MAX_UPLOAD_BYTES + 1))
+
+
+# --- after the review: the guesses still open, and the summary of a save -----------------------------------------
+
+def test_open_guesses_are_those_the_editor_left_as_guessed():
+    imp = pi.parse(WARD.read_text(encoding="utf-8"), 2024)
+    assert len(imp.open_guesses()) == len(imp.guesses) == 17
+    imp.with_choices({"K1-2": {"aggregation": "sum", "direction": "higher", "short_name": "訓練を実施した地域"}})
+    open_ = {(g.indicator_id, g.field) for g in imp.open_guesses()}
+    assert ("K1-2", "aggregation") not in open_ and ("K1-2", "short_name") not in open_
+    assert ("K1-2", "direction") in open_  # chosen as guessed: still the guess
+    assert len(open_) == 15
+
+
+def test_save_summary_says_where_what_and_the_guesses_to_check(ward, tmp_path):
+    out = tmp_path / "minato" / "2024"
+    written = pi.write_folder(ward, out)
+    lines = pi.save_summary(ward, out, written)
+    assert lines[:3] == [
+        f"保存先: {out}",
+        "ファイル: policy.csv、issues.csv、strategies.csv、indicators.csv、targets.csv、budgets.csv、results.csv",
+        "経営課題 3件、アウトカム指標 5件、目標 6件、予算・決算 0件、公表された実績 9件"]
+    assert lines[3] == ("推定のまま保存した項目 17件（主な戦略 2件、指標名（短い名前） 5件、集計方法 5件、方向 5件）。"
+                        "指標の画面で確認し、違っていれば indicators.csv を直してください:")
+    assert lines[4:] == [f"・{g.line}" for g in ward.guesses]
+
+
+def test_save_summary_when_every_guess_was_changed(tmp_path):
+    text = ("令和7年度 テスト局運営方針\n【経営課題1】便利な手続き\n主な戦略\n・窓口の待ち時間の短縮\n"
+            "アウトカム指標\n・窓口の待ち時間の短縮\n令和7年度 平均待ち時間 15分以下\n")
+    imp = pi.parse(text, 2025)
+    imp.with_choices({"K1-1": {"aggregation": "mean", "direction": "higher", "short_name": "待ち時間"}})
+    lines = pi.save_summary(imp, tmp_path, [])
+    assert lines[-1] == "推定した項目はすべて確認済みです。"
+
+
+# --- the package -----------------------------------------------------------------------------------------------------
+
+def test_the_package_exports_its_interface_and_never_imports_streamlit():
+    import importlib
+    import pkgutil
+    import subprocess
+    import sys
+
+    assert len(set(pi.__all__)) == len(pi.__all__) and all(hasattr(pi, name) for name in pi.__all__)
+    modules = [importlib.import_module(f"kpi.policy_import.{m.name}") for m in pkgutil.iter_modules(pi.__path__)]
+    assert len(modules) >= 8 and all(m.__doc__ for m in [pi, *modules])
+    code = "import sys, kpi.policy_import; print('streamlit' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
