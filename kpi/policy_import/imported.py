@@ -26,6 +26,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 OPTIONAL_FILES = ("results.csv",)  # budgets.csv is written even empty: the loader before issue 18 requires it
 
 
+def cell(value: object) -> str:
+    """A value as a CSV cell: None empty, a float as the figure (6000, 83.4), anything else as text."""
+    if value is None:
+        return ""
+    return fmt_number(value) if isinstance(value, float) else str(value)
+
+
 @dataclass
 class Imported:
     """What the import read: the rows of the policy CSVs, the guesses to review and the problems."""
@@ -41,11 +48,6 @@ class Imported:
 
     def rows(self) -> dict[str, list[dict[str, str]]]:
         """Every file's rows as strings (the CSVs and the page's tables)."""
-        def s(v) -> str:
-            if v is None:
-                return ""
-            return fmt_number(v) if isinstance(v, float) else str(v)
-
         out: dict[str, list[dict[str, str]]] = {
             "policy.csv": [dict(zip(COLUMNS["policy.csv"], r)) for r in self.texts],
             "issues.csv": [{"issue_id": i.number, "title": i.title, "short_title": i.title,
@@ -55,16 +57,16 @@ class Imported:
             "indicators.csv": [{"indicator_id": d.indicator_id, "issue_id": d.issue_id, "strategy_no": d.strategy_no,
                                 "short_name": d.short_name, "wording": d.wording, "unit": d.unit,
                                 "aggregation": d.aggregation, "direction": d.direction,
-                                "period_start_fy": s(d.period_start_fy), "period_end_fy": s(d.period_end_fy)}
+                                "period_start_fy": cell(d.period_start_fy), "period_end_fy": cell(d.period_end_fy)}
                                for d in self.indicators],
-            "targets.csv": [{"indicator_id": d.indicator_id, "fiscal_year": str(t.fiscal_year), "target": s(t.value),
+            "targets.csv": [{"indicator_id": d.indicator_id, "fiscal_year": str(t.fiscal_year), "target": cell(t.value),
                              "qualifier": qualifier_text(t.qualifiers), "per": t.per, "source_text": t.source_text,
-                             "period_start_fy": s(t.period_start_fy), "baseline": "", "baseline_source": ""}
+                             "period_start_fy": cell(t.period_start_fy), "baseline": "", "baseline_source": ""}
                             for d in self.indicators for t in d.targets],
-            "budgets.csv": [{"issue_id": i, "fiscal_year": str(fy), "kind": k, "amount_million_yen": s(a), "source_text": src}
+            "budgets.csv": [{"issue_id": i, "fiscal_year": str(fy), "kind": k, "amount_million_yen": cell(a), "source_text": src}
                             for i, fy, k, a, src in self.budgets],
-            "results.csv": [{"indicator_id": r.indicator_id, "fiscal_year": str(r.fiscal_year), "value": s(r.value),
-                             "period_value": s(r.period_value), "grade": r.grade, "source_text": r.source_text}
+            "results.csv": [{"indicator_id": r.indicator_id, "fiscal_year": str(r.fiscal_year), "value": cell(r.value),
+                             "period_value": cell(r.period_value), "grade": r.grade, "source_text": r.source_text}
                             for r in self.results],
         }
         return out

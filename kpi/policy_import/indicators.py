@@ -100,38 +100,42 @@ def _target_row(fig: Figure, fy: int, source: str, phrase: str) -> TargetRow:
 def _targets(st: Statement, policy_fy: int) -> tuple[list[TargetRow], str, int | None]:
     """(the targets, the unit, the 「までに」 year) of a statement; no figure at all = a milestone (100%)."""
     wording_text = " ".join(st.wording)
-    nw = norm(wording_text)
-    targets: list[TargetRow] = []
-    unit, by_year = "", None
-    by = BY_YEAR.search(nw)
-    if by:  # 「令和8年度までに70%以上とする」: that year's target, over the years from the policy's own; 「（令和6年度 35%）」 on the way
-        by_year = reiwa(by.group(1))
-        fig = next((f for f in figures(nw) if f.start > by.start()), None)
-        if fig:
-            unit = fig.unit
-            targets.append(TargetRow(by_year, fig.value, fig.qualifiers, fig.per, wording_text,
-                                     policy_fy if policy_fy < by_year else None))
-        targets += [TargetRow(reiwa(m.group(1)), number(m.group(2)), (), "", wording_text) for m in INTERIM.finditer(nw)]
+    targets, unit, by_year = _by_year_targets(wording_text, policy_fy)
     if st.year:  # 「令和7年度 オンラインでできる手続き数 2,000件（累計）」: the source is the year and what follows it
-        fy, own = year_of(st.year) or policy_fy, " ".join([st.year, *st.target])
-        _, fig, phrase = _wording_and_figure(st.target)
-        if fig:
-            targets.append(_target_row(fig, fy, own, phrase))
-            unit = unit or fig.unit
-        elif not targets:
-            targets.append(TargetRow(fy, MILESTONE_TARGET, (), "", own))
-    elif not by:  # no year phrase: the wording's figure, in 「令和7年度に…」's year or the policy's
-        lead = LEADING_YEAR.match(nw)
-        fy = reiwa(lead.group(1)) if lead else policy_fy
-        _, fig, phrase = _wording_and_figure(st.wording)
-        if fig:
-            targets.append(_target_row(fig, fy, wording_text, phrase))
-            unit = fig.unit
-        else:
-            targets.append(TargetRow(fy, MILESTONE_TARGET, (), "", wording_text))
+        fy = year_of(st.year) or policy_fy
+        row, fig_unit = _figure_target(st.target, fy, " ".join([st.year, *st.target]), milestone=not targets)
+        targets += row
+        unit = unit or fig_unit
+    elif by_year is None:  # no year phrase: the wording's figure, in 「令和7年度に…」's year or the policy's
+        lead = LEADING_YEAR.match(norm(wording_text))
+        targets, unit = _figure_target(st.wording, reiwa(lead.group(1)) if lead else policy_fy, wording_text)
     if not unit and all(t.value == MILESTONE_TARGET and not t.qualifiers for t in targets):
         unit = "%"  # a milestone: progress 0–100%
     return sorted(targets, key=lambda t: t.fiscal_year), unit, by_year
+
+
+def _by_year_targets(wording_text: str, policy_fy: int) -> tuple[list[TargetRow], str, int | None]:
+    """「令和8年度までに70%以上とする」: that year's target, over the years from the policy's own, and 「（令和6年度 35%）」
+    on the way; ([], "", None) when the wording says no 「までに」."""
+    nw = norm(wording_text)
+    by = BY_YEAR.search(nw)
+    if not by:
+        return [], "", None
+    by_year = reiwa(by.group(1))
+    fig = next((f for f in figures(nw) if f.start > by.start()), None)
+    targets = [TargetRow(by_year, fig.value, fig.qualifiers, fig.per, wording_text,
+                         policy_fy if policy_fy < by_year else None)] if fig else []
+    targets += [TargetRow(reiwa(m.group(1)), number(m.group(2)), (), "", wording_text) for m in INTERIM.finditer(nw)]
+    return targets, fig.unit if fig else "", by_year
+
+
+def _figure_target(ps: list[str], fy: int, source: str, milestone: bool = True) -> tuple[list[TargetRow], str]:
+    """The target the figure of ``ps`` states in year ``fy`` and its unit; without a figure a milestone (when
+    ``milestone``) or nothing."""
+    _, fig, phrase = _wording_and_figure(ps)
+    if fig:
+        return [_target_row(fig, fy, source, phrase)], fig.unit
+    return ([TargetRow(fy, MILESTONE_TARGET, (), "", source)] if milestone else []), ""
 
 
 def indicator_from(st: Statement, issue_id: str, number: int, strategy_no: str, policy_fy: int,

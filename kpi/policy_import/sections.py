@@ -145,6 +145,7 @@ class _Reader:
         _add(self.doc, self.issue, self.section, cell, results_key)
 
     def _title(self, raw: str, cells: list[str]) -> bool:
+        """The first line naming a 運営方針 is the title; 「（所属長：…）」 names the head."""
         first = cells[0].strip()
         if not self.doc.title and "運営方針" in norm(clean(first)):
             self.doc.title = clean(first)
@@ -156,6 +157,7 @@ class _Reader:
         return False
 
     def _budgets(self, raw: str, cells: list[str]) -> bool:
+        """The 様式's 「5決算額 87百万円」 rows of a 経営課題."""
         found = list(_BUDGET.finditer(norm(strip_tags(raw).replace("\t", " "))))
         if not found or self.issue is None:
             return False
@@ -180,6 +182,7 @@ class _Reader:
         return False
 
     def _heading(self, raw: str, cells: list[str]) -> bool:
+        """A heading (「【経営課題1】…」, 「主な戦略」, a 様式 row's label): the part read from here; its other cells, text."""
         first, rest = cells[0].strip(), "\t".join(cells[1:])
         kind = _section(first, own_line=len(cells) == 1) if first else None
         if kind is None:

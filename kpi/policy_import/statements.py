@@ -36,50 +36,67 @@ def _strategy_match(phrase: str, strategies: list[str]) -> int | None:
     return None
 
 
+def _is_plain(phrase: str) -> bool:
+    """Neither a year nor a figure: a name, not a target."""
+    return not is_year_phrase(phrase) and not figures(norm(phrase)) and not LEADING_YEAR.match(norm(phrase))
+
+
+@dataclass
+class _Cutter:
+    """The state of cutting phrases into statements: those done, the strategy label in force, the one being read."""
+
+    strategies: list[str]
+    out: list[Statement] = field(default_factory=list)
+    label: str | None = None
+    cur: Statement = field(default_factory=lambda: Statement(None))
+
+    def emit(self) -> None:
+        """The statement being read is done (kept when it holds anything); the next begins under the same label."""
+        if not self.cur.empty():
+            self.out.append(self.cur)
+        self.cur = Statement(self.label)
+
+    def relabel(self, label: str) -> None:
+        """A strategy named: the statements from here on serve it."""
+        self.label = label
+        self.cur = Statement(label)
+
+    def phrase(self, p: str) -> None:
+        """One phrase: a strategy's name, the year, the wording (before the year) or a target word (after it)."""
+        cur = self.cur
+        if _strategy_match(p, self.strategies) and not is_year_phrase(p):
+            self.emit()
+            self.relabel(p)
+        elif is_year_phrase(p):
+            if cur.year is not None:
+                self.emit()
+            self.cur.year = p
+        elif cur.year is None:
+            cur.wording.append(p)
+        elif any(figures(norm(t)) for t in cur.target):  # a figure was read: a new indicator's wording begins
+            self.emit()
+            self.cur.wording.append(p)
+        else:
+            cur.target.append(p)
+
+
 def statements(chunks: list[Chunk], strategies: list[str]) -> list[Statement]:
     """Cut the アウトカム指標 phrases into one statement per indicator: [wording] [令和N年度] [target words]."""
-    out: list[Statement] = []
-    label: str | None = None
-
-    def emit(st: Statement) -> Statement:
-        if not st.empty():
-            out.append(st)
-        return Statement(label)
-
-    def plain(phrase: str) -> bool:  # neither a year nor a figure: a name, not a target
-        return not is_year_phrase(phrase) and not figures(norm(phrase)) and not LEADING_YEAR.match(norm(phrase))
-
-    cur = Statement(None)
+    cut = _Cutter(strategies)
     for i, chunk in enumerate(chunks):
-        cur = emit(cur)
+        cut.emit()
         ps = list(chunk.phrases)
         following = chunks[i + 1].phrases if i + 1 < len(chunks) else []
-        if not chunk.may_label and all(map(plain, ps)) and following and is_year_phrase(following[0]):
+        if not chunk.may_label and all(map(_is_plain, ps)) and following and is_year_phrase(following[0]):
             # a line of its own naming the strategy, the targets on the next line (「・行政手続きのオンライン化とBPR」)
-            label = " ".join(ps)
-            cur = Statement(label)
+            cut.relabel(" ".join(ps))
             continue
-        if chunk.may_label and len(ps) > 1 and plain(ps[0]):
-            label = ps.pop(0)
-            cur = Statement(label)
+        if chunk.may_label and len(ps) > 1 and _is_plain(ps[0]):
+            cut.relabel(ps.pop(0))
         for p in ps:
-            if _strategy_match(p, strategies) and not is_year_phrase(p):
-                cur = emit(cur)
-                label = p
-                cur = Statement(label)
-            elif is_year_phrase(p):
-                if cur.year is not None:
-                    cur = emit(cur)
-                cur.year = p
-            elif cur.year is None:
-                cur.wording.append(p)
-            elif any(figures(norm(t)) for t in cur.target):
-                cur = emit(cur)
-                cur.wording.append(p)
-            else:
-                cur.target.append(p)
-    emit(cur)
-    return out
+            cut.phrase(p)
+    cut.emit()
+    return cut.out
 
 
 def strategy_for(label: str | None, strategies: list[str]) -> tuple[int | None, bool]:
