@@ -219,6 +219,9 @@ st.caption("新しい所属を作れるのは市全体の編集者だけです�
 if cat.departments and not cat.single:
     st.text("いまある所属: " + "、".join(cat.departments))
 dept_id = st.text_input("所属ID（半角の英小文字・数字・「-」「_」。例 minato-ku）", key="pi_dept_id").strip()
+exists = dept_id in cat.departments and not cat.single
+if dept_id and (early := rights_refusal(dept_id, exists)):  # said before the click; checked again at it
+    st.warning(escape(early), icon=":material/lock:")
 st.text(f"保存先: {root}/<所属ID>/{fy}/（既にある年度のフォルダは上書きしません）")
 try:
     reviewed = imp.with_choices(choices_from(edited))
@@ -229,4 +232,4 @@ st.download_button("CSV をまとめてダウンロード（ZIP）", pi.archive(
                    on_click="ignore", icon=":material/download:")
 if st.button("この所属の運営方針として保存", key="pi_save", type="primary", icon=":material/save:"):
     if ui_auth.require_editor(ACTION):
-        save(reviewed, root, dept_id, fy, exists=dept_id in cat.departments and not cat.single)
+        save(reviewed, root, dept_id, fy, exists)

@@ -283,7 +283,10 @@ def save_as(at: AppTest, dept_id: str) -> AppTest:
 
 
 def test_a_departments_editor_cannot_create_a_new_department(root):
-    at = save_as(as_user(DEPT_EDITOR), "minato")
+    at = as_user(DEPT_EDITOR)
+    at.text_input(key="pi_dept_id").input("minato").run()
+    assert [unescape(w.value) for w in at.warning][-1].startswith("新しい所属「minato」を作れるのは")  # before the click
+    at = save_as(at, "minato")
     assert "保存しませんでした: 新しい所属「minato」を作れるのは、市全体の編集者（[kpi] editors）だけです。" in texts(at)
     assert "保存しました" not in texts(at) and sorted(p.name for p in root.iterdir()) == ["digital"]
 
