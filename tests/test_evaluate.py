@@ -60,6 +60,11 @@ def make_cp(kind: str, target: float, checkpoints: dict[str, float], direction: 
     return dataclasses.replace(make(kind, target, direction), checkpoints=tuple(Checkpoint(m, v) for m, v in sorted(checkpoints.items())))
 
 
+def make_stated(kind: str, baseline: float, target: float = 100) -> Indicator:
+    """An indicator whose policy states its baseline (targets.csv baseline, baseline_source)."""
+    return dataclasses.replace(make(kind, target), targets={FY: Target(FY, target, "", "", "", None, baseline, "令和6年度末")})
+
+
 LAST_YEAR_40 = [Actual("X-1", "2025-03", 40.0)]  # the previous fiscal year's final value, for a baseline
 
 # (indicator, previous-year actuals, entered 前年度実績, as-of month, expected pace)
@@ -71,20 +76,24 @@ PACES = [
     ("sum", make("sum"), [], None, "2026-03", 100),
     ("sum", make("sum"), [], None, "2026-10", 100),
     ("sum cap", make("sum", 120, "lower"), [], None, "2025-09", 60),
-    # latest: from the previous year's final value to the target; no baseline: the target itself
-    ("latest, no baseline", make("latest"), [], None, "2025-09", 100),
-    ("latest, no baseline", make("latest"), [], None, "2025-04", 100),
+    # latest: from the baseline (the previous year's final value) to the target; no baseline: from the first report
+    # of the year (起点（仮）, here 1 in April) at its month
+    ("latest, no baseline", make("latest"), [], None, "2025-09", 1 + 99 * 5 / 11),
+    ("latest, no baseline", make("latest"), [], None, "2025-04", 1),
     ("latest, baseline", make("latest"), LAST_YEAR_40, None, "2025-04", 45),
     ("latest, baseline", make("latest"), LAST_YEAR_40, None, "2025-09", 70),
     ("latest, baseline", make("latest"), LAST_YEAR_40, None, "2026-03", 100),
     ("latest, baseline", make("latest"), LAST_YEAR_40, None, "2027-01", 100),
-    ("latest, entered baseline wins", make("latest"), LAST_YEAR_40, Entered(60.0, "u", "t"), "2025-09", 80),
+    ("latest, stored final actual before an entered one", make("latest"), LAST_YEAR_40, Entered(60.0, "u", "t"), "2025-09", 70),
+    ("latest, entered baseline", make("latest"), [], Entered(60.0, "u", "t"), "2025-09", 80),
+    ("latest, stated baseline first", make_stated("latest", 20), LAST_YEAR_40, Entered(60.0, "u", "t"), "2025-09", 60),
     ("latest cap, baseline", make("latest", 30, "lower"), LAST_YEAR_40, None, "2025-09", 35),
-    # milestone: from 0 to 100
-    ("milestone", make("milestone"), [], None, "2025-03", 0),
-    ("milestone", make("milestone"), [], None, "2025-04", 100 / 12),
-    ("milestone", make("milestone"), [], None, "2025-09", 50),
-    ("milestone", make("milestone"), [], None, "2026-03", 100),
+    # milestone: from the baseline's progress (or the first report's) to 100
+    ("milestone", make("milestone"), LAST_YEAR_40, None, "2025-09", 70),
+    ("milestone, no baseline: from 0", make("milestone"), [], None, "2025-03", 0),
+    ("milestone, no baseline: from 0", make("milestone"), [], None, "2025-04", 100 / 12),
+    ("milestone, no baseline: from 0", make("milestone"), [], None, "2025-09", 50),
+    ("milestone, no baseline: from 0", make("milestone"), [], None, "2026-03", 100),
     # mean and ratio: the target
     ("mean", make("mean"), LAST_YEAR_40, None, "2025-06", 100),
     ("ratio", make("ratio"), LAST_YEAR_40, None, "2025-06", 100),
@@ -93,14 +102,14 @@ PACES = [
     ("milestone, checkpoints", make_cp("milestone", 100, {"2025-09": 30, "2025-12": 80}), [], None, "2025-09", 30),
     ("milestone, checkpoints", make_cp("milestone", 100, {"2025-09": 30, "2025-12": 80}), [], None, "2025-11", 30 + 50 * 2 / 3),
     ("milestone, checkpoints", make_cp("milestone", 100, {"2025-09": 30, "2025-12": 80}), [], None, "2026-02", 80 + 20 * 2 / 3),
-    ("latest, checkpoint, no baseline", make_cp("latest", 100, {"2025-09": 60}), [], None, "2025-06", 60),
+    ("latest, checkpoint, no baseline", make_cp("latest", 100, {"2025-09": 60}), [], None, "2025-06", 1 + 59 * 2 / 5),
     ("latest, checkpoint, no baseline", make_cp("latest", 100, {"2025-09": 60}), [], None, "2025-12", 80),
     ("latest, checkpoint, baseline", make_cp("latest", 100, {"2025-09": 60}), LAST_YEAR_40, None, "2025-06", 50),
     ("sum, checkpoint", make_cp("sum", 100, {"2025-09": 20}), [], None, "2025-06", 10),
     ("sum, checkpoint", make_cp("sum", 100, {"2025-09": 20}), [], None, "2025-12", 60),
     ("mean, checkpoint", make_cp("mean", 1870, {"2025-09": 1500}), [], None, "2025-06", 1500),
     ("mean, checkpoint", make_cp("mean", 1870, {"2025-09": 1500}), [], None, "2025-12", 1685),
-    ("checkpoint of another year is ignored", make_cp("milestone", 100, {"2024-09": 90}), [], None, "2025-09", 50),
+    ("checkpoint of another year is ignored", make_cp("milestone", 100, {"2024-09": 90}), LAST_YEAR_40, None, "2025-09", 70),
 ]
 
 
@@ -134,7 +143,7 @@ def test_a_milestone_on_its_straight_line_is_on_track():
     ("sum", [35], "2025-09", "注意"),  # 35 / 50 = exactly 70 %
     ("sum", [34], "2025-09", "遅れ"),
     ("latest", [95], "2025-05", "順調"),
-    ("latest", [90], "2025-05", "順調"),  # exactly 90 % of the target (no baseline: the pace is the target)
+    ("latest", [90], "2025-05", "順調"),  # exactly 90 % of the target
     ("latest", [70], "2025-05", "注意"),  # exactly 70 %
     ("latest", [69.9], "2025-05", "遅れ"),
     ("latest", [80], "2025-05", "注意"),
@@ -143,7 +152,8 @@ def test_a_milestone_on_its_straight_line_is_on_track():
     ("milestone", [100], "2025-05", "達成"),
 ])
 def test_status_rules(kind, values, as_of, status):
-    assert evaluate_indicator(make(kind), acts(values), FY, as_of).status == status
+    ind = make_stated(kind, 100) if kind == "latest" else make(kind)  # latest: a stated baseline at the target keeps the pace there
+    assert evaluate_indicator(ind, acts(values), FY, as_of).status == status
 
 
 def test_as_of_ignores_later_months():
