@@ -159,3 +159,18 @@ def catalog(root: Path | str | None = None, store_root: Path | str | None = None
         if years:
             departments[d.name] = Department(d.name, dict(sorted(years.items())), stores / d.name)
     return Catalog(root, departments)
+
+
+def department_of(folder: Path) -> tuple[Catalog, str] | None:
+    """The catalog and department id a policy folder belongs to (``<root>/<department>/<year>/``); None for a single folder.
+
+    The upload check reads it to compare a file's indicator names with the other departments' (kpi.ownership).
+    """
+    folder = Path(folder)
+    if not (folder.name.isdigit() and ID_PATTERN.match(folder.parent.name)):
+        return None
+    root = folder.parent.parent
+    if (root / "policy.csv").exists() or not root.is_dir():
+        return None
+    cat = catalog(root)
+    return (cat, folder.parent.name) if folder.parent.name in cat.departments else None
