@@ -121,3 +121,18 @@ def test_the_ward_policy_files_are_the_ones_the_import_writes():
     assert set(header[6:]) == {"period_start_fy", "baseline", "baseline_source"}
     assert WARD_POLICY["results.csv"].splitlines()[0] == "indicator_id,fiscal_year,value,period_value,grade,source_text"
 
+
+
+def test_the_years_table_shows_each_years_own_figure_and_grades_the_period(ward):
+    from kpi import evaluation as ev
+
+    per = ev.yearly(ward, actuals(), "2025-03")
+    w11 = {y.fiscal_year: y for y in per["W1-1"]}
+    assert [(y.value, y.period_value, y.grade) for y in w11.values()] == [(1580, 1580, "B"), (1880, 3460, "B"), (1950, 5410, "B")]
+    ind = ward.indicators["W1-1"]
+    assert w11[2024].cell(ind) == "1,950世帯（R4〜R6合計 5,410世帯・目標 6,000世帯 以上（R4〜R6合計）・B）"
+    # without actuals the published results stand in for the years that have ended, and say so
+    published = {y.fiscal_year: y for y in ev.yearly(ward, [], "2025-03")["W1-1"]}
+    assert (published[2023].value, published[2023].source, published[2023].grade) == (1880, "公表", None)
+    assert (published[2024].value, published[2024].period_value, published[2024].grade) == (1950, 5410, "B")
+    assert published[2022].value is None
