@@ -136,3 +136,13 @@ def test_the_years_table_shows_each_years_own_figure_and_grades_the_period(ward)
     assert (published[2023].value, published[2023].source, published[2023].grade) == (1880, "公表", None)
     assert (published[2024].value, published[2024].period_value, published[2024].grade) == (1950, 5410, "B")
     assert published[2022].value is None
+
+
+@pytest.mark.parametrize("fy, as_of, rule", [
+    (2024, "2025-03", "R4〜R6合計（6年度まで） 5,410世帯 < 目標 6,000世帯 以上（R4〜R6合計） → B（未達成）"),
+    (2023, "2024-03", "R4〜R6合計（5年度まで） 3,460世帯 < 年度末の想定ペース 4,000世帯（目標 6,000世帯 以上（R4〜R6合計）） → B（未達成）"),
+])
+def test_the_grade_says_what_it_was_judged_on(ward, fy, as_of, rule):
+    from kpi.evaluation.rows import grade_rule
+
+    assert grade_rule(evaluate_indicator(ward.indicators["W1-1"], actuals(), fy, as_of)) == rule

@@ -164,12 +164,19 @@ def grade_rule(r: Result) -> str:
     target = fmt.target_text(ind, r.target)
     if r.value is None:
         return "実績の報告なし → B（未達成）" if r.computed_grade else "実績の報告なし（年度途中のため未確定）"
-    met = direction.met(r.value, r.target.value)
+    within = r.period is not None and r.computed_grade is not None and r.fiscal_year < r.period[1]
+    against = r.expected if within else r.target.value  # a year inside a period is judged against the pace due by its end
+    met = direction.met(r.value, against)
     op = {("higher", True): "≥", ("higher", False): "<", ("lower", True): "≤", ("lower", False): ">"}.get((ind.direction, met), "")
     how = kind.label.split("（")[0]
     if kind.key == "ratio":
         how = "Σ分子÷Σ分母" if r.points and all(p.numerator is not None and p.denominator for p in r.points) else "各月の値の平均"
-    text = f"{how} {fmt.with_unit(r.value, ind.unit)} {op} 目標 {target}"
+    if r.period is not None:
+        how = f"{fmt.period_label(r.period, ind)}（{fmt.year_short(r.fiscal_year)}まで）"
+    if within:
+        text = f"{how} {fmt.with_unit(r.value, ind.unit)} {op} 年度末の想定ペース {fmt.with_unit(r.expected, ind.unit)}（目標 {target}）"
+    else:
+        text = f"{how} {fmt.with_unit(r.value, ind.unit)} {op} 目標 {target}"
     if ind.direction != "higher":
         text += f"（{direction.label}）"
     if r.months_meeting_target is not None:
