@@ -91,3 +91,20 @@ def test_the_department_of_a_folder(root):
 @pytest.mark.parametrize("text, key", [("ＡＢＣ　１", "ABC1"), (" 世 帯 ", "世帯"), ("％", "%")])
 def test_names_are_compared_after_nfkc_without_spaces(text, key):
     assert ownership.key(text) == key
+
+
+def test_the_departments_own_template_goes_in_and_another_departments_is_refused(root, tmp_path):
+    import csv
+
+    from kpi.template import template_csv
+
+    minato = catalog(root, tmp_path / "stores").get("minato")
+    rows = list(csv.reader(io.StringIO(template_csv(minato.policy(2024), 2024).decode("cp932"))))
+    head = next(i for i, r in enumerate(rows) if r and r[0] == "指標ID")
+    filled = rows[:head + 1] + [r[:5] + ["10"] + r[6:] for r in rows[head + 1:] if r and r[0].startswith("W")]
+    out = io.StringIO()
+    csv.writer(out).writerows(filled)
+    raw = out.getvalue().encode("cp932")
+    assert upload(root, tmp_path, "minato", "", "template.csv", raw).ok
+    refused = upload(root, tmp_path, "kita", "", "template.csv", raw)
+    assert not refused.ok and "みなと架空区役所" in refused.errors[0].message
