@@ -146,3 +146,18 @@ def test_the_grade_says_what_it_was_judged_on(ward, fy, as_of, rule):
     from kpi.evaluation.rows import grade_rule
 
     assert grade_rule(evaluate_indicator(ward.indicators["W1-1"], actuals(), fy, as_of)) == rule
+
+
+def test_a_later_years_policy_keeps_the_periods_reach(ward_root, tmp_path):
+    later = ward_root / "minato" / "2025"
+    later.mkdir()
+    for name, text in WARD_POLICY.items():
+        if name == "targets.csv":
+            text = ("indicator_id,fiscal_year,target,qualifier,per,source_text\n"
+                    "W1-1,2025,2100,以上,,令和7年度 2,100世帯以上\nW1-2,2025,14,,,令和7年度 14地域\n")
+        (later / name).write_text(text.replace("fiscal_year,年度,2024", "fiscal_year,年度,2025"), encoding="utf-8")
+    dept = catalog(ward_root, tmp_path / "stores").get("minato")
+    combined = dept.combined_policy()
+    assert combined.indicators["W1-1"].period == (2022, 2024) and dept.fiscal_years() == [2022, 2023, 2024, 2025]
+    pv = preview(dept.store(), combined, WARD_ACTUALS.encode(), "minato.csv")
+    assert pv.ok and not pv.warnings, [str(p) for p in pv.warnings]
