@@ -101,7 +101,9 @@ class Department:
                 issues.update(p.issues)
                 for iid, ind in p.indicators.items():
                     old = indicators.get(iid)
+                    spans = [x for x in (old.period if old else None, ind.period) if x]  # a period target reaches back
                     indicators[iid] = replace(ind, targets={**(old.targets if old else {}), **ind.targets},
+                                              period=(min(a for a, _ in spans), max(b for _, b in spans)) if spans else None,
                                               checkpoints=tuple(sorted({*(old.checkpoints if old else ()), *ind.checkpoints},
                                                                        key=lambda c: c.month)))
             self._policies["combined"] = replace(newest, issues=issues, indicators=indicators)
