@@ -161,3 +161,23 @@ def test_a_later_years_policy_keeps_the_periods_reach(ward_root, tmp_path):
     assert combined.indicators["W1-1"].period == (2022, 2024) and dept.fiscal_years() == [2022, 2023, 2024, 2025]
     pv = preview(dept.store(), combined, WARD_ACTUALS.encode(), "minato.csv")
     assert pv.ok and not pv.warnings, [str(p) for p in pv.warnings]
+
+
+def test_the_pages_show_the_year_beside_the_period_and_the_charts_note(ward_root, tmp_path, monkeypatch):
+    from conftest import run_app
+
+    monkeypatch.setenv("KPI_DATA_DIR", str(ward_root))
+    dept = catalog(ward_root, tmp_path / "stores").get("minato")
+    store = dept.store()
+    commit(store, preview(store, dept.combined_policy(), WARD_ACTUALS.encode(), "minato.csv"), "tester")
+    at = run_app("app_pages/indicators.py", tmp_path / "stores", monkeypatch, fy=2024, as_of="2025-03", indicator="W1-1")
+    shown = "\n".join([m.value for m in at.markdown] + [h.proto.body for h in at.get("html")])
+    assert "6年度 1,950世帯（R4〜R6合計 5,410世帯）" in shown
+    assert "R4〜R6合計の目標 6,000世帯、R4〜R5 3,460世帯を含む" in shown  # the chart's note
+    at = run_app("app_pages/evaluation.py", tmp_path / "stores", monkeypatch, fy=2024, as_of="2025-03")
+    from conftest import frames
+
+    table = next(t for t in frames(at) if "年度実績" in t.columns)
+    row = table[table["指標ID"] == "W1-1"].iloc[0]
+    assert row["年度実績"] == "6年度 1,950世帯（R4〜R6合計 5,410世帯）"
+    assert row["最終評価"].startswith("B") and row["前年度実績"] == "1,880世帯"
