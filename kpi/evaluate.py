@@ -30,7 +30,7 @@ STATUS_RULES = f"""\
   前年度実績をあとから入力すると起点が変わり、過去の月の想定ペースと状況も変わります（入力は年度評価の変更の履歴に残ります）。
 - **複数年度の目標**（例: 6,000世帯以上（R4〜R6合計））は期間の値で判定します。合計は期間の各月の合計、最新月の値は期間の最新の値です。
   想定ペースは期間全体の月数で進み（R5の9月末なら 6,000 × 18/36）、期間の最終年度が終わると期間の値で A/B を決めます。
-  期間の途中の年度が終わったときは、その年度末の想定ペースに届いていれば A、届かなければ B とします。
+  期間の途中の年度が終わったときは、その年度末の想定ペースに届いていれば A、届かなければ B（状況も「順調」としません）とします。
   年度の値（その年度だけの値）と期間の値を並べて示し、前年度実績は前年度だけの値です。年度末見込みは期間の最終年度だけに示します。
 - **ペース比**: 年度の値 ÷ 想定ペース。「低いほど良い」指標は 想定ペース ÷ 年度の値（どちらも1以上ならペースどおりか先行）。
 - **未報告**: その年度の実績が基準月までに1件もない。
@@ -279,15 +279,20 @@ def progress_of(indicator: Indicator, value: float | None, target: float) -> flo
     return value / target
 
 
-def status_of(indicator: Indicator, value: float | None, target: float, expected: float, year_done: bool) -> str:
-    """達成 / 順調 / 注意 / 遅れ / 未報告, by the rules in STATUS_RULES."""
+def status_of(indicator: Indicator, value: float | None, target: float, expected: float, year_done: bool,
+              behind_at_year_end: bool = False) -> str:
+    """達成 / 順調 / 注意 / 遅れ / 未報告, by the rules in STATUS_RULES.
+
+    ``year_done``: the target's year (a period's last year) has ended. ``behind_at_year_end``: a year inside a period
+    has ended short of the pace due by its end, which is no longer on track either.
+    """
     if value is None:
         return "未報告"
     direction = DIRECTIONS[indicator.direction]
     if direction.met(value, target) and (direction.settles_early or year_done):
         return "達成"
     pace = direction.ratio(value, expected)
-    if pace >= ON_TRACK and not year_done:  # once the year is over, a missed target is no longer on track
+    if pace >= ON_TRACK and not year_done and not behind_at_year_end:  # once the year is over, a miss is not on track
         return "順調"
     return "注意" if pace >= CAUTION else "遅れ"
 
@@ -365,7 +370,7 @@ def evaluate_indicator(indicator: Indicator, actuals: Sequence[Actual], fy: int,
     previous, source = previous_of(indicator, actuals, fy, entered, published.get(fy - 1))
     baseline, baseline_source = baseline_of(indicator, target, actuals, first, entered if fy == first else None,
                                             published.get(first - 1), span_points[0] if span_points else None)
-    used = frozenset(a.batch_id for a in actuals if a.month in {p.month for p in points} and a.batch_id)
+    used = frozenset(a.batch_id for a in actuals if a.month in {p.month for p in span_points} and a.batch_id)
     provisional_start = baseline_source == BASELINE_FIRST_REPORT  # the pace starts at that report's month, not in April
     path = pace_path(indicator, target.value, first, None if provisional_start else baseline, years,
                      span_points[0] if provisional_start else None)
@@ -392,7 +397,7 @@ def evaluate_indicator(indicator: Indicator, actuals: Sequence[Actual], fy: int,
         progress=progress_of(indicator, value, target.value),
         expected=expected,
         pace_ratio=None if value is None or period_elapsed == 0 else direction.ratio(value, expected),
-        status=status_of(indicator, value, target.value, expected, period_done),
+        status=status_of(indicator, value, target.value, expected, period_done, computed == "B" and not period_done),
         computed_grade=computed,
         forecast=None if year_done else _forecast(indicator, points, span_points, elapsed, target, fy, year_value, period_value),
         points=tuple(points),

@@ -181,3 +181,12 @@ def test_the_pages_show_the_year_beside_the_period_and_the_charts_note(ward_root
     row = table[table["指標ID"] == "W1-1"].iloc[0]
     assert row["年度実績"] == "6年度 1,950世帯（R4〜R6合計 5,410世帯）"
     assert row["最終評価"].startswith("B") and row["前年度実績"] == "1,880世帯"
+
+
+def test_a_year_inside_the_period_ended_short_of_its_pace_is_not_on_track(ward):
+    # 令和5年度 ends at 3,700 of the 4,000 due (92 %): B, and not 順調 although within 90 % of the pace
+    more = [*actuals(), Actual("W1-1", "2024-03", 156 + 8 + 240)]  # the same month again: the later row counts
+    r = evaluate_indicator(ward.indicators["W1-1"], [a for a in more if not (a.month == "2024-03" and a.value == 164)],
+                           2023, "2024-03")
+    assert (r.period_value, r.computed_grade, r.status) == (3700, "B", "注意")
+    assert r.pace_ratio == pytest.approx(3700 / 4000)
