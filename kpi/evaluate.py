@@ -328,7 +328,7 @@ def baseline_of(indicator: Indicator, target: Target, actuals: Sequence[Actual],
         return None, ""
     if target.baseline is not None:
         return target.baseline, BASELINE_STATED + (f"（{target.baseline_source}）" if target.baseline_source else "")
-    final = KINDS[indicator.aggregation].aggregate(points_for(actuals, first_fy - 1, fiscal.ym(first_fy, 3)))
+    final = kind.aggregate(points_for(actuals, first_fy - 1, fiscal.ym(first_fy, 3)))
     if final is not None:
         return final, BASELINE_PREVIOUS_ACTUAL
     if entered is not None:
