@@ -56,11 +56,76 @@ def _header(row: list) -> tuple[int | None, int | None, int | None]:
     return cols.get("indicator_id"), find(NAME_HEADERS), find(UNIT_HEADERS)
 
 
+def _distinct_fast(raw: bytes, file_name: str) -> dict[tuple, int] | None:
+    """Each distinct (ID, name, unit) cell triple and its first row, for a CSV whose header is line 1, parsed by pyarrow;
+    {} without a name or unit column; None when the file needs the general path (xlsx, a title row, quoted line breaks)."""
+    import csv as pycsv
+    import io
+
+    import numpy as np
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    from kpi.reader import decoding
+
+    if raw[:2] == b"PK" or file_name.lower().endswith((".xlsx", ".xlsm")):
+        return None
+    text, _ = decoding.decode(raw)
+    first, sep, _ = text.partition("\n")
+    if not sep or "\r" in first.rstrip("\r"):
+        return None
+    delimiter = decoding.sniff(first)
+    header = next(pycsv.reader([first.rstrip("\r")], delimiter=delimiter), [])
+    id_col, name_col, unit_col = _header(header)
+    if id_col is None:
+        return None
+    if name_col is None and unit_col is None:
+        return {}
+    wanted = [c for c in (id_col, name_col, unit_col) if c is not None]
+    names = [f"c{i}" for i in range(len(header))]
+    data = text.encode("utf-8")
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={names[c]: pa.string() for c in wanted},
+                                                 include_columns=[names[c] for c in wanted]),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException, ValueError):
+        return None
+    if table.num_rows != data.count(b"\n") - (1 if data.endswith(b"\n") else 0):
+        return None  # not one record per line: row numbers would be wrong
+    table = table.append_column("row", pa.array(np.arange(2, table.num_rows + 2, dtype=np.int64)))
+    keys = [names[c] if c is not None else None for c in (id_col, name_col, unit_col)]
+    groups = table.group_by([k for k in keys if k]).aggregate([("row", "min")]).to_pylist()
+    return {tuple(g[k] if k else None for k in keys): g["row_min"] for g in groups}
+
+
 def described(raw: bytes, file_name: str, policy: Policy) -> list[tuple[int, str, str, str, str]]:
-    """(row, column label, indicator id, name or unit as written, "name" / "unit") of every described row whose
-    indicator ID is one of ``policy``'s; [] when the file has neither column."""
+    """(first row, column label, indicator id, name or unit as written, "name" / "unit") of every distinct description
+    whose indicator ID is one of ``policy``'s; [] when the file has neither column.
+
+    Rows repeat the same few descriptions: each distinct (ID, name, unit) is parsed once, at its first row.
+    """
+    first = _distinct_fast(raw, file_name)
+    if first is None:
+        first = _distinct(raw, file_name)
     ids = IndicatorIds(policy)
     out = []
+    for (id_cell, name_cell, unit_cell), line in first.items():
+        code, _, _ = ids.parse(cell_text(id_cell))
+        if code < 0:
+            continue
+        for cell, what, label in ((name_cell, "name", "指標名"), (unit_cell, "unit", "単位")):
+            text = cell_text(cell)
+            if text and text.strip():
+                out.append((line, label, ids.ids[code], text.strip(), what))
+    return sorted(set(out))
+
+
+def _distinct(raw: bytes, file_name: str) -> dict[tuple, int]:
+    """As _distinct_fast, for any file the reader accepts (xlsx, a title row above the header): row by row."""
     rows = _rows(raw, file_name)
     id_col = name_col = unit_col = None
     for n, (_, row) in enumerate(rows):
@@ -68,18 +133,15 @@ def described(raw: bytes, file_name: str, policy: Policy) -> list[tuple[int, str
         if id_col is not None or n >= HEADER_SEARCH_ROWS:
             break
     if id_col is None or (name_col is None and unit_col is None):
-        return []
-    labels = {}
+        return {}
+    width = max(c for c in (id_col, name_col, unit_col) if c is not None) + 1
+    first: dict[tuple, int] = {}
     for line, row in rows:
-        code, _, _ = ids.parse(cell_text(row[id_col]) if id_col < len(row) else None)
-        if code < 0:
-            continue
-        iid = ids.ids[code]
-        for col, what in ((name_col, "name"), (unit_col, "unit")):
-            text = cell_text(row[col]) if col is not None and col < len(row) else None
-            if text and text.strip():
-                out.append((line, labels.setdefault(what, "指標名" if what == "name" else "単位"), iid, text.strip(), what))
-    return out
+        if len(row) < width:
+            row = [*row, *([None] * (width - len(row)))]
+        first.setdefault((row[id_col], row[name_col] if name_col is not None else None,
+                          row[unit_col] if unit_col is not None else None), line)
+    return first
 
 
 def _fits(ind: Indicator | None, text: str, what: str) -> bool:
