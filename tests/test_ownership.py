@@ -108,3 +108,12 @@ def test_the_departments_own_template_goes_in_and_another_departments_is_refused
     assert upload(root, tmp_path, "minato", "", "template.csv", raw).ok
     refused = upload(root, tmp_path, "kita", "", "template.csv", raw)
     assert not refused.ok and "みなと架空区役所" in refused.errors[0].message
+
+
+@pytest.mark.parametrize("text", [MINATO_FILE, "令和6年度 実績（みなと）\n" + MINATO_FILE, MINATO_FILE.replace(",", "\t")],
+                         ids=["header on line 1 (pyarrow)", "a title row above the header", "tab-separated"])
+def test_every_shape_of_csv_is_checked_alike(root, tmp_path, text):
+    pv = upload(root, tmp_path, "kita", text)
+    assert not pv.ok and "みなと架空区役所" in pv.errors[0].message
+    fast, general = ownership._distinct_fast(text.encode(), "x.csv"), ownership._distinct(text.encode(), "x.csv")
+    assert fast is None or fast == general
