@@ -180,6 +180,7 @@ class SeriesData:
     forecast: float | None  # at March
     unit: str
     milestone: bool
+    note: str = ""  # what the pace starts from, and a period's earlier years: said under the title (fmt.pace_note)
 
 
 def series_data(r: Result) -> SeriesData:
@@ -190,7 +191,7 @@ def series_data(r: Result) -> SeriesData:
     by_month = {p.month: p.value for p in r.points}
     bars = None
     if kind.accumulates:
-        running, line = 0.0, []
+        running, line = r.carried, []  # a period's earlier years count in its running total
         for m in months:
             running += by_month.get(m, 0.0)
             line.append(running if m in by_month or any(x > m for x in by_month) else None)
@@ -202,7 +203,7 @@ def series_data(r: Result) -> SeriesData:
         labels=[fiscal.month_short(m) for m in months], bars=bars, line_name="累計" if kind.accumulates else "実績", line=line,
         pace_name="目標" if len(set(pace)) == 1 else "想定ペース", pace=pace,
         checkpoints=[(fiscal.month_short(c.month), c.value) for c in ind.checkpoints_in(r.fiscal_year)],
-        forecast=r.forecast, unit=ind.unit, milestone=kind.milestone)
+        forecast=r.forecast, unit=ind.unit, milestone=kind.milestone, note=fmt.pace_note(r))
 
 
 def gauge_alt(r: Result) -> str:
@@ -221,7 +222,8 @@ def series_alt(r: Result) -> str:
     unit = r.indicator.unit
     return (f"{r.indicator.indicator_id} の月次推移（{fiscal.fy_label(r.fiscal_year)}、単位 {unit}）: "
             + ("、".join(f"{fiscal.month_short(p.month)} {fmt.number(p.value)}" for p in r.points) or "報告なし")
-            + f"。{fmt.pace_text(r)}" + (f"。年度末見込み {fmt.with_unit(r.forecast, unit)}" if r.forecast is not None else ""))
+            + f"。{fmt.pace_text(r)}" + (f"。{fmt.pace_note(r)}" if fmt.pace_note(r) else "")
+            + (f"。年度末見込み {fmt.with_unit(r.forecast, unit)}" if r.forecast is not None else ""))
 
 
 def series(r: Result, footer: str | None = None, width: int = 900) -> go.Figure:
@@ -241,7 +243,7 @@ def series(r: Result, footer: str | None = None, width: int = 900) -> go.Figure:
                         marker=dict(symbol="diamond-open", size=12, color=PALETTE[4], line=dict(width=2)))
     fig.update_layout(
         template=TEMPLATE, height=360, margin=dict(t=70, l=60, r=20, b=90), meta=dict(alt=series_alt(r)),
-        title=dict(text=f"{series_title(r)}<br><sup>単位: {d.unit}</sup>",
+        title=dict(text=f"{series_title(r)}<br><sup>単位: {d.unit}{'　' + d.note if d.note else ''}</sup>",
                    font=dict(size=16)),  # the <sup> line is drawn at 70 %: 16 keeps it above 10 px
         yaxis=dict(title=d.unit, rangemode="tozero", range=[0, 105] if d.milestone else None),
         xaxis=dict(type="category"),

@@ -77,6 +77,11 @@ def _policy_checks(policy: Policy) -> list[Problem]:
                 if not ind.period[0] <= fy <= ind.period[1]:
                     out.append(Problem("targets.csv", target_lines.get((ind.indicator_id, str(fy))), "fiscal_year",
                                        f"{ind.indicator_id} の目標の年度 {fy} が指標の期間（{ind.period[0]}〜{ind.period[1]}年度）の外です"))
+        for fy, t in ind.targets.items():
+            if t.baseline is not None and not KINDS[ind.aggregation].carries:
+                out.append(Problem("targets.csv", target_lines.get((ind.indicator_id, str(fy))), "baseline",
+                                   f"{ind.indicator_id} は{KINDS[ind.aggregation].label}の指標なので起点（baseline）は使いません"
+                                   "（起点は最新月の値・進捗の指標の想定ペースの始まりです）", WARNING))
         if KINDS[ind.aggregation].milestone:
             for fy, t in ind.targets.items():
                 if t.value != 100:

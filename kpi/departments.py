@@ -101,7 +101,9 @@ class Department:
                 issues.update(p.issues)
                 for iid, ind in p.indicators.items():
                     old = indicators.get(iid)
+                    spans = [x for x in (old.period if old else None, ind.period) if x]  # a period target reaches back
                     indicators[iid] = replace(ind, targets={**(old.targets if old else {}), **ind.targets},
+                                              period=(min(a for a, _ in spans), max(b for _, b in spans)) if spans else None,
                                               checkpoints=tuple(sorted({*(old.checkpoints if old else ()), *ind.checkpoints},
                                                                        key=lambda c: c.month)))
             self._policies["combined"] = replace(newest, issues=issues, indicators=indicators)
@@ -159,3 +161,18 @@ def catalog(root: Path | str | None = None, store_root: Path | str | None = None
         if years:
             departments[d.name] = Department(d.name, dict(sorted(years.items())), stores / d.name)
     return Catalog(root, departments)
+
+
+def department_of(folder: Path) -> tuple[Catalog, str] | None:
+    """The catalog and department id a policy folder belongs to (``<root>/<department>/<year>/``); None for a single folder.
+
+    The upload check reads it to compare a file's indicator names with the other departments' (kpi.ownership).
+    """
+    folder = Path(folder)
+    if not (folder.name.isdigit() and ID_PATTERN.match(folder.parent.name)):
+        return None
+    root = folder.parent.parent
+    if (root / "policy.csv").exists() or not root.is_dir():
+        return None
+    cat = catalog(root)
+    return (cat, folder.parent.name) if folder.parent.name in cat.departments else None

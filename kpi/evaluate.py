@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kpi import fiscal
-from kpi.kinds import CAUTION, DIRECTIONS, KINDS, ON_TRACK, PREVIOUS, STATUSES, ZERO, Point
-from kpi.policy import BUDGET_KINDS, Budget, Indicator, Policy, Target
+from kpi.kinds import CAUTION, DIRECTIONS, KINDS, NONE, ON_TRACK, PREVIOUS, STATUSES, ZERO, Point
+from kpi.policy import BUDGET_KINDS, Budget, Indicator, Policy, PublishedResult, Target
 
 _KIND_LINES = "\n".join(f"  - {k.label}: {k.rule}" for k in KINDS.values())
 _PACE_LINES = "\n".join(f"  - {k.label}: {k.pace_rule}" for k in KINDS.values())
@@ -22,6 +22,16 @@ STATUS_RULES = f"""\
 - **想定ペース**（基準月の末までに届いているはずの値）は集計方法ごとに次のとおりです。
 {_PACE_LINES}
   - 中間目標（checkpoints.csv）のある指標は、年度の初め・中間目標・3月末の目標を順に直線で結んだ値です。
+- **起点**（最新月の値・進捗の指標の想定ペースの始まり）は次の順で決め、グラフの注記と指標の記録（baseline_source）に示します。
+  1. 運営方針に記載の起点（targets.csv の baseline。例: 令和6年度末 1,500件）→「方針に記載（…）」
+  2. 前年度末の実績（前年度の実績から算定）→「前年度末の実績」
+  3. 入力された前年度実績 →「入力された前年度実績」、公表された前年度実績（results.csv）→「公表された前年度実績」
+  4. どれもなければ、最新月の値の指標はその年度の最初の報告（その月から目標へ直線）→「起点（仮）」、進捗の指標は 0% →「未着手（0%）」
+  前年度実績をあとから入力すると起点が変わり、過去の月の想定ペースと状況も変わります（入力は年度評価の変更の履歴に残ります）。
+- **複数年度の目標**（例: 6,000世帯以上（R4〜R6合計））は期間の値で判定します。合計は期間の各月の合計、最新月の値は期間の最新の値です。
+  想定ペースは期間全体の月数で進み（R5の9月末なら 6,000 × 18/36）、期間の最終年度が終わると期間の値で A/B を決めます。
+  期間の途中の年度が終わったときは、その年度末の想定ペースに届いていれば A、届かなければ B（状況も「順調」としません）とします。
+  年度の値（その年度だけの値）と期間の値を並べて示し、前年度実績は前年度だけの値です。年度末見込みは期間の最終年度だけに示します。
 - **ペース比**: 年度の値 ÷ 想定ペース。「低いほど良い」指標は 想定ペース ÷ 年度の値（どちらも1以上ならペースどおりか先行）。
 - **未報告**: その年度の実績が基準月までに1件もない。
 - **達成**: 年度の値が目標に到達。「低いほど良い」（上限のある）指標は年度が終わるまで達成とせず、年度途中は上限に対する割合と経過した期間を示します。
@@ -99,6 +109,17 @@ BETTER, WORSE, SAME = "better", "worse", "same"
 
 PREVIOUS_FROM_ACTUALS = "実績から算定"
 PREVIOUS_ENTERED = "入力"
+PREVIOUS_PUBLISHED = "公表"
+
+# Where the pace of a running total or a milestone starts (Result.baseline_source), in the order they are tried.
+BASELINE_STATED = "方針に記載"  # targets.csv baseline; its baseline_source follows in （…）
+BASELINE_PREVIOUS_ACTUAL = "前年度末の実績"
+BASELINE_ENTERED = "入力された前年度実績"
+BASELINE_PUBLISHED = "公表された前年度実績"
+BASELINE_FIRST_REPORT = "起点（仮）"  # a running total without any of the above: its first report
+BASELINE_NOT_BEGUN = "未着手（0%）"  # a milestone without any of the above
+BASELINE_ORDER = (BASELINE_STATED, BASELINE_PREVIOUS_ACTUAL, BASELINE_ENTERED, BASELINE_PUBLISHED, BASELINE_FIRST_REPORT,
+                  BASELINE_NOT_BEGUN)
 
 
 @dataclass(frozen=True)
@@ -109,7 +130,7 @@ class Result:
     fiscal_year: int
     as_of: str
     target: Target
-    value: float | None
+    value: float | None  # the figure graded against the target: period_value for a target over several years, else year_value
     progress: float | None  # value ÷ target (for a lower-is-better cap: the share of the cap used); None without a value or a target of 0
     expected: float  # the value the pace expects by the end of the as-of month, in the indicator's unit
     pace_ratio: float | None  # value against the pace, direction-aware: ≥ 1.0 = on or ahead of pace
@@ -130,6 +151,18 @@ class Result:
     prior_status: str | None = None
     prior_pace_ratio: float | None = None
     batches: frozenset[str] = field(default_factory=frozenset)
+    year_value: float | None = None  # the fiscal year's own figure
+    period: tuple[int, int] | None = None  # (first FY, last FY) of a target over several years
+    period_value: float | None = None  # the figure over the period up to the as-of month (None without a period)
+    baseline: float | None = None  # where the pace of a running total or a milestone starts
+    baseline_source: str = ""  # one of BASELINE_ORDER (方針に記載（…）with the policy's words)
+
+    @property
+    def carried(self) -> float:
+        """What earlier years of the period add to a sum's running total (0 without a period or for other kinds)."""
+        if self.period is None or not KINDS[self.indicator.aggregation].accumulates:
+            return 0.0
+        return (self.period_value or 0.0) - (self.year_value or 0.0)
 
     @property
     def change(self) -> str | None:
@@ -184,9 +217,10 @@ def final_grade(computed: str | None, override: str | None) -> str | None:
     return (override or computed) if computed is not None else None
 
 
-def points_for(actuals: Iterable[Actual], fy: int, as_of: str) -> list[Point]:
-    """Months of ``fy`` up to ``as_of`` in order; months outside the year are ignored."""
-    limit = min(12, fiscal.fy_month_index(as_of, fy))
+def points_for(actuals: Iterable[Actual], fy: int, as_of: str, years: int = 1) -> list[Point]:
+    """Months of ``fy`` (and the ``years`` - 1 years after it) up to ``as_of`` in order, indexed from ``fy``'s April = 1;
+    months outside are ignored."""
+    limit = min(12 * years, fiscal.fy_month_index(as_of, fy))
     pts = []
     for a in actuals:
         idx = fiscal.fy_month_index(a.month, fy)
@@ -195,22 +229,37 @@ def points_for(actuals: Iterable[Actual], fy: int, as_of: str) -> list[Point]:
     return sorted(pts, key=lambda p: p.index)
 
 
-def pace_path(indicator: Indicator, target: float, fy: int, baseline: float | None) -> list[tuple[int, float]]:
-    """The corners of the expected pace over the year: (month index, value), index 0 = the start of April.
+def pace_path(indicator: Indicator, target: float, fy: int, baseline: float | None, years: int = 1,
+              first_report: Point | None = None) -> list[tuple[int, float]]:
+    """The corners of the expected pace over the year (or the ``years`` of a period from ``fy``): (month index, value),
+    index 0 = the start of April, 12 × ``years`` = the end of the last March.
 
-    The kind says where the pace starts (0, the previous year's final value, or nowhere);
-    checkpoints of the year come next; the target closes the year at March (12).
+    The kind says where the pace starts (0, the baseline, or nowhere); without a baseline a kind that starts from
+    one starts at its first report (起点（仮）); checkpoints come next; the target closes the last March.
     """
-    start = KINDS[indicator.aggregation].start
+    kind = KINDS[indicator.aggregation]
+    start = kind.start
+    end = 12 * years
     path: list[tuple[int, float]] = []
-    if start == ZERO:
-        path.append((0, 0.0))
-    elif start == PREVIOUS and baseline is not None:
+    if kind.carries and baseline is not None:
         path.append((0, baseline))
-    path += [(fiscal.fy_month_index(c.month, fy), c.value) for c in indicator.checkpoints_in(fy)]
-    if not path or path[-1][0] < 12:
-        path.append((12, target))
+    elif start == ZERO:
+        path.append((0, 0.0))
+    elif start == PREVIOUS and first_report is not None:
+        path.append((first_report.index, first_report.value))
+    for c in indicator.checkpoints:
+        idx = fiscal.fy_month_index(c.month, fy)
+        if 1 <= idx <= end and (not path or idx > path[-1][0]):
+            path.append((idx, c.value))
+    if not path or path[-1][0] < end:
+        path.append((end, target))
     return path
+
+
+def year_path(path: Sequence[tuple[int, float]], offset: int) -> list[tuple[int, float]]:
+    """A period's pace seen from one of its years (``offset`` months after the period's start): corners 0–12."""
+    inner = [(x - offset, y) for x, y in path if offset < x < offset + 12]
+    return [(0, pace_at(path, offset)), *inner, (12, pace_at(path, offset + 12))]
 
 
 def pace_at(path: Sequence[tuple[int, float]], elapsed: float) -> float:
@@ -230,15 +279,20 @@ def progress_of(indicator: Indicator, value: float | None, target: float) -> flo
     return value / target
 
 
-def status_of(indicator: Indicator, value: float | None, target: float, expected: float, year_done: bool) -> str:
-    """達成 / 順調 / 注意 / 遅れ / 未報告, by the rules in STATUS_RULES."""
+def status_of(indicator: Indicator, value: float | None, target: float, expected: float, year_done: bool,
+              behind_at_year_end: bool = False) -> str:
+    """達成 / 順調 / 注意 / 遅れ / 未報告, by the rules in STATUS_RULES.
+
+    ``year_done``: the target's year (a period's last year) has ended. ``behind_at_year_end``: a year inside a period
+    has ended short of the pace due by its end, which is no longer on track either.
+    """
     if value is None:
         return "未報告"
     direction = DIRECTIONS[indicator.direction]
     if direction.met(value, target) and (direction.settles_early or year_done):
         return "達成"
     pace = direction.ratio(value, expected)
-    if pace >= ON_TRACK and not year_done:  # once the year is over, a missed target is no longer on track
+    if pace >= ON_TRACK and not year_done and not behind_at_year_end:  # once the year is over, a miss is not on track
         return "順調"
     return "注意" if pace >= CAUTION else "遅れ"
 
@@ -250,30 +304,90 @@ def grade_of(indicator: Indicator, value: float | None, target: float) -> str:
     return "A" if DIRECTIONS[indicator.direction].met(value, target) else "B"
 
 
+def previous_of(indicator: Indicator, actuals: Sequence[Actual], fy: int, entered: Entered | None,
+                published: PublishedResult | None) -> tuple[float | None, str]:
+    """前年度実績 (the previous fiscal year's own figure) and its source: entered, else published, else from the actuals."""
+    if entered is not None:
+        return entered.value, PREVIOUS_ENTERED
+    if published is not None and published.value is not None:
+        return published.value, PREVIOUS_PUBLISHED
+    computed = KINDS[indicator.aggregation].aggregate(points_for(actuals, fy - 1, fiscal.ym(fy, 3)))
+    return computed, PREVIOUS_FROM_ACTUALS if computed is not None else ""
+
+
+def baseline_of(indicator: Indicator, target: Target, actuals: Sequence[Actual], first_fy: int, entered: Entered | None,
+                published: PublishedResult | None, first_report: Point | None) -> tuple[float | None, str]:
+    """Where the pace of a running total or a milestone starts, in the order of BASELINE_ORDER (None, "" for other kinds).
+
+    ``first_fy`` is the first year of the target (of its period); ``entered`` and ``published`` are the 前年度実績 of
+    that year (the year before it). Without any of them a running total's first report of the period stands in,
+    marked 起点（仮）, and a milestone starts from 0% (未着手).
+    """
+    kind = KINDS[indicator.aggregation]
+    if not kind.carries:
+        return None, ""
+    if target.baseline is not None:
+        return target.baseline, BASELINE_STATED + (f"（{target.baseline_source}）" if target.baseline_source else "")
+    final = kind.aggregate(points_for(actuals, first_fy - 1, fiscal.ym(first_fy, 3)))
+    if final is not None:
+        return final, BASELINE_PREVIOUS_ACTUAL
+    if entered is not None:
+        return entered.value, BASELINE_ENTERED
+    if published is not None and published.value is not None:
+        return published.value, BASELINE_PUBLISHED
+    if kind.start == ZERO:
+        return 0.0, BASELINE_NOT_BEGUN
+    if first_report is not None:
+        return first_report.value, BASELINE_FIRST_REPORT
+    return None, ""
+
+
 def evaluate_indicator(indicator: Indicator, actuals: Sequence[Actual], fy: int, as_of: str,
                        override: Override | None = None, entered: Entered | None = None, checkin: CheckIn | None = None,
-                       with_prior: bool = True) -> Result:
+                       with_prior: bool = True, published: Mapping[int, PublishedResult] | None = None) -> Result:
+    """One indicator's record for ``fy`` at the end of ``as_of``.
+
+    ``entered`` is the 前年度実績 an editor entered for ``fy``; ``published`` the results.csv rows by fiscal year.
+    A target over several years is judged on the period's figure, its pace running over the period's months.
+    """
     kind = KINDS[indicator.aggregation]
     direction = DIRECTIONS[indicator.direction]
     target = indicator.target(fy)
     if target is None:
         raise ValueError(f"{indicator.indicator_id} has no target for fiscal year {fy}")
+    published = published or {}
+    first, last = target.period or (fy, fy)
+    years, offset = last - first + 1, 12 * (fy - first)
     elapsed = fiscal.months_elapsed(fy, as_of)
+    period_elapsed = max(0, min(12 * years, fiscal.fy_month_index(as_of, first)))
     year_done = fiscal.fy_ended(fy, as_of)
+    period_done = fiscal.fy_ended(last, as_of)
     points = points_for(actuals, fy, as_of)
-    value = kind.aggregate(points)
-    computed_previous = kind.aggregate(points_for(actuals, fy - 1, fiscal.ym(fy, 3)))
-    if entered is not None:
-        previous, source = entered.value, PREVIOUS_ENTERED
-    else:
-        previous, source = computed_previous, PREVIOUS_FROM_ACTUALS if computed_previous is not None else ""
-    used = frozenset(a.batch_id for a in actuals if a.month in {p.month for p in points} and a.batch_id)
-    path = pace_path(indicator, target.value, fy, previous)
-    expected = pace_at(path, elapsed)
+    span_points = points_for(actuals, first, as_of, years) if target.period else points
+    year_value = kind.aggregate(points)
+    period_value = kind.aggregate(span_points) if target.period else None
+    value = period_value if target.period else year_value
+    previous, source = previous_of(indicator, actuals, fy, entered, published.get(fy - 1))
+    baseline, baseline_source = baseline_of(indicator, target, actuals, first, entered if fy == first else None,
+                                            published.get(first - 1), span_points[0] if span_points else None)
+    used = frozenset(a.batch_id for a in actuals if a.month in {p.month for p in span_points} and a.batch_id)
+    provisional_start = baseline_source == BASELINE_FIRST_REPORT  # the pace starts at that report's month, not in April
+    path = pace_path(indicator, target.value, first, None if provisional_start else baseline, years,
+                     span_points[0] if provisional_start else None)
+    expected = pace_at(path, period_elapsed)
+    if target.period:
+        path = year_path(path, offset)
     meeting = sum(direction.met(p.value, target.value) for p in points) if kind.key == "mean" else None
     prior = None
     if with_prior and len(points) >= 2:  # the same indicator as it stood at the report before the latest one
-        prior = evaluate_indicator(indicator, actuals, fy, points[-2].month, entered=entered, with_prior=False)
+        prior = evaluate_indicator(indicator, actuals, fy, points[-2].month, entered=entered, with_prior=False,
+                                   published=published)
+    if not year_done:
+        computed = None
+    elif period_done:
+        computed = grade_of(indicator, value, target.value)
+    else:  # a year inside a period: judged against the part of the period's target due by its end (the pace)
+        computed = grade_of(indicator, value, expected)
     return Result(
         indicator=indicator,
         fiscal_year=fy,
@@ -282,10 +396,10 @@ def evaluate_indicator(indicator: Indicator, actuals: Sequence[Actual], fy: int,
         value=value,
         progress=progress_of(indicator, value, target.value),
         expected=expected,
-        pace_ratio=None if value is None or elapsed == 0 else direction.ratio(value, expected),
-        status=status_of(indicator, value, target.value, expected, year_done),
-        computed_grade=grade_of(indicator, value, target.value) if year_done else None,
-        forecast=None if year_done else kind.forecast(points, elapsed),
+        pace_ratio=None if value is None or period_elapsed == 0 else direction.ratio(value, expected),
+        status=status_of(indicator, value, target.value, expected, period_done, computed == "B" and not period_done),
+        computed_grade=computed,
+        forecast=None if year_done else _forecast(indicator, points, span_points, elapsed, target, fy, year_value, period_value),
         points=tuple(points),
         months_elapsed=elapsed,
         pace_path=tuple(path),
@@ -300,7 +414,28 @@ def evaluate_indicator(indicator: Indicator, actuals: Sequence[Actual], fy: int,
         prior_status=prior.status if prior else None,
         prior_pace_ratio=prior.pace_ratio if prior else None,
         batches=used,
+        year_value=year_value,
+        period=target.period,
+        period_value=period_value,
+        baseline=baseline,
+        baseline_source=baseline_source,
     )
+
+
+def _forecast(indicator: Indicator, points: Sequence[Point], span_points: Sequence[Point], elapsed: int, target: Target,
+              fy: int, year_value: float | None, period_value: float | None) -> float | None:
+    """The graded figure at the end of the year: for a period target, at its last year only (the period's end)."""
+    kind = KINDS[indicator.aggregation]
+    if target.period is None:
+        return kind.forecast(points, elapsed)
+    if fy != target.fiscal_year:
+        return None
+    if kind.start == NONE:  # a level over the period: the period's months so far
+        return kind.forecast(span_points, elapsed)
+    own = kind.forecast(points, elapsed)
+    if own is None or not kind.accumulates:
+        return own
+    return (period_value or 0.0) - (year_value or 0.0) + own
 
 
 def evaluate(policy: Policy, actuals: Iterable[Actual], fy: int, as_of: str, issue_ids: Sequence[str] | None = None,
@@ -315,9 +450,13 @@ def evaluate(policy: Policy, actuals: Iterable[Actual], fy: int, as_of: str, iss
     for a in actuals:
         by_id.setdefault(a.indicator_id, []).append(a)
     overrides, entered, checkins = overrides or {}, entered or {}, checkins or {}
+    published: dict[str, dict[int, PublishedResult]] = {}
+    for (iid, year), pub in policy.results.items():
+        published.setdefault(iid, {})[year] = pub
     return [
         evaluate_indicator(ind, by_id.get(ind.indicator_id, []), fy, as_of, overrides.get(ind.indicator_id),
-                           entered.get(ind.indicator_id), checkins.get(ind.indicator_id))
+                           entered.get(ind.indicator_id), checkins.get(ind.indicator_id),
+                           published=published.get(ind.indicator_id))
         for ind in policy.indicators_of(list(issue_ids) if issue_ids else None)
         if ind.target(fy) is not None
     ]

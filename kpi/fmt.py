@@ -11,7 +11,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from kpi import fiscal
-from kpi.kinds import DIRECTIONS, GRADES, KINDS, STATUSES
+from kpi.kinds import DIRECTIONS, GRADES, KINDS, QUALIFIERS, STATUSES
 from kpi.policy import Indicator, Target
 
 if TYPE_CHECKING:
@@ -48,21 +48,34 @@ def percent(ratio: float | None) -> str:
 
 
 def target_text(ind: Indicator, t: Target | None) -> str:
-    """2,000件（累計） / 1,870時間/月 以上 / 60名程度/年 / 完了（100%）."""
+    """2,000件（累計） / 1,870時間/月 以上 / 60名程度/年 / 6,000世帯 以上（R4〜R6合計） / 完了（100%）.
+
+    The qualifiers read in the order written (kpi.kinds.QUALIFIERS says how each one reads); a target over several
+    years names its period.
+    """
     if t is None:
         return "－"
     if KINDS[ind.aggregation].milestone:
         return "完了（100%）"
-    text = with_unit(t.value, ind.unit)
-    if t.qualifier == "程度":
-        text += "程度"
+    quals = [QUALIFIERS[q] for q in t.qualifiers if q in QUALIFIERS]
+    text = with_unit(t.value, ind.unit) + "".join(q.suffix for q in quals if q.glued)
     if t.per:
         text += f"/{t.per}"
-    if t.qualifier == "累計":
-        text += "（累計）"
-    elif t.qualifier in ("以上", "以下"):
-        text += f" {t.qualifier}"
+    text += "".join(q.suffix for q in quals if not q.glued and not (t.period and q.key == "合計"))
+    if t.period:
+        text += f"（{period_label(t.period, ind)}）"
     return text
+
+
+def period_label(period: tuple[int, int], ind: Indicator) -> str:
+    """R4〜R6合計 for a sum over the period, else R4〜R6."""
+    first, last = period
+    return f"{fiscal.fy_short(first)}〜{fiscal.fy_short(last)}" + ("合計" if KINDS[ind.aggregation].accumulates else "")
+
+
+def year_short(fy: int) -> str:
+    """6年度 (the city's short form of 令和6年度 in a published result)."""
+    return fiscal.wareki_year(fy).removeprefix("令和").removeprefix("平成") + "年度"
 
 
 def status_text(status: str) -> str:
@@ -87,9 +100,38 @@ def grade_text(r: Result, mark: str = OVERRIDE_MARK) -> str:
     return text
 
 
-def value_text(r: Result) -> str:
-    """The year's value with its unit, or 未報告."""
-    return "未報告" if r.value is None else with_unit(r.value, r.indicator.unit)
+def value_text(r: Result, empty: str = "未報告") -> str:
+    """The figure as every surface shows it: 1,950世帯; for a target over several years, the year's own figure and the
+    period's side by side, 6年度 1,950世帯（R4〜R6合計 5,410世帯）. ``empty`` without any figure."""
+    unit = r.indicator.unit
+    if r.period is None:
+        return empty if r.value is None else with_unit(r.value, unit)
+    if r.period_value is None:
+        return empty
+    return (f"{year_short(r.fiscal_year)} {with_unit(r.year_value, unit)}"
+            f"（{period_label(r.period, r.indicator)} {with_unit(r.period_value, unit)}）")
+
+
+def pace_note(r: Result) -> str:
+    """The chart's note on its pace: where it starts (起点 …（前年度末の実績）) and, for a target over several years, the
+    period and what its earlier years brought (R4〜R6合計の目標、R4〜R5 3,460世帯を含む)."""
+    bits = []
+    if r.period is not None:
+        first, last = r.period
+        bit = f"{period_label(r.period, r.indicator)}の目標 {with_unit(r.target.value, r.indicator.unit)}"
+        if r.carried and r.fiscal_year > first:
+            bit += f"、{fiscal.fy_short(first)}〜{fiscal.fy_short(r.fiscal_year - 1)} {with_unit(r.carried, r.indicator.unit)}を含む"
+        bits.append(bit)
+    if baseline_text(r):
+        bits.append(f"想定ペースの{baseline_text(r)}")
+    return "、".join(bits)
+
+
+def baseline_text(r: Result) -> str:
+    """起点 1,500件（方針に記載（令和6年度末 1,500件））: where the pace starts; "" for kinds without a baseline."""
+    if r.baseline is None or not r.baseline_source:
+        return ""
+    return f"起点 {with_unit(r.baseline, r.indicator.unit)}（{r.baseline_source}）"
 
 
 def is_cap(r: Result) -> bool:

@@ -167,4 +167,5 @@ def series_html(r: Result) -> str:
     d, alt = series_data(r), series_alt(r)
     return (f'<style>{SERIES_CSS}</style><figure class="kpi-series">'
             f"<figcaption>{html.escape(series_title(r))}<small>単位: {html.escape(d.unit)}</small></figcaption>"
-            + _svg(d, alt, *WIDE, 1, "wide") + _svg(d, alt, *NARROW, 2, "narrow") + _legend(d) + "</figure>")
+            + _svg(d, alt, *WIDE, 1, "wide") + _svg(d, alt, *NARROW, 2, "narrow") + _legend(d)
+            + (f'<p class="note">{html.escape(d.note)}</p>' if d.note else "") + "</figure>")

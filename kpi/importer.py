@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpi import db, fiscal
+from kpi import db, fiscal, ownership
 from kpi.evaluate import Actual
 from kpi.policy import Policy
 from kpi.reader import Problem, ReadResult, read_actuals
@@ -186,6 +186,8 @@ def preview(store: Store, policy: Policy, raw: bytes, file_name: str, today: dt.
     if read.internal is not None:
         store.log_exception("reader", read.internal, ref=read.internal_ref)
     say(f"{read.n_rows:,}行を読み取りました（エラー {len(read.errors):,}件、注意 {len(read.warnings):,}件）")
+    if read.ok:  # the file's 指標名 / 単位, where it has them, must be this department's (kpi.ownership)
+        read.errors.extend(ownership.check(raw, file_name, policy))
     pv = Preview(Path(file_name).name, raw, read, base_version=base)
     if read.ok:
         pv.diff = db.diff_current(_frame(read), store.active_files(), (NEW, CHANGED, UNCHANGED))

@@ -84,7 +84,7 @@ def _capped_trend(points: Sequence[Point], elapsed: int) -> float | None:
 
 # Where a kind's expected pace starts on the first day of the fiscal year.
 ZERO = "zero"  # from 0: a sum starts afresh each year, a milestone starts not begun
-PREVIOUS = "previous"  # from the previous fiscal year's final value, when known; else the target itself
+PREVIOUS = "previous"  # from the baseline (kpi.evaluate.baseline_of), else from the first report at its month
 NONE = "none"  # no start: the pace is the target (a mean or a ratio is a level, not a path)
 
 
@@ -99,20 +99,47 @@ class Kind:
     pace_rule: str  # the expected pace in words, for the rules shown in the app and the README
     accumulates: bool  # the value can only grow through the year (a sum): charts show it cumulated
     milestone: bool = False
+    carries: bool = False  # the value carries over from year to year (a running total, a progress): its pace starts at a baseline
 
 
 KINDS: dict[str, Kind] = {
     k.key: k
     for k in (
         Kind("latest", "最新月の値", "報告のある最新月の値（累計値・現在数）", _latest, _trend, PREVIOUS,
-             "前年度末の値から目標まで、年度の初めから3月末へ直線で進む値（前年度の値がなければ目標そのもの）", False),
+             "起点の値から目標まで、年度の初めから3月末へ直線で進む値（起点がなければ最初の報告の月から）", False, carries=True),
         Kind("sum", "月の合計", "年度内の各月の値の合計", _sum, _run_rate, ZERO,
              "目標 × 経過月数 ÷ 12（「低いほど良い」上限も同じ）", True),
         Kind("mean", "月の平均", "年度内の各月の値の平均（目標に達した月数も表示）", _mean, _level, NONE, "目標そのもの", False),
         Kind("ratio", "比率（分子計÷分母計）", "全ての月に分子・分母があれば Σ分子÷Σ分母、なければ各月の値の平均", _ratio, _level, NONE,
              "目標そのもの", False),
         Kind("milestone", "進捗（0〜100%）", "報告のある最新月の進捗率（0〜100%、100%で完了）", _milestone, _capped_trend, ZERO,
-             "0% から 100%（完了）まで、年度の初めから3月末へ直線で進む値", False, True),
+             "起点の進捗（なければ 0%）から 100%（完了）まで、年度の初めから3月末へ直線で進む値", False, True, carries=True),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Qualifier:
+    """A word qualifying a target as the policy writes it (以上, 累計 …): how it reads after the figure."""
+
+    key: str
+    suffix: str  # appended to the target's figure (the unit and 「/年」 come first unless ``glued``)
+    glued: bool = False  # written straight after the figure, before 「/年」: 60名程度/年
+
+
+QUALIFIER_SEP = "・"  # targets.csv writes a set of qualifiers joined by it, in the order written: 累計・以上
+
+QUALIFIERS: dict[str, Qualifier] = {
+    q.key: q
+    for q in (
+        Qualifier("累計", "（累計）"),
+        Qualifier("合計", "（合計）"),
+        Qualifier("以上", " 以上"),
+        Qualifier("以下", " 以下"),
+        Qualifier("未満", " 未満"),
+        Qualifier("超", " 超"),
+        Qualifier("まで", "まで", glued=True),
+        Qualifier("程度", "程度", glued=True),
     )
 }
 

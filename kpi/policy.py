@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kpi import fiscal
-from kpi.kinds import DIRECTIONS, KINDS
+from kpi.kinds import DIRECTIONS, KINDS, QUALIFIER_SEP, QUALIFIERS
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SETTLEMENT = "決算"
@@ -65,11 +65,38 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class Target:
-    fiscal_year: int
+    fiscal_year: int  # the target's year; for a period target, the period's LAST year
     value: float
-    qualifier: str  # 累計, 程度, 以上, 以下 or ""
+    qualifier: str  # a set of kpi.kinds.QUALIFIERS joined by 「・」 in the order written (累計・以上), or ""
     per: str  # 年, 月 or ""
     source_text: str
+    period_start_fy: int | None = None  # set: the target covers period_start_fy..fiscal_year (R4〜R6合計)
+    baseline: float | None = None  # the starting point the policy states (令和6年度末 1,500件)
+    baseline_source: str = ""  # its words, as written
+
+    @property
+    def qualifiers(self) -> tuple[str, ...]:
+        """The qualifiers in the order written: 累計・以上 → ("累計", "以上")."""
+        return tuple(q for q in (x.strip() for x in self.qualifier.split(QUALIFIER_SEP)) if q)
+
+    @property
+    def period(self) -> tuple[int, int] | None:
+        """(first FY, last FY) of a target over several years; None for a one-year target."""
+        return (self.period_start_fy, self.fiscal_year) if self.period_start_fy is not None else None
+
+    def covers(self, fy: int) -> bool:
+        first, last = self.period or (self.fiscal_year, self.fiscal_year)
+        return first <= fy <= last
+
+
+@dataclass(frozen=True)
+class PublishedResult:
+    """A result the city published (results.csv): the year's own figure, the period's, the grade and the line as written."""
+
+    value: float | None
+    period_value: float | None = None
+    grade: str = ""  # A / B or ""
+    source_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,7 +123,20 @@ class Indicator:
     checkpoints: tuple[Checkpoint, ...] = ()  # every year's, by month
 
     def target(self, fy: int) -> Target | None:
-        return self.targets.get(fy)
+        """The year's own target; else the period target whose years cover ``fy`` (the nearest ending one)."""
+        own = self.targets.get(fy)
+        if own is not None:
+            return own
+        covering = [t for t in self.targets.values() if t.covers(fy)]
+        return min(covering, key=lambda t: t.fiscal_year) if covering else None
+
+    def target_years(self) -> set[int]:
+        """Every fiscal year some target of the indicator covers (a period target: each year of its period)."""
+        years: set[int] = set()
+        for t in self.targets.values():
+            first, last = t.period or (t.fiscal_year, t.fiscal_year)
+            years.update(range(first, last + 1))
+        return years
 
     def checkpoints_in(self, fy: int) -> tuple[Checkpoint, ...]:
         return tuple(c for c in self.checkpoints if fiscal.fy_of_month(c.month) == fy)
@@ -131,6 +171,7 @@ class Policy:
     indicators: dict[str, Indicator]
     budgets: tuple[Budget, ...]
     data_dir: Path
+    results: dict[tuple[str, int], PublishedResult] = field(default_factory=dict)  # (indicator_id, FY) -> published
 
     @property
     def fiscal_year(self) -> int:
@@ -140,8 +181,8 @@ class Policy:
         return self.texts.get(key, ("", ""))[1]
 
     def target_years(self) -> list[int]:
-        """Every fiscal year for which some indicator has a target, ascending."""
-        return sorted({fy for ind in self.indicators.values() for fy in ind.targets})
+        """Every fiscal year some indicator's target covers (each year of a period target), ascending."""
+        return sorted({fy for ind in self.indicators.values() for fy in ind.target_years()})
 
     def indicators_of(self, issue_ids: list[str] | None = None) -> list[Indicator]:
         keep = set(issue_ids) if issue_ids else set(self.issues)
@@ -245,7 +286,13 @@ def load_policy(folder: Path | None = None) -> Policy:
         per_id = targets.setdefault(r["indicator_id"], {})
         if fy in per_id:
             trows.problem(line, "fiscal_year", f"{r['indicator_id']} の{fy}年度の目標が重複しています")
-        per_id[fy] = Target(fy, value, r.get("qualifier", ""), r.get("per", ""), r.get("source_text", ""))
+        start = trows.year(line, r, "period_start_fy", required=False)
+        if start is not None and start > fy:
+            trows.problem(line, "period_start_fy", f"期間の初年度（{start}年度）が目標の年度（{fy}年度、期間の最終年度）より後です")
+            continue
+        baseline = trows.number(line, r, "baseline") if r.get("baseline") else None
+        per_id[fy] = Target(fy, value, _qualifier(trows, line, r.get("qualifier", "")), r.get("per", ""), r.get("source_text", ""),
+                            start if start is not None and start < fy else None, baseline, r.get("baseline_source", ""))
 
     own_checkpoints = _checkpoints(folder, targets, problems)
     indicators: dict[str, Indicator] = {}
@@ -277,6 +324,10 @@ def load_policy(folder: Path | None = None) -> Policy:
         period = None
         if start or end:
             period = (start or (years[0] if years else end), end or (years[-1] if years else start))
+        starts = [t.period_start_fy for t in own_targets.values() if t.period_start_fy is not None]
+        if starts:  # a target over several years: the indicator's span reaches back to its first year
+            first = min(starts)
+            period = (min(first, period[0]), period[1]) if period else (first, years[-1])
         strategy = strategies.get((r["issue_id"], r.get("strategy_no", "")), r.get("strategy", ""))
         indicators[iid] = Indicator(
             iid, r["issue_id"], strategy, r["short_name"], r.get("wording") or r["short_name"], r["unit"],
@@ -288,7 +339,7 @@ def load_policy(folder: Path | None = None) -> Policy:
             trows.problem(line, "indicator_id", f"指標ID「{r['indicator_id']}」は indicators.csv にありません")
 
     budgets: list[Budget] = []
-    brows = _Rows(folder, "budgets.csv", ("issue_id", "fiscal_year", "kind", "amount_million_yen"), problems)
+    brows = _Rows(folder, "budgets.csv", ("issue_id", "fiscal_year", "kind", "amount_million_yen"), problems, optional=True)
     for line, r in brows:
         fy = brows.year(line, r, "fiscal_year")
         amount = brows.number(line, r, "amount_million_yen")
@@ -301,9 +352,47 @@ def load_policy(folder: Path | None = None) -> Policy:
         if fy is not None and amount is not None:
             budgets.append(Budget(r["issue_id"], fy, r["kind"], amount, r.get("source_text", "")))
 
+    results = _results(folder, listed, problems)
     if problems:
         raise PolicyError(problems)
-    return Policy(texts, issues, indicators, tuple(budgets), folder)
+    return Policy(texts, issues, indicators, tuple(budgets), folder, results)
+
+
+RESULTS = "results.csv"
+
+
+def _qualifier(rows: _Rows, line: int, text: str) -> str:
+    """The qualifier set as written, each one checked against kpi.kinds.QUALIFIERS (an unknown one is refused)."""
+    parts = [q.strip() for q in text.split(QUALIFIER_SEP)]
+    unknown = [q for q in parts if q and q not in QUALIFIERS]
+    if unknown:
+        rows.problem(line, "qualifier", f"修飾語「{'・'.join(unknown)}」は使えません（{'・'.join(QUALIFIERS)} を「・」でつないで書きます）")
+    return QUALIFIER_SEP.join(q for q in parts if q and q in QUALIFIERS)
+
+
+def _results(folder: Path, listed: set[str], problems: list[Problem]) -> dict[tuple[str, int], PublishedResult]:
+    """The optional published results (results.csv): per indicator and fiscal year, the figures as published."""
+    rows = _Rows(folder, RESULTS, ("indicator_id", "fiscal_year", "value"), problems, optional=True)
+    out: dict[tuple[str, int], PublishedResult] = {}
+    for line, r in rows:
+        iid = r["indicator_id"]
+        if iid not in listed:
+            rows.problem(line, "indicator_id", f"指標ID「{iid}」は indicators.csv にありません")
+            continue
+        fy = rows.year(line, r, "fiscal_year")
+        value = rows.number(line, r, "value") if r.get("value") else None
+        period_value = rows.number(line, r, "period_value") if r.get("period_value") else None
+        grade = r.get("grade", "")
+        if grade and grade not in ("A", "B"):
+            rows.problem(line, "grade", f"評価「{grade}」は A か B で書きます（空欄も可）")
+            continue
+        if fy is None or (r.get("value") and value is None) or (r.get("period_value") and period_value is None):
+            continue
+        if (iid, fy) in out:
+            rows.problem(line, "fiscal_year", f"{iid} の{fy}年度の公表実績が重複しています")
+            continue
+        out[(iid, fy)] = PublishedResult(value, period_value, grade, r.get("source_text", ""))
+    return out
 
 
 CHECKPOINTS = "checkpoints.csv"
@@ -327,8 +416,9 @@ def _checkpoints(folder: Path, targets: dict[str, dict[int, Target]], problems: 
         except ValueError:
             rows.problem(line, "month", f"「{month}」は YYYY-MM 形式の年月ではありません（例: 2025-09）")
             continue
-        if fy not in targets[iid]:
-            years = "・".join(fiscal.fy_label(y) for y in sorted(targets[iid]))
+        covered = {y for t in targets[iid].values() for y in range(t.period_start_fy or t.fiscal_year, t.fiscal_year + 1)}
+        if fy not in covered:
+            years = "・".join(fiscal.fy_label(y) for y in sorted(covered))
             rows.problem(line, "month", f"{fiscal.month_label(month)}は{iid} の目標のある年度（{years}）の外です")
             continue
         value = rows.number(line, r, "value")

@@ -37,8 +37,22 @@ class Inputs:
     batches: list[Batch]  # every batch, newest first (for the source line)
 
 
-def read_inputs(store: Store, fy: int) -> Inputs:
-    first, _ = fy_range(fy - 1)
+def first_year_needed(policy: Policy, fy: int) -> int:
+    """The earliest fiscal year whose actuals ``fy``'s evaluation reads: the year before ``fy`` (前年度実績), or before
+    the first year of a target over several years (its period's figure and baseline)."""
+    starts = [t.period[0] for ind in policy.indicators.values() if (t := ind.target(fy)) is not None and t.period]
+    return min([fy, *starts]) - 1
+
+
+# Without the policy at hand, how many years before ``fy`` read_inputs reaches back: a period target of up to
+# this many years still finds its first year's actuals and the year before it (中期 targets span 3–4 years).
+LOOKBACK_YEARS = 5
+
+
+def read_inputs(store: Store, fy: int, policy: Policy | None = None) -> Inputs:
+    """The store's records for ``fy``: with ``policy``, back to the year before its targets' periods begin (at least
+    the previous year, for 前年度実績); without, ``LOOKBACK_YEARS`` back."""
+    first, _ = fy_range(first_year_needed(policy, fy) if policy is not None else fy - LOOKBACK_YEARS)
     _, last = fy_range(fy)
     return Inputs(store.current(first, last), ev.records(store), checkins.records(store), store.batches())
 
@@ -55,7 +69,7 @@ def results_from(policy: Policy, inputs: Inputs, fy: int, as_of: str, issue_ids:
 
 def results(store: Store, policy: Policy, fy: int, as_of: str, issue_ids: Sequence[str] | None = None) -> list[Result]:
     """``results_from`` over a fresh read of the store (the command line and the exports)."""
-    return results_from(policy, read_inputs(store, fy), fy, as_of, issue_ids)
+    return results_from(policy, read_inputs(store, fy, policy), fy, as_of, issue_ids)
 
 
 def ensure_sample(store: Store, policy: Policy) -> str | None:
@@ -142,6 +156,11 @@ def status_record(r: Result) -> dict:
         "unit": ind.unit,
         "direction": ind.direction,
         "value": _round(r.value),
+        "year_value": _round(r.year_value),
+        "period": list(r.period) if r.period else None,
+        "period_value": _round(r.period_value),
+        "baseline": _round(r.baseline),
+        "baseline_source": r.baseline_source or None,
         "target": r.target.value,
         "progress": _round(r.progress, 4),
         "progress_text": fmt.progress_text(r),

@@ -261,3 +261,49 @@ def goto(pg, url: str, timeout: int = 60000) -> None:
     pg.goto(url)
     pg.locator("h1").first.wait_for(timeout=timeout)
     wait_ready(pg, timeout)
+
+
+# A ward's policy like the fictional ward page (../shared/examples/ward_page_fictional.txt), built in code: a target
+# over three years (「マイ避難カードを作成した世帯の数 6,000世帯以上(R4~R6作成合計目標)」, published 1,950 / 5,410 / B,
+# 前年度実績 1,880), a yearly count with a stated baseline, no budgets.csv, and results.csv as the import writes it.
+WARD_POLICY = {
+    "policy.csv": "field,label,text\ntitle,名称,令和6年度 みなと架空区運営方針\ndepartment,所属,みなと架空区役所\nfiscal_year,年度,2024\n"
+                  "goal,目標,だれもが安心して住み続けられるまち\nmission,使命,区民に最も身近な総合行政拠点\n"
+                  "source,出典,令和6年度 みなと架空区運営方針（架空）\nsample,サンプル,サンプル（架空）\n",
+    "issues.csv": "issue_id,title,short_title,recognition\n1,防災・減災,防災,大規模災害に備える\n",
+    "strategies.csv": "issue_id,strategy_no,strategy\n1,1,マイ避難カードの作成を支援する\n1,2,要援護者避難支援訓練を実施する\n",
+    "indicators.csv": "indicator_id,issue_id,strategy_no,short_name,wording,unit,aggregation,direction,period_start_fy,period_end_fy\n"
+                      "W1-1,1,1,マイ避難カードを作成した世帯の数,マイ避難カードを作成した世帯の数,世帯,sum,higher,,\n"
+                      "W1-2,1,2,要援護者避難支援訓練を実施した地域の数,要援護者避難支援訓練を実施した地域の数,地域,latest,higher,,\n",
+    "targets.csv": "indicator_id,fiscal_year,target,qualifier,per,source_text,period_start_fy,baseline,baseline_source\n"
+                   "W1-1,2024,6000,以上,,\"マイ避難カードを作成した世帯の数 6,000世帯以上(R4~R6作成合計目標)\",2022,,\n"
+                   "W1-2,2024,12,,,要援護者避難支援訓練を実施した地域の数 令和6年度 12地域,,6,令和5年度当初 6地域\n",
+    "results.csv": "indicator_id,fiscal_year,value,period_value,grade,source_text\n"
+                   "W1-1,2024,1950,5410,B,\"6年度作成世帯数1,950世帯(R4~R6作成合計5,410世帯):B\"\n"
+                   "W1-1,2023,1880,,,\"1,880世帯\"\n"
+                   "W1-2,2024,12,,A,訓練実施地域数 12地域:A\nW1-2,2023,9,,,9地域\n",
+}
+WARD_YEARS = {2022: 1580, 2023: 1880, 2024: 1950}  # W1-1 per fiscal year: 1,580 + 1,880 + 1,950 = 5,410 (R4〜R6)
+
+
+def ward_monthly(fy: int, total: int) -> list[tuple[str, int]]:
+    """A year's total spread over its twelve months (the remainder in March)."""
+    from kpi import fiscal
+
+    each = total // 12
+    return [(m, each + (total - 12 * each if i == 11 else 0)) for i, m in enumerate(fiscal.fy_months(fy))]
+
+
+WARD_ACTUALS = "indicator_id,month,value,numerator,denominator,note\n" + "".join(
+    f"W1-1,{m},{v},,,\n" for fy, total in WARD_YEARS.items() for m, v in ward_monthly(fy, total)) + "".join(
+    f"W1-2,{m},{v},,,\n" for m, v in (("2024-06", 8), ("2024-09", 10), ("2024-12", 11), ("2025-03", 12)))
+
+
+@pytest.fixture
+def ward_root(tmp_path) -> Path:
+    """A root of departments whose ward's policy folders begin with the period's last year: <root>/minato/2024/."""
+    folder = tmp_path / "wards" / "minato" / "2024"
+    folder.mkdir(parents=True)
+    for name, text in WARD_POLICY.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return tmp_path / "wards"

@@ -122,7 +122,7 @@ def test_an_indicators_charts_have_a_text_alternative_and_readable_text(server, 
     page.set_viewport_size({"width": width, "height": 900})
     open_page(page, f"{server.url}/indicators?as_of=2025-09&indicator=K2-2")
     bar = page.locator('.kpi-gauge [role="img"]').get_attribute("aria-label")
-    assert bar.startswith("K2-2 ノーコードツールを活用したアプリの運用開始の達成状況: ×遅れ"), bar
+    assert bar.startswith("K2-2 ノーコードツールを活用したアプリの運用開始の達成状況: △注意"), bar
     shown = page.evaluate("Array.from(document.querySelectorAll('.kpi-series img')).filter(i => i.offsetWidth > 0)"
                           ".map(i => [i.className, i.alt, i.complete && i.naturalWidth > 0, i.getBoundingClientRect().width, i.naturalWidth])")
     assert len(shown) == 1, shown  # one drawing for the width: the wide one on a desktop, the narrow one on a phone

@@ -204,3 +204,73 @@ def test_checkpoints_load_in_month_order_and_belong_to_their_year(tmp_path):
 def test_a_duplicate_checkpoint_is_refused(tmp_path):
     folder = write_policy(tmp_path / "data", {"checkpoints.csv": CHECKPOINT_HEADER + "K2-1,2025-09,30,\nK2-1,2025-09,40,\n"})
     assert_names(only_error(folder), "checkpoints.csv", 3, "month", "中間目標が重複しています")
+
+
+# --- issue 18: qualifiers as a set, periods, baselines, results.csv, budgets.csv optional ---------------------------
+
+def test_an_unknown_qualifier_is_refused_naming_file_row_and_column(tmp_path):
+    folder = edited(tmp_path, "targets.csv", "K1-1,2025,2000,累計,", "K1-1,2025,2000,累計・くらい,")
+    assert_names(only_error(folder), "targets.csv", 2, "qualifier", "修飾語「くらい」は使えません")
+
+
+def test_a_set_of_qualifiers_is_kept_in_the_order_written(tmp_path):
+    from kpi import fmt
+
+    folder = edited(tmp_path, "targets.csv", "K1-1,2025,2000,累計,", "K1-1,2025,2000,累計・以上,")
+    assert check_data(folder) == []
+    pol = load_policy(folder)
+    t = pol.indicators["K1-1"].target(2025)
+    assert t.qualifiers == ("累計", "以上") and fmt.target_text(pol.indicators["K1-1"], t) == "2,000件（累計） 以上"
+
+
+def test_budgets_csv_is_optional(tmp_path):
+    folder = write_policy(tmp_path / "data", {})
+    (folder / "budgets.csv").unlink()
+    assert errors(check_data(folder)) == [] and load_policy(folder).budgets == ()
+
+
+@pytest.mark.parametrize("column, cell, words", [
+    ("period_start_fy", "2026", "期間の初年度（2026年度）が目標の年度（2025年度、期間の最終年度）より後です"),
+    ("period_start_fy", "R5", "「R5」は西暦の年度ではありません"),
+    ("baseline", "千件", "「千件」は数値ではありません"),
+])
+def test_period_and_baseline_cells_are_checked(tmp_path, column, cell, words):
+    text = (DATA / "targets.csv").read_text(encoding="utf-8")
+    lines = text.rstrip("\n").split("\n")
+    lines[0] += ",period_start_fy,baseline,baseline_source"
+    lines = [lines[0]] + [ln + ",,," for ln in lines[1:]]
+    head = lines[0].split(",")
+    cells = lines[2].split(",")  # K1-2 (its source text has no comma: the row splits cleanly)
+    assert len(cells) == len(head), cells
+    cells[head.index(column)] = cell
+    lines[2] = ",".join(cells)
+    folder = write_policy(tmp_path / "data", {"targets.csv": "\n".join(lines) + "\n"})
+    assert_names(only_error(folder), "targets.csv", 3, column, words)
+
+
+def test_a_baseline_for_a_kind_that_starts_at_zero_is_a_warning(tmp_path):
+    text = (DATA / "targets.csv").read_text(encoding="utf-8").rstrip("\n").split("\n")
+    text[0] += ",baseline"
+    text = [text[0]] + [ln + ("," + "5" if ln.startswith("K4-3,") else ",") for ln in text[1:]]
+    folder = write_policy(tmp_path / "data", {"targets.csv": "\n".join(text) + "\n"})
+    problems = check_data(folder)
+    assert [(p.file, p.column, p.level) for p in problems] == [("targets.csv", "baseline", WARNING)]
+    assert "K4-3" in problems[0].message
+
+
+@pytest.mark.parametrize("row, column, words", [
+    ("K9-9,2024,10,,,", "indicator_id", "指標ID「K9-9」は indicators.csv にありません"),
+    ("K1-1,2024,10,,C,", "grade", "評価「C」は A か B で書きます"),
+    ("K1-1,2024,十,,,", "value", "「十」は数値ではありません"),
+    ("K1-1,R6,10,,,", "fiscal_year", "「R6」は西暦の年度ではありません"),
+])
+def test_results_csv_is_checked(tmp_path, row, column, words):
+    folder = write_policy(tmp_path / "data", {"results.csv": "indicator_id,fiscal_year,value,period_value,grade,source_text\n" + row + "\n"})
+    assert_names(only_error(folder), "results.csv", 2, column, words)
+
+
+def test_published_results_load(tmp_path):
+    folder = write_policy(tmp_path / "data", {"results.csv": "indicator_id,fiscal_year,value,period_value,grade,source_text\n"
+                                                            "K1-1,2024,1500,,,\"1,500件\"\n"})
+    assert check_data(folder) == []
+    assert load_policy(folder).results[("K1-1", 2024)].value == 1500

@@ -11,7 +11,8 @@ from conftest import DATA, ROOT
 
 KEYS = {"indicator_id", "issue_id", "fiscal_year", "as_of", "name", "unit", "direction", "value", "target", "progress",
         "progress_text", "pace", "pace_ratio", "status", "grade", "computed_grade", "override", "months_reported", "last_month",
-        "forecast", "previous", "previous_source", "previous_month", "previous_value", "previous_status", "change", "checkin"}
+        "forecast", "previous", "previous_source", "previous_month", "previous_value", "previous_status", "change", "checkin",
+        "year_value", "period", "period_value", "baseline", "baseline_source"}
 
 
 def kpi(*args, store_root) -> subprocess.CompletedProcess:
@@ -52,6 +53,12 @@ def test_as_of_mid_year_ignores_later_months_and_has_no_grade(loaded):
     assert rows["K4-3"]["value"] == 29 and rows["K4-3"]["status"] == "順調"  # 29 against 60 × 6/12
     assert (rows["K4-3"]["pace"], rows["K4-3"]["pace_ratio"]) == (30, 0.9667)
     assert rows["K2-1"]["pace"] == 50  # a milestone runs from 0 in April to 100 in March
+    assert (rows["K2-1"]["baseline"], rows["K2-1"]["baseline_source"]) == (0, "未着手（0%）")
+    # no figure for 令和6年度 in the sample: K1-1's pace runs from April's first report (1,523) to 2,000 in March
+    k11 = rows["K1-1"]
+    assert (k11["baseline"], k11["baseline_source"], k11["pace"]) == (1523, "起点（仮）", round(1523 + 477 * 5 / 11, 2))
+    assert (k11["year_value"], k11["period"], k11["period_value"]) == (1731, None, None)
+    assert (rows["K4-3"]["baseline"], rows["K4-3"]["baseline_source"]) == (None, None)  # a sum starts at 0 every year
     assert {r["grade"] for r in rows.values()} == {None}
 
 

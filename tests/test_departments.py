@@ -228,3 +228,44 @@ def test_cli_departments_and_dept(tmp_path):
     assert next(r for r in digital if r["indicator_id"] == "K1-1")["value"] is None  # another department's store
     one = {"KPI_DATA_DIR": str(ROOT / "data"), "KPI_STORE": str(tmp_path / "single")}
     assert kpi("status", "--json", env=one).returncode == 0  # one department: --dept may be left out
+
+
+# --- issue 18: the date and the name a department goes by (each test fails on a hand-made mutation) ----------------
+
+def _two_years(tmp_path, names: dict[int, str]) -> departments.Department:
+    """A department with a policy folder per year, each naming the department as given (only policy.csv is read)."""
+    for year, name in names.items():
+        folder = tmp_path / "root" / "ward" / str(year)
+        folder.mkdir(parents=True)
+        (folder / "policy.csv").write_text(f"field,label,text\ndepartment,所属,{name}\nfiscal_year,年度,{year}\n", encoding="utf-8")
+    return departments.catalog(tmp_path / "root", tmp_path / "store").get("ward")
+
+
+@pytest.mark.parametrize("today, year", [
+    ("2026-02-15", 2025),  # January–March belong to the fiscal year that began the April before
+    ("2026-03-31", 2025),
+    ("2026-04-01", 2026),
+    ("2026-12-01", 2026),
+    ("2025-01-10", 2025),  # before any folder's year has begun: the first
+])
+def test_the_default_year_is_the_fiscal_year_of_the_date(tmp_path, today, year):
+    import datetime as dt
+
+    dept = _two_years(tmp_path, {2025: "区", 2026: "区"})
+    assert dept.default_year(dt.date.fromisoformat(today)) == year
+
+
+def test_the_default_year_follows_the_clock(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from kpi import fiscal
+
+    dept = _two_years(tmp_path, {2025: "区", 2026: "区"})
+    monkeypatch.setattr(fiscal, "current_month", lambda today=None: "2026-02")  # the clock fixed: February 2026
+    assert dept.default_year() == 2025
+    assert dept.default_year(dt.date(2026, 2, 1)) == 2025
+
+
+def test_the_name_comes_from_the_newest_policy(tmp_path):
+    dept = _two_years(tmp_path, {2025: "旧区役所", 2026: "新区役所"})
+    assert dept.name == "新区役所"

@@ -8,7 +8,7 @@ import pytest
 from kpi import fiscal
 from kpi.evaluate import Actual, Entered, Override, budget_kinds, budget_span_text, budget_table, evaluate, evaluate_indicator, status_counts
 from kpi.kinds import KINDS, Point
-from kpi.policy import Checkpoint, Indicator, Target
+from kpi.policy import Checkpoint, Indicator, PublishedResult, Target
 
 FY = 2025
 MONTHS = fiscal.fy_months(FY)
@@ -60,6 +60,11 @@ def make_cp(kind: str, target: float, checkpoints: dict[str, float], direction: 
     return dataclasses.replace(make(kind, target, direction), checkpoints=tuple(Checkpoint(m, v) for m, v in sorted(checkpoints.items())))
 
 
+def make_stated(kind: str, baseline: float, target: float = 100) -> Indicator:
+    """An indicator whose policy states its baseline (targets.csv baseline, baseline_source)."""
+    return dataclasses.replace(make(kind, target), targets={FY: Target(FY, target, "", "", "", None, baseline, "令和6年度末")})
+
+
 LAST_YEAR_40 = [Actual("X-1", "2025-03", 40.0)]  # the previous fiscal year's final value, for a baseline
 
 # (indicator, previous-year actuals, entered 前年度実績, as-of month, expected pace)
@@ -71,20 +76,24 @@ PACES = [
     ("sum", make("sum"), [], None, "2026-03", 100),
     ("sum", make("sum"), [], None, "2026-10", 100),
     ("sum cap", make("sum", 120, "lower"), [], None, "2025-09", 60),
-    # latest: from the previous year's final value to the target; no baseline: the target itself
-    ("latest, no baseline", make("latest"), [], None, "2025-09", 100),
-    ("latest, no baseline", make("latest"), [], None, "2025-04", 100),
+    # latest: from the baseline (the previous year's final value) to the target; no baseline: from the first report
+    # of the year (起点（仮）, here 1 in April) at its month
+    ("latest, no baseline", make("latest"), [], None, "2025-09", 1 + 99 * 5 / 11),
+    ("latest, no baseline", make("latest"), [], None, "2025-04", 1),
     ("latest, baseline", make("latest"), LAST_YEAR_40, None, "2025-04", 45),
     ("latest, baseline", make("latest"), LAST_YEAR_40, None, "2025-09", 70),
     ("latest, baseline", make("latest"), LAST_YEAR_40, None, "2026-03", 100),
     ("latest, baseline", make("latest"), LAST_YEAR_40, None, "2027-01", 100),
-    ("latest, entered baseline wins", make("latest"), LAST_YEAR_40, Entered(60.0, "u", "t"), "2025-09", 80),
+    ("latest, stored final actual before an entered one", make("latest"), LAST_YEAR_40, Entered(60.0, "u", "t"), "2025-09", 70),
+    ("latest, entered baseline", make("latest"), [], Entered(60.0, "u", "t"), "2025-09", 80),
+    ("latest, stated baseline first", make_stated("latest", 20), LAST_YEAR_40, Entered(60.0, "u", "t"), "2025-09", 60),
     ("latest cap, baseline", make("latest", 30, "lower"), LAST_YEAR_40, None, "2025-09", 35),
-    # milestone: from 0 to 100
-    ("milestone", make("milestone"), [], None, "2025-03", 0),
-    ("milestone", make("milestone"), [], None, "2025-04", 100 / 12),
-    ("milestone", make("milestone"), [], None, "2025-09", 50),
-    ("milestone", make("milestone"), [], None, "2026-03", 100),
+    # milestone: from the baseline's progress (or the first report's) to 100
+    ("milestone", make("milestone"), LAST_YEAR_40, None, "2025-09", 70),
+    ("milestone, no baseline: from 0", make("milestone"), [], None, "2025-03", 0),
+    ("milestone, no baseline: from 0", make("milestone"), [], None, "2025-04", 100 / 12),
+    ("milestone, no baseline: from 0", make("milestone"), [], None, "2025-09", 50),
+    ("milestone, no baseline: from 0", make("milestone"), [], None, "2026-03", 100),
     # mean and ratio: the target
     ("mean", make("mean"), LAST_YEAR_40, None, "2025-06", 100),
     ("ratio", make("ratio"), LAST_YEAR_40, None, "2025-06", 100),
@@ -93,14 +102,14 @@ PACES = [
     ("milestone, checkpoints", make_cp("milestone", 100, {"2025-09": 30, "2025-12": 80}), [], None, "2025-09", 30),
     ("milestone, checkpoints", make_cp("milestone", 100, {"2025-09": 30, "2025-12": 80}), [], None, "2025-11", 30 + 50 * 2 / 3),
     ("milestone, checkpoints", make_cp("milestone", 100, {"2025-09": 30, "2025-12": 80}), [], None, "2026-02", 80 + 20 * 2 / 3),
-    ("latest, checkpoint, no baseline", make_cp("latest", 100, {"2025-09": 60}), [], None, "2025-06", 60),
+    ("latest, checkpoint, no baseline", make_cp("latest", 100, {"2025-09": 60}), [], None, "2025-06", 1 + 59 * 2 / 5),
     ("latest, checkpoint, no baseline", make_cp("latest", 100, {"2025-09": 60}), [], None, "2025-12", 80),
     ("latest, checkpoint, baseline", make_cp("latest", 100, {"2025-09": 60}), LAST_YEAR_40, None, "2025-06", 50),
     ("sum, checkpoint", make_cp("sum", 100, {"2025-09": 20}), [], None, "2025-06", 10),
     ("sum, checkpoint", make_cp("sum", 100, {"2025-09": 20}), [], None, "2025-12", 60),
     ("mean, checkpoint", make_cp("mean", 1870, {"2025-09": 1500}), [], None, "2025-06", 1500),
     ("mean, checkpoint", make_cp("mean", 1870, {"2025-09": 1500}), [], None, "2025-12", 1685),
-    ("checkpoint of another year is ignored", make_cp("milestone", 100, {"2024-09": 90}), [], None, "2025-09", 50),
+    ("checkpoint of another year is ignored", make_cp("milestone", 100, {"2024-09": 90}), LAST_YEAR_40, None, "2025-09", 70),
 ]
 
 
@@ -134,7 +143,7 @@ def test_a_milestone_on_its_straight_line_is_on_track():
     ("sum", [35], "2025-09", "注意"),  # 35 / 50 = exactly 70 %
     ("sum", [34], "2025-09", "遅れ"),
     ("latest", [95], "2025-05", "順調"),
-    ("latest", [90], "2025-05", "順調"),  # exactly 90 % of the target (no baseline: the pace is the target)
+    ("latest", [90], "2025-05", "順調"),  # exactly 90 % of the target
     ("latest", [70], "2025-05", "注意"),  # exactly 70 %
     ("latest", [69.9], "2025-05", "遅れ"),
     ("latest", [80], "2025-05", "注意"),
@@ -143,7 +152,8 @@ def test_a_milestone_on_its_straight_line_is_on_track():
     ("milestone", [100], "2025-05", "達成"),
 ])
 def test_status_rules(kind, values, as_of, status):
-    assert evaluate_indicator(make(kind), acts(values), FY, as_of).status == status
+    ind = make_stated(kind, 100) if kind == "latest" else make(kind)  # latest: a stated baseline at the target keeps the pace there
+    assert evaluate_indicator(ind, acts(values), FY, as_of).status == status
 
 
 def test_as_of_ignores_later_months():
@@ -307,3 +317,102 @@ def test_settlement_and_budget_stay_distinct(policy):
 def test_indicator_is_immutable():
     with pytest.raises(dataclasses.FrozenInstanceError):
         make("sum").unit = "円"  # type: ignore[misc]
+
+
+# --- issue 18: the baseline's order, said out loud ------------------------------------------------------------------
+
+def stated(kind: str, baseline: float | None, source: str = "令和6年度末 20件") -> Indicator:
+    return dataclasses.replace(make(kind), targets={FY: Target(FY, 100, "", "", "", None, baseline, source if baseline is not None else "")})
+
+
+LAST_MARCH = [Actual("X-1", "2025-03", 40.0)]
+ENTERED = Entered(60.0, "u", "t")
+PUBLISHED = {FY - 1: PublishedResult(70.0, None, "", "70件")}
+
+# (case, kind, stated baseline, last year's actuals, entered, published, baseline, source, pace in September)
+BASELINES = [
+    ("stated first", "latest", 20, LAST_MARCH, ENTERED, PUBLISHED, 20, "方針に記載（令和6年度末 20件）", 60),
+    ("then last year's final actual", "latest", None, LAST_MARCH, ENTERED, PUBLISHED, 40, "前年度末の実績", 70),
+    ("then entered", "latest", None, [], ENTERED, PUBLISHED, 60, "入力された前年度実績", 80),
+    ("then published", "latest", None, [], None, PUBLISHED, 70, "公表された前年度実績", 85),
+    ("else the first report, at its month", "latest", None, [], None, None, 1, "起点（仮）", 1 + 99 * 5 / 11),
+    ("a milestone: stated", "milestone", 20, LAST_MARCH, None, None, 20, "方針に記載（令和6年度末 20件）", 60),
+    ("a milestone: last year's progress", "milestone", None, LAST_MARCH, None, None, 40, "前年度末の実績", 70),
+    ("a milestone: else 0%", "milestone", None, [], None, None, 0, "未着手（0%）", 50),
+    ("a sum has none", "sum", None, LAST_MARCH, ENTERED, PUBLISHED, None, "", 50),
+    ("a ratio has none", "ratio", None, LAST_MARCH, ENTERED, PUBLISHED, None, "", 100),
+]
+
+
+@pytest.mark.parametrize("case, kind, baseline_stated, before, entered, published, baseline, source, pace", BASELINES,
+                         ids=[b[0] for b in BASELINES])
+def test_the_baseline_order(case, kind, baseline_stated, before, entered, published, baseline, source, pace):
+    r = evaluate_indicator(stated(kind, baseline_stated), [*before, *acts([1])], FY, "2025-09", entered=entered, published=published)
+    assert (r.baseline, r.baseline_source) == (baseline, source)
+    assert r.expected == pytest.approx(pace)
+
+
+def test_the_first_report_as_baseline_is_fair_to_a_late_first_upload():
+    # first reported in September at 500 of 1,000: on its own pace then, not 遅れ against a pace that began in April
+    r = evaluate_indicator(make("latest", 1000), [Actual("X-1", "2025-09", 500.0)], FY, "2025-09")
+    assert (r.baseline_source, r.expected, r.status) == ("起点（仮）", 500, "順調")
+
+
+def test_the_baseline_is_said_on_the_chart():
+    from kpi import charts, fmt
+
+    r = evaluate_indicator(stated("latest", 20), acts([30]), FY, "2025-09")
+    assert fmt.baseline_text(r) == "起点 20件（方針に記載（令和6年度末 20件））"
+    assert "起点 20件" in charts.series_data(r).note and "起点 20件" in charts.series_alt(r)
+
+
+def test_the_rules_name_the_baseline_order():
+    from kpi.evaluate import BASELINE_ORDER, STATUS_RULES
+
+    assert all(source in STATUS_RULES for source in BASELINE_ORDER)
+
+
+def test_a_published_result_is_the_next_years_previous():
+    r = evaluate_indicator(make("sum"), acts([5]), FY, "2025-09", published=PUBLISHED)
+    assert (r.previous, r.previous_source) == (70, "公表")
+    r = evaluate_indicator(make("sum"), acts([5]), FY, "2025-09", published=PUBLISHED, entered=ENTERED)
+    assert (r.previous, r.previous_source) == (60, "入力")  # an editor's entry comes first
+
+
+# --- issue 18: tests that fail on hand-made mutations of the semantics ----------------------------------------------
+
+def test_months_meeting_a_lower_is_better_target_count_below_it():
+    r = evaluate_indicator(make("mean", 20, "lower", "分"), acts([18, 22, 19, 20]), FY, "2025-07")
+    assert r.months_meeting_target == 2 + 1  # 18, 19 and 20 are within 20分; 22 is not
+    up = evaluate_indicator(make("mean", 20, "higher"), acts([18, 22, 19, 20]), FY, "2025-07")
+    assert up.months_meeting_target == 2
+
+
+def test_the_previous_report_keeps_an_entered_previous_year():
+    # no actuals last year; 前年度実績 60 entered: the pace starts at 60, in April's evaluation as in May's
+    r = evaluate_indicator(make("latest"), acts([70, 72]), FY, "2025-05", entered=ENTERED)
+    assert r.baseline_source == "入力された前年度実績"
+    assert r.prior_month == "2025-04" and r.prior_pace_ratio == pytest.approx(70 / (60 + 40 / 12))
+    assert r.pace_ratio == pytest.approx(72 / (60 + 40 * 2 / 12))
+
+
+@pytest.mark.parametrize("months, as_of, forecast", [
+    ([10, 10], "2025-09", 20 * 12 / 6),  # two reports, six months gone: the rate per month elapsed, not per report
+    ([10] * 6, "2025-09", 120),
+    ([12], "2025-04", 144),
+])
+def test_a_sums_forecast_runs_at_the_rate_of_the_months_elapsed(months, as_of, forecast):
+    assert evaluate_indicator(make("sum"), acts(months), FY, as_of).forecast == pytest.approx(forecast)
+
+
+@pytest.mark.parametrize("value, reference, ratio", [(0.0, 0.0, 1.0), (5.0, 0.0, 1.0), (0.0, 10.0, 0.0), (5.0, 10.0, 0.5)])
+def test_a_pace_of_zero_reached_is_on_pace(value, reference, ratio):
+    from kpi.kinds import DIRECTIONS
+
+    assert DIRECTIONS["higher"].ratio(value, reference) == ratio
+
+
+def test_a_milestone_not_due_to_begin_is_on_track_at_zero():
+    ind = make_cp("milestone", 100, {"2025-09": 0})  # the work begins in October: nothing is due before
+    r = evaluate_indicator(ind, acts([0, 0, 0]), FY, "2025-06")
+    assert (r.expected, r.pace_ratio, r.status) == (0, 1.0, "順調")

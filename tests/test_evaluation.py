@@ -296,3 +296,13 @@ def test_report_bundles_rows_and_texts_for_the_exports(sample_store, policy):
     assert rep.records()[6]["上書きの理由"] == "理由"
     assert rep.texts[0].text == "概ね順調に推移した。" and rep.texts[1].title == "今後の方針"
     assert ev.report(sample_store, policy, FY, MID_YEAR, None, results(sample_store, policy, FY, MID_YEAR)).provisional
+
+
+def test_the_year_that_runs_is_not_past_in_the_years_table(store, policy):
+    # 前年度実績 entered for 令和8年度 is 令和7年度's figure: shown once 令和7年度 has ended, never while it runs
+    ev.set_previous(store, 2026, "K1-1", 1999, "editor")
+    (running,) = ev.yearly(policy, [], "2025-09", ev.records(store), ["1"])["K1-1"]
+    assert (running.fiscal_year, running.value, running.source, running.state, running.grade) == (2025, None, "", "年度途中", None)
+    assert running.cell(policy.indicators["K1-1"]) == "－（目標 2,000件（累計）・未確定）"
+    (ended,) = ev.yearly(policy, [], "2026-04", ev.records(store), ["1"])["K1-1"]
+    assert (ended.value, ended.source, ended.state, ended.grade) == (1999, "入力", "確定", "B")

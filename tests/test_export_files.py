@@ -178,10 +178,10 @@ def test_deck_slides_pictures_tables(sample_store, policy):
     assert (prs.slide_width, prs.slide_height) == (12192000, 6858000)  # 16:9
     slides = list(prs.slides)
     assert [s.name for s in slides] == [
-        "表紙", "遅れ・注意の指標（10件、悪い順）", "全体の状況", "予算の推移", "経営課題1〜3：指標の達成状況",
+        "表紙", "遅れ・注意の指標（4件、悪い順）", "全体の状況", "予算の推移", "経営課題1〜3：指標の達成状況",
         "経営課題4　全庁的なDXの推進：指標の達成状況", "年度評価（アウトカム指標の達成状況）（1/2）", "年度評価（アウトカム指標の達成状況）（2/2）"]
     exceptions, summary = _texts(slides[1]), _texts(slides[2])
-    assert exceptions.index("K2-2") < exceptions.index("K1-1")  # worst first
+    assert exceptions.index("K4-8") < exceptions.index("K2-2")  # worst first (K4-8 遅れ, …, K2-2 注意)
     for r in m.results:
         assert r.indicator.indicator_id in summary
     assert "予算合計" in summary and "1,947百万円" in summary
@@ -193,14 +193,15 @@ def test_deck_slides_pictures_tables(sample_store, policy):
     table = next(sh for sh in slides[4].shapes if sh.has_table).table
     assert [table.cell(i, 0).text for i in range(1, len(table.rows))] == ["K1-1", "K1-2", "K2-1", "K2-2", "K2-3", "K2-4", "K3-1"]
     assert SAMPLE_LABEL in _texts(slides[0]) and SAMPLE_LABEL in _texts(slides[4])
-    assert_no_slide_mostly_empty(slides)
+    # the exceptions slide lists 4 indicators since running totals pace from their first report (issue 18): a short list
+    assert_no_slide_mostly_empty([slides[0], *slides[2:]])
 
 
 @needs_browser
 def test_deck_for_one_issue_only(sample_store, policy):
     prs = _deck(export.build(materials(sample_store, policy, issues=("2",)), "pptx"))
     slides = list(prs.slides)
-    assert [s.name for s in slides] == ["表紙", "遅れ・注意の指標（2件、悪い順）", "全体の状況", "予算の推移",
+    assert [s.name for s in slides] == ["表紙", "遅れ・注意の指標（1件、悪い順）", "全体の状況", "予算の推移",
                                         "経営課題2　効率的かつ質の高い行政運営：指標の達成状況", "年度評価（アウトカム指標の達成状況）"]
     body = "\n".join(_texts(s) for s in slides)
     assert "経営課題2" in body and "経営課題1" not in body and "K4-1" not in body
@@ -225,7 +226,7 @@ def test_pdf_pages_and_text(sample_store, policy):
     texts = [p.extract_text() for p in reader.pages]
     # the deck's outline: cover, the indicators behind, summary, budget, two groups of indicators, evaluation
     assert 7 <= len(texts) <= 9, len(texts)
-    assert SAMPLE_LABEL in texts[0] and "遅れ・注意の指標（10件、悪い順）" in texts[1] and "K2-2" in texts[1]
+    assert SAMPLE_LABEL in texts[0] and "遅れ・注意の指標（4件、悪い順）" in texts[1] and "K2-2" in texts[1]
     assert "全体の状況" in texts[2] and "K4-8" in texts[2]
     assert all(p.mediabox.width > p.mediabox.height for p in reader.pages)  # A4 landscape
     assert "年度評価" in texts[-1] and "経営課題4" in texts[-1]

@@ -22,7 +22,10 @@ MONTHS = fiscal.fy_months(FY)
 
 
 def make(kind: str, target: float = 100, direction: str = "higher") -> Indicator:
-    return Indicator("X-1", "1", "戦略", "テスト指標", "テスト指標", "件", kind, direction, None, {FY: Target(FY, target, "", "", "")})
+    # latest: a baseline stated at the target keeps the pace at the target (without one it starts at the first report)
+    baseline = target if kind == "latest" else None
+    return Indicator("X-1", "1", "戦略", "テスト指標", "テスト指標", "件", kind, direction, None,
+                     {FY: Target(FY, target, "", "", "", None, baseline, "")})
 
 
 def acts(values: dict[str, float]) -> list[Actual]:
@@ -32,7 +35,7 @@ def acts(values: dict[str, float]) -> list[Actual]:
 # --- change since the previous report ----------------------------------------------------------------
 
 @pytest.mark.parametrize("kind, values, as_of, prior_month, prior_value, prior_status, change, text", [
-    # latest, no baseline: the pace is the target, so a rise is better
+    # latest, the pace at the target: a rise is better
     ("latest", {"2025-08": 60, "2025-09": 70}, "2025-09", "2025-08", 60, "遅れ", "better", "↑ +10件（改善）"),
     ("latest", {"2025-08": 95, "2025-09": 80}, "2025-09", "2025-08", 95, "順調", "worse", "↓ −15件（悪化）"),
     ("latest", {"2025-08": 80, "2025-09": 80}, "2025-09", "2025-08", 80, "注意", "same", "→ ±0件（変わらず）"),
@@ -113,7 +116,9 @@ def test_checkin_round_trip_cli_status_pages_deck_and_workbook(sample_store, pol
     k22 = next(r for r in status if r["indicator_id"] == "K2-2")
     assert k22["checkin"] | {"at": ""} == {"month": "2025-09", "cause": "研修が9月にずれ込んだ", "action": "10月に研修を2回追加",
                                            "comment": "", "user": "山田", "at": ""}
-    assert (k22["previous_month"], k22["previous_value"], k22["previous_status"], k22["change"]) == ("2025-08", 8, "遅れ", "better")
+    # K2-2 has no figure for last year: its pace starts at April's first report (起点（仮）), 2 業務 → 20 業務
+    assert (k22["previous_month"], k22["previous_value"], k22["previous_status"], k22["change"]) == ("2025-08", 8, "順調", "worse")
+    assert (k22["status"], k22["baseline"], k22["baseline_source"]) == ("注意", 2, "起点（仮）")
 
     # 指標: the selected indicator shows it; an editor adds a correction through the page's form
     at = run_app("app_pages/indicators.py", root, monkeypatch, as_of="2025-09", indicator="K2-2")
@@ -151,11 +156,13 @@ def test_checkin_round_trip_cli_status_pages_deck_and_workbook(sample_store, pol
 
 def test_overview_leads_with_the_indicators_behind_worst_first_under_a_filter(tmp_path, monkeypatch, policy):
     at = run_app("app_pages/overview.py", tmp_path / "store", monkeypatch, as_of="2025-09", issue=["2"])
-    assert at.subheader[0].value == "遅れ・注意の指標（2件、悪い順）"
+    # K2-3 (1 of 4, first reported at 1 in April) is on the pace from its first report; K2-2 (9 of 20) is not
+    assert at.subheader[0].value == "遅れ・注意の指標（1件、悪い順）"
     cards = [m.value for m in at.markdown if m.value.startswith("**× 遅れ**") or m.value.startswith("**△ 注意**")]
-    assert [c.split("　")[1].split(" ")[0] for c in cards[:2]] == ["K2-2", "K2-3"]  # furthest behind its pace first
+    assert cards and {c.split("　")[1].split(" ")[0] for c in cards} == {"K2-2"}
     s = Store(tmp_path / "store")
-    assert [r.indicator.indicator_id for r in exceptions(results(s, policy, FY, "2025-09", ["2"]))] == ["K2-2", "K2-3"]
+    assert [r.indicator.indicator_id for r in exceptions(results(s, policy, FY, "2025-09", ["2"]))] == ["K2-2"]
+    assert [r.indicator.indicator_id for r in exceptions(results(s, policy, FY, "2025-09"))] == ["K4-8", "K3-1", "K1-2", "K2-2"]
     assert "K1-1" not in "\n".join(m.value for m in at.markdown)
 
 
@@ -174,7 +181,7 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     assert at.query_params["indicator"] == "K2-2"
     at.radio(key="order").set_value("worst").run()
     table = next(t for t in frames(at) if "前回の報告から" in t.columns)
-    assert list(table["状況"])[:2] == ["× 遅れ", "× 遅れ"] and at.query_params["order"] == "worst"
+    assert list(table["状況"])[:3] == ["× 遅れ", "△ 注意", "△ 注意"] and at.query_params["order"] == "worst"
     # Another page and back (as after an upload): the same indicator and order come back with the page.
     at.switch_page("app_pages/upload.py").run()
     at.query_params.pop("indicator", None)  # a page link carries the filters, not the page's own choices

@@ -71,7 +71,7 @@ def test_before_the_year_ends_grades_are_provisional(tmp_path, monkeypatch):
     rows = rows_by_id(at)
     assert {r["最終評価"] for r in rows.values()} == {"未確定（年度途中）"}
     assert rows["K1-1"]["年度実績"] == "1,731件"  # September's running total, not March's
-    assert rows["K1-1"]["状況（基準月時点）"] == "△ 注意"
+    assert rows["K1-1"]["状況（基準月時点）"] == "○ 順調"  # 1,731 against the pace from April's 1,523 (起点（仮）) to 2,000
     assert "年度途中（6か月経過）のため未確定" in rows["K1-1"]["算定の根拠"]
     assert metrics(at)["A（達成）"] == "－"
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kpi import fiscal, fmt
-from kpi.evaluate import Actual, Result, final_grade, grade_of, points_for
+from kpi.evaluate import PREVIOUS_PUBLISHED, Actual, Result, evaluate_indicator, final_grade, grade_of, points_for
 from kpi.evaluation.records import OVERRIDE, PREVIOUS, TEXT_KEYS, Record, current
 from kpi.fmt import grade_label
 from kpi.kinds import DIRECTIONS, KINDS
@@ -65,7 +65,7 @@ class EvaluationRow:
 
     @property
     def value_text(self) -> str:
-        return fmt.with_unit(self.r.value, self.r.indicator.unit)
+        return fmt.value_text(self.r, empty="－")
 
     @property
     def progress_text(self) -> str:
@@ -105,6 +105,8 @@ class EvaluationRow:
         e = self.r.previous_entry
         if e is not None:
             return f"入力（{fmt.signed(e.user, e.at)}）" + (f"：{e.note}" if e.note else "")
+        if self.r.previous_source == PREVIOUS_PUBLISHED:
+            return f"公表（{fiscal.fy_label(self.r.fiscal_year - 1)}の公表実績）"
         return f"{fiscal.fy_label(self.r.fiscal_year - 1)}の実績から算定" if self.r.previous is not None else ""
 
     @property
@@ -162,12 +164,19 @@ def grade_rule(r: Result) -> str:
     target = fmt.target_text(ind, r.target)
     if r.value is None:
         return "実績の報告なし → B（未達成）" if r.computed_grade else "実績の報告なし（年度途中のため未確定）"
-    met = direction.met(r.value, r.target.value)
+    within = r.period is not None and r.computed_grade is not None and r.fiscal_year < r.period[1]
+    against = r.expected if within else r.target.value  # a year inside a period is judged against the pace due by its end
+    met = direction.met(r.value, against)
     op = {("higher", True): "≥", ("higher", False): "<", ("lower", True): "≤", ("lower", False): ">"}.get((ind.direction, met), "")
     how = kind.label.split("（")[0]
     if kind.key == "ratio":
         how = "Σ分子÷Σ分母" if r.points and all(p.numerator is not None and p.denominator for p in r.points) else "各月の値の平均"
-    text = f"{how} {fmt.with_unit(r.value, ind.unit)} {op} 目標 {target}"
+    if r.period is not None:
+        how = f"{fmt.period_label(r.period, ind)}（{fmt.year_short(r.fiscal_year)}まで）"
+    if within:
+        text = f"{how} {fmt.with_unit(r.value, ind.unit)} {op} 年度末の想定ペース {fmt.with_unit(r.expected, ind.unit)}（目標 {target}）"
+    else:
+        text = f"{how} {fmt.with_unit(r.value, ind.unit)} {op} 目標 {target}"
     if ind.direction != "higher":
         text += f"（{direction.label}）"
     if r.months_meeting_target is not None:
@@ -248,26 +257,29 @@ class YearValue:
     """An indicator's value in one fiscal year, against that year's target when the policy states one."""
 
     fiscal_year: int
-    value: float | None
-    source: str  # 実績 / 入力 / ""
+    value: float | None  # the year's own figure
+    source: str  # 実績 / 入力 / 公表 / ""
     target: Target | None
     state: str  # 確定 / 年度途中 / 未到来
     computed_grade: str | None
     grade: str | None  # override if any, else computed (ended years with a target only)
     overridden: bool = False
+    period_value: float | None = None  # a target over several years: the period's figure at the year's end (or as of)
 
     def cell(self, ind: Indicator) -> str:
-        """57名（目標 60名程度/年・B） for a table cell."""
+        """57名（目標 60名程度/年・B）, or 1,950世帯（R4〜R6合計 5,410世帯・目標 6,000世帯 以上（R4〜R6合計）・B）."""
         value = fmt.with_unit(self.value, ind.unit) if self.value is not None else ("未到来" if self.state == "未到来" else "－")
         bits = []
+        if self.target is not None and self.target.period and self.period_value is not None:
+            bits.append(f"{fmt.period_label(self.target.period, ind)} {fmt.with_unit(self.period_value, ind.unit)}")
         if self.target is not None:
             bits.append(f"目標 {fmt.target_text(ind, self.target)}")
         if self.grade:
             bits.append(self.grade + ("※" if self.overridden else ""))
         elif self.target is not None and self.state == "年度途中":
             bits.append("未確定")
-        if self.source == "入力":
-            bits.append("入力値")
+        if self.source in ("入力", "公表"):
+            bits.append(f"{self.source}値")
         return value + (f"（{'・'.join(bits)}）" if bits else "")
 
 
@@ -281,7 +293,9 @@ def year_span(ind: Indicator, actual_years: Iterable[int] = ()) -> list[int]:
 
 def yearly(policy: Policy, actuals: Iterable[Actual], as_of: str, recs: Sequence[Record] = (),
            issue_ids: Sequence[str] | None = None) -> dict[str, list[YearValue]]:
-    """Per indicator, each fiscal year's aggregated value (actuals up to ``as_of``; else 前年度実績 entered) vs its target."""
+    """Per indicator, each fiscal year's own figure (actuals up to ``as_of``; for an ended year without any, the 前年度実績
+    entered, else the published result of results.csv) vs its target; a target over several years adds the period's
+    figure, and its grade comes from that figure (kpi.evaluate.evaluate_indicator, the one rule)."""
     by_id: dict[str, list[Actual]] = {}
     for a in actuals:
         if a.month <= as_of:
@@ -297,20 +311,34 @@ def yearly(policy: Policy, actuals: Iterable[Actual], as_of: str, recs: Sequence
     out: dict[str, list[YearValue]] = {}
     for ind in policy.indicators_of(list(issue_ids) if issue_ids else None):
         mine = by_id.get(ind.indicator_id, [])
+        published = {fy: p for (iid, fy), p in policy.results.items() if iid == ind.indicator_id}
         kind = KINDS[ind.aggregation]
         rows = []
-        for fy in year_span(ind, {fiscal.fy_of_month(a.month) for a in mine} | {y for y, i in entered if i == ind.indicator_id}):
+        years = ({fiscal.fy_of_month(a.month) for a in mine} | {y for y, i in entered if i == ind.indicator_id}
+                 | {y for y in published if y <= as_of_fy})
+        for fy in year_span(ind, years):
+            ended = fiscal.fy_ended(fy, as_of)
             value = kind.aggregate(points_for(mine, fy, as_of)) if fy <= as_of_fy else None
             source = "実績" if value is not None else ""
-            if value is None and (fy, ind.indicator_id) in entered and fy < as_of_fy:
+            pub = published.get(fy)
+            if value is None and ended and (fy, ind.indicator_id) in entered:
                 value, source = entered[(fy, ind.indicator_id)].value, "入力"
-            ended = fiscal.fy_ended(fy, as_of)
+            elif value is None and ended and pub is not None and pub.value is not None:
+                value, source = pub.value, "公表"
             state = "確定" if ended else ("年度途中" if fy == as_of_fy else "未到来")
             target = ind.target(fy)
-            computed = grade_of(ind, value, target.value) if ended and target is not None else None
+            period_value, computed = None, None
+            if target is not None and state != "未到来":
+                if source == "公表":
+                    period_value, computed = pub.period_value, (pub.grade or None) if ended else None
+                elif target.period and mine:
+                    r = evaluate_indicator(ind, mine, fy, min(as_of, fiscal.fy_months(fy)[-1]), with_prior=False)
+                    period_value, computed = r.period_value, r.computed_grade
+                elif ended:
+                    computed = grade_of(ind, value, target.value)
             o = active.get((fy, ind.indicator_id))
             grade = final_grade(computed, o.grade if o else None)
-            rows.append(YearValue(fy, value, source, target, state, computed, grade, bool(o and computed)))
+            rows.append(YearValue(fy, value, source, target, state, computed, grade, bool(o and computed), period_value))
         out[ind.indicator_id] = rows
     return out
 
