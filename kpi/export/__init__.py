@@ -77,10 +77,16 @@ def file_name(m: Any, f: Format, extension: str | None = None) -> str:
     from known values only (所属 and 年度 from the policy, the 経営課題 filter, the 基準月, fixed words), so each
     department's and each month's file keeps its own name. ``extension`` names a part of a format of several files
     (the publication's .html/.xlsx/.pdf)."""
-    from kpi import fiscal
+    return scope_file_name(m.policy, m.scope, f, extension)
 
-    scope = m.scope_label() if m.scope.issue_ids else ""
-    stem = name_stem(m.policy.text("department"), m.fy, f.stem, scope, fiscal.month_label(m.as_of) + "末")
+
+def scope_file_name(policy: Any, scope: Scope, f: Format, extension: str | None = None) -> str:
+    """``file_name`` before the materials are gathered (a page's download button names its file up front)."""
+    from kpi import fiscal
+    from kpi.export.content import scope_label
+
+    label = scope_label(policy, scope.issue_ids) if scope.issue_ids else ""
+    stem = name_stem(policy.text("department"), scope.fy, f.stem, label, fiscal.month_label(scope.as_of) + "末")
     return f"{stem}.{extension or f.extension}"
 
 
@@ -106,4 +112,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'kpi.export' has no attribute {name!r}")
 
 
-__all__ = ["DEFAULT_SECTIONS", "FORMATS", "SECTIONS", "Format", "Scope", "build", "file_name", "name_stem", *_LAZY]
+__all__ = ["DEFAULT_SECTIONS", "FORMATS", "SECTIONS", "Format", "Scope", "build", "file_name", "name_stem", "scope_file_name", *_LAZY]

@@ -29,8 +29,11 @@ from dataclasses import dataclass
 from kpi import fiscal, fmt
 from kpi.evaluate import Result
 from kpi.export.content import Materials
+from kpi.export.scope import Scope
 from kpi.kinds import GRADES, KINDS
+from kpi.policy import Policy
 from kpi.service import SAMPLE_LABEL
+from kpi.store import Store
 
 Progress = Callable[[float, str], None]
 
@@ -634,6 +637,15 @@ def zip_all(m: Materials, progress: Progress | None = None) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in files(m, progress):
-            zf.writestr(name, data)
+            # As the chart ZIP (bundle.zip_charts): UTF-8 names (flag bit 11), so Explorer and Finder show them in Japanese.
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), data, compress_type=zipfile.ZIP_DEFLATED)
     return buf.getvalue()
+
+
+def zip_for(store: Store, policy: Policy, scope: Scope) -> bytes:
+    """The publication ZIP for a page's download button: gathered with the year-end evaluation, whatever ``scope`` says."""
+    from kpi.export.content import gather
+
+    sections = scope.sections if "evaluation" in scope.sections else (*scope.sections, "evaluation")
+    return zip_all(gather(store, policy, Scope(scope.fy, scope.issue_ids, scope.as_of, sections)))
 
