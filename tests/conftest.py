@@ -261,3 +261,16 @@ def goto(pg, url: str, timeout: int = 60000) -> None:
     pg.goto(url)
     pg.locator("h1").first.wait_for(timeout=timeout)
     wait_ready(pg, timeout)
+
+
+@pytest.fixture
+def contract18_fields(monkeypatch):
+    """Until kpi.evaluate.Result carries the issue-18 contract's fields (year_value, period, period_value; branch
+    h18sem), stand in for them: the year's own figure is the graded one and no target covers a period (true of data/).
+    Does nothing once Result has the fields, so it can be removed after the merge."""
+    from kpi.evaluate import Result
+
+    if "year_value" not in Result.__dataclass_fields__:
+        monkeypatch.setattr(Result, "year_value", property(lambda r: r.value), raising=False)
+        monkeypatch.setattr(Result, "period", None, raising=False)
+        monkeypatch.setattr(Result, "period_value", None, raising=False)

@@ -10,12 +10,11 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import load_workbook
 
+from conftest import YEAR_END, run_app
 from kpi import evaluation as ev
-from kpi.evaluate import Result
 from kpi.export import FORMATS, Scope, build, file_name, gather, publish, scope_file_name
 from kpi.export.images import ExportUnavailable
 from kpi.policy import Indicator, Target
-from tests.conftest import YEAR_END, run_app
 
 FY = 2025
 STEM = "デジタル統括室_令和7年度_運営方針_公表用_令和8年3月末"
@@ -24,13 +23,8 @@ SELF_EVALUATION = "=1+1 で始まる文も文字のまま。\n手続きのオン
 
 
 @pytest.fixture
-def contract_fields(monkeypatch):
-    """Until kpi.evaluate.Result carries the issue-18 contract's fields (branch h18sem), stand in for them: the year's
-    own figure is the graded one and no target of data/ covers a period (true of the bundled policy). Skipped once merged."""
-    if "year_value" not in Result.__dataclass_fields__:
-        monkeypatch.setattr(Result, "year_value", property(lambda r: r.value), raising=False)
-        monkeypatch.setattr(Result, "period", None, raising=False)
-        monkeypatch.setattr(Result, "period_value", None, raising=False)
+def contract_fields(contract18_fields):
+    """Result's year_value / period / period_value (conftest's stand-in until the issue-18 semantics are merged)."""
 
 
 @pytest.fixture

@@ -69,7 +69,8 @@ def name_stem(department: str, fy: int, *parts: str) -> str:
     from kpi import fiscal
     from kpi.export.images import safe_name
 
-    return safe_name(department, fiscal.fy_label(fy), *parts)
+    # A name of dots alone ("..") would lead the file name with dots: hidden on POSIX, refused by Windows.
+    return safe_name(department.strip(" ."), fiscal.fy_label(fy), *parts)
 
 
 def file_name(m: Any, f: Format, extension: str | None = None) -> str:
@@ -85,7 +86,8 @@ def scope_file_name(policy: Any, scope: Scope, f: Format, extension: str | None 
     from kpi import fiscal
     from kpi.export.content import scope_label
 
-    label = scope_label(policy, scope.issue_ids) if scope.issue_ids else ""
+    # Every 経営課題 chosen one by one is the same content as no filter, so the same name.
+    label = scope_label(policy, scope.issue_ids) if set(policy.issues) - set(scope.issue_ids or policy.issues) else ""
     stem = name_stem(policy.text("department"), scope.fy, f.stem, label, fiscal.month_label(scope.as_of) + "末")
     return f"{stem}.{extension or f.extension}"
 
