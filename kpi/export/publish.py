@@ -521,7 +521,8 @@ def pdf_bytes(m: Materials, progress: Progress | None = None) -> bytes:
             self.set_y(-12)
             self.set_font(FAMILY, size=7.5)
             self.set_text_color(*grey)
-            self.cell(150, 5, f"{pub.department}　{fiscal.fy_label(pub.fy)}　基準: {fiscal.month_label(pub.as_of)}末", align="L")
+            sample = f"　【{SAMPLE_LABEL}】" if pub.sample else ""  # every page says so, not the first only
+            self.cell(150, 5, f"{pub.department}　{fiscal.fy_label(pub.fy)}　基準: {fiscal.month_label(pub.as_of)}末{sample}", align="L")
             self.cell(0, 5, f"{self.page_no()} / {{nb}}", align="R")
 
     doc = Doc(orientation="P", unit="mm", format="A4")
