@@ -340,3 +340,21 @@ def test_evaluation_page_offers_the_publication(sample_store, policy, monkeypatc
     assert scope_file_name(policy, scope, FORMATS["publish"]) == f"{STEM}.zip"
     with zipfile.ZipFile(io.BytesIO(publish.zip_for(sample_store, policy, scope))) as zf:
         assert zf.namelist()[0] == f"{STEM}.html"
+
+
+def test_another_departments_policy_without_actuals(store, other_policy_dir, contract_fields):
+    """Nothing of data/ is assumed: another department's 経営課題 IDs, budgets of two years, no 所属長, no 考え方, no actuals."""
+    from kpi.policy import load_policy
+
+    other = load_policy(other_policy_dir)
+    m = gather(store, other, Scope(2026, (), "2027-03"))
+    page, text = _page(m)
+    assert [h for tag, h in page.headings if tag == "h3"] == ["【経営課題A】安全なまち", "【経営課題B】健康なくらし", "【経営課題C】開かれた行政"]
+    assert "【令和8年度所属運営の基本的な考え方】" in [h for _, h in page.headings] and "所属長" not in text
+    assert page.tables[0] == [[("th", "col", "6決算額"), ("th", "col", "8予算額")], [("td", None, "10百万円"), ("td", None, "30百万円")]]
+    # no actuals at all: each indicator is B with － (the year has ended)
+    assert [t[1][0][2] for t in page.tables[1::2]] == ["交通事故件数 －：B", "健診受診率 －：B", "オープンデータ公開数 －：B"]
+    assert not any("サンプル" in p for p in page.paragraphs)
+    rows = _rows(_sheet(m))
+    assert rows[0] == {"A": "令和8年度 テスト局運営方針"} and rows[1]["A"].startswith("運営方針の進捗管理を実施しました")
+    assert file_name(m, FORMATS["publish"], "html") == "テスト局_令和8年度_運営方針_公表用_令和9年3月末.html"

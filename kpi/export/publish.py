@@ -282,9 +282,9 @@ def _paras(ps: Sequence[str], as_list: bool = False) -> str:
     return "".join(f"<p>{_e(p)}</p>" for p in ps)
 
 
-def _issue_html(pub: Publication, b: IssueBlock) -> str:
-    out = [f'<section aria-labelledby="issue-{_e(b.label)}">',
-           f'<h3 id="issue-{_e(b.label)}">【{_e(b.label)}】{_e(b.title)}</h3>']
+def _issue_html(pub: Publication, b: IssueBlock, n: int) -> str:
+    # The id is the block's position, not the policy's issue_id: an ID with spaces or quotes must not reach the markup.
+    out = [f'<section aria-labelledby="issue-{n}">', f'<h3 id="issue-{n}">【{_e(b.label)}】{_e(b.title)}</h3>']
     if b.budgets:
         out.append(f'<table class="budget"><caption>{_e(b.label)}の決算額・予算額</caption><thead><tr>'
                    + "".join(f'<th scope="col">{_e(k)}</th>' for k, _ in b.budgets) + "</tr></thead><tbody><tr>"
@@ -324,7 +324,7 @@ def html_text(pub: Publication) -> str:
     for heading, ps, as_list in pub.sections:
         body.append(f"<h2>{_e(heading)}</h2>{_paras(ps, as_list)}")
     body.append("<h2>重点的に取り組む主な経営課題</h2>")
-    body += [_issue_html(pub, b) for b in pub.issues]
+    body += [_issue_html(pub, b, n) for n, b in enumerate(pub.issues, start=1)]
     for heading, ps in pub.closing:
         body.append(f"<h2>{_e(heading)}</h2>{_paras(ps)}")
     body.append(f"<footer><p>{_e(pub.source)}　基準: {_e(fiscal.month_label(pub.as_of))}末</p>"
