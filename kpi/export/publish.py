@@ -526,8 +526,9 @@ def pdf_bytes(m: Materials, progress: Progress | None = None) -> bytes:
             self.cell(0, 5, f"{self.page_no()} / {{nb}}", align="R")
 
     doc = Doc(orientation="P", unit="mm", format="A4")
-    for style in ("", "B"):
-        doc.add_font(FAMILY, style, str(path))
+    # One style only: the font has no bold face (a "B" style would be the same file, parsed again for 1.7 s);
+    # headings stand out by size and colour instead.
+    doc.add_font(FAMILY, "", str(path))
     doc.set_margins(16, 16, 16)
     doc.set_auto_page_break(True, margin=18)
     doc.set_title(pub.title)
@@ -536,8 +537,8 @@ def pdf_bytes(m: Materials, progress: Progress | None = None) -> bytes:
     doc.set_lang("ja")
     doc.add_page()
 
-    def text(t: str, size: float = 10, bold: bool = False, colour=ink, h: float = 5.6, align: str = "L") -> None:
-        doc.set_font(FAMILY, "B" if bold else "", size)
+    def text(t: str, size: float = 10, colour=ink, h: float = 5.6, align: str = "L") -> None:
+        doc.set_font(FAMILY, "", size)
         doc.set_text_color(*colour)
         doc.multi_cell(0, h, t, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR, align=align)
 
@@ -547,7 +548,7 @@ def pdf_bytes(m: Materials, progress: Progress | None = None) -> bytes:
             doc.add_page()
         else:
             doc.ln(2.5)
-        text(t, size, True, accent if size >= 12 else ink, h=7)
+        text(t, size, accent if size >= 12 else ink, h=7)
 
     def paras(ps: Sequence[str], bullet: bool = False) -> None:
         for p in ps or (NOT_WRITTEN,):
@@ -557,7 +558,7 @@ def pdf_bytes(m: Materials, progress: Progress | None = None) -> bytes:
         doc.set_font(FAMILY, size=9.5)
         doc.set_text_color(*ink)
         doc.set_draw_color(140, 140, 140)
-        style = FontFace(family=FAMILY, emphasis="BOLD", fill_color=fill, color=ink)
+        style = FontFace(family=FAMILY, fill_color=fill, color=ink)
         with doc.table(col_widths=widths, width=sum(widths), align="LEFT", text_align="LEFT", wrapmode=WrapMode.CHAR,
                        headings_style=style, line_height=5, padding=1.4, repeat_headings=1) as tbl:
             head = tbl.row()
@@ -569,12 +570,12 @@ def pdf_bytes(m: Materials, progress: Progress | None = None) -> bytes:
                     line.cell(v)
         doc.ln(1)
 
-    text(pub.title, 15, True, h=8, align="C")
+    text(pub.title, 15, h=8, align="C")
     if pub.head:
         text(f"（ 所属長： {pub.head} ）", 10, align="C")
     doc.ln(2)
     for w in pub.warnings():
-        text(w, 10, True, warn)
+        text(w, 10.5, warn)
     text(pub.lead, 9, colour=grey, h=5)
     for h, ps, as_list in pub.sections:
         heading(h)
