@@ -3,12 +3,15 @@
 Reads top to bottom: the filters (sidebar) → the page's data (kpi.evaluation.page_view over the
 indicators' one record each) → totals and tables → the editors' forms → the years → the history.
 """
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
 import ui
 from kpi import charts, fiscal, fmt
 from kpi import evaluation as ev
+from kpi.export import FORMATS, Scope, publish, scope_file_name
 from kpi.export.content import chart_name
 from ui import auth as ui_auth
 from ui import export as ui_export
@@ -48,6 +51,14 @@ if rows:
     cols[3].metric("上書き", f"{t.overridden}件")
 else:
     st.info(f"{fiscal.fy_label(f.fy)}に目標のある指標は、選択した経営課題にはありません。")
+
+if rows:  # the year's result in the form the city posts it: built only when the button is pressed
+    scope = Scope(f.fy, tuple(f.issues), f.as_of, ("evaluation",))
+    st.download_button("公表用の運営方針（HTML・Excel様式・PDF）", data=partial(publish.zip_for, s, p, scope),
+                       file_name=scope_file_name(p, scope, FORMATS["publish"]), mime="application/zip", key="publish_download",
+                       on_click="ignore", icon=":material/download:",
+                       help="年度末の運営方針を公表する形（ウェブページ・Excel の様式・PDF）で。達成状況は「…：A」の文言、"
+                            "上書きした評価は※と理由の注記付き。" + ("" if ended else "年度途中のため A/B は未確定と記載します。"))
 
 for iid in f.issue_ids(p):
     mine, issue_texts = view.rows_of(iid), view.issue_texts(p, iid)

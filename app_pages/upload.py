@@ -75,7 +75,7 @@ scope = "・".join(p.issues[i].label for i in f.issues) if f.issues else "すべ
 st.caption(f"{fiscal.fy_label(f.fy, western=True)}・{scope}の指標（サイドバーの条件）について、指標ID・指標名・単位と月の列が入った"
            "記入用ファイルです。月の列に実績を書き込み、そのままアップロードできます。")
 xlsx, csv_sjis, csv_utf8 = templates(ui.folder(f), f.fy, issue_ids)
-stem = template.template_name(f.fy, "x")[:-2] + (f"_経営課題{'-'.join(f.issues)}" if f.issues else "")
+stem = template.template_name(f.fy, "x", p.text("department"))[:-2] + (f"_経営課題{'-'.join(f.issues)}" if f.issues else "")
 c1, c2, c3 = st.columns(3)
 c1.download_button("Excel（.xlsx）", xlsx, f"{stem}.xlsx", key="template_xlsx", on_click="ignore", icon=":material/download:",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

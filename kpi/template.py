@@ -134,5 +134,8 @@ def template_xlsx(policy: Policy, fy: int, issue_ids: list[str] | None = None) -
     return buf.getvalue()
 
 
-def template_name(fy: int, ext: str) -> str:
-    return f"実績入力テンプレート_{fiscal.fy_short(fy)}.{ext}"
+def template_name(fy: int, ext: str, department: str = "") -> str:
+    """デジタル統括室_令和7年度_実績入力テンプレート.xlsx: whose and which year, like every export's name (kpi.export.name_stem)."""
+    from kpi.export import name_stem
+
+    return f"{name_stem(department, fy, '実績入力テンプレート')}.{ext}"

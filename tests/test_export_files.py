@@ -133,10 +133,10 @@ def test_as_of_for_other_years():
 
 def test_file_names_from_known_values_only(sample_store, policy):
     m = materials(sample_store, policy, issues=("2",))
-    assert export.file_name(m, export.FORMATS["pptx"]) == "令和7年度_運営方針_経営課題2_令和7年9月末.pptx"
+    assert export.file_name(m, export.FORMATS["pptx"]) == "デジタル統括室_令和7年度_運営方針_経営課題2_令和7年9月末.pptx"
     every = materials(sample_store, policy, as_of="2026-03")
-    assert export.file_name(every, export.FORMATS["pptx"]) == "令和7年度_運営方針_令和8年3月末.pptx"  # each month its own file
-    assert export.file_name(every, export.FORMATS["xlsx"]) == "令和7年度_指標の達成状況_令和8年3月末.xlsx"
+    assert export.file_name(every, export.FORMATS["pptx"]) == "デジタル統括室_令和7年度_運営方針_令和8年3月末.pptx"  # each month its own file
+    assert export.file_name(every, export.FORMATS["xlsx"]) == "デジタル統括室_令和7年度_指標の達成状況_令和8年3月末.xlsx"
     assert images.safe_name("令和7年度", "../../etc/passwd", 'a:b*?"<>|') == "令和7年度_..-..-etc-passwd_a-b-"
     assert export.chart_name(2025, "経営課題2", "予算推移") == "令和7年度_経営課題2_予算推移"
 

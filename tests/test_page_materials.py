@@ -57,8 +57,8 @@ def test_sidebar_filter_is_the_default_and_files_are_made(tmp_path, monkeypatch)
     at.run()
     assert not at.exception, at.exception
     names = sorted(b.proto.label for b in at.download_button)
-    assert names == sorted([f"{FORMATS['xlsx'].label}　令和7年度_指標の達成状況_経営課題2_令和7年9月末.xlsx",
-                            f"{FORMATS['csv'].label}　令和7年度_指標の達成状況_経営課題2_令和7年9月末.csv"])
+    assert names == sorted([f"{FORMATS['xlsx'].label}　デジタル統括室_令和7年度_指標の達成状況_経営課題2_令和7年9月末.xlsx",
+                            f"{FORMATS['csv'].label}　デジタル統括室_令和7年度_指標の達成状況_経営課題2_令和7年9月末.csv"])
     assert "サンプル（架空）" in text_of(at)
     assert "2件の資料を作成しました" in repr(at.main)  # the st.status label once done
 

@@ -2,7 +2,7 @@
 
     m = gather(store, policy, Scope(fy, issue_ids, as_of, sections))
     data = build(m, "pptx", progress)              # bytes; progress(fraction, 日本語の説明)
-    name = file_name(m, FORMATS["pptx"])           # 令和7年度_経営課題2_会議資料.pptx
+    name = file_name(m, FORMATS["pptx"])           # デジタル統括室_令和7年度_運営方針_令和7年9月末.pptx
 
 Per chart: ``images.render(fig, "png"|"svg"|"pdf")`` (PNG at 2×); names from ``chart_name``.
 The heavy modules (plotly, python-pptx, openpyxl, fpdf2) load on first use, so the
@@ -56,18 +56,40 @@ FORMATS: dict[str, Format] = {
                "古い Excel 向けの Shift_JIS（CP932）。"),
         Format("monthly_csv", "CSV（月次実績・UTF-8）", "csv", "text/csv", "tables:monthly_utf8", "月次実績"),
         Format("monthly_csv_cp932", "CSV（月次実績・Shift_JIS）", "csv", "text/csv", "tables:monthly_cp932", "月次実績_SJIS"),
+        Format("publish", "公表用（HTML・Excel様式・PDF の ZIP）", "zip", "application/zip", "publish:zip_all", "運営方針_公表用", False,
+               "年度末の運営方針を公表する形で：ウェブページ（HTML）、Excel（運営方針の様式）、PDF（A4縦）。"
+               "達成状況は「…：A」の文言で、上書きした評価は※と理由の注記付き。「年度評価」を含めてください。"),
     )
 }
 
 
-def file_name(m: Any, f: Format) -> str:
-    """令和7年度_運営方針_令和7年9月末.pptx (令和7年度_運営方針_経営課題2_令和7年9月末.pptx under a filter):
-    from known values only (年度, the 経営課題 filter, the 基準月, fixed words), so each month's file keeps its own name."""
+def name_stem(department: str, fy: int, *parts: str) -> str:
+    """デジタル統括室_令和7年度_運営方針_令和7年9月末: whose (the policy's 所属), which year, what, when — so that two
+    departments' files, or two months' files, never take each other's place in a shared folder."""
     from kpi import fiscal
     from kpi.export.images import safe_name
 
-    scope = m.scope_label() if m.scope.issue_ids else ""
-    return f"{safe_name(fiscal.fy_label(m.fy), f.stem, scope, fiscal.month_label(m.as_of) + '末')}.{f.extension}"
+    # A name of dots alone ("..") would lead the file name with dots: hidden on POSIX, refused by Windows.
+    return safe_name(department.strip(" ."), fiscal.fy_label(fy), *parts)
+
+
+def file_name(m: Any, f: Format, extension: str | None = None) -> str:
+    """デジタル統括室_令和7年度_運営方針_令和7年9月末.pptx (…_運営方針_経営課題2_令和7年9月末.pptx under a filter):
+    from known values only (所属 and 年度 from the policy, the 経営課題 filter, the 基準月, fixed words), so each
+    department's and each month's file keeps its own name. ``extension`` names a part of a format of several files
+    (the publication's .html/.xlsx/.pdf)."""
+    return scope_file_name(m.policy, m.scope, f, extension)
+
+
+def scope_file_name(policy: Any, scope: Scope, f: Format, extension: str | None = None) -> str:
+    """``file_name`` before the materials are gathered (a page's download button names its file up front)."""
+    from kpi import fiscal
+    from kpi.export.content import scope_label
+
+    # Every 経営課題 chosen one by one is the same content as no filter, so the same name.
+    label = scope_label(policy, scope.issue_ids) if set(policy.issues) - set(scope.issue_ids or policy.issues) else ""
+    stem = name_stem(policy.text("department"), scope.fy, f.stem, label, fiscal.month_label(scope.as_of) + "末")
+    return f"{stem}.{extension or f.extension}"
 
 
 def build(m: Any, key: str, progress: Progress | None = None) -> bytes:
@@ -92,4 +114,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'kpi.export' has no attribute {name!r}")
 
 
-__all__ = ["DEFAULT_SECTIONS", "FORMATS", "SECTIONS", "Format", "Scope", "build", "file_name", *_LAZY]
+__all__ = ["DEFAULT_SECTIONS", "FORMATS", "SECTIONS", "Format", "Scope", "build", "file_name", "name_stem", "scope_file_name", *_LAZY]

@@ -108,7 +108,7 @@ def scope_label(policy: Policy, issue_ids: Sequence[str]) -> str:
 def gather(store: Store, policy: Policy, scope: Scope) -> Materials:
     ids = [i for i in scope.issue_ids if i in policy.issues]
     scope = Scope(scope.fy, tuple(ids), scope.as_of, tuple(s for s in SECTIONS if s in scope.sections))
-    inputs = service.read_inputs(store, scope.fy)
+    inputs = service.read_inputs(store, scope.fy, policy)
     rs = service.results_from(policy, inputs, scope.fy, scope.as_of, ids or None)
     note = service.source_note(inputs.batches, rs, policy)
     years, rows = budget_table(policy, ids or None)
