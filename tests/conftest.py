@@ -261,3 +261,10 @@ def goto(pg, url: str, timeout: int = 60000) -> None:
     pg.goto(url)
     pg.locator("h1").first.wait_for(timeout=timeout)
     wait_ready(pg, timeout)
+
+
+@pytest.fixture
+def deploy_store(tmp_path) -> str:
+    """KPI_STORE of the deployment tests: the one store every app server shares (a folder here; a
+    postgresql://… address where a PostgreSQL server is at hand)."""
+    return str(tmp_path / "shared-store")

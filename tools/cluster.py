@@ -74,8 +74,9 @@ class AppServer:
     def __init__(self, workdir: Path, env: dict[str, str], script: Path = ROOT / "app.py", port: int | None = None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # Its own process group: the server and what it starts (the image exporter's browser) end together.
         self.proc = subprocess.Popen(unit_command(self.port, script), cwd=workdir, env=os.environ | env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         self.pid = self.proc.pid
 
     def ready(self) -> AppServer:
@@ -86,19 +87,28 @@ class AppServer:
             raise
         return self
 
+    def _signal(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
     def kill(self) -> None:
         """As a crash or a pulled plug: no chance to close its sessions."""
-        self.proc.send_signal(signal.SIGKILL)
+        self._signal(signal.SIGKILL)
         self.proc.wait(10)
 
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        self.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._signal(signal.SIGKILL)  # whatever of the group is left
+        self.proc.wait(10)
 
 
 def site_config(ports: list[int], listen: int) -> str:
@@ -188,6 +198,8 @@ class Cluster:
     def stop(self) -> None:
         if self.nginx:
             self.nginx.stop()
+        for a in self.apps:  # all at once: each takes a few seconds to end its sessions
+            a.terminate()
         for a in self.apps:
             a.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
