@@ -92,7 +92,7 @@ def test_two_servers_share_one_store_and_lose_one(two_servers, tmp_path):
     assert checkins_seen(b.url) == ["サーバーAから書いた要因"]
 
     # 50 sessions moving between 指標 and 概要 through nginx, and writers; server A is killed once 25 runs are done
-    # runs are done. Writers that start after the kill land on B.
+    # (most sessions are in the middle of a run). Writers that start after the kill land on B.
     async def scenario():
         done = 0
 

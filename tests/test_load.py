@@ -1,0 +1,38 @@
+"""Many people at once, measured on the server: sessions opened together over Streamlit's own WebSocket protocol
+(bench/load.py), the dashboard's pages beside the naive 指標 page and a one-line Streamlit page in the same run.
+
+No browser: 20 Chromium sessions on the same 2 cores measured Chromium more than the dashboard. The bounds are
+ratios to pages measured in the same run, loose enough for a shared machine: every session finishes, each page
+costs the server well under the naive page (in time and CPU per session), and stays within a generous multiple
+of what the framework alone costs. `make bench-load` measures 20, 100 and 200 sessions, one and two servers.
+"""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from conftest import ROOT
+from tools.served import one_line_page
+
+sys.path.insert(0, str(ROOT / "bench"))
+from load import TARGETS, city_data, measure, table  # noqa: E402
+
+pytestmark = pytest.mark.alone  # timed against pages measured in the same run: nothing else may run beside it
+SESSIONS = 12
+
+
+def test_sessions_at_once_cost_the_server_less_than_the_naive_page(tmp_path):
+    root, stores = city_data(tmp_path, 0)  # examples/departments: two departments, so 市全体 is offered
+    apps = {"dashboard": (ROOT / "app.py", {"KPI_DATA_DIR": str(root), "KPI_STORE": str(stores)}),
+            "naive": (ROOT / "bench" / "naive_app.py", {}), "one_line": (one_line_page(tmp_path), {})}
+    results = {t.name: measure(t, 1, SESSIONS, apps[t.app][1], apps[t.app][0], 120) for t in TARGETS}
+    print("\n" + table(list(results.values())))
+    assert all(b.finished == SESSIONS for b in results.values()), {k: b.errors for k, b in results.items()}
+    floor, naive = results["1行だけ"], results["素朴な指標"]
+    for name in ("指標", "概要", "市全体"):
+        b = results[name]
+        # Measured 0.2–0.35× the naive page's median and CPU per session, 4–8× the one-line page's median.
+        assert b.median_s <= 0.7 * naive.median_s, (name, b.median_s, naive.median_s)
+        assert b.cpu_ms_per_session <= 0.7 * naive.cpu_ms_per_session, (name, b.cpu_ms_per_session, naive.cpu_ms_per_session)
+        assert b.median_s <= 25 * floor.median_s, (name, b.median_s, floor.median_s)
