@@ -21,9 +21,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import secrets
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -337,12 +339,16 @@ def main() -> None:
     ap.add_argument("--pages", nargs="+", default=[t.name for t in TARGETS], choices=[t.name for t in TARGETS])
     ap.add_argument("--departments", type=int, default=10, help="generated departments beside examples/departments (市全体)")
     ap.add_argument("--timeout", type=float, default=180, help="seconds a session may take")
+    ap.add_argument("--store", help="KPI_STORE for the dashboard (e.g. postgresql://…): the generated folder store is "
+                                    "copied there first with `python -m kpi store copy`")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = ap.parse_args()
     results: list[Burst] = []
     with tempfile.TemporaryDirectory() as tmp:
         root, stores = city_data(Path(tmp), args.departments)
-        apps = {"dashboard": (ROOT / "app.py", {"KPI_DATA_DIR": str(root), "KPI_STORE": str(stores)}),
+        if args.store:
+            subprocess.run([sys.executable, "-m", "kpi", "store", "copy", str(stores), args.store], cwd=ROOT, check=True)
+        apps = {"dashboard": (ROOT / "app.py", {"KPI_DATA_DIR": str(root), "KPI_STORE": args.store or str(stores)}),
                 "naive": (ROOT / "bench" / "naive_app.py", {}), "one_line": (one_line_page(Path(tmp)), {})}
         for servers in args.servers:
             for n in args.sessions:
@@ -356,6 +362,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "departments": args.departments,
+                               "store": "postgresql" if args.store else "folder", "load_average": os.getloadavg(),
                                "results": [asdict(b) for b in results]}, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"→ {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 
