@@ -29,7 +29,7 @@ from tools.served import CHROMIUM, CHROMIUM_FLAGS, READY, Server, one_line_page 
 # (name, path and query, what must be on screen once drawn)
 PAGES = [
     ("1行だけ", "", "h1"),
-    ("指標", "/indicators?dept=digital&fy=2025&as_of=2026-03", "table.kpi-table"),
+    ("指標", "/indicators?dept=digital&fy=2025&as_of=2026-03", "table.kpi-bars"),
     ("概要", "/?dept=digital&fy=2025&as_of=2026-03", '[data-testid="stHeading"] h3'),
     ("市全体", "/city", "table.kpi-table"),
 ]

@@ -149,10 +149,10 @@ async def run_script(ws, target: Target, widgets: Iterable[WidgetState] = ()) ->
             _collect(run, fm)
 
 
-def connect(url: str, cookie: str):
+def connect(url: str, cookie: str, open_timeout: float = 30):
     """A WebSocket to the server's stream, carrying the affinity cookie (nginx hashes on it)."""
     ws_url = url.replace("http://", "ws://", 1) + "/_stcore/stream"
-    return websockets.connect(ws_url, subprotocols=[websockets.Subprotocol("streamlit")], max_size=None, open_timeout=30,
+    return websockets.connect(ws_url, subprotocols=[websockets.Subprotocol("streamlit")], max_size=None, open_timeout=open_timeout,
                               additional_headers={"Cookie": f"kpi_server={cookie}"}, ping_interval=None, compression=None)
 
 
@@ -180,7 +180,7 @@ async def visit(url: str, target: Target, gate: Gate | None = None, timeout: flo
     t0 = time.perf_counter()
     out, counted = Visit(), False
     try:
-        async with connect(url, new_cookie()) as ws:
+        async with connect(url, new_cookie(), open_timeout=timeout) as ws:  # a busy server accepts late, not never
             await asyncio.wait_for(run_script(ws, target), timeout)
             out.seconds, out.runs = time.perf_counter() - t0, 1
             if gate is not None:
