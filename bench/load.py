@@ -45,6 +45,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 from tools.cluster import Cluster, cpu_seconds, rss_bytes  # noqa: E402
 from tools.served import one_line_page  # noqa: E402
 
+ALERT_ERROR = 1  # Alert.Format.ERROR
 FINISHED = 0  # ScriptFinishedStatus.FINISHED_SUCCESSFULLY; 2 (FINISHED_EARLY_FOR_RERUN) is followed by another run
 QUERY = "dept=digital&fy=2025&as_of=2026-03"  # 令和7年度 as of its year end, as the reference figures were taken
 
@@ -69,7 +70,7 @@ TARGETS = (
 
 
 class ScriptError(RuntimeError):
-    """The page's script raised (an exception element) or finished otherwise than successfully."""
+    """The page's script raised (an exception element), showed an error (st.error) or did not finish successfully."""
 
 
 @dataclass
@@ -117,6 +118,8 @@ def _collect(run: Run, fm: ForwardMsg) -> None:
     element = getattr(fm.delta.new_element, kind)
     if kind == "exception":
         raise ScriptError(f"{element.type}: {element.message}")
+    if kind == "alert" and element.format == ALERT_ERROR:  # the app's own error message (st.error): not a page shown
+        raise ScriptError(element.body)
     for name in ("label", "body"):
         value = getattr(element, name, None)
         if isinstance(value, str) and value:
