@@ -129,7 +129,7 @@ def test_two_servers_share_one_store_and_lose_one(two_servers, tmp_path):
     assert set(stored) <= attempted
 
 
-def test_nginx_site_routes_only_to_its_upstream(nginx, tmp_path):
+def test_nginx_accepts_the_site_and_the_tests_change_only_its_ports(nginx, tmp_path):
     """The site as installed: nginx accepts it (nginx -t), and the test's copy differs only in ports and address."""
     text = cluster.site_config([18501, 18502], 18080)
     assert "server 127.0.0.1:18501 max_fails=1 fail_timeout=10s;" in text and "listen 127.0.0.1:18080;" in text
