@@ -11,7 +11,6 @@ WebSocket opened, and the server's script time for the same page (one protocol s
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
 import sys
 import tempfile
@@ -54,7 +53,7 @@ def load(context, url: str, drawn: str) -> dict:
 
 
 def main() -> None:
-    from load import TARGETS, city_data, visit
+    from load import TARGETS, city_data, run, visit
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
@@ -83,8 +82,8 @@ def main() -> None:
             script = {}
             for t in TARGETS:
                 if t.app == "dashboard":
-                    script[t.name] = statistics.median(asyncio.run(visit(app.url, t)).seconds for _ in range(args.repeats))
-            script["1行だけ"] = statistics.median(asyncio.run(visit(floor.url, TARGETS[0])).seconds for _ in range(args.repeats))
+                    script[t.name] = statistics.median(run(visit(app.url, t)).seconds for _ in range(args.repeats))
+            script["1行だけ"] = statistics.median(run(visit(floor.url, TARGETS[0])).seconds for _ in range(args.repeats))
         finally:
             app.stop()
             floor.stop()

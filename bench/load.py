@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -97,6 +98,13 @@ class Visit:
     error: str = ""
     reconnects: int = 0
     runs: int = 0
+
+
+def run(coroutine):
+    """``asyncio.run`` on a thread of its own: the caller's thread may already run an event loop (the browser tests'
+    synchronous Playwright keeps one on a test worker's main thread, where ``asyncio.run`` refuses to start)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def rerun_message(target: Target, widgets: Iterable[WidgetState] = ()) -> bytes:
@@ -314,11 +322,11 @@ def measure(target: Target, servers: int, n: int, env: dict[str, str], script: P
     """Fresh servers (behind nginx when two or more), each warmed by one session, then ``n`` sessions at once."""
     with Cluster(servers, env, script) as cluster:
         for app in cluster.apps:  # the first run of a process loads its modules and fills its caches
-            warm = asyncio.run(visit(app.url, target, timeout=timeout))
+            warm = run(visit(app.url, target, timeout=timeout))
             if warm.error:
                 raise RuntimeError(f"{target.name}: {warm.error}")
         settle(cluster.pids)
-        return asyncio.run(burst(cluster.url, target, n, cluster.pids, timeout))
+        return run(burst(cluster.url, target, n, cluster.pids, timeout))
 
 
 def measure_pages(targets: list[Target], servers: int, n: int, env: dict[str, str], script: Path, timeout: float) -> list[Burst]:
@@ -327,13 +335,13 @@ def measure_pages(targets: list[Target], servers: int, n: int, env: dict[str, st
     with Cluster(servers, env, script) as cluster:
         for app in cluster.apps:
             for target in targets:
-                warm = asyncio.run(visit(app.url, target, timeout=timeout))
+                warm = run(visit(app.url, target, timeout=timeout))
                 if warm.error:
                     raise RuntimeError(f"{target.name}: {warm.error}")
         out = []
         for target in targets:
             settle(cluster.pids)
-            out.append(asyncio.run(burst(cluster.url, target, n, cluster.pids, timeout)))
+            out.append(run(burst(cluster.url, target, n, cluster.pids, timeout)))
         return out
 
 

@@ -22,7 +22,7 @@ from conftest import DATA, ROOT
 from tools import cluster
 
 sys.path.insert(0, str(ROOT / "bench"))
-from load import Target, checkin, steady, visit  # noqa: E402
+from load import Target, checkin, run, steady, visit  # noqa: E402
 
 pytestmark = pytest.mark.deploy
 QUERY = "fy=2025&as_of=2026-03"
@@ -55,7 +55,7 @@ def page(url: str, target: Target):
     async def go():
         async with connect(url, new_cookie()) as ws:
             return await asyncio.wait_for(run_script(ws, target), 120)
-    return asyncio.run(go())
+    return run(go())
 
 
 def checkins_seen(url: str) -> list[str]:
@@ -73,7 +73,7 @@ def test_two_servers_share_one_store_and_lose_one(two_servers, tmp_path):
     # Both servers' first page load at once over an empty store: the sample is loaded once, not twice.
     async def both():
         return await asyncio.gather(visit(a.url, OVERVIEW), visit(b.url, OVERVIEW))
-    first = asyncio.run(both())
+    first = run(both())
     assert [v.error for v in first] == ["", ""], first
     history = "\n".join(page(b.url, HISTORY).texts)
     assert history.count("sample_actuals.csv") == 1, history
@@ -87,7 +87,7 @@ def test_two_servers_share_one_store_and_lose_one(two_servers, tmp_path):
         assert "deploy_import.csv" in "\n".join(page(server.url, HISTORY).texts)
 
     # A check-in written through server A is read through server B.
-    ok, error = asyncio.run(checkin(a.url, DETAIL, "サーバーAから書いた要因"))
+    ok, error = run(checkin(a.url, DETAIL, "サーバーAから書いた要因"))
     assert ok, error
     assert checkins_seen(b.url) == ["サーバーAから書いた要因"]
 
@@ -110,7 +110,7 @@ def test_two_servers_share_one_store_and_lose_one(two_servers, tmp_path):
         after = [asyncio.create_task(checkin(c.url, DETAIL, f"停止後の要因その{i}")) for i in range(WRITERS)]
         return killed_at, await asyncio.gather(*readers), await asyncio.gather(*before), await asyncio.gather(*after)
 
-    killed_at, readers, before, after = asyncio.run(asyncio.wait_for(scenario(), 240))
+    killed_at, readers, before, after = run(asyncio.wait_for(scenario(), 240))
     reconnected = sum(1 for v in readers if v.reconnects)
     acknowledged = {f"停止前の要因その{i}" for i, (ok, _) in enumerate(before) if ok} | {
         f"停止後の要因その{i}" for i, (ok, _) in enumerate(after) if ok}
