@@ -61,9 +61,9 @@ def page(url: str, target: Target):
 def checkins_seen(url: str) -> list[str]:
     """The 要因 of every check-in of K2-2 as the 指標 page shows them through ``url``: its history table (from two
     check-ins on), else the one check-in's text."""
-    run = page(url, DETAIL)
-    listed = [row["要因"] for row in run.table_rows() if "要因" in row]
-    return listed or [m for t in run.texts for m in re.findall(r"^要因: (.*)$", t, flags=re.M)]
+    shown = page(url, DETAIL)
+    listed = [row["要因"] for row in shown.table_rows() if "要因" in row]
+    return listed or [m for t in shown.texts for m in re.findall(r"^要因: (.*)$", t, flags=re.M)]
 
 
 def test_two_servers_share_one_store_and_lose_one(two_servers, tmp_path):
