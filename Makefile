@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint unit bench screenshots clean
+.PHONY: run test lint unit bench bench-load screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench: $(VENV)/.dev-deps
 	$(BIN)/python bench/bench_export.py
 	$(BIN)/python bench/bench_browser.py
 	$(BIN)/python bench/bench_city.py
+
+# Capacity on the server: 20, 100 and 200 sessions at once over Streamlit's protocol, one server and two behind nginx
+bench-load: $(VENV)/.dev-deps
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

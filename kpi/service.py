@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from kpi import checkins, fiscal, fmt
 from kpi import evaluation as ev
 from kpi.evaluate import Actual, Result, evaluate
-from kpi.importer import commit, preview
+from kpi.importer import CHANGED, NEW, StalePreview, commit, preview
 from kpi.policy import Policy
 from kpi.store import Batch, Store
 
@@ -101,8 +101,14 @@ def ensure_samples(store: Store, policies: Sequence[Policy]) -> list[str]:
         if hashlib.sha256(raw).hexdigest() in {b.sha256 for b in store.batches() if b.sample}:
             continue  # another server process sharing this store loaded it meanwhile
         pv = preview(store, policy, raw, SAMPLE_FILE, today=dt.date(9999, 12, 31))
-        if pv.ok:
+        if not pv.ok or not (pv.count(NEW) or pv.count(CHANGED)):
+            continue  # nothing to add: another server process wrote these rows since the check above
+        try:
             out.append(commit(store, pv, SAMPLE_USER, source="sample", sample=True))
+        except StalePreview:
+            # Another server process sharing this store wrote the same rows between the preview and the commit (two
+            # app servers starting at once): the store is no longer empty, so the sample is not ours to load.
+            break
     return out
 
 

@@ -307,3 +307,10 @@ def ward_root(tmp_path) -> Path:
     for name, text in WARD_POLICY.items():
         (folder / name).write_text(text, encoding="utf-8")
     return tmp_path / "wards"
+
+
+@pytest.fixture
+def deploy_store(tmp_path) -> str:
+    """KPI_STORE of the deployment tests: the one store every app server shares (a folder here; a
+    postgresql://… address where a PostgreSQL server is at hand)."""
+    return str(tmp_path / "shared-store")

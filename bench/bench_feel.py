@@ -1,0 +1,101 @@
+"""What a person feels: 指標, 概要 and 市全体 in Chromium until drawn, against a one-line Streamlit page, in one run.
+
+    python bench/bench_feel.py [--repeats 5] [--departments 10]
+
+Each load is a new Streamlit session. "cached": a tab of a browser profile that has opened the dashboard before
+(its static files cached, as a daily user's); "fresh": a new browser context (nothing cached). The pages are loaded
+in turn within each repeat, so all see the same moments of a shared machine. Besides the time until drawn it
+reports where the time goes: the page's scripts and styles fetched (count, KB over the network), when the
+WebSocket opened, and the server's script time for the same page (one protocol session, bench/load.py).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tools.served import CHROMIUM, CHROMIUM_FLAGS, READY, Server, one_line_page  # noqa: E402
+
+# (name, path and query, what must be on screen once drawn)
+PAGES = [
+    ("1行だけ", "", "h1"),
+    ("指標", "/indicators?dept=digital&fy=2025&as_of=2026-03", "table.kpi-bars"),
+    ("概要", "/?dept=digital&fy=2025&as_of=2026-03", '[data-testid="stHeading"] h3'),
+    ("市全体", "/city", "table.kpi-table"),
+]
+RESOURCES = """() => {
+  const r = performance.getEntriesByType('resource');
+  const js = r.filter(e => e.initiatorType === 'script' || e.name.endsWith('.js'));
+  return {js: js.length, kb: r.reduce((a, e) => a + (e.transferSize || 0), 0) / 1024,
+          last_ms: Math.max(0, ...r.map(e => e.responseEnd))};
+}"""
+
+
+def load(context, url: str, drawn: str) -> dict:
+    page = context.new_page()
+    t0 = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector(READY, timeout=120000)
+    page.locator(drawn).first.wait_for(timeout=120000)
+    took = time.perf_counter() - t0
+    res = page.evaluate(RESOURCES)
+    page.close()
+    return {"s": took} | res
+
+
+def main() -> None:
+    from load import TARGETS, city_data, run, visit
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--departments", type=int, default=10)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root, stores = city_data(Path(tmp), args.departments)
+        app = Server({"KPI_DATA_DIR": str(root), "KPI_STORE": str(stores)})
+        floor = Server(script=one_line_page(Path(tmp)))
+        urls = {name: (floor.url if name == "1行だけ" else app.url) + path for name, path, _ in PAGES}
+        drawn = {name: sel for name, _, sel in PAGES}
+        runs: dict[str, dict[str, list[dict]]] = {k: {name: [] for name in urls} for k in ("cached", "fresh")}
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+                daily = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+                for name in urls:  # the daily user's profile has seen every page once (and the server has run each)
+                    load(daily, urls[name], drawn[name])
+                for _ in range(args.repeats):
+                    for name in urls:
+                        runs["cached"][name].append(load(daily, urls[name], drawn[name]))
+                        fresh = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+                        runs["fresh"][name].append(load(fresh, urls[name], drawn[name]))
+                        fresh.close()
+                browser.close()
+            script = {}
+            for t in TARGETS:
+                if t.app == "dashboard":
+                    script[t.name] = statistics.median(run(visit(app.url, t)).seconds for _ in range(args.repeats))
+            script["1行だけ"] = statistics.median(run(visit(floor.url, TARGETS[0])).seconds for _ in range(args.repeats))
+        finally:
+            app.stop()
+            floor.stop()
+    for kind in ("cached", "fresh"):
+        base = statistics.median(r["s"] for r in runs[kind]["1行だけ"])
+        print(f"{'キャッシュあり' if kind == 'cached' else '新しいブラウザ'}（描画まで、中央値 {args.repeats}回）")
+        for name, rs in runs[kind].items():
+            med = statistics.median(r["s"] for r in rs)
+            print(f"  {name}: {med:.2f} s（1行だけの {med / base:.2f} 倍）、スクリプト {statistics.median(r['js'] for r in rs):.0f} 本、"
+                  f"転送 {statistics.median(r['kb'] for r in rs):.0f} KB、最後の読み込み {statistics.median(r['last_ms'] for r in rs) / 1000:.2f} s、"
+                  f"サーバーのスクリプト実行 {script.get(name, 0):.3f} s")
+
+
+if __name__ == "__main__":
+    main()
