@@ -21,7 +21,8 @@ from pptx.util import Emu, Inches, Pt
 
 from kpi import evaluation as ev
 from kpi import fiscal, fmt
-from kpi.evaluate import exceptions, status_counts
+from kpi.evaluate import attention, status_counts
+from kpi.evaluation.rows import result_totals, totals_text
 from kpi.export import images
 from kpi.export.content import Materials
 from kpi.export.outline import (
@@ -38,7 +39,7 @@ from kpi.export.outline import (
     lay_out,
     numbered,
 )
-from kpi.export.tables import DISPLAY_HEADERS, EXCEPTION_HEADERS, display_rows, exception_cells
+from kpi.export.tables import DISPLAY_HEADERS, EXCEPTION_HEADERS, PACE_HEADERS, display_rows, exception_cells, pace_rows
 from kpi.kinds import STATUSES
 from kpi.service import SAMPLE_LABEL
 
@@ -151,7 +152,7 @@ class _Deck:
             for j, v in enumerate(row):
                 colour = INK
                 if status_col is not None and j == status_col:
-                    key = v.split(" ")[1] if " " in v else v
+                    key = v.split()[-1] if v.split() else v  # 「△ 注意」, 「算定 × 遅れ」
                     colour = _rgb(STATUSES[key].ink) if key in STATUSES else INK
                 self._cell(tbl.cell(i, j), v, size, j == status_col, colour=colour)
         if fit:
@@ -385,13 +386,12 @@ def cover_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
     d.count += 1
     s.name = "表紙"
     _text(s, Inches(0.9), Inches(2.0), WIDTH - Inches(1.8), Inches(1.2), [(sec.title, 34, True, INK)])
-    behind = exceptions(m.results)
-    counts = "　".join(f"{STATUSES[k].symbol} {k} {n}件" for k, n in status_counts(m.results).items())
+    behind = attention(m.results) if m.scope.includes("summary") else []
     _text(s, Inches(0.9), Inches(3.3), WIDTH - Inches(1.8), Inches(1.9), [
         (f"{fiscal.fy_label(m.fy, western=True)}　会議資料", 22, False, ACCENT),
         (f"対象: {m.scope_label()}　{m.as_of_text()}", 16, False, GREY),
         (m.policy.text("department"), 16, False, GREY),
-        (f"{len(m.results)}指標　{counts}" + (f"　（遅れ・注意 {len(behind)}件は次のスライドから）" if behind else ""), 14, False, INK),
+        (counts_line(m) + (f"　（要注意 {len(behind)}件は次のスライドから）" if behind else ""), 14, False, INK),
     ])
     if sec.sample:
         _text(s, Inches(0.9), Inches(5.4), WIDTH - Inches(1.8), Inches(0.6),
@@ -436,17 +436,36 @@ def exceptions_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
                 size=EXCEPTION_SIZE, status_col=0, fit=True)
 
 
-def summary_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
+def counts_line(m: Materials) -> str:
+    """The counts the cover and the summary lead with. Once the year has ended: the final A/B from the function
+    年度評価 counts with (an override to A counts as A), then the computed statuses labelled 算定; while it runs:
+    the statuses and the overdue reports."""
     counts = status_counts(m.results)
+    statuses = "　".join(f"{STATUSES[k].symbol} {k} {n}件" for k, n in counts.items() if n or k != "未報告")
+    if m.year_ended:
+        return f"{totals_text(result_totals(m.results, True))}　｜　算定の状況 {statuses}"
+    late = sum(1 for r in m.results if r.last_month and r.overdue_months > 0)
+    return f"{len(m.results)}指標　{statuses}" + (f"　報告遅れ {late}件" if late else "")
+
+
+def summary_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
     year = m.budget_year()
     budget_line = f"予算合計（{fiscal.fy_label(year)} {m.budget_kind(year)}）: {fmt.million_yen(m.budget_total(year))}" if year else ""
     s = d.slide(sec.title, sec.subtitle, sample=sec.sample)
-    status_line = "　".join(f"{STATUSES[k].symbol} {k} {n}件" for k, n in counts.items())
-    _text(s, MARGIN, Inches(1.32), WIDTH - 2 * MARGIN, Inches(0.4), [(f"{status_line}　｜　{budget_line}", 14, True, INK)])
+    _text(s, MARGIN, Inches(1.32), WIDTH - 2 * MARGIN, Inches(0.4), [(f"{counts_line(m)}　｜　{budget_line}", 13, True, INK)])
+    headers = ["経営課題", *DISPLAY_HEADERS]
     rows = [[m.policy.issues[r.indicator.issue_id].label] + row for r, row in zip(sec.results, display_rows(m, sec.results))]
+    weights = [1.1, 0.6, 3.6, 1.5, 1.5, 0.9, 1.1, 1.6, 1.1]
+    if not m.year_ended:  # every grade reads 未確定 while the year runs: the column says nothing
+        k = headers.index("評価")
+        headers, weights = headers[:k] + headers[k + 1:], weights[:k] + weights[k + 1:]
+        rows = [row[:k] + row[k + 1:] for row in rows]
     if rows:
-        d.table(s, ["経営課題", *DISPLAY_HEADERS], rows, MARGIN, Inches(1.85), WIDTH - 2 * MARGIN,
-                [1.1, 0.6, 3.6, 1.2, 1.5, 0.9, 0.9, 1.6, 1.1], size=10.5, row_h=Inches(0.3), status_col=6)
+        d.table(s, headers, rows, MARGIN, Inches(1.85), WIDTH - 2 * MARGIN, weights, size=10.5, row_h=Inches(0.3),
+                status_col=headers.index("状況"), fit=True)
+        if not m.year_ended:
+            _text(s, MARGIN, CONTENT_BOTTOM - Inches(0.3), WIDTH - 2 * MARGIN, Inches(0.3),
+                  [(f"年度評価（A：達成 B：未達成）は{fiscal.fy_label(m.fy)}の終了後に判定します。", 10, False, GREY)])
     else:
         _text(s, MARGIN, Inches(2.0), WIDTH - 2 * MARGIN, Inches(0.5), [("この年度に目標のある指標はありません。", 14, False, GREY)])
 
@@ -471,8 +490,9 @@ def indicators_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
     s = d.slide(sec.title, sec.subtitle, sample=sec.sample)
     pic = d.picture(s, pngs[id(chart)], MARGIN, CONTENT_TOP, Inches(5.4), Inches(5.6), chart, centre=False)
     left = pic.left + pic.width + Inches(0.25)
-    d.table(s, DISPLAY_HEADERS, display_rows(m, sec.results), left, Inches(1.45), WIDTH - left - MARGIN,
-            [0.6, 2.4, 1.0, 1.35, 0.8, 0.9, 1.25, 1.0], size=10, row_h=Inches(0.5), status_col=5)
+    # Beside the chart: the pace it draws (the summary's columns are not repeated).
+    d.table(s, PACE_HEADERS, pace_rows(sec.results), left, Inches(1.45), WIDTH - left - MARGIN,
+            [0.6, 2.3, 1.1, 1.1, 0.8, 1.0, 1.7], size=10, row_h=Inches(0.5), status_col=PACE_HEADERS.index("状況"), fit=True)
 
 
 def monthly_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
