@@ -57,7 +57,6 @@ def problem_list(problems: list, key: str) -> None:
 p, f = ui.policy(), ui.filters()
 ui.heading("実績アップロード", p, f)
 known = ui.department(f).combined_policy()  # an upload may hold any of the department's years
-ui_auth.account_box()
 store, editor, limit_mb = ui.store(), ui_auth.can_edit(), importer.max_upload_mb()
 
 flash = st.session_state.pop("_upload_flash", None)

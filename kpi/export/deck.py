@@ -455,16 +455,20 @@ def summary_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
     _text(s, MARGIN, Inches(1.32), WIDTH - 2 * MARGIN, Inches(0.4), [(f"{counts_line(m)}　｜　{budget_line}", 13, True, INK)])
     headers = ["経営課題", *DISPLAY_HEADERS]
     rows = [[m.policy.issues[r.indicator.issue_id].label] + row for r, row in zip(sec.results, display_rows(m, sec.results))]
-    weights = [1.1, 0.6, 3.6, 1.5, 1.5, 0.9, 1.1, 1.6, 1.1]
+    weights = [0.95, 0.55, 3.3, 2.3, 1.5, 0.8, 1.05, 1.6, 1.0]
     if not m.year_ended:  # every grade reads 未確定 while the year runs: the column says nothing
         k = headers.index("評価")
         headers, weights = headers[:k] + headers[k + 1:], weights[:k] + weights[k + 1:]
         rows = [row[:k] + row[k + 1:] for row in rows]
     if rows:
-        d.table(s, headers, rows, MARGIN, Inches(1.85), WIDTH - 2 * MARGIN, weights, size=10.5, row_h=Inches(0.3),
+        top, bottom = Inches(2.05 if m.year_ended else 1.85), CONTENT_BOTTOM - (Inches(0.3) if not m.year_ended else 0)
+        widths_pt = [_pt(WIDTH - 2 * MARGIN) * w / sum(weights) for w in weights]
+        size = next((sz for sz in (10.5, 10.0, 9.5, 9.0, 8.5)  # the largest size at which every row fits the slide
+                     if sum(_row_height(c, widths_pt, sz) for c in [headers, *rows]) <= _pt(bottom - top)), 8.0)
+        d.table(s, headers, rows, MARGIN, top, WIDTH - 2 * MARGIN, weights, size=size, row_h=Inches(0.3),
                 status_col=headers.index("状況"), fit=True)
         if not m.year_ended:
-            _text(s, MARGIN, CONTENT_BOTTOM - Inches(0.3), WIDTH - 2 * MARGIN, Inches(0.3),
+            _text(s, MARGIN, bottom, WIDTH - 2 * MARGIN, Inches(0.3),
                   [(f"年度評価（A：達成 B：未達成）は{fiscal.fy_label(m.fy)}の終了後に判定します。", 10, False, GREY)])
     else:
         _text(s, MARGIN, Inches(2.0), WIDTH - 2 * MARGIN, Inches(0.5), [("この年度に目標のある指標はありません。", 14, False, GREY)])

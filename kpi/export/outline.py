@@ -102,7 +102,8 @@ def outline(m: Materials) -> list[Section]:
         behind = attention(m.results)
         if behind:  # one section: each format splits it where its pages are full (rows with check-ins are tall)
             out.append(Section(EXCEPTIONS, attention_title(behind), head, results=tuple(behind), sample=sample(behind)))
-        chunks = even_chunks(m.results, SUMMARY_ROWS) or [[]]
+        # Once the year has ended the evaluation's table lists every indicator with its grade: not twice.
+        chunks = [] if evaluation_slides(m) and m.year_ended and m.results else even_chunks(m.results, SUMMARY_ROWS) or [[]]
         for n, chunk in enumerate(chunks, start=1):
             out.append(Section(SUMMARY, numbered("全体の状況", n, len(chunks)), head, results=tuple(chunk), sample=sample(chunk)))
     if m.scope.includes("budget") and m.budget_rows:
