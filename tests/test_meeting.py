@@ -128,13 +128,13 @@ def test_checkin_round_trip_cli_status_pages_deck_and_workbook(sample_store, pol
     at = run_app("app_pages/evaluation.py", root, monkeypatch, as_of="2025-09")
     rows = {r["指標ID"]: r for t in frames(at) if "要因分析（最新の振り返り）" in t.columns for r in t.to_dict("records")}
     analysis = unescape(rows["K2-2"]["要因分析（最新の振り返り）"])
-    assert analysis == "令和7年9月　要因: 研修が9月にずれ込み、着手が遅れた　対策: 伴走支援で5業務の運用開始をめざす"
+    assert analysis == "令和7年9月分　要因: 研修が9月にずれ込み、着手が遅れた　対策: 伴走支援で5業務の運用開始をめざす"
     # 概要: K2-2 is behind, with its check-in
     at = run_app("app_pages/overview.py", root, monkeypatch, as_of="2025-09")
     assert any(t.value.startswith("要因: 研修が9月にずれ込み、着手が遅れた\n対策: 伴走支援で5業務の運用開始をめざす") for t in at.text)
     # the workbook and the deck carry it
     m = export.gather(Store(root), policy, export.Scope(FY, (), "2025-09", ("summary", "indicators")))
-    ws = load_workbook(io.BytesIO(export.build(m, "xlsx")))["指標"]
+    ws = load_workbook(io.BytesIO(export.build(m, "xlsx")))["指標（振り返り）"]
     assert "伴走支援で5業務の運用開始をめざす" in [c.value for row in ws.iter_rows() for c in row]
     from pptx import Presentation
 

@@ -399,7 +399,7 @@ def cover_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
     d.footer(s)
 
 
-EXCEPTION_WEIGHTS = [0.8, 0.55, 2.2, 1.95, 0.8, 1.7, 4.3]
+EXCEPTION_WEIGHTS = [0.8, 0.55, 2.0, 2.0, 1.05, 1.7, 4.1]
 EXCEPTION_SIZE = 10.0
 
 
