@@ -80,6 +80,22 @@ def test_checkins_keep_history_and_the_latest_up_to_the_as_of_month_shows(tmp_pa
     assert [r.cause for r in checkins.history(recs, "K2-2")] == ["着手が遅れた", "研修の遅れ（訂正）", "研修の遅れ"]
 
 
+def _rec(iid: str, month: str, n: int) -> checkins.Record:
+    return checkins.Record(f"r{n}", iid, month, f"要因{n}", f"対策{n}", "", "山田", f"2026-01-0{n}T10:00")
+
+
+@pytest.mark.parametrize("fy, months", [
+    (2025, ["2026-02", "2025-12", "2025-04"]),  # 令和7年度 runs April 2025 – March 2026: January–March 2026 belong to it
+    (2024, ["2025-03"]),  # and March 2025 to the year before, although its calendar year is 2025
+])
+def test_an_indicators_checkin_history_is_its_own_of_the_fiscal_year(fy, months):
+    recs = [_rec("K2-2", "2025-03", 1), _rec("K2-2", "2025-04", 2), _rec("K2-2", "2025-12", 3), _rec("K2-2", "2026-02", 4),
+            _rec("K1-1", "2025-06", 5), _rec("K1-1", "2026-01", 6)]  # another indicator's, in the same year
+    got = checkins.history(recs, "K2-2", fy)
+    assert [r.month for r in got] == months and {r.indicator_id for r in got} == {"K2-2"}
+    assert [r.month for r in checkins.history(recs, "K1-1")] == ["2026-01", "2025-06"]
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(cause="", action="x"), "要因を記入してください"),
     (dict(cause="x", action="  "), "対策を記入してください"),
