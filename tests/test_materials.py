@@ -16,7 +16,7 @@ from kpi import checkins, export, service
 from kpi import evaluation as ev
 from kpi.evaluate import OFF_TRACK, attention
 from kpi.evaluation.rows import YEAR_END_ASK, result_totals, totals_text
-from kpi.export import deck, workbook
+from kpi.export import deck
 from kpi.importer import commit, preview
 
 LATE = {"K1-1": "2025-07", "K2-4": "2025-07"}  # their reports stop in July: August and September are missing
@@ -208,3 +208,5 @@ def test_year_end_deck_shows_each_table_once(meeting, policy):
     assert set(listed) == {r.indicator.indicator_id for r in m.results}
     text = "\n".join(pptx_text(s) for s in slides)
     assert "A（達成）※1（算定 B）" in text and "未確定" not in text
+    evaluation = "\n".join(pptx_text(s) for s in slides if s.name.startswith("年度評価"))
+    assert "1,644件\n3月分未報告（最終報告 7月）" in evaluation  # K1-1's value is July's: said beside it

@@ -170,7 +170,7 @@ def exports(store_root, data_dir, as_of) -> dict[str, dict[str, dict]]:
         for row in list(table.rows)[1:]:
             cells = dict(zip(head, (c.text for c in row.cells)))
             if "最終評価" in cells:
-                out["deck"][cells["ID"]] = {"value": cells["年度実績"], "pct": cells["達成率"],
+                out["deck"][cells["ID"]] = {"value": cells["年度実績"].split("\n")[0], "pct": cells["達成率"],
                                             "grade": cells["最終評価"].replace("※1", "※")}
             else:
                 out["deck"][cells["ID"]] = {"value": cells["実績"].split("\n")[0], "pct": cells["達成率"], "status": cells["状況"],

@@ -139,8 +139,8 @@ class _Deck:
         return pic
 
     def table(self, s, headers: Sequence[str], rows: Sequence[Sequence[str]], left, top, width, col_weights: Sequence[float],
-              size: float = 11, row_h=Inches(0.36), status_col: int | None = None, fit: bool = False):
-        """A table; ``fit`` sets each row's height to what its wrapped text needs (estimated)."""
+              size: float = 11, row_h=Inches(0.36), status_col: int | None = None, fit: bool = False, least: float = 0.34 * 72):
+        """A table; ``fit`` sets each row's height to what its wrapped text needs (estimated), at least ``least`` pt."""
         shape = s.shapes.add_table(len(rows) + 1, len(headers), left, top, width, row_h * (len(rows) + 1))
         tbl = shape.table
         total = sum(col_weights)
@@ -158,7 +158,7 @@ class _Deck:
         if fit:
             widths_pt = [_pt(width) * w / total for w in col_weights]
             for i, cells in enumerate([headers, *rows]):
-                tbl.rows[i].height = Emu(int(_row_height(cells, widths_pt, size) * EMU_PER_PT))
+                tbl.rows[i].height = Emu(int(_row_height(cells, widths_pt, size, least) * EMU_PER_PT))
         return shape
 
     @staticmethod
@@ -233,14 +233,16 @@ def _evaluation_rows(rows: Sequence[ev.EvaluationRow], first_mark: int) -> tuple
             mark = f"※{first_mark + len(notes)}"
             notes.append(r.override_note(mark, MAX_REASON))
         final = fmt.grade_text(r.result, mark or "※") if r.final_grade else "未確定" + mark
-        cells.append([r.issue_label, r.indicator_id, r.indicator, r.target_text, r.value_text, r.progress_text,
+        late = fmt.overdue_text(r.result)  # at year end too: the value is an older month's
+        cells.append([r.issue_label, r.indicator_id, r.indicator, r.target_text, r.value_text + (f"\n{late}" if late else ""),
+                      r.progress_text,
                       r.computed_label if r.computed_grade else "未確定", final, r.previous_text])
     return cells, notes
 
 
-def _row_height(cells: Sequence[str], widths_pt: Sequence[float], size: float) -> float:
+def _row_height(cells: Sequence[str], widths_pt: Sequence[float], size: float, least: float = 0.34 * 72) -> float:
     lines = max(line_count(c, w - 8, size) for c, w in zip(cells, widths_pt))
-    return max(0.34 * 72, lines * size * 1.22 + 7)  # pt
+    return max(least, lines * size * 1.22 + 7)  # pt
 
 
 def evaluation_slides(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
@@ -463,10 +465,11 @@ def summary_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
     if rows:
         top, bottom = Inches(2.05 if m.year_ended else 1.85), CONTENT_BOTTOM - (Inches(0.3) if not m.year_ended else 0)
         widths_pt = [_pt(WIDTH - 2 * MARGIN) * w / sum(weights) for w in weights]
+        least = 0.26 * 72  # 16 one-line rows fit the slide
         size = next((sz for sz in (10.5, 10.0, 9.5, 9.0, 8.5)  # the largest size at which every row fits the slide
-                     if sum(_row_height(c, widths_pt, sz) for c in [headers, *rows]) <= _pt(bottom - top)), 8.0)
+                     if sum(_row_height(c, widths_pt, sz, least) for c in [headers, *rows]) <= _pt(bottom - top)), 8.0)
         d.table(s, headers, rows, MARGIN, top, WIDTH - 2 * MARGIN, weights, size=size, row_h=Inches(0.3),
-                status_col=headers.index("状況"), fit=True)
+                status_col=headers.index("状況"), fit=True, least=least)
         if not m.year_ended:
             _text(s, MARGIN, bottom, WIDTH - 2 * MARGIN, Inches(0.3),
                   [(f"年度評価（A：達成 B：未達成）は{fiscal.fy_label(m.fy)}の終了後に判定します。", 10, False, GREY)])

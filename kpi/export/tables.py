@@ -222,7 +222,7 @@ def exception_cells(r: Result) -> list[str]:
     why = (f"要因: {c.cause}\n対策: {c.action}" + (f"\nコメント: {c.comment}" if c.comment else "")
            + f"\n{fmt.checkin_signature(r)}") if c else "（振り返りは未記入）"
     change = "\n".join(fmt.change_lines(r))
-    pace = f"{fmt.percent(r.pace_ratio)}\n（達成率 {fmt.progress_text(r)}）"
+    pace = f"{fmt.percent(r.pace_ratio)}\n" + (fmt.progress_text(r) if fmt.is_cap(r) else f"達成率{fmt.progress_text(r)}")
     return [fmt.status_shown(r), r.indicator.indicator_id, r.indicator.short_name,
             f"{value_lines(r)}\n（目標 {fmt.target_text(r.indicator, r.target)}）", pace, change, why]
 
