@@ -201,3 +201,27 @@ def test_prefilled_template_leaves_out_other_years(policy):
     ws = _sheet(template_xlsx(policy, 2025, None, [Actual("K1-1", "2025-03", 999), Actual("K1-1", "2025-04", 1000)]))[DATA_SHEET]
     row = _rows(ws)[("K1-1", "実績値")]
     assert [ws.cell(row=row, column=len(FIXED) + i).value for i in range(1, 13)] == [1000] + [None] * 11
+
+
+def sample_policy():
+    from conftest import DATA
+
+    return load_policy(DATA)
+
+
+def test_upload_page_offers_the_prefilled_template(sample_store, monkeypatch):
+    """実績アップロード: the toggle makes the templates from the registered actuals of the year."""
+    from conftest import run_app
+    from kpi import template
+
+    made = []
+    real = template.template_xlsx
+    monkeypatch.setattr(template, "template_xlsx", lambda pol, fy, ids, acts=None: made.append(acts) or real(pol, fy, ids, acts))
+    at = run_app("app_pages/upload.py", sample_store.root, monkeypatch)
+    assert at.toggle(key="template_filled").value is False and len(at.get("download_button")) == 3
+    at.toggle(key="template_filled").set_value(True).run()
+    assert not at.exception, at.exception
+    filled = [list(a) for a in made if a is not None]
+    assert filled and len(filled[-1]) == 15 * 12  # the sample's twelve months of every indicator
+    assert {a.indicator_id for a in filled[-1]} == {i.indicator_id for i in template_indicators(sample_policy(), 2025)}
+    assert len(at.get("download_button")) == 3
