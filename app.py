@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 from kpi.policy import PolicyError, data_dir
 from kpi.store import store_dir
+from ui import auth as ui_auth
 
 # An emoji icon: the browser draws it from a data: URL. A Material icon (here or a page's, which is used when
 # none is set here) becomes a favicon fetched from fonts.gstatic.com, which a city network without internet
@@ -21,10 +22,12 @@ try:
     pages = {path: st.Page(path, title=title, icon=icon, default=path == "app_pages/overview.py")
              for path, title, icon in ui.pages_for(ui.PAGES, ui.catalog())}
     page = st.navigation(list(pages.values()))  # drawn at the top of the sidebar whatever follows
+    ui_auth.return_after_sign_in({p.url_path: p for p in pages.values()}, page.url_path)
     if next(path for path, p in pages.items() if p.url_path == page.url_path) in ui.OWN_VIEW:
         ui.keep_filters()
     else:
         st.session_state["_filters"] = ui.sidebar()
+    ui_auth.account_box(page.url_path)  # サインイン / サインアウト on every page, once sign-in is configured
 except PolicyError as exc:
     st.error("参照データ（運営方針の CSV）に問題があるため表示できません。`python -m kpi check-data` で場所と内容を確認できます。")
     st.code(str(exc), language=None)

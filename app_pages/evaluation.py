@@ -69,7 +69,7 @@ for iid in f.issue_ids(p):
         st.markdown(f"**アウトカム指標の達成状況**　{fiscal.fy_label(f.fy)}実績と達成状況（※A：達成　B：未達成）")
         table = pd.DataFrame([r.record() for r in mine], columns=SCREEN_COLUMNS)
         if not ended:  # the year is still running: say where each indicator stands, as on the 指標 page
-            table.insert(5, "状況（基準月時点）", [fmt.status_text(r.status) for r in mine])
+            table.insert(5, "状況（基準月時点）", [fmt.status_shown(r.result) for r in mine])
         ui.table(table, alt=f"{p.issues[iid].label}のアウトカム指標の達成状況（{len(mine)}指標）")
         for r in mine:
             if r.overridden:

@@ -44,13 +44,13 @@ with st.expander("すべての列を表で見る（評価・最終報告月・�
     ui.html_table(pd.DataFrame([{
         "指標ID": r.indicator.indicator_id,
         "指標": r.indicator.short_name,
-        "状況": fmt.status_text(r.status),
+        "状況": fmt.status_shown(r),
         "実績": fmt.value_text(r),
         "目標": fmt.target_text(r.indicator, r.target),
         "達成率": fmt.progress_text(r),
         "前回の報告から": "\n".join(fmt.change_lines(r)),
         "評価": fmt.grade_text(r) if r.grade else "",
-        "最終報告月": fiscal.month_label(r.last_month) if r.last_month else "未報告",
+        "最終報告月": fmt.last_report_text(r),
         "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
     } for r in ordered]), f"指標の一覧（{len(ordered)}指標、すべての列）", nowrap=("指標ID", "最終報告月"))
 st.caption(note.text)
@@ -77,13 +77,13 @@ with st.container(border=True, key="indicator_detail"):
         ui_export.chart_downloads(gauge, chart_name(f.fy, issue.label, iid, "達成状況"), key="gauge", width=700,
                                   title=f"{iid} {ind.short_name} 達成状況", footer=f"{note.text}　基準: {fiscal.month_label(r.as_of)}末")
         facts = [
-            f"**状況** {fmt.status_text(r.status)}" + (f"　**評価** {fmt.grade_text(r)}" if r.grade else ""),
+            f"**状況** {fmt.status_shown(r)}" + (f"　**評価** {fmt.grade_text(r)}" if r.grade else ""),
             f"**実績** {fmt.value_text(r)}　**目標** {fmt.target_text(ind, r.target)}　**{fmt.progress_sentence(r)}**",
             f"**{fmt.pace_text(r)}**",
             f"**前回の報告から** {fmt.change_text(r)}"
             + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
                if r.prior_month else ""),
-            f"**最終報告月** {fiscal.month_label(r.last_month) if r.last_month else '未報告'}　**年度末見込み** {fmt.with_unit(r.forecast, ind.unit)}",
+            f"**最終報告月** {fmt.last_report_text(r)}　**年度末見込み** {fmt.with_unit(r.forecast, ind.unit)}",
         ]
         if r.months_meeting_target is not None:
             facts.append(f"**目標に達した月** {r.months_meeting_target} / {r.months_reported}か月")
@@ -107,7 +107,7 @@ with st.container(border=True, key="indicator_detail"):
     st.markdown("**振り返り（要因・対策）**")
     if r.checkin:
         c = r.checkin
-        st.text(f"{fiscal.month_label(c.month)}の振り返り（{fmt.signed(c.user, c.at)}）\n要因: {c.cause}\n対策: {c.action}"
+        st.text(f"{fmt.checkin_signature(r)}\n要因: {c.cause}\n対策: {c.action}"
                 + (f"\nコメント: {c.comment}" if c.comment else ""))
     else:
         st.caption("この年度の振り返りはまだ記入されていません。")

@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from kpi import fiscal, fmt, service
-from kpi.evaluate import OFF_TRACK, budget_table, exceptions, worst_first
+from kpi.evaluate import OFF_TRACK, attention, budget_table, worst_first
 from kpi.kinds import STATUSES
 from ui import auth as ui_auth
 
@@ -21,23 +21,30 @@ if service.active_sample_batches(ui.store()) and ui_auth.can_edit():
         st.rerun()
 
 
-behind = exceptions(rs)
+behind = attention(rs)  # 遅れ・注意 worst first, then the indicators whose latest report is overdue
 newly = [r for r in behind if r.newly_off_track]
 latest = max((r.last_month for r in rs if r.last_month), default=None)
-st.subheader(f"遅れ・注意の指標（{len(behind)}件、悪い順）")
-st.caption(f"{len(rs)}指標のうち、想定ペースに届いていない指標です。数値の時点: {fiscal.month_label(latest) if latest else '実績なし'}"
+late = sum(r.status not in OFF_TRACK for r in behind)
+st.subheader(f"遅れ・注意{'・報告遅れ' if late else ''}の指標（{len(behind)}件、悪い順）")
+st.caption(f"{len(rs)}指標のうち、想定ペースに届いていない指標" + ("と、基準月までの報告が届いていない指標" if late else "")
+           + f"です。数値の時点: {fiscal.month_label(latest) if latest else '実績なし'}"
            f"（基準月 {fiscal.month_label(f.as_of)}末）。「前回の報告から」は、その指標の一つ前の報告月との比較です。")
 if newly:
     st.warning("**新たに注意・遅れになった指標**: " + "、".join(
         f"{r.indicator.indicator_id} {r.indicator.short_name}（{fmt.status_change_text(r)}）" for r in newly), icon=":material/trending_down:")
-if not behind:
+if rs and latest is None:  # nothing registered: not "all is well"
+    st.info(f"{fiscal.fy_label(f.fy)}の実績はまだ登録されていません（{len(rs)}指標すべて未報告）。"
+            "「実績アップロード」から月次の実績を登録すると、状況を判定します。", icon=":material/info:")
+elif not behind:
     st.success("遅れ・注意の指標はありません。", icon=":material/check_circle:")
 columns = st.columns(2)
 for n, r in enumerate(behind):
     ind = r.indicator
     with columns[n % 2].container(border=True, key=f"behind_{ind.indicator_id}"):
-        st.markdown(f"**{fmt.status_text(r.status)}**　{ind.indicator_id} {ind.short_name}"
+        st.markdown(f"**{fmt.status_shown(r)}**　{ind.indicator_id} {ind.short_name}"
                     + ("　:orange-badge[新たに" + r.status + "]" if r.newly_off_track else ""))
+        if fmt.overdue_text(r):
+            st.markdown(f":red-badge[{fmt.overdue_text(r)}]")
         st.markdown(f"{fmt.value_text(r)}（目標 {fmt.target_text(ind, r.target)}、{fmt.progress_sentence(r)}）  \n{fmt.pace_text(r)}  \n"
                     f"前回の報告から {fmt.change_text(r)}"
                     + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
@@ -45,7 +52,7 @@ for n, r in enumerate(behind):
         if r.checkin:
             c = r.checkin
             st.text(f"要因: {c.cause}\n対策: {c.action}" + (f"\nコメント: {c.comment}" if c.comment else "")
-                    + f"\n（{fiscal.month_label(c.month)}の振り返り・{fmt.signed(c.user, c.at, '・')}）")
+                    + f"\n（{fmt.checkin_signature(r)}）")
         else:
             st.caption("振り返り（要因・対策）は未記入です。指標の詳細から記入できます。")
         st.page_link("app_pages/indicators.py", label=f"{ind.indicator_id} の詳細・振り返り", icon=":material/monitoring:",
@@ -54,11 +61,12 @@ for n, r in enumerate(behind):
 st.subheader("指標の状況")
 ui.status_metrics(rs)
 ui.status_rules()
-rest = [r for r in worst_first(rs) if r.status not in OFF_TRACK]
+shown = {r.indicator.indicator_id for r in behind}
+rest = [r for r in worst_first(rs) if r.indicator.indicator_id not in shown]
 if rest:
     with st.expander(f"そのほかの指標（{len(rest)}件）", expanded=False):
         for r in rest:
-            st.markdown(f"**{fmt.status_text(r.status)}**　{r.indicator.indicator_id} {r.indicator.short_name}："
+            st.markdown(f"**{fmt.status_shown(r)}**　{r.indicator.indicator_id} {r.indicator.short_name}："
                         f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）"
                         + (f"　評価 **{fmt.grade_text(r)}**" if r.grade else "") + f"　前回の報告から {'　'.join(fmt.change_lines(r))}")
 
@@ -83,9 +91,10 @@ for iid in f.issue_ids(p):
         with right:
             for r in mine:
                 st.markdown(
-                    f"**{fmt.status_text(r.status)}**　{r.indicator.indicator_id} {r.indicator.short_name}："
+                    f"**{fmt.status_shown(r)}**　{r.indicator.indicator_id} {r.indicator.short_name}："
                     f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）"
                     + (f"　評価 **{fmt.grade_text(r)}**" if r.grade else "")
+                    + (f"　**{fmt.overdue_text(r)}**" if fmt.overdue_text(r) else "")
                 )
             if not mine:
                 st.caption(f"{fiscal.fy_label(f.fy)}に目標のある指標はありません")

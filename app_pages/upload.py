@@ -14,10 +14,13 @@ MAX_TABLE = 1000  # preview rows sent to the browser
 
 
 @st.cache_data(show_spinner="テンプレートを作成しています…", max_entries=32)
-def templates(data_folder: str, fy: int, issues: tuple[str, ...]) -> tuple[bytes, bytes, bytes]:
+def templates(data_folder: str, fy: int, issues: tuple[str, ...], filled_at: str | None = None) -> tuple[bytes, bytes, bytes]:
+    """The three templates; ``filled_at`` (the store's version) fills in the actuals registered for ``fy``."""
     pol, ids = ui.load(data_folder), list(issues)
-    return (template.template_xlsx(pol, fy, ids), template.template_csv(pol, fy, ids, encoding="cp932"),
-            template.template_csv(pol, fy, ids, encoding="utf-8-sig"))
+    months = fiscal.fy_months(fy)
+    acts = ui.store().current(months[0], months[-1]) if filled_at is not None else None
+    return (template.template_xlsx(pol, fy, ids, acts), template.template_csv(pol, fy, ids, "cp932", acts),
+            template.template_csv(pol, fy, ids, "utf-8-sig", acts))
 
 
 def do_commit(pv: importer.Preview) -> None:
@@ -57,7 +60,6 @@ def problem_list(problems: list, key: str) -> None:
 p, f = ui.policy(), ui.filters()
 ui.heading("実績アップロード", p, f)
 known = ui.department(f).combined_policy()  # an upload may hold any of the department's years
-ui_auth.account_box()
 store, editor, limit_mb = ui.store(), ui_auth.can_edit(), importer.max_upload_mb()
 
 flash = st.session_state.pop("_upload_flash", None)
@@ -73,8 +75,11 @@ st.subheader("テンプレート")
 issue_ids = tuple(f.issue_ids(p))
 scope = "・".join(p.issues[i].label for i in f.issues) if f.issues else "すべての経営課題"
 st.caption(f"{fiscal.fy_label(f.fy, western=True)}・{scope}の指標（サイドバーの条件）について、指標ID・指標名・単位と月の列が入った"
-           "記入用ファイルです。月の列に実績を書き込み、そのままアップロードできます。")
-xlsx, csv_sjis, csv_utf8 = templates(ui.folder(f), f.fy, issue_ids)
+           "記入用ファイルです。月の列に実績を書き込み、そのままアップロードできます。比率の指標には分子・分母の行、"
+           "どの指標にも備考の行があります。")
+filled = st.toggle("登録済みの実績を入れる（この年度の登録済みの値・分子・分母・備考を記入した状態で作成）", key="template_filled",
+                   help="修正や追加の月だけを書き換えてアップロードできます。変更のない月は「変更なし」として扱われます。")
+xlsx, csv_sjis, csv_utf8 = templates(ui.folder(f), f.fy, issue_ids, str(ui.store().version()) if filled else None)
 stem = template.template_name(f.fy, "x", p.text("department"))[:-2] + (f"_経営課題{'-'.join(f.issues)}" if f.issues else "")
 c1, c2, c3 = st.columns(3)
 c1.download_button("Excel（.xlsx）", xlsx, f"{stem}.xlsx", key="template_xlsx", on_click="ignore", icon=":material/download:",

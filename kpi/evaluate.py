@@ -207,6 +207,12 @@ class Result:
         return self.points[-1].month if self.points else None
 
     @property
+    def overdue_months(self) -> int:
+        """Months of the year up to the as-of month with no report after the last one (0 when the as-of month is
+        reported; every month so far when none is)."""
+        return max(0, self.months_elapsed - (self.points[-1].index if self.points else 0))
+
+    @property
     def year_share(self) -> float:
         """How much of the fiscal year has passed at the as-of month (0–1)."""
         return self.months_elapsed / 12
@@ -471,6 +477,14 @@ def worst_first(results: Iterable[Result]) -> list[Result]:
 def exceptions(results: Iterable[Result]) -> list[Result]:
     """The indicators a meeting talks about: 遅れ and 注意, worst first."""
     return [r for r in worst_first(results) if r.status in OFF_TRACK]
+
+
+def attention(results: Iterable[Result]) -> list[Result]:
+    """What a meeting must look at: 遅れ and 注意 worst first, then the indicators whose latest report is overdue (also worst first)."""
+    rs = list(results)
+    behind = exceptions(rs)
+    shown = {id(r) for r in behind}
+    return behind + worst_first(r for r in rs if id(r) not in shown and r.last_month is not None and r.overdue_months > 0)
 
 
 def status_counts(results: Iterable[Result]) -> dict[str, int]:

@@ -40,11 +40,42 @@ def million_yen(x: float | None) -> str:
     return "－" if x is None else f"{x:,.0f}百万円"
 
 
+def floored_percent(ratio: float) -> int:
+    """Whole percent, rounded down; the 1e-9 keeps 0.29 (28.999… in binary) at 29."""
+    return math.floor(ratio * 100 + 1e-9)
+
+
 def percent(ratio: float | None) -> str:
     """Whole percent, rounded down: 99.6 % must not read as 100 % next to a B."""
     if ratio is None:
         return "－"
-    return f"{math.floor(ratio * 100 + 1e-9):,}%"
+    return f"{floored_percent(ratio):,}%"
+
+
+def decimals(x: float) -> int:
+    """Digits ``number`` shows: none for a whole number, else one."""
+    return 0 if float(x).is_integer() else 1
+
+
+def rounded(x: float | None) -> float | None:
+    """The number as the screen shows it (``number``): 1981.923… → 1981.9, for spreadsheets that keep numbers."""
+    return None if x is None else round(float(x), decimals(x))
+
+
+def excel_format(x: float | None, unit: str) -> str:
+    """Excel number format showing ``x`` as ``with_unit`` does: 「#,##0"件"」, 「#,##0.0"%"」 (the unit as literal text)."""
+    if x is None:
+        return "General"
+    digits = "#,##0" if decimals(x) == 0 else "#,##0.0"
+    return digits + ('"' + unit.replace('"', "") + '"' if unit else "")
+
+
+def excel_percent(r: Result) -> tuple[float | None, str]:
+    """達成率 as a number with a % format, floored like ``percent`` (Excel's own 0% would round 99.6 % up);
+    a lower-is-better cap reads 上限の53%."""
+    if r.progress is None:
+        return None, "General"
+    return floored_percent(r.progress) / 100, ('"上限の"0%' if is_cap(r) else "0%")
 
 
 def target_text(ind: Indicator, t: Target | None) -> str:
@@ -80,6 +111,57 @@ def year_short(fy: int) -> str:
 
 def status_text(status: str) -> str:
     return f"{STATUSES[status].symbol} {status}"
+
+
+COMPUTED = "算定"
+
+
+def status_shown(r: Result) -> str:
+    """The status as shown beside a final grade: once the year is over and an editor overrode the grade, the status
+    is the computed one and says so (「算定 △ 注意」 beside 「A（達成）※（算定 B）」 is no contradiction)."""
+    text = status_text(r.status)
+    return f"{COMPUTED} {text}" if r.grade is not None and r.override is not None else text
+
+
+def overdue_text(r: Result) -> str:
+    """「9月分未報告（最終報告 7月）」 when the as-of month's figure is missing; "" when current or never reported
+    (the status then says 未報告)."""
+    if r.last_month is None or r.overdue_months <= 0:
+        return ""
+    return f"{fiscal.month_short(due_month(r))}分未報告（最終報告 {fiscal.month_short(r.last_month)}）"
+
+
+def due_month(r: Result) -> str:
+    """The month the figures should reach: the as-of month, or the year's March once it is past."""
+    return fiscal.fy_months(r.fiscal_year)[max(0, r.months_elapsed - 1)]
+
+
+def checkin_stale(r: Result) -> bool:
+    """The latest check-in speaks of a month before the as-of month (e.g. September's, read at year end)."""
+    return r.checkin is not None and r.checkin.month < due_month(r)
+
+
+def checkin_month_text(r: Result) -> str:
+    """令和7年9月分, with 「（基準月 3月より前）」 when it is older than the as-of month; "" without a check-in."""
+    if r.checkin is None:
+        return ""
+    text = f"{fiscal.month_label(r.checkin.month)}分"
+    return text + (f"（基準月 {fiscal.month_short(due_month(r))}より前）" if checkin_stale(r) else "")
+
+
+def checkin_signature(r: Result) -> str:
+    """Which month a check-in speaks of and when it was written: 令和7年9月分の振り返り（記入 確認者、令和7年10月3日 10:00）."""
+    c = r.checkin
+    if c is None:
+        return ""
+    return f"{checkin_month_text(r)}の振り返り（記入 {signed(c.user, c.at)}）"
+
+
+def last_report_text(r: Result) -> str:
+    """最終報告月 as tables show it: 令和7年9月, 「9月分未報告（最終報告 7月）」 when overdue, or 未報告."""
+    if r.last_month is None:
+        return "未報告"
+    return overdue_text(r) or fiscal.month_label(r.last_month)
 
 
 def grade_label(grade: str | None) -> str:

@@ -178,6 +178,7 @@ def status_record(r: Result) -> dict:
         "override": r.override.record() if r.override else None,
         "months_reported": r.months_reported,
         "last_month": r.last_month,
+        "overdue_months": r.overdue_months,
         "forecast": _round(r.forecast),
         "previous": _round(r.previous),
         "previous_source": r.previous_source or None,

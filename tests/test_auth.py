@@ -101,3 +101,80 @@ def test_editors_from_environment(store, policy, monkeypatch):
     monkeypatch.setenv("KPI_EDITORS", "ops@city.osaka.lg.jp, other@city.osaka.lg.jp")
     at = app("app_pages/upload.py", {"is_logged_in": True, "email": "ops@city.osaka.lg.jp"}, auth=True, editors=[])
     assert len(at.file_uploader) == 1
+
+
+# --- sign-in on every page, and back to where the user was ------------------------------------------
+
+PAGES_SHOWN = [path for path, _, _ in __import__("ui").PAGES if path != "app_pages/city.py"]
+
+
+@pytest.mark.parametrize("page", PAGES_SHOWN)
+def test_sign_in_is_offered_on_every_page(store, policy, monkeypatch, page):
+    monkeypatch.delenv("KPI_EDITORS", raising=False)
+    at = app(page, {"is_logged_in": False}, auth=True, editors=[EDITOR])
+    assert [b.label for b in at.sidebar.button if b.key == "login"] == ["サインイン"], page
+    assert "logout" not in keys(at)
+
+
+def test_sign_out_is_offered_on_a_page_that_never_offered_it(store, policy, monkeypatch):
+    at = app("app_pages/indicators.py", {"is_logged_in": True, "email": "viewer@city.osaka.lg.jp"}, auth=True, editors=[EDITOR])
+    assert [b.label for b in at.sidebar.button if b.key == "logout"] == ["サインアウト"] and "login" not in keys(at)
+    assert any("閲覧のみ" in c.value for c in at.sidebar.caption)
+
+
+def test_without_sign_in_configured_no_sign_in_button(store, policy, monkeypatch):
+    at = app("app_pages/indicators.py")
+    assert not {"login", "logout"} & keys(at)
+
+
+def test_after_sign_in_the_user_returns_to_the_page_and_view(sample_store, policy, monkeypatch):
+    """The identity provider sends the browser back to the app's root in a new session: the page, the 基準月 and
+    the chosen indicator come back from what was kept for this browser when サインイン was pressed."""
+    import streamlit
+
+    from ui import auth as ui_auth
+
+    kept: dict = {}
+    logins: list = []
+    monkeypatch.setattr(ui_auth, "_returns", lambda: kept)
+    monkeypatch.setattr(ui_auth, "browser_key", lambda: "browser-1")
+    monkeypatch.setattr(streamlit, "login", lambda *a, **k: logins.append(a))
+    at = app("app_pages/indicators.py", {"is_logged_in": False}, auth=True, editors=[EDITOR])
+    at.selectbox(key="as_of").set_value("2025-09").run()
+    at.selectbox(key="indicator").set_value("K2-2").run()
+    at.button(key="login").click().run()
+    assert not at.exception, at.exception
+    assert logins and kept["browser-1"][1] == "indicators"
+    assert kept["browser-1"][2]["indicator"] == ["K2-2"] and kept["browser-1"][2]["as_of"] == ["2025-09"]
+
+    back = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)  # a new session, signed in, at the root
+    back.secrets["auth"] = AUTH
+    back.secrets["kpi"] = {"editors": [EDITOR]}
+    back.user = {"is_logged_in": True, "email": EDITOR.lower()}
+    back.run()
+    assert not back.exception, back.exception
+    assert back.selectbox(key="indicator").value == "K2-2" and back.selectbox(key="as_of").value == "2025-09"
+    # the indicator choice is 指標's own: the page came back too
+    assert "browser-1" not in kept  # used once
+    back.run()  # later runs stay where the user goes next
+    assert back.selectbox(key="indicator").value == "K2-2"
+
+
+def test_another_browser_does_not_inherit_the_place(sample_store, policy, monkeypatch):
+    from ui import auth as ui_auth
+
+    kept = {"browser-1": (__import__("time").time(), "indicators", {"indicator": ["K2-2"]})}
+    monkeypatch.setattr(ui_auth, "_returns", lambda: kept)
+    monkeypatch.setattr(ui_auth, "browser_key", lambda: "browser-2")
+    at = app("app_pages/overview.py", {"is_logged_in": True, "email": EDITOR.lower()}, auth=True, editors=[EDITOR])
+    assert "browser-1" in kept and not [s for s in at.selectbox if s.key == "indicator"]
+
+
+def test_the_secrets_file_is_ignored_and_an_example_is_committed():
+    import subprocess
+    import tomllib
+
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".streamlit/secrets.toml"], cwd=ROOT)
+    assert ignored.returncode == 0
+    example = tomllib.loads((ROOT / ".streamlit" / "secrets.toml.example").read_text(encoding="utf-8"))
+    assert set(AUTH) <= set(example["auth"]) and example["kpi"]["editors"]

@@ -98,11 +98,12 @@ def test_template_download_fill_upload_and_see_it_in_history(server, page, tmp_p
     wb = openpyxl.load_workbook(path)
     ws = wb["実績"] if "実績" in wb.sheetnames else wb.worksheets[0]
     header = [c.value for c in ws[1]]
-    ids = [ws.cell(row=r, column=1).value for r in range(2, ws.max_row + 1)]
-    assert ids == ["K1-1", "K1-2"]  # only 経営課題1, as filtered
+    rows = {(ws.cell(row=r, column=1).value, ws.cell(row=r, column=header.index("項目") + 1).value): r for r in range(2, ws.max_row + 1)}
+    assert list(rows) == [("K1-1", "実績値"), ("K1-1", "備考"), ("K1-2", "実績値"), ("K1-2", "分子"), ("K1-2", "分母"),
+                          ("K1-2", "備考")]  # only 経営課題1, as filtered
     col = header.index("2026年3月") + 1
-    ws.cell(row=2, column=col, value=2222)
-    ws.cell(row=3, column=col, value=31.5)
+    ws.cell(row=rows[("K1-1", "実績値")], column=col, value=2222)
+    ws.cell(row=rows[("K1-2", "実績値")], column=col, value=31.5)
     buf = io.BytesIO()
     wb.save(buf)
 

@@ -13,6 +13,7 @@ KEYS = {"indicator_id", "issue_id", "fiscal_year", "as_of", "name", "unit", "dir
         "progress_text", "pace", "pace_ratio", "status", "grade", "computed_grade", "override", "months_reported", "last_month",
         "forecast", "previous", "previous_source", "previous_month", "previous_value", "previous_status", "change", "checkin",
         "year_value", "period", "period_value", "baseline", "baseline_source"}
+KEYS |= {"overdue_months"}  # months since the last report up to the 基準月 (0 when current)
 
 
 def kpi(*args, store_root) -> subprocess.CompletedProcess:

@@ -31,9 +31,10 @@ def test_pptx_and_printable_pdf(sample_store, tmp_path):
 
     assert main(["export", "--format", "pptx", "--out", str(tmp_path / "d.pptx"), "--issue", "2", "--issue", "3"]) == 0
     assert [s.name for s in Presentation(str(tmp_path / "d.pptx")).slides] == [
-        "表紙", "遅れ・注意の指標（3件、悪い順）", "全体の状況", "予算の推移", "経営課題2〜3：指標の達成状況", "年度評価（アウトカム指標の達成状況）"]
+        "表紙", "遅れ・注意の指標（3件、ペース比の悪い順）", "予算の推移", "経営課題2〜3：指標の達成状況",
+        "年度評価（アウトカム指標の達成状況）"]  # the year has ended: 年度評価 lists every indicator, no 全体の状況 besides it
     assert main(["export", "--format", "pdf", "--out", str(tmp_path / "r.pdf"), "--issue", "2"]) == 0
-    assert len(PdfReader(str(tmp_path / "r.pdf")).pages) == 6
+    assert len(PdfReader(str(tmp_path / "r.pdf")).pages) == 5
     assert main(["export", "--format", "pdf", "--out", str(tmp_path / "charts"), "--issue", "2", "--include", "budget"]) == 0
     assert [p.suffix for p in (tmp_path / "charts").iterdir()] == [".pdf"]
 
@@ -43,7 +44,8 @@ def test_xlsx_and_csv_need_no_browser(sample_store, tmp_path, monkeypatch):
     from openpyxl import load_workbook
 
     assert main(["export", "--format", "xlsx", "--out", str(tmp_path / "t.xlsx"), "--fy", "2025"]) == 0
-    assert load_workbook(tmp_path / "t.xlsx").sheetnames == ["指標", "年度評価", "自己評価・今後の方針", "月次実績", "予算"]
+    assert load_workbook(tmp_path / "t.xlsx").sheetnames == ["指標", "年度評価", "年度評価（根拠・上書き）", "自己評価・今後の方針",
+                                                             "指標（ペース・見込み）", "指標（振り返り）", "月次実績", "予算"]
     assert main(["export", "--format", "csv", "--out", str(tmp_path / "t.csv"), "--encoding", "cp932", "--table", "monthly"]) == 0
     text = (tmp_path / "t.csv").read_bytes().decode("cp932")
     assert text.startswith("経営課題,指標ID") and "サンプル（架空）" in text

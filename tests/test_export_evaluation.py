@@ -70,15 +70,20 @@ def _table(ws) -> tuple[int, list[str], dict[str, int]]:
 def test_workbook_carries_the_override_and_both_texts(evaluated, policy):
     m = materials(evaluated, policy)
     wb = _workbook(export.build(m, "xlsx"))
-    assert wb.sheetnames == ["指標", "年度評価", "自己評価・今後の方針", "月次実績", "予算"]
+    assert wb.sheetnames == ["指標", "年度評価", workbook.EVALUATION_DETAIL_SHEET, "自己評価・今後の方針", "指標（ペース・見込み）",
+                             "指標（振り返り）", "月次実績", "予算"]
 
-    ws = wb["年度評価"]
+    ws, wd = wb["年度評価"], wb[workbook.EVALUATION_DETAIL_SHEET]
     header, headers, rows = _table(ws)
-    assert headers == list(ev.EVALUATION_COLUMNS)
-    assert list(rows) == [r.indicator.indicator_id for r in m.results]  # every indicator in scope, in policy order
+    _, detail_headers, detail_rows = _table(wd)
+    assert headers == list(workbook.EVALUATION_MAIN) and len(headers) <= 10  # prints on one page width
+    assert set(headers) | set(detail_headers) == set(ev.EVALUATION_COLUMNS) and len(detail_headers) <= 10
+    assert list(rows) == list(detail_rows) == [r.indicator.indicator_id for r in m.results]  # every indicator, in policy order
 
     def cell(iid, name):
-        return ws.cell(rows[iid], headers.index(name) + 1)
+        if name in headers:
+            return ws.cell(rows[iid], headers.index(name) + 1)
+        return wd.cell(detail_rows[iid], detail_headers.index(name) + 1)
 
     assert cell("K4-7", "算定評価").value == "B（未達成）"  # the computed grade stays visible beside the override
     assert cell("K4-7", "上書き評価").value == "A（達成）"
@@ -119,13 +124,15 @@ def test_workbook_before_year_end_says_provisional(evaluated, policy):
     finals = {ws.cell(i, headers.index("最終評価") + 1).value for i in rows.values()}
     assert finals == {ev.PROVISIONAL_LABEL}  # no A/B while the year runs
     assert any(str(c.value).startswith(ev.PROVISIONAL_LABEL + "：") for row in ws.iter_rows(max_row=8) for c in row if c.value)
-    k47 = ws.cell(rows["K4-7"], headers.index("上書きの理由") + 1)
+    wd = wb[workbook.EVALUATION_DETAIL_SHEET]
+    _, detail_headers, detail_rows = _table(wd)
+    k47 = wd.cell(detail_rows["K4-7"], detail_headers.index("上書きの理由") + 1)
     assert k47.value == REASON  # the recorded override is shown, applied once the year has ended
 
 
 def test_workbook_without_the_section_has_no_evaluation_sheets(evaluated, policy):
     wb = _workbook(export.build(materials(evaluated, policy, sections=("summary", "budget", "indicators")), "xlsx"))
-    assert wb.sheetnames == ["指標", "月次実績", "予算"]
+    assert wb.sheetnames == ["指標", "指標（ペース・見込み）", "指標（振り返り）", "月次実績", "予算"]
 
 
 def test_workbook_keeps_a_long_text_whole_in_printable_rows(evaluated, policy):
@@ -250,9 +257,11 @@ def test_whole_deck_with_charts_includes_the_evaluation(evaluated, policy):
     m = materials(evaluated, policy)
     prs = _deck(m)
     names = [s.name for s in prs.slides]
-    assert names[:6] == ["表紙", "遅れ・注意の指標（9件、悪い順）", "全体の状況", "予算の推移", "経営課題1〜3：指標の達成状況",
-                         "経営課題4　全庁的なDXの推進：指標の達成状況"]
-    assert names[6].startswith("年度評価") and names[-1] == "自己評価・今後の方針"
+    behind = [n for n in names if n.startswith("遅れ・注意の指標（9件、ペース比の悪い順）")]
+    # at year end the evaluation lists every indicator with its grade: no 全体の状況 table besides it
+    assert names[:4 + len(behind)] == ["表紙", *behind, "予算の推移", "経営課題1〜3：指標の達成状況",
+                                       "経営課題4　全庁的なDXの推進：指標の達成状況"] and 1 <= len(behind) <= 2
+    assert names[4 + len(behind)].startswith("年度評価") and names[-1] == "自己評価・今後の方針"
     data = export.build(m, "pptx")
     assert data[:2] == b"PK"
 

@@ -49,20 +49,21 @@ def _sheet_rows(data: bytes, sheet: str):
 def test_workbook_has_every_indicator_and_grades_after_year_end(sample_store, policy):
     m = materials(sample_store, policy, as_of="2026-03")
     wb, ws = _sheet_rows(export.build(m, "xlsx"), "指標")
-    assert wb.sheetnames == ["指標", "年度評価", "自己評価・今後の方針", "月次実績", "予算"]
+    assert wb.sheetnames == ["指標", "年度評価", "年度評価（根拠・上書き）", "自己評価・今後の方針", "指標（ペース・見込み）",
+                             "指標（振り返り）", "月次実績", "予算"]
     header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "経営課題")
     ids = [r[header.index("指標ID")] for r in ws.iter_rows(values_only=True) if r[0] and str(r[0]).startswith("経営課題")
-           and r[3] and r[3] != "指標ID"]
+           and r[1] and r[1] != "指標ID"]
     assert ids == [i.indicator_id for i in policy.indicators.values() if i.target(2025)]
     grade_col = header.index("達成状況（A：達成 B：未達成）")
-    grades = {r[grade_col] for r in ws.iter_rows(min_row=ws.min_row, values_only=True) if r[3] in ids}
+    grades = {r[grade_col] for r in ws.iter_rows(min_row=ws.min_row, values_only=True) if r[1] in ids}
     assert grades <= {"A（達成）", "B（未達成）"} and grades
-    assert any(r[header.index("前年度実績（令和6年度）")] is None for r in ws.iter_rows(values_only=True) if r[3] in ids)
+    assert any(r[header.index("前年度実績（令和6年度）")] is None for r in ws.iter_rows(values_only=True) if r[1] in ids)
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
-    assert ws.column_dimensions["E"].width >= 40
+    assert ws.column_dimensions["C"].width >= 36  # the policy's wording
     pct = next(ws.cell(row=i, column=header.index("達成率") + 1) for i in range(1, ws.max_row + 1)
-               if ws.cell(row=i, column=4).value == "K1-1")
-    assert pct.value == "102%"  # 2,046 / 2,000, floored: the same text as every page
+               if ws.cell(row=i, column=2).value == "K1-1")
+    assert (pct.value, pct.number_format, pct.data_type) == (1.02, "0%", "n")  # 2,046 / 2,000 floored, as a number
     assert any(SAMPLE_LABEL in str(c.value) for row in ws.iter_rows() for c in row if c.value)
 
 
@@ -177,10 +178,13 @@ def test_deck_slides_pictures_tables(sample_store, policy):
     prs = _deck(export.build(m, "pptx"))
     assert (prs.slide_width, prs.slide_height) == (12192000, 6858000)  # 16:9
     slides = list(prs.slides)
-    assert [s.name for s in slides] == [
-        "表紙", "遅れ・注意の指標（4件、悪い順）", "全体の状況", "予算の推移", "経営課題1〜3：指標の達成状況",
-        "経営課題4　全庁的なDXの推進：指標の達成状況", "年度評価（アウトカム指標の達成状況）（1/2）", "年度評価（アウトカム指標の達成状況）（2/2）"]
-    exceptions, summary = _texts(slides[1]), _texts(slides[2])
+    # mid-year: no 年度評価 slides (every grade would read 未確定 and the table would repeat 全体の状況)
+    names = [s.name for s in slides]
+    behind = [n for n in names if n.startswith("遅れ・注意の指標（4件、ペース比の悪い順）")]  # one or two slides
+    assert names == ["表紙", *behind, "全体の状況", "予算の推移", "経営課題1〜3：指標の達成状況",
+                     "経営課題4　全庁的なDXの推進：指標の達成状況"] and 1 <= len(behind) <= 2
+    exceptions, summary = "\n".join(_texts(s) for s in slides[1:1 + len(behind)]), _texts(slides[1 + len(behind)])
+    slides = [slides[0], slides[1], *slides[1 + len(behind):]]
     assert exceptions.index("K4-8") < exceptions.index("K2-2")  # worst first (K4-8 遅れ, …, K2-2 注意)
     for r in m.results:
         assert r.indicator.indicator_id in summary
@@ -201,8 +205,8 @@ def test_deck_slides_pictures_tables(sample_store, policy):
 def test_deck_for_one_issue_only(sample_store, policy):
     prs = _deck(export.build(materials(sample_store, policy, issues=("2",)), "pptx"))
     slides = list(prs.slides)
-    assert [s.name for s in slides] == ["表紙", "遅れ・注意の指標（1件、悪い順）", "全体の状況", "予算の推移",
-                                        "経営課題2　効率的かつ質の高い行政運営：指標の達成状況", "年度評価（アウトカム指標の達成状況）"]
+    assert [s.name for s in slides] == ["表紙", "遅れ・注意の指標（1件、ペース比の悪い順）", "全体の状況", "予算の推移",
+                                        "経営課題2　効率的かつ質の高い行政運営：指標の達成状況"]
     body = "\n".join(_texts(s) for s in slides)
     assert "経営課題2" in body and "経営課題1" not in body and "K4-1" not in body
 
@@ -224,12 +228,12 @@ def test_pdf_pages_and_text(sample_store, policy):
     m = materials(sample_store, policy)
     reader = PdfReader(io.BytesIO(export.build(m, "pdf")))
     texts = [p.extract_text() for p in reader.pages]
-    # the deck's outline: cover, the indicators behind, summary, budget, two groups of indicators, evaluation
-    assert 7 <= len(texts) <= 9, len(texts)
-    assert SAMPLE_LABEL in texts[0] and "遅れ・注意の指標（4件、悪い順）" in texts[1] and "K2-2" in texts[1]
-    assert "全体の状況" in texts[2] and "K4-8" in texts[2]
+    # the deck's outline: cover, the indicators behind, summary, budget, two groups of indicators (no 年度評価 mid-year)
+    assert 6 <= len(texts) <= 8, len(texts)
+    assert SAMPLE_LABEL in texts[0] and "遅れ・注意の指標（4件、ペース比の悪い順）" in texts[1] and "K2-2" in texts[1]
+    assert any("全体の状況" in t and "K4-8" in t for t in texts[2:4])
     assert all(p.mediabox.width > p.mediabox.height for p in reader.pages)  # A4 landscape
-    assert "年度評価" in texts[-1] and "経営課題4" in texts[-1]
+    assert "経営課題4" in texts[-1] and "年度評価（アウトカム指標" not in "".join(texts)
 
 
 @needs_browser

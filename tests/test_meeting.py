@@ -83,6 +83,22 @@ def test_checkins_keep_history_and_the_latest_up_to_the_as_of_month_shows(tmp_pa
     assert [r.cause for r in checkins.history(recs, "K2-2")] == ["着手が遅れた", "研修の遅れ（訂正）", "研修の遅れ"]
 
 
+def _rec(iid: str, month: str, n: int) -> checkins.Record:
+    return checkins.Record(f"r{n}", iid, month, f"要因{n}", f"対策{n}", "", "山田", f"2026-01-0{n}T10:00")
+
+
+@pytest.mark.parametrize("fy, months", [
+    (2025, ["2026-02", "2025-12", "2025-04"]),  # 令和7年度 runs April 2025 – March 2026: January–March 2026 belong to it
+    (2024, ["2025-03"]),  # and March 2025 to the year before, although its calendar year is 2025
+])
+def test_an_indicators_checkin_history_is_its_own_of_the_fiscal_year(fy, months):
+    recs = [_rec("K2-2", "2025-03", 1), _rec("K2-2", "2025-04", 2), _rec("K2-2", "2025-12", 3), _rec("K2-2", "2026-02", 4),
+            _rec("K1-1", "2025-06", 5), _rec("K1-1", "2026-01", 6)]  # another indicator's, in the same year
+    got = checkins.history(recs, "K2-2", fy)
+    assert [r.month for r in got] == months and {r.indicator_id for r in got} == {"K2-2"}
+    assert [r.month for r in checkins.history(recs, "K1-1")] == ["2026-01", "2025-06"]
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(cause="", action="x"), "要因を記入してください"),
     (dict(cause="x", action="  "), "対策を記入してください"),
@@ -133,13 +149,13 @@ def test_checkin_round_trip_cli_status_pages_deck_and_workbook(sample_store, pol
     at = run_app("app_pages/evaluation.py", root, monkeypatch, as_of="2025-09")
     rows = {r["指標ID"]: r for t in frames(at) if "要因分析（最新の振り返り）" in t.columns for r in t.to_dict("records")}
     analysis = unescape(rows["K2-2"]["要因分析（最新の振り返り）"])
-    assert analysis == "令和7年9月　要因: 研修が9月にずれ込み、着手が遅れた　対策: 伴走支援で5業務の運用開始をめざす"
+    assert analysis == "令和7年9月分　要因: 研修が9月にずれ込み、着手が遅れた　対策: 伴走支援で5業務の運用開始をめざす"
     # 概要: K2-2 is behind, with its check-in
     at = run_app("app_pages/overview.py", root, monkeypatch, as_of="2025-09")
     assert any(t.value.startswith("要因: 研修が9月にずれ込み、着手が遅れた\n対策: 伴走支援で5業務の運用開始をめざす") for t in at.text)
     # the workbook and the deck carry it
     m = export.gather(Store(root), policy, export.Scope(FY, (), "2025-09", ("summary", "indicators")))
-    ws = load_workbook(io.BytesIO(export.build(m, "xlsx")))["指標"]
+    ws = load_workbook(io.BytesIO(export.build(m, "xlsx")))["指標（振り返り）"]
     assert "伴走支援で5業務の運用開始をめざす" in [c.value for row in ws.iter_rows() for c in row]
     from pptx import Presentation
 

@@ -9,7 +9,9 @@ an editor cannot write after its user has lost the right.
 """
 from __future__ import annotations
 
+import hashlib
 import re
+import time
 
 import streamlit as st
 
@@ -82,9 +84,83 @@ def require_editor(action: str) -> bool:
     return False
 
 
-def account_box() -> None:
-    """In the sidebar: who is signed in, with sign-in / sign-out buttons (only when sign-in is configured)."""
-    if not auth_configured():
+# Where a user was when they pressed サインイン, by browser: the sign-in goes to the identity provider and comes back
+# to the app's root in a new session (session state is gone), so the place is kept on the server for a while.
+RETURN_SECONDS = 15 * 60
+XSRF_COOKIE = "_streamlit_xsrf"
+
+
+@st.cache_resource
+def _returns() -> dict[str, tuple[float, str, dict[str, list[str]]]]:
+    return {}
+
+
+def browser_key() -> str | None:
+    """This browser, across the sign-in redirect: a hash of the XSRF token Streamlit keeps in a cookie (the token
+    stays the same while the cookie's masked form changes); None without the cookie."""
+    raw = st.context.cookies.get(XSRF_COOKIE)
+    if not raw:
+        return None
+    token: bytes = raw.encode()
+    try:
+        from streamlit.web.server.starlette import starlette_app_utils
+
+        token = starlette_app_utils.decode_xsrf_token_string(raw)[0] or token
+    except Exception:  # another server or version: the cookie as it is (still stable while the browser keeps it)
+        pass
+    return hashlib.sha256(token).hexdigest()
+
+
+def remember_place(page: str) -> None:
+    """Keep the page (its url_path) and the query string (所属, 年度, 経営課題, 基準月, the chosen indicator) to come back to."""
+    key = browser_key()
+    if key is None:
+        return
+    now = time.time()
+    returns = _returns()
+    for k in [k for k, (at, _, _) in returns.items() if now - at > RETURN_SECONDS]:
+        del returns[k]
+    returns[key] = (now, page, {k: st.query_params.get_all(k) for k in st.query_params})
+
+
+def take_place() -> tuple[str, dict[str, list[str]]] | None:
+    """The place remembered for this browser before it signed in, once (None when there is none or it is stale)."""
+    key = browser_key()
+    held = _returns().pop(key, None) if key else None
+    if held is None or time.time() - held[0] > RETURN_SECONDS:
+        return None
+    return held[1], held[2]
+
+
+def return_after_sign_in(pages: dict[str, st.Page], current: str) -> None:
+    """Right after sign-in (the first run signed in): back to the page and view the user signed in from.
+
+    ``pages`` maps each url_path to its page, ``current`` is the page shown. Called by app.py before the sidebar
+    reads the URL, so the department, year, 経営課題 and 基準月 in the restored query string apply."""
+    if not auth_configured() or not logged_in() or st.session_state.get("_returned"):
+        return
+    st.session_state["_returned"] = True
+    place = take_place()
+    if place is None:
+        return
+    page, query = place
+    for k, values in query.items():
+        st.query_params[k] = values if len(values) > 1 else values[0]
+    target = pages.get(page)
+    if target is not None and page != current:
+        st.switch_page(target, query_params=query)
+
+
+def _sign_in(page: str) -> None:
+    remember_place(page)
+    st.login()
+
+
+def account_box(page: str | None = None) -> None:
+    """In the sidebar of every page (drawn by app.py): who is signed in, with sign-in / sign-out buttons (only when
+    sign-in is configured). ``page`` is the page's url_path, remembered so that the user comes back to it after
+    signing in. Without ``page`` (a page's own call from before app.py drew the box) it draws nothing."""
+    if not auth_configured() or page is None:
         return
     with st.sidebar:
         st.divider()
@@ -99,9 +175,9 @@ def account_box() -> None:
             if st.button("サインアウト", key="logout", icon=":material/logout:"):
                 st.logout()
         else:
-            st.caption("閲覧のみ（サインインしていません）")
+            st.caption("閲覧のみ（サインインしていません）。編集者はサインインすると実績の登録や振り返りの記入ができます。")
             if st.button("サインイン", key="login", icon=":material/login:"):
-                st.login()
+                _sign_in(page)
 
 
 def editor_notice(action: str) -> None:

@@ -21,6 +21,8 @@ EVALUATION_COLUMNS = (
     "上書き評価", "上書きの理由", "上書き者", "上書き日時", "最終評価", "前年度実績", "前年度実績の出典", "要因分析（最新の振り返り）",
 )
 
+YEAR_END_ASK = "年度末（3月分）の要因分析は未記入です。"  # written on 指標 (振り返りを書く, month 3月)
+
 # --- the evaluation table --------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -150,11 +152,14 @@ class EvaluationRow:
 
     @property
     def analysis(self) -> str:
-        """The latest check-in as the year's 要因分析: 要因 and 対策, with its month."""
+        """The latest check-in as the year's 要因分析: 要因 and 対策, with its month. Once the year has ended, a check-in
+        older than March (or none) asks for the year-end one: September's reasons are not the year's."""
         c = self.r.checkin
+        ask = YEAR_END_ASK if self.computed_grade is not None and (c is None or fmt.checkin_stale(self.r)) else ""
         if c is None:
-            return ""
-        return f"{fiscal.month_label(c.month)}　要因: {c.cause}　対策: {c.action}" + (f"　コメント: {c.comment}" if c.comment else "")
+            return ask
+        text = f"{fmt.checkin_month_text(self.r)}　要因: {c.cause}　対策: {c.action}" + (f"　コメント: {c.comment}" if c.comment else "")
+        return f"{text}\n{ask}" if ask else text
 
 
 def grade_rule(r: Result) -> str:
@@ -202,9 +207,22 @@ class Totals:
 
 def totals(rows: Sequence[EvaluationRow], ended: bool) -> Totals:
     """The counts above the table: final A and B (once the year has ended) and overrides recorded."""
-    final = [r.final_grade for r in rows]
-    return Totals(len(rows), final.count("A") if ended else None, final.count("B") if ended else None,
-                  sum(r.overridden for r in rows))
+    return result_totals([r.result for r in rows], ended)
+
+
+def result_totals(results: Sequence[Result], ended: bool) -> Totals:
+    """``totals`` over the indicators' records: 年度評価's counts and the deck's cover come from here alone."""
+    final = [r.grade for r in results]
+    return Totals(len(results), final.count("A") if ended else None, final.count("B") if ended else None,
+                  sum(r.overridden for r in results))
+
+
+def totals_text(t: Totals) -> str:
+    """最終評価 A（達成）12件・B（未達成）3件（うち上書き1件）, or the count alone while the year runs."""
+    if t.a is None:
+        return f"{t.indicators}指標（A/B は年度の終了後に判定）"
+    text = f"{t.indicators}指標　最終評価 {grade_label('A')} {t.a}件・{grade_label('B')} {t.b}件"
+    return text + (f"（うち上書き {t.overridden}件）" if t.overridden else "")
 
 
 def period_text(ind: Indicator) -> str:

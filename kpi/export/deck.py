@@ -21,7 +21,8 @@ from pptx.util import Emu, Inches, Pt
 
 from kpi import evaluation as ev
 from kpi import fiscal, fmt
-from kpi.evaluate import exceptions, status_counts
+from kpi.evaluate import attention, status_counts
+from kpi.evaluation.rows import result_totals, totals_text
 from kpi.export import images
 from kpi.export.content import Materials
 from kpi.export.outline import (
@@ -38,7 +39,7 @@ from kpi.export.outline import (
     lay_out,
     numbered,
 )
-from kpi.export.tables import DISPLAY_HEADERS, EXCEPTION_HEADERS, display_rows, exception_cells
+from kpi.export.tables import DISPLAY_HEADERS, EXCEPTION_HEADERS, PACE_HEADERS, display_rows, exception_cells, pace_rows
 from kpi.kinds import STATUSES
 from kpi.service import SAMPLE_LABEL
 
@@ -138,8 +139,8 @@ class _Deck:
         return pic
 
     def table(self, s, headers: Sequence[str], rows: Sequence[Sequence[str]], left, top, width, col_weights: Sequence[float],
-              size: float = 11, row_h=Inches(0.36), status_col: int | None = None, fit: bool = False):
-        """A table; ``fit`` sets each row's height to what its wrapped text needs (estimated)."""
+              size: float = 11, row_h=Inches(0.36), status_col: int | None = None, fit: bool = False, least: float = 0.34 * 72):
+        """A table; ``fit`` sets each row's height to what its wrapped text needs (estimated), at least ``least`` pt."""
         shape = s.shapes.add_table(len(rows) + 1, len(headers), left, top, width, row_h * (len(rows) + 1))
         tbl = shape.table
         total = sum(col_weights)
@@ -151,13 +152,13 @@ class _Deck:
             for j, v in enumerate(row):
                 colour = INK
                 if status_col is not None and j == status_col:
-                    key = v.split(" ")[1] if " " in v else v
+                    key = v.split()[-1] if v.split() else v  # 「△ 注意」, 「算定 × 遅れ」
                     colour = _rgb(STATUSES[key].ink) if key in STATUSES else INK
                 self._cell(tbl.cell(i, j), v, size, j == status_col, colour=colour)
         if fit:
             widths_pt = [_pt(width) * w / total for w in col_weights]
             for i, cells in enumerate([headers, *rows]):
-                tbl.rows[i].height = Emu(int(_row_height(cells, widths_pt, size) * EMU_PER_PT))
+                tbl.rows[i].height = Emu(int(_row_height(cells, widths_pt, size, least) * EMU_PER_PT))
         return shape
 
     @staticmethod
@@ -232,14 +233,16 @@ def _evaluation_rows(rows: Sequence[ev.EvaluationRow], first_mark: int) -> tuple
             mark = f"※{first_mark + len(notes)}"
             notes.append(r.override_note(mark, MAX_REASON))
         final = fmt.grade_text(r.result, mark or "※") if r.final_grade else "未確定" + mark
-        cells.append([r.issue_label, r.indicator_id, r.indicator, r.target_text, r.value_text, r.progress_text,
+        late = fmt.overdue_text(r.result)  # at year end too: the value is an older month's
+        cells.append([r.issue_label, r.indicator_id, r.indicator, r.target_text, r.value_text + (f"\n{late}" if late else ""),
+                      r.progress_text,
                       r.computed_label if r.computed_grade else "未確定", final, r.previous_text])
     return cells, notes
 
 
-def _row_height(cells: Sequence[str], widths_pt: Sequence[float], size: float) -> float:
+def _row_height(cells: Sequence[str], widths_pt: Sequence[float], size: float, least: float = 0.34 * 72) -> float:
     lines = max(line_count(c, w - 8, size) for c, w in zip(cells, widths_pt))
-    return max(0.34 * 72, lines * size * 1.22 + 7)  # pt
+    return max(least, lines * size * 1.22 + 7)  # pt
 
 
 def evaluation_slides(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
@@ -385,13 +388,12 @@ def cover_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
     d.count += 1
     s.name = "表紙"
     _text(s, Inches(0.9), Inches(2.0), WIDTH - Inches(1.8), Inches(1.2), [(sec.title, 34, True, INK)])
-    behind = exceptions(m.results)
-    counts = "　".join(f"{STATUSES[k].symbol} {k} {n}件" for k, n in status_counts(m.results).items())
+    behind = attention(m.results) if m.scope.includes("summary") else []
     _text(s, Inches(0.9), Inches(3.3), WIDTH - Inches(1.8), Inches(1.9), [
         (f"{fiscal.fy_label(m.fy, western=True)}　会議資料", 22, False, ACCENT),
         (f"対象: {m.scope_label()}　{m.as_of_text()}", 16, False, GREY),
         (m.policy.text("department"), 16, False, GREY),
-        (f"{len(m.results)}指標　{counts}" + (f"　（遅れ・注意 {len(behind)}件は次のスライドから）" if behind else ""), 14, False, INK),
+        (counts_line(m) + (f"　（要注意 {len(behind)}件は次のスライドから）" if behind else ""), 14, False, INK),
     ])
     if sec.sample:
         _text(s, Inches(0.9), Inches(5.4), WIDTH - Inches(1.8), Inches(0.6),
@@ -399,7 +401,7 @@ def cover_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
     d.footer(s)
 
 
-EXCEPTION_WEIGHTS = [0.8, 0.55, 2.2, 1.95, 0.8, 1.7, 4.3]
+EXCEPTION_WEIGHTS = [0.8, 0.55, 2.0, 2.0, 1.05, 1.7, 4.1]
 EXCEPTION_SIZE = 10.0
 
 
@@ -436,17 +438,41 @@ def exceptions_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
                 size=EXCEPTION_SIZE, status_col=0, fit=True)
 
 
-def summary_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
+def counts_line(m: Materials) -> str:
+    """The counts the cover and the summary lead with. Once the year has ended: the final A/B from the function
+    年度評価 counts with (an override to A counts as A), then the computed statuses labelled 算定; while it runs:
+    the statuses and the overdue reports."""
     counts = status_counts(m.results)
+    statuses = "　".join(f"{STATUSES[k].symbol} {k} {n}件" for k, n in counts.items() if n or k != "未報告")
+    if m.year_ended:
+        return f"{totals_text(result_totals(m.results, True))}　｜　算定の状況 {statuses}"
+    late = sum(1 for r in m.results if r.last_month and r.overdue_months > 0)
+    return f"{len(m.results)}指標　{statuses}" + (f"　報告遅れ {late}件" if late else "")
+
+
+def summary_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
     year = m.budget_year()
     budget_line = f"予算合計（{fiscal.fy_label(year)} {m.budget_kind(year)}）: {fmt.million_yen(m.budget_total(year))}" if year else ""
     s = d.slide(sec.title, sec.subtitle, sample=sec.sample)
-    status_line = "　".join(f"{STATUSES[k].symbol} {k} {n}件" for k, n in counts.items())
-    _text(s, MARGIN, Inches(1.32), WIDTH - 2 * MARGIN, Inches(0.4), [(f"{status_line}　｜　{budget_line}", 14, True, INK)])
+    _text(s, MARGIN, Inches(1.32), WIDTH - 2 * MARGIN, Inches(0.4), [(f"{counts_line(m)}　｜　{budget_line}", 13, True, INK)])
+    headers = ["経営課題", *DISPLAY_HEADERS]
     rows = [[m.policy.issues[r.indicator.issue_id].label] + row for r, row in zip(sec.results, display_rows(m, sec.results))]
+    weights = [0.95, 0.55, 3.3, 2.3, 1.5, 0.8, 1.05, 1.6, 1.0]
+    if not m.year_ended:  # every grade reads 未確定 while the year runs: the column says nothing
+        k = headers.index("評価")
+        headers, weights = headers[:k] + headers[k + 1:], weights[:k] + weights[k + 1:]
+        rows = [row[:k] + row[k + 1:] for row in rows]
     if rows:
-        d.table(s, ["経営課題", *DISPLAY_HEADERS], rows, MARGIN, Inches(1.85), WIDTH - 2 * MARGIN,
-                [1.1, 0.6, 3.6, 1.2, 1.5, 0.9, 0.9, 1.6, 1.1], size=10.5, row_h=Inches(0.3), status_col=6)
+        top, bottom = Inches(2.05 if m.year_ended else 1.85), CONTENT_BOTTOM - (Inches(0.3) if not m.year_ended else 0)
+        widths_pt = [_pt(WIDTH - 2 * MARGIN) * w / sum(weights) for w in weights]
+        least = 0.26 * 72  # 16 one-line rows fit the slide
+        size = next((sz for sz in (10.5, 10.0, 9.5, 9.0, 8.5)  # the largest size at which every row fits the slide
+                     if sum(_row_height(c, widths_pt, sz, least) for c in [headers, *rows]) <= _pt(bottom - top)), 8.0)
+        d.table(s, headers, rows, MARGIN, top, WIDTH - 2 * MARGIN, weights, size=size, row_h=Inches(0.3),
+                status_col=headers.index("状況"), fit=True, least=least)
+        if not m.year_ended:
+            _text(s, MARGIN, bottom, WIDTH - 2 * MARGIN, Inches(0.3),
+                  [(f"年度評価（A：達成 B：未達成）は{fiscal.fy_label(m.fy)}の終了後に判定します。", 10, False, GREY)])
     else:
         _text(s, MARGIN, Inches(2.0), WIDTH - 2 * MARGIN, Inches(0.5), [("この年度に目標のある指標はありません。", 14, False, GREY)])
 
@@ -471,8 +497,9 @@ def indicators_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
     s = d.slide(sec.title, sec.subtitle, sample=sec.sample)
     pic = d.picture(s, pngs[id(chart)], MARGIN, CONTENT_TOP, Inches(5.4), Inches(5.6), chart, centre=False)
     left = pic.left + pic.width + Inches(0.25)
-    d.table(s, DISPLAY_HEADERS, display_rows(m, sec.results), left, Inches(1.45), WIDTH - left - MARGIN,
-            [0.6, 2.4, 1.0, 1.35, 0.8, 0.9, 1.25, 1.0], size=10, row_h=Inches(0.5), status_col=5)
+    # Beside the chart: the pace it draws (the summary's columns are not repeated).
+    d.table(s, PACE_HEADERS, pace_rows(sec.results), left, Inches(1.45), WIDTH - left - MARGIN,
+            [0.6, 2.3, 1.1, 1.1, 0.8, 1.0, 1.7], size=10, row_h=Inches(0.5), status_col=PACE_HEADERS.index("状況"), fit=True)
 
 
 def monthly_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kpi import charts, fiscal
-from kpi.evaluate import Result, exceptions
+from kpi.evaluate import Result, attention
 from kpi.export import images
 from kpi.export.content import Materials
 from kpi.export.images import Chart, safe_name
@@ -77,16 +77,33 @@ def _labels(m: Materials, ids: Sequence[str]) -> str:
     return labels[0] if len(labels) == 1 else f"{labels[0]}〜{labels[-1].replace('経営課題', '')}"
 
 
+def attention_title(rs: Sequence[Result]) -> str:
+    """遅れ・注意の指標（9件、ペース比の悪い順）, naming the overdue reports when some are among them."""
+    late = sum(r.status not in ("遅れ", "注意") for r in rs)
+    what = "遅れ・注意" + ("・報告遅れ" if late else "")
+    return f"{what}の指標（{len(rs)}件、ペース比の悪い順）"
+
+
+def evaluation_slides(m: Materials) -> bool:
+    """The year-end evaluation (A/B, overrides, texts) once the year has ended. While it runs every grade reads
+    未確定 and the table would repeat the summary's: left out unless it is what was asked for (the evaluation
+    without the summary)."""
+    if not m.scope.includes("evaluation") or m.evaluation is None:
+        return False
+    return m.year_ended or not m.scope.includes("summary")
+
+
 def outline(m: Materials) -> list[Section]:
     fy = fiscal.fy_label(m.fy, western=True)
     head = f"{fy}　{m.scope_label()}　{m.as_of_text()}"
     sample = lambda rs: any(m.is_sample(r) for r in rs)  # noqa: E731
     out = [Section(COVER, m.title(), sample=sample(m.results))]
     if m.scope.includes("summary"):
-        behind = exceptions(m.results)
+        behind = attention(m.results)
         if behind:  # one section: each format splits it where its pages are full (rows with check-ins are tall)
-            out.append(Section(EXCEPTIONS, f"遅れ・注意の指標（{len(behind)}件、悪い順）", head, results=tuple(behind), sample=sample(behind)))
-        chunks = even_chunks(m.results, SUMMARY_ROWS) or [[]]
+            out.append(Section(EXCEPTIONS, attention_title(behind), head, results=tuple(behind), sample=sample(behind)))
+        # Once the year has ended the evaluation's table lists every indicator with its grade: not twice.
+        chunks = [] if evaluation_slides(m) and m.year_ended and m.results else even_chunks(m.results, SUMMARY_ROWS) or [[]]
         for n, chunk in enumerate(chunks, start=1):
             out.append(Section(SUMMARY, numbered("全体の状況", n, len(chunks)), head, results=tuple(chunk), sample=sample(chunk)))
     if m.scope.includes("budget") and m.budget_rows:
@@ -102,7 +119,7 @@ def outline(m: Materials) -> list[Section]:
             chart = Chart(safe_name(fiscal.fy_label(m.fy), label, "指標の達成状況"), fig, width=640, meta={"kind": "progress"})
             title = f"{label}　{m.policy.issues[ids[0]].short_title}" if len(ids) == 1 else label
             out.append(Section(INDICATORS, f"{title}：指標の達成状況", head, tuple(ids), tuple(rs), (chart,), sample(rs)))
-    if m.scope.includes("evaluation") and m.evaluation is not None and m.evaluation.rows:
+    if evaluation_slides(m) and m.evaluation.rows:
         out.append(Section(EVALUATION, "年度評価（アウトカム指標の達成状況）", head, tuple(m.issue_ids()),
                            tuple(r.result for r in m.evaluation.rows), sample=sample(m.results)))
     if m.scope.includes("monthly"):
@@ -111,7 +128,7 @@ def outline(m: Materials) -> list[Section]:
             cs = tuple(Chart(safe_name(fiscal.fy_label(m.fy), r.indicator.indicator_id, "月次推移"), charts.series(r, m.footer()),
                              width=900, meta={"kind": "series", "indicator": r.indicator.indicator_id}) for r in chunk)
             out.append(Section(MONTHLY, numbered("月次推移", n, len(chunks)), head, results=tuple(chunk), charts=cs, sample=sample(chunk)))
-    if m.scope.includes("evaluation") and m.evaluation is not None and any(t.text for t in m.evaluation.texts):
+    if evaluation_slides(m) and any(t.text for t in m.evaluation.texts):
         out.append(Section(TEXTS, "自己評価・今後の方針", f"{fy}　{m.scope_label()}"))
     return out
 

@@ -37,6 +37,10 @@ def _header_key(cell) -> str:
 
 
 _HEADER_LOOKUP = {s.replace("_", ""): canon for canon, spellings in HEADERS.items() for s in spellings}
+# The wide template's 項目 column: a row per indicator holds 実績値, and optional rows 分子 / 分母 / 備考 under it.
+ROW_KIND = "row_kind"
+ROW_KINDS = {"": "value", "実績値": "value", "実績": "value", "値": "value", "分子": "numerator", "分母": "denominator",
+             "備考": "note"}
 
 
 def header_map(header: Sequence) -> tuple[dict[str, int], dict[int, tuple[str, str]]]:
@@ -46,7 +50,7 @@ def header_map(header: Sequence) -> tuple[dict[str, int], dict[int, tuple[str, s
     for i, cell in enumerate(header):
         if isinstance(cell, str) and len(cell) > 100:  # no header is this long (and it would go into messages)
             continue
-        canon = _HEADER_LOOKUP.get(_header_key(cell))
+        canon = _HEADER_LOOKUP.get(_header_key(cell)) or (ROW_KIND if _header_key(cell) == "項目" else None)
         if canon and canon not in cols:
             cols[canon] = i
             continue
@@ -93,7 +97,7 @@ def grid_from_rows(rows: Rows, text_cells: bool, date1904: bool = False) -> Grid
         if "value" not in cols and not ("numerator" in cols and "denominator" in cols):
             raise Refuse(header_row, None, "必要な列がありません: 実績値")
         return _long(body, cols, text_cells, date1904)
-    return _wide(body, cols["indicator_id"], months, text_cells)
+    return _wide(body, cols["indicator_id"], months, text_cells, cols.get(ROW_KIND))
 
 
 _TRANSPOSE_ROWS = 65536
@@ -143,18 +147,30 @@ def _cached(values: list, convert) -> list:
     return out
 
 
-def _wide(body: Iterator[tuple[int, list]], id_col: int, months: dict[int, tuple[str, str]], text_cells: bool) -> Grid:
-    """One row per indicator, one column per month: one record per filled month cell."""
+def _wide(body: Iterator[tuple[int, list]], id_col: int, months: dict[int, tuple[str, str]], text_cells: bool,
+          kind_col: int | None = None) -> Grid:
+    """One row per indicator, one column per month: one record per filled month cell. With a 項目 column, rows
+    marked 分子 / 分母 / 備考 add those to the same indicator's month (a month with 分子 and 分母 only is a record)."""
     ids, mons, vals, labels, rows = [], [], [], [], []
+    extra: dict[str, dict[tuple[str, str], str]] = {"numerator": {}, "denominator": {}, "note": {}}
+    extra_rows: dict[tuple[str, str], tuple[int, str]] = {}
     seen_body = False
     for n, cells in body:
         seen_body = True
         iid = cells[id_col] if id_col < len(cells) else None
         iid_text = iid if text_cells else cell_text(iid)
+        kind = "value"
+        if kind_col is not None:
+            raw_kind = cells[kind_col] if kind_col < len(cells) else None
+            kind = ROW_KINDS.get(norm((raw_kind if text_cells else cell_text(raw_kind)) or "").strip(), "value")
         for i, (month, label) in months.items():
             v = cells[i] if i < len(cells) else None
             v = v if text_cells else cell_text(v)
-            if v is None or not v.strip() or (len(v) < 20 and norm(v).lower() in NOT_REPORTED):
+            if v is None or not v.strip() or (kind != "note" and len(v) < 20 and norm(v).lower() in NOT_REPORTED):
+                continue
+            if kind != "value":
+                extra[kind][(iid_text, month)] = v
+                extra_rows.setdefault((iid_text, month), (n, label))
                 continue
             ids.append(iid_text)
             mons.append(month)
@@ -163,10 +179,19 @@ def _wide(body: Iterator[tuple[int, list]], id_col: int, months: dict[int, tuple
             rows.append(n)
     if not seen_body:
         raise Refuse(None, None, "見出し行だけで、データ行がありません")
+    have = set(zip(ids, mons))
+    for key, (n, label) in extra_rows.items():  # 分子・分母 (or a 備考) for a month whose 実績値 is empty
+        if key not in have:
+            ids.append(key[0])
+            mons.append(key[1])
+            vals.append(None)
+            labels.append(label)
+            rows.append(n)
     if not rows:
         raise Refuse(None, None, "実績が1件も入力されていません（月の列に値を入れてください）")
+    keys = list(zip(ids, mons))
     empty = pa.nulls(len(rows), pa.string())
     arrays = {"indicator_id": pa.array(ids, pa.string()), "month": pa.array(mons, pa.string()), "value": pa.array(vals, pa.string()),
-              "numerator": empty, "denominator": empty, "note": empty}
+              **{c: pa.array([extra[c].get(k) for k in keys], pa.string()) if extra[c] else empty for c in extra}}
     label_arr = np.asarray(labels, dtype=object)
     return Grid(arrays, np.asarray(rows, dtype=np.int64), dict(COLUMN_LABELS) | {"month": label_arr, "value": label_arr}, "wide")
