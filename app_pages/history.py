@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from kpi import fiscal
+from kpi import fiscal, text
 from kpi.service import SAMPLE_LABEL
 from kpi.store import SOURCE_LABELS, StoreError
 from ui import auth as ui_auth
@@ -101,13 +101,13 @@ with st.container(border=True, key="batch_detail"):
     elif b.active:
         st.markdown("**取り消し**　取り消すと、このバッチの値は集計に使われなくなり、同じ指標・月では一つ前の有効な値が使われます。"
                     "取り消しは記録され、あとで「元に戻す」で戻せます。")
-        st.text_input("理由（任意）", key="reason", max_chars=200)
+        st.text_input("理由（任意）", key="reason", max_chars=text.max_chars("batch.reason"))
         confirm = st.checkbox(f"このバッチ（{b.rows:,}行）を取り消すことを確認しました", key="confirm_rollback")
         st.button("取り消し", key="rollback", type="primary", disabled=not confirm, on_click=act, args=("rollback", b.batch_id),
                   icon=":material/undo:")
     else:
         st.markdown("**元に戻す**　このバッチは取り消されています。元に戻すと、このバッチの値が再び使われます。")
-        st.text_input("理由（任意）", key="reason", max_chars=200)
+        st.text_input("理由（任意）", key="reason", max_chars=text.max_chars("batch.reason"))
         st.button("元に戻す", key="restore", type="primary", on_click=act, args=("restore", b.batch_id), icon=":material/redo:")
 
 st.subheader("取り消し・元に戻すの記録")

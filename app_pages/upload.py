@@ -63,7 +63,7 @@ store, editor, limit_mb = ui.store(), ui_auth.can_edit(), importer.max_upload_mb
 flash = st.session_state.pop("_upload_flash", None)
 if flash:
     with st.container(key="upload_flash"):
-        (st.success if flash[0] == "success" else st.error)(flash[1])
+        (st.success if flash[0] == "success" else st.error)(ui.escape(flash[1]))
         st.text(f"ファイル: {flash[2]}")
     if flash[0] == "success":
         st.page_link("app_pages/history.py", label="履歴で確認する", icon=":material/history:")

@@ -90,12 +90,8 @@ def account_box() -> None:
         st.divider()
         if logged_in():
             role = "編集者" if can_edit() else "閲覧のみ"
-            name = current_user()
-            if plain_name(name):
-                st.caption(f"サインイン中: {name}（{role}）")
-            else:
-                st.caption(f"サインイン中（{role}）")
-                st.text(name)
+            st.caption(f"サインイン中（{role}）")
+            st.text(current_user())  # a name from the sign-in provider: plain text (Markdown made a mail link of it)
             if st.button("サインアウト", key="logout", icon=":material/logout:"):
                 st.logout()
         else:
@@ -108,7 +104,7 @@ def editor_notice(action: str) -> None:
     """Why the write actions are not shown to this user (Japanese)."""
     if logged_in():
         name = current_user()
-        who = f"{name} さんは" if plain_name(name) else "サインイン中のアカウントは"
+        who = f"{_literal(name)} さんは" if plain_name(name) else "サインイン中のアカウントは"
         st.info(f"{who}編集者として登録されていないため、{action}はできません（閲覧のみ）。"
                 "編集が必要な場合は、ダッシュボードの管理者に編集者への追加を依頼してください。", icon=":material/lock:")
     else:
@@ -122,8 +118,15 @@ def write_as_editor(action, done: str, what: str = "記録") -> None:
         return
     try:
         action()
-    except ValueError as exc:
-        st.error(str(exc))
+    except ValueError as exc:  # a refusal may quote what was typed: shown as text, never read as Markdown
+        st.error("記録できませんでした（何も保存していません）。", icon=":material/block:")
+        st.text(str(exc))
     else:
-        st.toast(done)
+        st.toast(_literal(done))
         st.rerun()
+
+
+def _literal(text: str) -> str:
+    from ui.tables import escape  # ui.tables imports this module
+
+    return escape(text)
