@@ -88,7 +88,8 @@ def test_with_sign_in_an_editor_writes_and_is_recorded(store, policy, monkeypatc
     monkeypatch.delenv("KPI_EDITORS", raising=False)
     at = app("app_pages/upload.py", {"is_logged_in": True, "email": "editor@city.osaka.lg.jp"}, auth=True, editors=[EDITOR])
     assert len(at.file_uploader) == 1
-    assert any("editor@city.osaka.lg.jp（編集者）" in c.value for c in at.sidebar.caption)
+    assert any("サインイン中（編集者）" in c.value for c in at.sidebar.caption)
+    assert "editor@city.osaka.lg.jp" in [t.value for t in at.sidebar.text]  # plain text: Markdown made a mail link of it
     at.file_uploader[0].set_value(("a.csv", b"indicator_id,month,value\nK1-1,2026-03,2100\n", "text/csv")).run()
     at.button(key="commit").click().run()
     assert not at.exception, at.exception

@@ -118,9 +118,8 @@ def write_as_editor(action, done: str, what: str = "記録") -> None:
         return
     try:
         action()
-    except ValueError as exc:  # a refusal may quote what was typed: shown as text, never read as Markdown
-        st.error("記録できませんでした（何も保存していません）。", icon=":material/block:")
-        st.text(str(exc))
+    except ValueError as exc:  # a refusal may quote what was typed: escaped, never read as Markdown
+        st.error(_literal(str(exc)))
     else:
         st.toast(_literal(done))
         st.rerun()
