@@ -85,11 +85,14 @@ _JOIN = "\u2060"
 
 def escape(text: object) -> str:
     """Text shown literally where the framework reads Markdown (widget labels, captions, notices, toasts): every
-    ASCII punctuation character backslash-escaped (CommonMark allows it for all of them), no link, image, formula,
-    colour or icon can form; a line break becomes a space. Prefer st.text or an HTML helper where the text stands alone."""
+    character that can open a construct backslash-escaped (the list and heading marks at the start only, so that
+    "K2-2" stays as it is), no link, image, formula, colour or icon can form; a line break becomes a space.
+    Prefer st.text or an HTML helper where the text stands alone."""
     if text is None:
         return ""
-    out = re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text)).replace("\n", "　")
+    out = str(text).replace("\r", "").replace("\n", "　")
+    out = re.sub(r"([\\`*_~\[\]<>$:&#|!{}^])", r"\\\1", out)
+    out = re.sub(r"^(\s*\d*)([-+.=)])(?=\s|$)", r"\1\\\2", out)  # "- x", "+ x", "1. x", "1) x" would open a list
     out = re.sub(r"([:@])", "\\1" + _JOIN, out)
     return re.sub(r"(?i)w(?=ww)", lambda m: m.group(0) + _JOIN, out)
 
