@@ -148,14 +148,21 @@ def number(label_: str, value: object) -> float:
     at most kpi.reader.limits.MAX_ABS_NUMBER, so that every sum of them stays finite in every page and export)."""
     from kpi.reader import limits  # here, not above: the reader imports the policy, which imports this module
 
+    shown = quoted(value)
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
-        raise TextError(f"{label_}「{value}」は数値ではありません") from None
+        raise TextError(f"{label_}「{shown}」は数値ではありません") from None
     if not math.isfinite(x):
-        raise TextError(f"{label_}「{value}」は数値ではありません")
+        raise TextError(f"{label_}「{shown}」は数値ではありません")
     if x < 0:
-        raise TextError(f"{label_}「{value}」は負の値です（0以上を入力してください）")
+        raise TextError(f"{label_}「{shown}」は負の値です（0以上を入力してください）")
     if x > limits.MAX_ABS_NUMBER:
-        raise TextError(f"{label_}「{value}」は大きすぎます（上限 {limits.MAX_ABS_NUMBER:,.0f}）")
+        raise TextError(f"{label_}「{shown}」は大きすぎます（上限 {limits.MAX_ABS_NUMBER:,.0f}）")
     return x
+
+
+def quoted(value: object, limit: int = 40) -> str:
+    """What was typed, for a message: unprintable characters as U+FFFD, at most ``limit`` characters."""
+    shown = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(value))
+    return shown if len(shown) <= limit else shown[:limit] + "…"
