@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from kpi import fiscal, htmltable, service
@@ -23,7 +24,26 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 def chart(fig, key: str) -> None:
     """A plotly figure as every page draws one: its own template, no toolbar; its layout.meta.alt is its text alternative."""
-    st.plotly_chart(fig, theme=None, key=key, config=PLOTLY_CONFIG)
+    st.plotly_chart(inert_figure(fig), theme=None, key=key, config=PLOTLY_CONFIG)
+
+
+# Plotly reads a few tags in every text of a figure (<b>, <br>, <span style>, and <a href> as a live link); the app
+# writes no link into a chart, so an <a> in a figure came from the data (an indicator's name): shown as written.
+_LINK_TAG = re.compile(r"<(/?a)(?=[\s>/])", re.IGNORECASE)
+
+
+def inert_figure(fig):
+    """A copy of ``fig`` in which no text can make a link (the cached figure itself is left as it is)."""
+    def walk(value):
+        if isinstance(value, str):
+            return _LINK_TAG.sub(r"&lt;\1", value)
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(walk(v) for v in value)
+        return value
+
+    return go.Figure(walk(fig.to_plotly_json()))
 
 
 def accessibility() -> None:
