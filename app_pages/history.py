@@ -22,6 +22,11 @@ def act(kind: str, batch_id: str) -> None:
         return
     s, reason = ui.store(), st.session_state.get("reason", "")
     try:
+        reason = text.clean("batch.reason", reason)  # the one text rule (kpi.text), as on the command line
+    except ValueError as exc:
+        st.session_state["_history_flash"] = ("error", str(exc))
+        return
+    try:
         if kind == "rollback":
             s.rollback(batch_id, ui_auth.current_user(), reason)
             msg = "選んだファイルの登録を取り消しました。この操作は「元に戻す」で戻せます（下の記録に残ります）。"
@@ -65,7 +70,7 @@ s, editor = ui.store(), ui_auth.can_edit()
 
 flash = st.session_state.pop("_history_flash", None)
 if flash:
-    (st.success if flash[0] == "success" else st.error)(flash[1])
+    (st.success if flash[0] == "success" else st.error)(ui.escape(flash[1]))
 
 batches = s.batches()
 st.subheader("登録されたバッチ")

@@ -102,3 +102,38 @@ def test_editors_from_environment(store, policy, monkeypatch):
     monkeypatch.setenv("KPI_EDITORS", "ops@city.osaka.lg.jp, other@city.osaka.lg.jp")
     at = app("app_pages/upload.py", {"is_logged_in": True, "email": "ops@city.osaka.lg.jp"}, auth=True, editors=[])
     assert len(at.file_uploader) == 1
+
+
+# --- issue 19, point 1: an editor of one department could write to another ----------------------------------------
+
+@pytest.mark.parametrize("ids", [("east-1", "east_1"), ("east_1", "east-1"), ("a-b", "a_b")])
+def test_reproducer_1_departments_that_differ_by_dash_or_underscore_never_share_editors(monkeypatch, ids):
+    from kpi.auth import department_editors, env_name
+
+    mine, theirs = ids
+    monkeypatch.setenv("KPI_EDITORS_" + mine.upper().replace("-", "_"), "intruder@city.osaka.lg.jp")  # the old shared form
+    assert env_name(mine) is None and env_name(theirs) is None  # no environment form for an ID with - or _
+    listed = {mine: {"editors": ["mine@city.osaka.lg.jp"]}}
+    assert department_editors(mine, listed) == {"mine@city.osaka.lg.jp"}
+    assert department_editors(theirs, listed) == frozenset()  # keyed by the exact ID
+
+
+def test_the_environment_form_stays_for_ids_of_letters_and_digits(monkeypatch):
+    from kpi.auth import department_editors, env_name
+
+    monkeypatch.setenv("KPI_EDITORS_WARD2", "Ward@city.osaka.lg.jp")
+    assert env_name("ward2") == "KPI_EDITORS_WARD2"
+    assert department_editors("ward2") == {"ward@city.osaka.lg.jp"}
+    assert department_editors("ward") == frozenset()
+
+
+@pytest.mark.parametrize("name,ok", [("taro@city.osaka.lg.jp", True), ("山田 太郎", True), ("ＹＡＭＡＤＡ", True),
+                                     ("evil\x1b[31m", False), ("\u202eevil", False), ("a" * 101, False), ("a\nb", False)])
+def test_user_names_follow_the_text_rule(name, ok):
+    from kpi.auth import user_name
+
+    if ok:
+        assert user_name(name) == name
+    else:
+        with pytest.raises(ValueError, match="利用者名"):
+            user_name(name)

@@ -244,3 +244,17 @@ def test_policy_cells_are_bounded_and_normalised(tmp_path):
         load_policy(folder)
     folder = write_policy(tmp_path / "q", {"policy.csv": policy_csv.replace("title,", "title,", 1) + "note,メモ,か\u3099ＡＢＣ\n"})
     assert load_policy(folder).text("note") == "がＡＢＣ"
+
+
+def test_command_line_checkin_override_and_rollback_refuse_by_the_same_rule(store, capsys, monkeypatch):
+    monkeypatch.setenv("KPI_DATA_DIR", str(DATA))
+    code = cli.main(["checkin", "K1-1", "--month", "2025-09", "--cause", "原因\x1b[31m", "--action", "対策", "--user", "山田"])
+    assert code == 1 and "要因に使えない文字 U+001B（ESC）" in capsys.readouterr().err
+    code = cli.main(["override", "K1-1", "--fy", "2025", "--grade", "A", "--reason", "理" * 2001, "--user", "山田", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and out["ok"] is False and "2,000文字まで" in out["error"]
+    code = cli.main(["override", "K1-1", "--fy", "2025", "--grade", "A", "--reason", "理由", "--user", "山田\u202e"])
+    assert code == 1 and "利用者名に使えない文字 U+202E" in capsys.readouterr().err
+    code = cli.main(["rollback", "no-such-batch", "--reason", "理由\x07", "--user", "山田"])
+    assert code == 1 and "U+0007" in capsys.readouterr().err
+    assert ev.records(store) == [] and checkins.records(store) == []
