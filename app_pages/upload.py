@@ -71,7 +71,7 @@ if flash:
 # --- templates -----------------------------------------------------------------------
 st.subheader("テンプレート")
 issue_ids = tuple(f.issue_ids(p))
-scope = "・".join(p.issues[i].label for i in f.issues) if f.issues else "すべての経営課題"
+scope = ui.escape("・".join(p.issues[i].label for i in f.issues)) if f.issues else "すべての経営課題"
 st.caption(f"{fiscal.fy_label(f.fy, western=True)}・{scope}の指標（サイドバーの条件）について、指標ID・指標名・単位と月の列が入った"
            "記入用ファイルです。月の列に実績を書き込み、そのままアップロードできます。")
 xlsx, csv_sjis, csv_utf8 = templates(ui.folder(f), f.fy, issue_ids)
