@@ -78,8 +78,8 @@ def _bad(cp: int, multiline: bool) -> bool:
 def describe(ch: str) -> str:
     """U+202E（右から左への上書き）: how a refused character is named in a message."""
     cp = ord(ch)
-    name = _NAMES.get(cp) or ("サロゲート" if 0xD800 <= cp <= 0xDFFF else "非文字" if _bad(cp, True) and cp > 0xFD00
-                              else "制御文字")
+    name = _NAMES.get(cp) or ("サロゲート" if 0xD800 <= cp <= 0xDFFF else "双方向の書式文字" if cp in _BIDI
+                              else "非文字" if _bad(cp, True) and cp > 0xFD00 else "制御文字")
     return f"U+{cp:04X}（{name}）"
 
 
