@@ -61,6 +61,17 @@ def user_name(name: object) -> str:
     return text.clean("user", name)
 
 
+def signed_in_name(name: object) -> str:
+    """The name a sign-in provider gives, made to follow the text rule rather than refused (the person cannot retype
+    it): characters the rule refuses dropped, line breaks as spaces, at most 100 characters; "unknown" if none is left."""
+    try:
+        return user_name(name) or "unknown"
+    except ValueError:
+        kept = text.displayable(text.normalise(str(name or "")).replace("\n", " ").replace("\t", " "))
+        kept = "".join(ch for ch in kept if text.problem(ch, text.FIELDS["user"]) is None)
+        return kept[:text.max_chars("user")].strip() or "unknown"
+
+
 def may_edit(auth_configured: bool, logged_in: bool, email: str | None, editors: frozenset[str]) -> bool:
     if not auth_configured:
         return True

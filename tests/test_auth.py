@@ -137,3 +137,13 @@ def test_user_names_follow_the_text_rule(name, ok):
     else:
         with pytest.raises(ValueError, match="利用者名"):
             user_name(name)
+
+
+@pytest.mark.parametrize("given,recorded", [("taro@city.osaka.lg.jp", "taro@city.osaka.lg.jp"), ("ev\x1bil\u202e", "evil"),
+                                            ("a" * 150, "a" * 100), ("\x00", "unknown"), ("山田\n太郎", "山田 太郎")])
+def test_a_sign_in_name_is_recorded_by_the_text_rule_never_refused(given, recorded):
+    from kpi import text
+    from kpi.auth import signed_in_name
+
+    assert signed_in_name(given) == recorded
+    assert text.clean("user", recorded) == recorded

@@ -13,7 +13,7 @@ import re
 
 import streamlit as st
 
-from kpi.auth import LOCAL_USER, department_editors, editors_from, env_editors, may_edit
+from kpi.auth import LOCAL_USER, department_editors, editors_from, env_editors, may_edit, signed_in_name
 from kpi.store import store_dir, write_log
 
 # A name that markdown can only show as itself (an e-mail address at most becomes a mailto link); anything
@@ -49,7 +49,7 @@ def logged_in() -> bool:
 def current_user() -> str:
     """The name recorded with every batch and edit."""
     if auth_configured() and logged_in():
-        return str(st.user.get("email") or st.user.get("name") or "unknown")
+        return signed_in_name(st.user.get("email") or st.user.get("name") or "unknown")  # recorded by the text rule
     return LOCAL_USER
 
 
