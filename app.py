@@ -15,7 +15,7 @@ st.set_page_config(page_title="運営方針 KPI ダッシュボード", page_ico
 
 try:
     if not ui.catalog().departments:
-        st.error(f"参照データのフォルダ（{data_dir()}）に運営方針がありません。policy.csv のあるフォルダか、"
+        st.error(f"参照データのフォルダ（{ui.escape(str(data_dir()))}）に運営方針がありません。policy.csv のあるフォルダか、"
                  "<所属>/<年度>/ のフォルダを置いたフォルダを KPI_DATA_DIR に指定してください。")
         st.stop()
     ui.bootstrap(str(data_dir()), str(store_dir()))

@@ -27,14 +27,14 @@ cols[0].metric(f"合計 {fiscal.fy_label(last)}（百万円）", fmt.number(tota
                delta_arrow="off")
 for col, r in zip(cols[1:], rows):
     amount = r.amounts.get(last)
-    col.metric(f"{p.issues[r.issue_id].label}（百万円）", fmt.number(amount.amount if amount else None),
+    col.metric(ui.escape(f"{p.issues[r.issue_id].label}（百万円）"), fmt.number(amount.amount if amount else None),
                f"{fiscal.fy_short(first)}比 {r.growth_label}", delta_color="off", delta_arrow="off")
 
 budget_fig = charts.budget_chart(p, f.issues or None, f.fy)
 ui.chart(budget_fig, key="budget_chart")
 ui_export.chart_downloads(budget_fig, chart_name(f.fy, scope_label(p, f.issues), "予算推移"), key="budget_chart",
                           footer=charts.budget_footer(p, f.issues or None))
-st.caption(f"出典: {p.text('source')}。{budget_span_text(budget_kinds(p, f.issues or None))}（斜線の棒は決算額）。"
+st.caption(f"出典: {ui.escape(p.text('source'))}。{budget_span_text(budget_kinds(p, f.issues or None))}（斜線の棒は決算額）。"
            "伸びは最初の年度から最後の年度への倍率で、基準が0の場合は「新規」。")
 
 table = pd.DataFrame([{

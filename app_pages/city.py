@@ -17,6 +17,7 @@ MAX_BEHIND = 3  # indicators behind listed per department in the table (the depa
 cat = ui.catalog()
 years = city.years(cat)
 st.title("市全体")
+ui.folder_warnings()
 st.caption(f"{len(cat.departments)}所属の運営方針。各所属の最新の実績（年度が終わっていれば3月末）で表示します。"
            "所属名を押すと、その所属の「概要」を新しいタブで開きます。")
 now = fiscal.fy_of_month(fiscal.current_month())

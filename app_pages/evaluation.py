@@ -9,10 +9,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from kpi import charts, fiscal, fmt
+from kpi import charts, fiscal, fmt, text
 from kpi import evaluation as ev
 from kpi.export import FORMATS, Scope, publish, scope_file_name
 from kpi.export.content import chart_name
+from kpi.reader.limits import MAX_ABS_NUMBER
 from ui import auth as ui_auth
 from ui import export as ui_export
 
@@ -65,7 +66,7 @@ for iid in f.issue_ids(p):
     if not mine and not issue_texts:
         continue
     with st.container(border=True, key=f"eval_issue_{iid}"):
-        st.subheader(f"{p.issues[iid].label}　{p.issues[iid].short_title}")
+        st.subheader(ui.escape(f"{p.issues[iid].label}　{p.issues[iid].short_title}"))
         st.markdown(f"**アウトカム指標の達成状況**　{fiscal.fy_label(f.fy)}実績と達成状況（※A：達成　B：未達成）")
         table = pd.DataFrame([r.record() for r in mine], columns=SCREEN_COLUMNS)
         if not ended:  # the year is still running: say where each indicator stands, as on the 指標 page
@@ -78,10 +79,10 @@ for iid in f.issue_ids(p):
         with st.expander("算定の根拠・要因分析・前年度実績の出典"):
             ui.table(pd.DataFrame([r.record() for r in mine], columns=DETAIL_COLUMNS), user_columns=DETAIL_COLUMNS[2:],
                      alt=f"{p.issues[iid].label}の算定の根拠と要因分析")
-        for text in issue_texts:
-            st.markdown(f"**{text.title}**")
-            st.text(text.text)
-            st.text(fmt.signed(text.user, text.at, "　"))
+        for t in issue_texts:
+            st.markdown(f"**{ui.escape(t.title)}**")
+            st.text(t.text)
+            st.text(fmt.signed(t.user, t.at, "　"))
 
 if editor and rows:
     with st.expander("評価の上書き・前年度実績の入力（編集者）", icon=":material/edit:"):
@@ -93,7 +94,8 @@ if editor and rows:
                                      format_func=lambda i: f"{i} {by_id[i].indicator}（算定 {by_id[i].computed_grade or '未確定'}）")
             grade = st.radio("上書き後の評価", list(ev.GRADES), key="override_grade", horizontal=True,
                              format_func=lambda g: f"{g}（{ev.GRADES[g]}）")
-            reason = st.text_area("理由", key="override_reason", placeholder="例: 年度末に実施済み（実績の報告漏れ）")
+            reason = st.text_area("理由", key="override_reason", placeholder="例: 年度末に実施済み（実績の報告漏れ）",
+                                  max_chars=text.max_chars("override.reason"))
             if not ended:
                 st.caption("年度途中は評価が確定していないため、上書きは年度終了後に反映されます。")
             if st.form_submit_button("上書きを記録", type="primary"):
@@ -108,8 +110,10 @@ if editor and rows:
             st.markdown(f"**前年度実績を入力する**（{fiscal.fy_label(f.fy - 1)}の値。実績からの算定値より優先されます）")
             prev_id = st.selectbox("指標", list(by_id), key="previous_indicator",
                                    format_func=lambda i: f"{i} {by_id[i].indicator}（{by_id[i].unit}）")
-            value = st.number_input("前年度実績", value=None, key="previous_value", step=1.0, format="%g")
-            prev_note = st.text_input("出典・備考", key="previous_note", placeholder=f"例: {fiscal.fy_label(f.fy - 1)}の運営方針の実績欄")
+            value = st.number_input("前年度実績", value=None, key="previous_value", step=1.0, format="%g", min_value=0.0,
+                                    max_value=MAX_ABS_NUMBER)
+            prev_note = st.text_input("出典・備考", key="previous_note", placeholder=f"例: {fiscal.fy_label(f.fy - 1)}の運営方針の実績欄",
+                                      max_chars=text.max_chars("previous.note"))
             if st.form_submit_button("前年度実績を記録"):
                 if value is None:
                     st.error("前年度実績の値を入力してください")
@@ -125,12 +129,12 @@ elif rows:
     ui_auth.editor_notice("評価の上書き・前年度実績の入力・文章の編集")
 
 st.subheader(f"{fiscal.fy_label(f.fy)}の自己評価と今後の方針")
-for text in view.policy_texts(p):
-    with st.container(border=True, key=f"policy_text_{text.key}"):
-        st.markdown(f"**{text.title}**")
-        if text.text:
-            st.text(text.text)
-            st.text(f"最終更新: {fmt.signed(text.user, text.at, '　')}")
+for t in view.policy_texts(p):
+    with st.container(border=True, key=f"policy_text_{t.key}"):
+        st.markdown(f"**{ui.escape(t.title)}**")
+        if t.text:
+            st.text(t.text)
+            st.text(f"最終更新: {fmt.signed(t.user, t.at, '　')}")
         else:
             st.caption("未記入")
 
@@ -144,7 +148,8 @@ if editor:
             for key, label in ev.TEXT_KEYS.items():
                 current = view.current_texts.get((key, scope))
                 drafts[key] = st.text_area(label, value=current.text if current else "", height=160,
-                                           key=f"text_{key}_{scope}_{current.record_id if current else ''}")
+                                           key=f"text_{key}_{scope}_{current.record_id if current else ''}",
+                                           max_chars=text.max_chars(ev.TEXT_FIELDS[key]))
             if st.form_submit_button("保存", type="primary"):
                 changed = [k for k, v in drafts.items() if v.strip() != ev.text_of(view.current_texts, k, scope)]
                 if changed:
@@ -165,7 +170,7 @@ if table:
     yearly_fig = charts.yearly(ind, [(y.fiscal_year, y.value, y.target.value if y.target else None) for y in view.yearly[chart_id]])
     ui.chart(yearly_fig, key="yearly_chart")
     source = f"{note.text}　基準: {fiscal.month_label(f.as_of)}末"
-    st.caption(source)
+    st.caption(ui.escape(source))
     ui_export.chart_downloads(yearly_fig, chart_name(f.fy, ind.indicator_id, "年度推移"), key=f"yearly_{chart_id}", footer=source)
 
 with st.expander(f"変更の履歴（{fiscal.fy_label(f.fy)}）"):
@@ -175,4 +180,4 @@ with st.expander(f"変更の履歴（{fiscal.fy_label(f.fy)}）"):
                                for r in log]), user_columns=["利用者", "内容", "文章"], alt="年度評価の変更の履歴")
     else:
         st.caption("まだ記録はありません。")
-st.caption(note.text)
+st.caption(ui.escape(note.text))

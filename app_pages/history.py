@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from kpi import fiscal
+from kpi import fiscal, text
 from kpi.service import SAMPLE_LABEL
 from kpi.store import SOURCE_LABELS, StoreError
 from ui import auth as ui_auth
@@ -21,6 +21,11 @@ def act(kind: str, batch_id: str) -> None:
     if not ui_auth.require_editor("取り消しと元に戻す"):
         return
     s, reason = ui.store(), st.session_state.get("reason", "")
+    try:
+        reason = text.clean("batch.reason", reason)  # the one text rule (kpi.text), as on the command line
+    except ValueError as exc:
+        st.session_state["_history_flash"] = ("error", str(exc))
+        return
     try:
         if kind == "rollback":
             s.rollback(batch_id, ui_auth.current_user(), reason)
@@ -65,7 +70,7 @@ s, editor = ui.store(), ui_auth.can_edit()
 
 flash = st.session_state.pop("_history_flash", None)
 if flash:
-    (st.success if flash[0] == "success" else st.error)(flash[1])
+    (st.success if flash[0] == "success" else st.error)(ui.escape(flash[1]))
 
 batches = s.batches()
 st.subheader("登録されたバッチ")
@@ -101,13 +106,13 @@ with st.container(border=True, key="batch_detail"):
     elif b.active:
         st.markdown("**取り消し**　取り消すと、このバッチの値は集計に使われなくなり、同じ指標・月では一つ前の有効な値が使われます。"
                     "取り消しは記録され、あとで「元に戻す」で戻せます。")
-        st.text_input("理由（任意）", key="reason", max_chars=200)
+        st.text_input("理由（任意）", key="reason", max_chars=text.max_chars("batch.reason"))
         confirm = st.checkbox(f"このバッチ（{b.rows:,}行）を取り消すことを確認しました", key="confirm_rollback")
         st.button("取り消し", key="rollback", type="primary", disabled=not confirm, on_click=act, args=("rollback", b.batch_id),
                   icon=":material/undo:")
     else:
         st.markdown("**元に戻す**　このバッチは取り消されています。元に戻すと、このバッチの値が再び使われます。")
-        st.text_input("理由（任意）", key="reason", max_chars=200)
+        st.text_input("理由（任意）", key="reason", max_chars=text.max_chars("batch.reason"))
         st.button("元に戻す", key="restore", type="primary", on_click=act, args=("restore", b.batch_id), icon=":material/redo:")
 
 st.subheader("取り消し・元に戻すの記録")

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from kpi import charts, checkins, fiscal, fmt, htmlcharts
+from kpi import charts, checkins, fiscal, fmt, htmlcharts, text
 from kpi.evaluate import worst_first
 from kpi.export.content import chart_name
 from kpi.kinds import KINDS
@@ -53,7 +53,7 @@ with st.expander("すべての列を表で見る（評価・最終報告月・�
         "最終報告月": fmt.last_report_text(r),
         "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
     } for r in ordered]), f"指標の一覧（{len(ordered)}指標、すべての列）", nowrap=("指標ID", "最終報告月"))
-st.caption(note.text)
+st.caption(ui.escape(note.text))
 
 # --- one indicator in detail ---------------------------------------------------------------------
 st.subheader("指標の詳細")
@@ -68,27 +68,28 @@ ind = r.indicator
 issue = p.issues[ind.issue_id]
 gauge, series = ui.detail_figures(f, iid)
 with st.container(border=True, key="indicator_detail"):
-    st.markdown(f"##### {ind.indicator_id}　{ind.short_name}")
-    st.caption(f"{issue.label} {issue.short_title}｜{ind.strategy}｜{r.target.source_text}｜集計: {KINDS[ind.aggregation].label}"
-               + (f"｜期間: {fiscal.fy_label(ind.period[0])}〜{fiscal.fy_label(ind.period[1])}" if ind.period else ""))
+    st.markdown(f"##### {ui.escape(f'{ind.indicator_id}　{ind.short_name}')}")
+    st.caption(ui.escape(f"{issue.label} {issue.short_title}｜{ind.strategy}｜{r.target.source_text}｜集計: {KINDS[ind.aggregation].label}"
+                         + (f"｜期間: {fiscal.fy_label(ind.period[0])}〜{fiscal.fy_label(ind.period[1])}" if ind.period else "")))
     left, right = st.columns([2, 3])
     with left:
         st.html(htmlcharts.gauge_html(r))
         ui_export.chart_downloads(gauge, chart_name(f.fy, issue.label, iid, "達成状況"), key="gauge", width=700,
                                   title=f"{iid} {ind.short_name} 達成状況", footer=f"{note.text}　基準: {fiscal.month_label(r.as_of)}末")
+        e = ui.escape  # the texts below hold the policy's units and wording: literal, never Markdown
         facts = [
-            f"**状況** {fmt.status_shown(r)}" + (f"　**評価** {fmt.grade_text(r)}" if r.grade else ""),
-            f"**実績** {fmt.value_text(r)}　**目標** {fmt.target_text(ind, r.target)}　**{fmt.progress_sentence(r)}**",
-            f"**{fmt.pace_text(r)}**",
-            f"**前回の報告から** {fmt.change_text(r)}"
-            + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
+            f"**状況** {e(fmt.status_shown(r))}" + (f"　**評価** {e(fmt.grade_text(r))}" if r.grade else ""),
+            f"**実績** {e(fmt.value_text(r))}　**目標** {e(fmt.target_text(ind, r.target))}　**{e(fmt.progress_sentence(r))}**",
+            f"**{e(fmt.pace_text(r))}**",
+            f"**前回の報告から** {e(fmt.change_text(r))}"
+            + (e(f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）")
                if r.prior_month else ""),
-            f"**最終報告月** {fmt.last_report_text(r)}　**年度末見込み** {fmt.with_unit(r.forecast, ind.unit)}",
+            f"**最終報告月** {e(fmt.last_report_text(r))}　**年度末見込み** {e(fmt.with_unit(r.forecast, ind.unit))}",
         ]
         if r.months_meeting_target is not None:
             facts.append(f"**目標に達した月** {r.months_meeting_target} / {r.months_reported}か月")
         if r.previous is not None:
-            facts.append(f"**前年度実績** {fmt.with_unit(r.previous, ind.unit)}（{r.previous_source}）")
+            facts.append(f"**前年度実績** {e(fmt.with_unit(r.previous, ind.unit))}（{e(r.previous_source)}）")
         st.markdown("  \n".join(facts))
         if r.override is not None:
             st.text(f"※ 評価の上書き: {fmt.grade_label(r.override.grade)}（算定 {r.computed_grade or '未確定'}）"
@@ -96,7 +97,7 @@ with st.container(border=True, key="indicator_detail"):
     with right:
         st.html(htmlcharts.series_html(r))
         source = f"{note.text}　基準: {fiscal.month_label(r.as_of)}末"
-        st.caption(source)
+        st.caption(ui.escape(source))
         ui_export.chart_downloads(series, chart_name(f.fy, issue.label, iid, "月次推移"), key="series", width=900, footer=source)
         with st.expander("データ（表）"):
             ui.table(pd.DataFrame([{
@@ -122,9 +123,10 @@ with st.container(border=True, key="indicator_detail"):
         with st.expander("振り返りを書く（編集者）", icon=":material/edit_note:"):
             with st.form("checkin_form", clear_on_submit=True, border=False):
                 month = st.selectbox("対象の月", months[::-1] or [f.as_of], key="checkin_month", format_func=fiscal.month_label)
-                cause = st.text_area("要因（なぜ動いたか）", key="checkin_cause", max_chars=checkins.MAX_CHARS)
-                action = st.text_area("対策（次に何をするか）", key="checkin_action", max_chars=checkins.MAX_CHARS)
-                comment = st.text_input("状況のコメント（任意）", key="checkin_comment", max_chars=checkins.MAX_CHARS)
+                cause = st.text_area("要因（なぜ動いたか）", key="checkin_cause", max_chars=text.max_chars(checkins.FIELDS["cause"]))
+                action = st.text_area("対策（次に何をするか）", key="checkin_action", max_chars=text.max_chars(checkins.FIELDS["action"]))
+                comment = st.text_input("状況のコメント（任意）", key="checkin_comment",
+                                        max_chars=text.max_chars(checkins.FIELDS["comment"]))
                 if st.form_submit_button("振り返りを記録", type="primary"):
                     ui.write_as_editor(lambda: checkins.add(ui.store(), iid, month, cause, action, ui_auth.current_user(), comment,
                                                             known_ids=list(p.indicators)),

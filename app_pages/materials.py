@@ -58,7 +58,12 @@ if st.session_state.pop("mat_requested", False) and chosen:
     made = ui_export.made_files()
     with st.status("資料を作成しています…", expanded=True) as status:
         bar = st.progress(0.0, text="実績を集計しています")
-        m = export.gather(store, p, scope)
+        try:
+            m = export.gather(store, p, scope)
+        except Exception as exc:  # never a traceback with the server's paths: a Japanese message and a log reference
+            m, chosen = None, []
+            st.error(f"資料の材料を集められませんでした。管理者に連絡してください（ログ参照: {store.log_exception('export-gather', exc)}）",
+                     icon=":material/error:")
         for n, key in enumerate(chosen):
             fmt_ = export.FORMATS[key]
             name = export.file_name(m, fmt_)
@@ -72,14 +77,18 @@ if st.session_state.pop("mat_requested", False) and chosen:
                 try:
                     data = export.build(m, key, step)
                 except export.ExportUnavailable as exc:
-                    st.warning(f"{fmt_.label}: {exc}")
+                    st.warning(f"{fmt_.label}: {ui.escape(exc)}")
+                    continue
+                except Exception as exc:  # one file fails, the others are still made; the page shows no traceback
+                    st.error(f"{fmt_.label}を作成できませんでした。管理者に連絡してください"
+                             f"（ログ参照: {store.log_exception('export-' + key, exc)}）", icon=":material/error:")
                     continue
                 made.put((params, key), data)
             files[key] = (name, fmt_.mime, data)
-            st.write(f"✓ {fmt_.label}（{name}）")
+            st.text(f"✓ {fmt_.label}（{name}）")
         bar.progress(1.0, text="完了")
         status.update(label=f"{len(files)}件の資料を作成しました", state="complete" if files else "error", expanded=False)
-    st.session_state["mat_files"] = (params, files, m.note.sample)
+    st.session_state["mat_files"] = (params, files, bool(m and m.note.sample))
 
 result = st.session_state.get("mat_files")
 if result and result[0] == params and result[1]:
@@ -87,7 +96,7 @@ if result and result[0] == params and result[1]:
     if result[2]:
         st.warning(f"実績は **{SAMPLE_LABEL}** です。資料にもその旨を記載しています。", icon=":material/warning:")
     for key, (name, mime, data) in result[1].items():
-        st.download_button(f"{export.FORMATS[key].label}　{name}", data, file_name=name, mime=mime, key=f"mat_dl_{key}",
+        st.download_button(ui.escape(f"{export.FORMATS[key].label}　{name}"), data, file_name=name, mime=mime, key=f"mat_dl_{key}",
                            on_click="ignore", icon=":material/download:")
 elif result and result[1]:
     st.info("条件が変わりました。もう一度「資料を作成」を押してください。")

@@ -30,8 +30,8 @@ st.caption(f"{len(rs)}指標のうち、想定ペースに届いていない指�
            + f"です。数値の時点: {fiscal.month_label(latest) if latest else '実績なし'}"
            f"（基準月 {fiscal.month_label(f.as_of)}末）。「前回の報告から」は、その指標の一つ前の報告月との比較です。")
 if newly:
-    st.warning("**新たに注意・遅れになった指標**: " + "、".join(
-        f"{r.indicator.indicator_id} {r.indicator.short_name}（{fmt.status_change_text(r)}）" for r in newly), icon=":material/trending_down:")
+    st.warning("**新たに注意・遅れになった指標**: " + ui.escape("、".join(
+        f"{r.indicator.indicator_id} {r.indicator.short_name}（{fmt.status_change_text(r)}）" for r in newly)), icon=":material/trending_down:")
 if rs and latest is None:  # nothing registered: not "all is well"
     st.info(f"{fiscal.fy_label(f.fy)}の実績はまだ登録されていません（{len(rs)}指標すべて未報告）。"
             "「実績アップロード」から月次の実績を登録すると、状況を判定します。", icon=":material/info:")
@@ -41,21 +41,22 @@ columns = st.columns(2)
 for n, r in enumerate(behind):
     ind = r.indicator
     with columns[n % 2].container(border=True, key=f"behind_{ind.indicator_id}"):
-        st.markdown(f"**{fmt.status_shown(r)}**　{ind.indicator_id} {ind.short_name}"
+        st.markdown(f"**{ui.escape(fmt.status_shown(r))}**　{ui.escape(f'{ind.indicator_id} {ind.short_name}')}"
                     + ("　:orange-badge[新たに" + r.status + "]" if r.newly_off_track else ""))
         if fmt.overdue_text(r):
-            st.markdown(f":red-badge[{fmt.overdue_text(r)}]")
-        st.markdown(f"{fmt.value_text(r)}（目標 {fmt.target_text(ind, r.target)}、{fmt.progress_sentence(r)}）  \n{fmt.pace_text(r)}  \n"
-                    f"前回の報告から {fmt.change_text(r)}"
-                    + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
-                       if r.prior_month else ""))
+            st.markdown(f":red-badge[{ui.escape(fmt.overdue_text(r))}]")
+        st.markdown("  \n".join(ui.escape(line) for line in (
+            f"{fmt.value_text(r)}（目標 {fmt.target_text(ind, r.target)}、{fmt.progress_sentence(r)}）", fmt.pace_text(r),
+            f"前回の報告から {fmt.change_text(r)}"
+            + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
+               if r.prior_month else ""))))
         if r.checkin:
             c = r.checkin
             st.text(f"要因: {c.cause}\n対策: {c.action}" + (f"\nコメント: {c.comment}" if c.comment else "")
                     + f"\n（{fmt.checkin_signature(r)}）")
         else:
             st.caption("振り返り（要因・対策）は未記入です。指標の詳細から記入できます。")
-        st.page_link("app_pages/indicators.py", label=f"{ind.indicator_id} の詳細・振り返り", icon=":material/monitoring:",
+        st.page_link("app_pages/indicators.py", label=ui.escape(f"{ind.indicator_id} の詳細・振り返り"), icon=":material/monitoring:",
                      query_params={"indicator": ind.indicator_id})
 
 st.subheader("指標の状況")
@@ -66,9 +67,11 @@ rest = [r for r in worst_first(rs) if r.indicator.indicator_id not in shown]
 if rest:
     with st.expander(f"そのほかの指標（{len(rest)}件）", expanded=False):
         for r in rest:
-            st.markdown(f"**{fmt.status_shown(r)}**　{r.indicator.indicator_id} {r.indicator.short_name}："
-                        f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）"
-                        + (f"　評価 **{fmt.grade_text(r)}**" if r.grade else "") + f"　前回の報告から {'　'.join(fmt.change_lines(r))}")
+            st.markdown(f"**{ui.escape(fmt.status_shown(r))}**　" + ui.escape(
+                        f"{r.indicator.indicator_id} {r.indicator.short_name}："
+                        f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）")
+                        + (f"　評価 **{ui.escape(fmt.grade_text(r))}**" if r.grade else "")
+                        + ui.escape(f"　前回の報告から {'　'.join(fmt.change_lines(r))}"))
 
 years, budget_rows = budget_table(p, f.issues or None)
 budgets = {row.issue_id: row for row in budget_rows}
@@ -77,13 +80,13 @@ for iid in f.issue_ids(p):
     issue = p.issues[iid]
     mine = [r for r in rs if r.indicator.issue_id == iid]
     with st.container(border=True, key=f"issue_{iid}"):
-        st.markdown(f"#### {issue.label}　{issue.title}")
+        st.markdown(f"#### {ui.escape(f'{issue.label}　{issue.title}')}")
         left, right = st.columns([1, 3])
         row = budgets.get(iid)
         if row:
             year = f.fy if f.fy in row.amounts else max(row.amounts)
             b = row.amounts[year]
-            left.metric(f"{fiscal.fy_label(year)} {b.kind}額", fmt.million_yen(b.amount))
+            left.metric(ui.escape(f"{fiscal.fy_label(year)} {b.kind}額"), fmt.million_yen(b.amount))
         else:
             left.metric("予算額", "－")
         counts = {s: sum(r.status == s for r in mine) for s in STATUSES}
@@ -91,21 +94,22 @@ for iid in f.issue_ids(p):
         with right:
             for r in mine:
                 st.markdown(
-                    f"**{fmt.status_shown(r)}**　{r.indicator.indicator_id} {r.indicator.short_name}："
-                    f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）"
-                    + (f"　評価 **{fmt.grade_text(r)}**" if r.grade else "")
-                    + (f"　**{fmt.overdue_text(r)}**" if fmt.overdue_text(r) else "")
+                    f"**{ui.escape(fmt.status_shown(r))}**　" + ui.escape(
+                        f"{r.indicator.indicator_id} {r.indicator.short_name}："
+                        f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）")
+                    + (f"　評価 **{ui.escape(fmt.grade_text(r))}**" if r.grade else "")
+                    + (f"　**{ui.escape(fmt.overdue_text(r))}**" if fmt.overdue_text(r) else "")
                 )
             if not mine:
                 st.caption(f"{fiscal.fy_label(f.fy)}に目標のある指標はありません")
 
-with st.expander(f"{p.texts.get('goal', ('目標', ''))[0]}・{p.texts.get('mission', ('使命', ''))[0]}"):
-    st.markdown(f"**{p.texts.get('goal', ('目標', ''))[0]}**")
-    st.write(p.text("goal"))
-    st.markdown(f"**{p.texts.get('mission', ('使命', ''))[0]}**")
-    st.write(p.text("mission"))
+# The policy's own words: headings escaped, texts as plain text (st.write would read them as Markdown).
+with st.expander(ui.escape(f"{p.texts.get('goal', ('目標', ''))[0]}・{p.texts.get('mission', ('使命', ''))[0]}")):
+    st.markdown(f"**{ui.escape(p.texts.get('goal', ('目標', ''))[0])}**")
+    st.text(p.text("goal"))
+    st.markdown(f"**{ui.escape(p.texts.get('mission', ('使命', ''))[0])}**")
+    st.text(p.text("mission"))
     if p.text("approach"):
-        st.markdown(f"**{p.texts['approach'][0]}**")
-        for line in p.text("approach").splitlines():
-            st.markdown(f"- {line}")
-st.caption(note.text)
+        st.markdown(f"**{ui.escape(p.texts['approach'][0])}**")
+        st.text("\n".join(f"・{line}" for line in p.text("approach").splitlines()))
+st.caption(ui.escape(note.text))

@@ -65,7 +65,7 @@ store, editor, limit_mb = ui.store(), ui_auth.can_edit(), importer.max_upload_mb
 flash = st.session_state.pop("_upload_flash", None)
 if flash:
     with st.container(key="upload_flash"):
-        (st.success if flash[0] == "success" else st.error)(flash[1])
+        (st.success if flash[0] == "success" else st.error)(ui.escape(flash[1]))
         st.text(f"ファイル: {flash[2]}")
     if flash[0] == "success":
         st.page_link("app_pages/history.py", label="履歴で確認する", icon=":material/history:")
@@ -73,7 +73,7 @@ if flash:
 # --- templates -----------------------------------------------------------------------
 st.subheader("テンプレート")
 issue_ids = tuple(f.issue_ids(p))
-scope = "・".join(p.issues[i].label for i in f.issues) if f.issues else "すべての経営課題"
+scope = ui.escape("・".join(p.issues[i].label for i in f.issues)) if f.issues else "すべての経営課題"
 st.caption(f"{fiscal.fy_label(f.fy, western=True)}・{scope}の指標（サイドバーの条件）について、指標ID・指標名・単位と月の列が入った"
            "記入用ファイルです。月の列に実績を書き込み、そのままアップロードできます。比率の指標には分子・分母の行、"
            "どの指標にも備考の行があります。")

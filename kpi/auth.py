@@ -5,14 +5,20 @@ whoever opens it may upload. Once sign-in (OpenID Connect through st.login) is
 configured, only the listed editors may write; everyone signed in may view.
 
 With several departments (所属), an editor is either an editor of every department (``[kpi] editors``,
-env ``KPI_EDITORS``) or of one (``[kpi.departments.<id>] editors``, env ``KPI_EDITORS_<ID>``): an editor
-of one department cannot write to another's store.
+env ``KPI_EDITORS``) or of one (``[kpi.departments.<id>] editors``, keyed by the exact department ID): an editor
+of one department cannot write to another's store. The environment form ``KPI_EDITORS_<ID>`` exists only for an ID
+of letters and digits alone (``KPI_EDITORS_DIGITAL`` for ``digital``): IDs are lower-case, so upper-casing them
+cannot make two alike; an ID with ``-`` or ``_`` has no environment form (``east-1`` and ``east_1`` would both
+become ``KPI_EDITORS_EAST_1``, and an editor of one would write to the other), its editors are listed in
+secrets.toml.
 """
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Iterable, Mapping
+
+from kpi import text
 
 LOCAL_USER = "ローカル利用者"
 
@@ -30,17 +36,40 @@ def env_editors() -> frozenset[str]:
     return editors_from(os.environ.get("KPI_EDITORS"))
 
 
-def env_name(dept_id: str) -> str:
-    """KPI_EDITORS_<ID>: the department id upper-cased, anything but letters and digits as _."""
-    return "KPI_EDITORS_" + re.sub(r"[^A-Za-z0-9]", "_", dept_id).upper()
+_ENV_ID = re.compile(r"^[a-z0-9]+$")
+
+
+def env_name(dept_id: str) -> str | None:
+    """KPI_EDITORS_<ID> for an ID of lower-case letters and digits alone; None for any other ID (no environment form:
+    one that mapped ``-`` and ``_`` alike, or upper and lower case, would give two departments one list)."""
+    return "KPI_EDITORS_" + dept_id.upper() if _ENV_ID.match(dept_id) else None
 
 
 def department_editors(dept_id: str, listed: Mapping | None = None) -> frozenset[str]:
-    """The editors of one department: ``listed`` (the secrets' [kpi.departments]) and env KPI_EDITORS_<ID>."""
+    """The editors of one department: ``listed`` (the secrets' [kpi.departments], by the exact ID) and, for an ID of
+    letters and digits alone, env KPI_EDITORS_<ID>."""
     if not dept_id:
         return frozenset()
     own = (listed or {}).get(dept_id) or {}
-    return editors_from(own.get("editors") if isinstance(own, Mapping) else own) | editors_from(os.environ.get(env_name(dept_id)))
+    name = env_name(dept_id)
+    return editors_from(own.get("editors") if isinstance(own, Mapping) else own) | editors_from(os.environ.get(name) if name else None)
+
+
+def user_name(name: object) -> str:
+    """The name recorded with an edit (a sign-in's e-mail or name, --user, the OS login): normalised and checked by
+    the one text rule (kpi.text, field ``user``: at most 100 characters, no control characters); ValueError if not."""
+    return text.clean("user", name)
+
+
+def signed_in_name(name: object) -> str:
+    """The name a sign-in provider gives, made to follow the text rule rather than refused (the person cannot retype
+    it): characters the rule refuses dropped, line breaks as spaces, at most 100 characters; "unknown" if none is left."""
+    try:
+        return user_name(name) or "unknown"
+    except ValueError:
+        kept = text.displayable(text.normalise(str(name or "")).replace("\n", " ").replace("\t", " "))
+        kept = "".join(ch for ch in kept if text.problem(ch, text.FIELDS["user"]) is None)
+        return kept[:text.max_chars("user")].strip() or "unknown"
 
 
 def may_edit(auth_configured: bool, logged_in: bool, email: str | None, editors: frozenset[str]) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from kpi.departments import ID_PATTERN as DEPARTMENT_ID
+from kpi.departments import ID_RULE, YEAR_RULE, folder_year, id_key
 from kpi.kinds import KINDS
 from kpi.policy import BUDGET_KINDS, ERROR, WARNING, Policy, PolicyError, Problem, _read, data_dir, load_policy
 
@@ -26,7 +27,7 @@ def _rows(folder: Path, name: str) -> list[tuple[int, dict[str, str]]]:
 
 
 def _year(text: str) -> int | None:
-    return int(text) if text.isdigit() and 1900 < int(text) < 2200 else None
+    return folder_year(text)
 
 
 def _raw_checks(folder: Path) -> list[Problem]:
@@ -117,19 +118,33 @@ def check_data(folder: Path | str | None = None) -> list[Problem]:
 def _check_root(root: Path) -> list[Problem]:
     problems: list[Problem] = []
     found = False
+    keys: dict[str, str] = {}  # id_key → the first ID that has it
+    names: dict[str, str] = {}  # display name → the first ID that has it
     for dept in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if not DEPARTMENT_ID.match(dept.name):
-            problems.append(Problem(dept.name, None, None, "所属のフォルダ名は英数字・-・_ で始めてください（URL と保存先の名前になります）",
-                                    department=dept.name))
+            problems.append(Problem(dept.name, None, None, ID_RULE, department=dept.name))
             continue
+        other = keys.setdefault(id_key(dept.name), dept.name)
+        if other != dept.name:
+            problems.append(Problem(dept.name, None, None, f"所属ID「{dept.name}」は「{other}」と大文字・小文字や -・_ だけが違います。"
+                                    "取り違えのもとになるので、別の名前にしてください", department=dept.name))
         years = [y for y in sorted(dept.iterdir()) if y.is_dir() and not y.name.startswith(".")]
         if not years:
             problems.append(Problem("", None, None, "年度のフォルダ（例: 2026/）がありません", WARNING, department=dept.name))
+        newest = max((y for y in years if folder_year(y.name) and (y / "policy.csv").exists()), key=lambda y: y.name, default=None)
+        line, name = next(((ln, r.get("text", "")) for ln, r in _rows(newest, "policy.csv") if r.get("field") == "department"),
+                          (None, "")) if newest else (None, "")
+        if name:
+            first = names.setdefault(name, dept.name)
+            if first != dept.name:
+                problems.append(Problem("policy.csv", line, "text", f"所属名「{name}」は所属「{first}」と同じです。"
+                                        "一覧で見分けられるよう、所属ごとに違う名前にしてください",
+                                        department=dept.name, fiscal_year=folder_year(newest.name)))
         for year in years:
-            if not (year.name.isdigit() and 1900 < int(year.name) < 2200):
-                problems.append(Problem(year.name, None, None, "年度のフォルダ名は西暦の年度（例: 2026）にしてください", department=dept.name))
+            fy = folder_year(year.name)
+            if fy is None:
+                problems.append(Problem(year.name, None, None, YEAR_RULE, department=dept.name))
                 continue
-            fy = int(year.name)
             if not (year / "policy.csv").exists():
                 problems.append(Problem("policy.csv", None, None, "ファイルがありません（この年度のフォルダは読み込まれません）", WARNING,
                                         department=dept.name, fiscal_year=fy))
@@ -138,7 +153,7 @@ def _check_root(root: Path) -> list[Problem]:
             for p in _check_folder(year):
                 problems.append(replace(p, department=dept.name, fiscal_year=fy))
             declared = next((r.get("text", "") for _, r in _rows(year, "policy.csv") if r.get("field") == "fiscal_year"), "")
-            if declared.isdigit() and int(declared) != fy:
+            if folder_year(declared) and int(declared) != fy:
                 line = next((ln for ln, r in _rows(year, "policy.csv") if r.get("field") == "fiscal_year"), None)
                 problems.append(Problem("policy.csv", line, "text", f"対象年度 {declared} がフォルダの年度 {fy} と違います",
                                         department=dept.name, fiscal_year=fy))

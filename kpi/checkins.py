@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kpi import fiscal
+from kpi import fiscal, text
 from kpi.evaluate import CheckIn
 from kpi.store import Store
 
 FOLDER = "checkins"
-MAX_CHARS = 2000  # per field: a check-in is short; the evaluation texts hold the long form
-FIELDS = {"cause": "要因", "action": "対策", "comment": "状況のコメント"}
+# Each field is an entry of kpi.text's registry (label, limit, lines): a check-in is short; the evaluation texts
+# hold the long form.
+FIELDS = {"cause": "checkin.cause", "action": "checkin.action", "comment": "checkin.comment"}
+MAX_CHARS = max(text.max_chars(key) for key in FIELDS.values())
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,8 @@ class Record:
         return CheckIn(self.month, self.cause, self.action, self.comment, self.user, self.when, self.record_id)
 
 
-def _clean(name: str, text: str | None, required: bool) -> str:
-    text = (text or "").strip()
-    if required and not text:
-        raise ValueError(f"{FIELDS[name]}を記入してください")
-    if len(text) > MAX_CHARS:
-        raise ValueError(f"{FIELDS[name]}は{MAX_CHARS:,}文字までです（{len(text):,}文字）")
-    return text
+def _clean(name: str, value: str | None, required: bool) -> str:
+    return text.clean(FIELDS[name], value, required=required)
 
 
 def add(store: Store, indicator_id: str, month: str, cause: str, action: str, user: str, comment: str = "",
@@ -61,7 +58,7 @@ def add(store: Store, indicator_id: str, month: str, cause: str, action: str, us
         fiscal.parse_ym(month)
     except ValueError:
         raise ValueError(f"年月「{month}」は YYYY-MM 形式ではありません（例: 2025-09）") from None
-    user = (user or "").strip()
+    user = text.clean("user", user)
     if not user:
         raise ValueError("記録する利用者名がありません")
     body = {"indicator_id": indicator_id, "month": month, "cause": _clean("cause", cause, True),

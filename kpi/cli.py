@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kpi import checkdata, checkins, cliargs, departments, fiscal, fmt
+from kpi import checkdata, checkins, cliargs, departments, fiscal, fmt, text
 from kpi import evaluation as ev
 from kpi.export import command as export_command
 from kpi.importer import commit, max_upload_bytes, preview
@@ -223,11 +223,16 @@ def cmd_history(args, policy, store) -> int:
 
 
 def cmd_rollback(args, policy, store) -> int:
+    try:  # the reason and the name by the one text rule (kpi.text), as on the 履歴 page
+        reason, user = text.clean("batch.reason", args.reason), text.clean("user", _user(args.user))
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return REFUSED
     try:
         if args.restore:
-            store.restore(args.batch_id, _user(args.user), args.reason)
+            store.restore(args.batch_id, user, reason)
         else:
-            store.rollback(args.batch_id, _user(args.user), args.reason)
+            store.rollback(args.batch_id, user, reason)
     except KeyError:
         print(f"バッチ {args.batch_id} はありません（python -m kpi history で確認できます）", file=sys.stderr)
         return REFUSED

@@ -23,7 +23,33 @@ from kpi.policy import Policy, data_dir, load_policy
 from kpi.store import Store, store_dir
 
 SINGLE = ""  # the id of the one department of a single policy folder
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # a department id is also a folder name and a URL value
+# A department id is also a folder name, a URL value and a key of the editors' lists: exact, so lower-case letters,
+# digits, - and _ only (East_1 and east_1 would be one folder on Windows and macOS, two on Linux).
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+ID_RULE = "所属のフォルダ名（所属ID）は半角の英小文字・数字・-・_ で、英小文字か数字で始めてください（URL と保存先の名前になります）"
+YEAR_RULE = "年度のフォルダ名は半角数字4桁の西暦の年度（例: 2026）にしてください"
+_YEAR = re.compile(r"^[0-9]{4}$")  # ASCII only: "2025²".isdigit() is True and int() fails; int("２０２５") is 2025
+
+
+def folder_year(name: str) -> int | None:
+    """The fiscal year a folder name (or policy.csv's fiscal_year) stands for; None unless 4 ASCII digits, 1901–2199."""
+    return int(name) if _YEAR.match(name) and 1900 < int(name) < 2200 else None
+
+
+def id_key(dept_id: str) -> str:
+    """What two department IDs must not share: they differ only by case or by - and _ (check-data refuses them)."""
+    return dept_id.lower().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A folder of the data root that is not read (not a department ID, not a year, no policy.csv), and why."""
+
+    path: str  # relative to the root, e.g. "east/2025²"
+    reason: str  # Japanese
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
 
 
 def _field(folder: Path, name: str) -> str:
@@ -127,6 +153,7 @@ class Department:
 class Catalog:
     root: Path
     departments: dict[str, Department]
+    skipped: tuple[Skipped, ...] = ()  # folders left out: check-data reports them, editors see them on every page
 
     @property
     def single(self) -> bool:
@@ -147,20 +174,48 @@ class Catalog:
     def choices(self) -> str:
         return "、".join(f"{d.dept_id}（{d.name}）" for d in self.departments.values())
 
+    def labels(self) -> dict[str, str]:
+        """Department ID → the label a list shows. Two departments may share a name (check-data warns of it); a list
+        chooses by ID, and a label that repeats carries its ID, so that no two options read (or serialise) alike."""
+        plain = {i: d.label for i, d in self.departments.items()}
+        seen: dict[str, int] = {}
+        for label in plain.values():
+            seen[label] = seen.get(label, 0) + 1
+        return {i: f"{label}（{i}）" if seen[label] > 1 else label for i, label in plain.items()}
+
 
 def catalog(root: Path | str | None = None, store_root: Path | str | None = None) -> Catalog:
     """The departments of a data folder: one (a policy folder) or every ``<department>/<year>/`` under a root."""
     root = Path(root) if root else data_dir()
     stores = Path(store_root) if store_root else store_dir()
     if (root / "policy.csv").exists():
-        year = _field(root, "fiscal_year")
-        return Catalog(root, {SINGLE: Department(SINGLE, {int(year) if year.isdigit() else 0: root}, stores)})
-    departments = {}
-    for d in sorted(p for p in root.iterdir() if p.is_dir() and ID_PATTERN.match(p.name)) if root.is_dir() else []:
-        years = {int(y.name): y for y in d.iterdir() if y.is_dir() and y.name.isdigit() and (y / "policy.csv").exists()}
+        year = folder_year(_field(root, "fiscal_year")) or 0  # a bad year is load_policy's to report
+        return Catalog(root, {SINGLE: Department(SINGLE, {year: root}, stores)})
+    departments, skipped = {}, []
+    for d in _folders(root):
+        if not ID_PATTERN.match(d.name):
+            skipped.append(Skipped(d.name, ID_RULE))
+            continue
+        years = {}
+        for y in _folders(d):
+            fy = folder_year(y.name)
+            if fy is None:
+                skipped.append(Skipped(f"{d.name}/{y.name}", YEAR_RULE))
+            elif not (y / "policy.csv").exists():
+                skipped.append(Skipped(f"{d.name}/{y.name}", "policy.csv がありません"))
+            else:
+                years[fy] = y
         if years:
             departments[d.name] = Department(d.name, dict(sorted(years.items())), stores / d.name)
-    return Catalog(root, departments)
+    return Catalog(root, departments, tuple(skipped))
+
+
+def _folders(parent: Path) -> list[Path]:
+    """The sub-folders of ``parent`` by name (hidden ones left out); none when it cannot be listed."""
+    try:
+        return sorted((p for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    except OSError:
+        return []
 
 
 def department_of(folder: Path) -> tuple[Catalog, str] | None:
@@ -169,7 +224,7 @@ def department_of(folder: Path) -> tuple[Catalog, str] | None:
     The upload check reads it to compare a file's indicator names with the other departments' (kpi.ownership).
     """
     folder = Path(folder)
-    if not (folder.name.isdigit() and ID_PATTERN.match(folder.parent.name)):
+    if not (folder_year(folder.name) is not None and ID_PATTERN.match(folder.parent.name)):
         return None
     root = folder.parent.parent
     if (root / "policy.csv").exists() or not root.is_dir():

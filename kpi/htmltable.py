@@ -31,6 +31,7 @@ CSS = """
 .kpi-table tbody th { font-weight: 400; min-width: 8em; }
 .kpi-table .num { text-align: right; white-space: nowrap; }
 .kpi-table a { color: #0B57A4; }
+.kpi-table caption.kpi-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .kpi-table .nw { white-space: nowrap; }
 .kpi-table .wide { min-width: 12em; }
 /* Narrow (a phone, 200 % zoom): each row becomes a block of "column: value" lines instead of a table wider than the
@@ -56,9 +57,11 @@ def cell_html(value: Cell) -> str:
 
 
 def table_html(columns: Sequence[str], rows: Sequence[Sequence[Cell]], caption: str,
-               numeric: Collection[str] = (), nowrap: Collection[str] = (), wide: Collection[str] = ()) -> str:
+               numeric: Collection[str] = (), nowrap: Collection[str] = (), wide: Collection[str] = (),
+               hidden_caption: bool = False) -> str:
     """One table: ``rows`` hold a cell per column (a line break in a text is kept); ``numeric`` columns are
-    right-aligned, ``nowrap`` ones kept on one line, ``wide`` ones given room for a sentence."""
+    right-aligned, ``nowrap`` ones kept on one line, ``wide`` ones given room for a sentence. A ``hidden_caption``
+    is read by screen readers only (where the page's own heading already says what the table is)."""
     def cls(col: str) -> str:
         names = [n for n, on in (("num", col in numeric), ("nw", col in nowrap), ("wide", col in wide)) if on]
         return f' class="{" ".join(names)}"' if names else ""
@@ -72,7 +75,8 @@ def table_html(columns: Sequence[str], rows: Sequence[Sequence[Cell]], caption: 
     head = "".join(f'<th scope="col"{cls(c)}>{cell_html(c)}</th>' for c in columns)
     body = "".join("<tr>" + "".join(cell(i, c, v) for i, (c, v) in enumerate(zip(columns, row, strict=True))) + "</tr>"
                    for row in rows)
-    return (f'<style>{CSS}</style><div class="kpi-table-box"><div class="kpi-table-wrap"><table class="kpi-table"><caption>'
+    cap = ' class="kpi-sr"' if hidden_caption else ""
+    return (f'<style>{CSS}</style><div class="kpi-table-box"><div class="kpi-table-wrap"><table class="kpi-table"><caption{cap}>'
             f"{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div></div>")
 
 

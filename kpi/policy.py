@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kpi import fiscal
+from kpi import text as text_rule
 from kpi.kinds import DIRECTIONS, KINDS, QUALIFIER_SEP, QUALIFIERS
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -222,6 +223,18 @@ class _Rows:
         if missing:
             problems.append(Problem(name, None, None, f"必要な列がありません: {', '.join(missing)}"))
             self.rows = []
+            return
+        self._check_text()
+
+    def _check_text(self) -> None:
+        """Every cell by the one text rule (kpi.text): NFC, no control or non-characters, a bounded length."""
+        field = text_rule.FIELDS["policy.cell"]
+        for line, row in self:
+            for column, value in row.items():
+                value = row[column] = text_rule.normalise(value)
+                why = text_rule.problem(value, field)
+                if why:
+                    self.problem(line, column, why.replace(field.label, f"「{column}」列の値", 1))
 
     def __iter__(self):
         # Row 1 is the header, as Excel numbers it.

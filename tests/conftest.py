@@ -196,7 +196,7 @@ def figures(at) -> dict[str, str]:
 
 def unescape(text: str) -> str:
     """A table cell the page escaped for Markdown (ui.escape), as the user reads it."""
-    return re.sub(r"\\(.)", r"\1", text)
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")  # ui.escape: backslashes and word joiners
 
 
 def pptx_text(slide) -> str:

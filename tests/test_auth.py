@@ -88,7 +88,8 @@ def test_with_sign_in_an_editor_writes_and_is_recorded(store, policy, monkeypatc
     monkeypatch.delenv("KPI_EDITORS", raising=False)
     at = app("app_pages/upload.py", {"is_logged_in": True, "email": "editor@city.osaka.lg.jp"}, auth=True, editors=[EDITOR])
     assert len(at.file_uploader) == 1
-    assert any("editor@city.osaka.lg.jp（編集者）" in c.value for c in at.sidebar.caption)
+    assert any("サインイン中（編集者）" in c.value for c in at.sidebar.caption)
+    assert "editor@city.osaka.lg.jp" in [t.value for t in at.sidebar.text]  # plain text: Markdown made a mail link of it
     at.file_uploader[0].set_value(("a.csv", b"indicator_id,month,value\nK1-1,2026-03,2100\n", "text/csv")).run()
     at.button(key="commit").click().run()
     assert not at.exception, at.exception
@@ -178,3 +179,48 @@ def test_the_secrets_file_is_ignored_and_an_example_is_committed():
     assert ignored.returncode == 0
     example = tomllib.loads((ROOT / ".streamlit" / "secrets.toml.example").read_text(encoding="utf-8"))
     assert set(AUTH) <= set(example["auth"]) and example["kpi"]["editors"]
+
+
+# --- issue 19, point 1: an editor of one department could write to another ----------------------------------------
+
+@pytest.mark.parametrize("ids", [("east-1", "east_1"), ("east_1", "east-1"), ("a-b", "a_b")])
+def test_reproducer_1_departments_that_differ_by_dash_or_underscore_never_share_editors(monkeypatch, ids):
+    from kpi.auth import department_editors, env_name
+
+    mine, theirs = ids
+    monkeypatch.setenv("KPI_EDITORS_" + mine.upper().replace("-", "_"), "intruder@city.osaka.lg.jp")  # the old shared form
+    assert env_name(mine) is None and env_name(theirs) is None  # no environment form for an ID with - or _
+    listed = {mine: {"editors": ["mine@city.osaka.lg.jp"]}}
+    assert department_editors(mine, listed) == {"mine@city.osaka.lg.jp"}
+    assert department_editors(theirs, listed) == frozenset()  # keyed by the exact ID
+
+
+def test_the_environment_form_stays_for_ids_of_letters_and_digits(monkeypatch):
+    from kpi.auth import department_editors, env_name
+
+    monkeypatch.setenv("KPI_EDITORS_WARD2", "Ward@city.osaka.lg.jp")
+    assert env_name("ward2") == "KPI_EDITORS_WARD2"
+    assert department_editors("ward2") == {"ward@city.osaka.lg.jp"}
+    assert department_editors("ward") == frozenset()
+
+
+@pytest.mark.parametrize("name,ok", [("taro@city.osaka.lg.jp", True), ("山田 太郎", True), ("ＹＡＭＡＤＡ", True),
+                                     ("evil\x1b[31m", False), ("\u202eevil", False), ("a" * 101, False), ("a\nb", False)])
+def test_user_names_follow_the_text_rule(name, ok):
+    from kpi.auth import user_name
+
+    if ok:
+        assert user_name(name) == name
+    else:
+        with pytest.raises(ValueError, match="利用者名"):
+            user_name(name)
+
+
+@pytest.mark.parametrize("given,recorded", [("taro@city.osaka.lg.jp", "taro@city.osaka.lg.jp"), ("ev\x1bil\u202e", "evil"),
+                                            ("a" * 150, "a" * 100), ("\x00", "unknown"), ("山田\n太郎", "山田 太郎")])
+def test_a_sign_in_name_is_recorded_by_the_text_rule_never_refused(given, recorded):
+    from kpi import text
+    from kpi.auth import signed_in_name
+
+    assert signed_in_name(given) == recorded
+    assert text.clean("user", recorded) == recorded

@@ -69,7 +69,7 @@ def test_editor_override_and_self_evaluation_survive_a_reload(server, page):
     # the override's note under the table, with its reason in full; the change history lists it too
     assert f"理由: {REASON}" in text and "※ K4-7 パイロット事業の実施" in text
     open_expander(page, "変更の履歴")
-    history = page.locator('[data-testid="stExpander"]', has_text="変更の履歴").locator(".stTable")
+    history = page.locator('[data-testid="stExpander"]', has_text="変更の履歴").locator("table.kpi-table")  # ui.table: escaped HTML
     history.wait_for()
     shown = history.inner_text()
     assert REASON in shown and "K4-7" in shown

@@ -274,3 +274,44 @@ def test_published_results_load(tmp_path):
                                                             "K1-1,2024,1500,,,\"1,500件\"\n"})
     assert check_data(folder) == []
     assert load_policy(folder).results[("K1-1", 2024)].value == 1500
+
+
+# --- issue 19: department IDs are exact, names are distinct, folders are reported -----------------------------------
+
+def _root_of(tmp_path, depts: dict[str, str]):
+    """A root with one 2025 folder per department ID, each named as given (policy.csv's department)."""
+    import re
+
+    root = tmp_path / "root"
+    for dept_id, name in depts.items():
+        policy_csv = re.sub(r"(?m)^department,([^,]*),.*$", rf"department,\1,{name}", (DATA / "policy.csv").read_text(encoding="utf-8-sig"))
+        write_policy(root / dept_id / "2025", {"policy.csv": policy_csv})
+    return root
+
+
+@pytest.mark.parametrize("a,b", [("east-1", "east_1"), ("north_2", "north-2")])
+def test_ids_that_differ_only_by_dash_or_underscore_are_refused(tmp_path, a, b):
+    problems = errors(check_data(_root_of(tmp_path, {a: "東部", b: "東部二"})))
+    assert any("大文字・小文字や -・_ だけが違います" in p.message for p in problems), problems
+
+
+def test_upper_case_ids_are_refused_and_listed(tmp_path):
+    root = _root_of(tmp_path, {"east": "東部"})
+    write_policy(root / "East" / "2025", {})
+    p = next(p for p in errors(check_data(root)) if p.department == "East")
+    assert "英小文字" in p.message
+
+
+def test_two_departments_with_one_name_are_refused(tmp_path):
+    problems = errors(check_data(_root_of(tmp_path, {"east": "東部事務所", "west": "東部事務所", "north": "北部事務所"})))
+    same = [p for p in problems if "所属名「東部事務所」" in p.message]
+    assert len(same) == 1 and same[0].department == "west" and same[0].file == "policy.csv" and same[0].row == 3
+
+
+@pytest.mark.parametrize("folder", ["2025²", "２０２５", "25", "20251", "2025 ", "二〇二五"])
+def test_a_year_folder_that_is_no_year_is_an_error_and_the_rest_is_checked(tmp_path, folder):
+    root = _root_of(tmp_path, {"east": "東部"})
+    write_policy(root / "east" / folder, {})
+    problems = check_data(root)
+    assert [p.file for p in errors(problems)] == [folder]
+    assert "半角数字4桁" in errors(problems)[0].message

@@ -269,3 +269,78 @@ def test_the_default_year_follows_the_clock(tmp_path, monkeypatch):
 def test_the_name_comes_from_the_newest_policy(tmp_path):
     dept = _two_years(tmp_path, {2025: "旧区役所", 2026: "新区役所"})
     assert dept.name == "新区役所"
+
+
+# --- issue 19: IDs are exact, names may repeat, a stray folder takes nothing down ------------------------------------
+
+def _twin_root(tmp_path, ids=("east-1", "east_1"), name="東部事務所"):
+    """A root of departments that share a display name (and IDs that differ only by - and _)."""
+    from conftest import DATA, write_policy
+
+    root = tmp_path / "root"
+    for dept_id in ids:
+        policy_csv = (DATA / "policy.csv").read_text(encoding="utf-8-sig")
+        policy_csv = re.sub(r"(?m)^department,([^,]*),.*$", rf"department,\1,{name}", policy_csv)
+        write_policy(root / dept_id / "2025", {"policy.csv": policy_csv})
+    return root
+
+
+def test_reproducer_2_the_sidebar_chooses_by_id_when_names_repeat(tmp_path, monkeypatch):
+    root = _twin_root(tmp_path)
+    monkeypatch.setenv("KPI_DATA_DIR", str(root))
+    monkeypatch.setenv("KPI_STORE", str(tmp_path / "store"))
+    cat = departments.catalog(root, tmp_path / "store")
+    assert cat.get("east-1").name == cat.get("east_1").name == "東部事務所"
+    labels = cat.labels()
+    assert len(set(labels.values())) == 2 and labels["east-1"].endswith("（east-1）")
+    for wanted in ("east-1", "east_1"):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.query_params["dept"] = wanted
+        at.run()
+        assert not at.exception, at.exception
+        assert at.session_state["_filters"].dept == wanted
+        assert at.sidebar.selectbox(key="dept").value == wanted
+
+
+def test_reproducer_6_a_stray_year_folder_takes_no_department_down(tmp_path):
+    from conftest import DATA, write_policy
+
+    root = tmp_path / "root"
+    write_policy(root / "digital" / "2025", {})
+    write_policy(root / "digital" / "2025²", {})  # "2025²".isdigit() is True and int() fails
+    write_policy(root / "digital" / "２０２５", {})  # int("２０２５") == 2025: it collided with 2025
+    write_policy(root / "ward" / "2025", {})
+    write_policy(root / "Ward" / "2025", {})  # upper case: not an ID
+    (root / "ward" / "notes").mkdir()
+    cat = departments.catalog(root, tmp_path / "store")
+    assert list(cat.departments) == ["digital", "ward"]
+    assert cat.get("digital").folders == {2025: root / "digital" / "2025"}
+    skipped = {s.path: s.reason for s in cat.skipped}
+    assert set(skipped) == {"digital/2025²", "digital/２０２５", "Ward", "ward/notes"}
+    assert "半角数字4桁" in skipped["digital/２０２５"] and "英小文字" in skipped["Ward"]
+    problems = check_data(root)
+    found = {(p.department, p.file) for p in errors(problems)}
+    assert {("digital", "2025²"), ("digital", "２０２５"), ("Ward", "Ward"), ("ward", "notes")} <= found
+    assert DATA.exists()
+
+
+def test_reproducer_6_the_command_line_and_the_pages_keep_working(tmp_path, monkeypatch):
+    from conftest import write_policy
+
+    root = tmp_path / "root"
+    write_policy(root / "digital" / "2025", {})
+    write_policy(root / "digital" / "2025²", {})
+    write_policy(root / "ward" / "2025", {})
+    env = {"KPI_DATA_DIR": str(root), "KPI_STORE": str(tmp_path / "store")}
+    listed = kpi("departments", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert [d["id"] for d in json.loads(listed.stdout)] == ["digital", "ward"]
+    checked = kpi("check-data", env=env)
+    assert checked.returncode == 1 and "2025²" in checked.stderr and "Traceback" not in checked.stderr
+    monkeypatch.setenv("KPI_DATA_DIR", str(root))
+    monkeypatch.setenv("KPI_STORE", str(tmp_path / "store"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    box = [t.value for t in at.text if "2025²" in t.value]
+    assert box and "年度のフォルダ名" in box[0]  # shown to editors (no sign-in configured: everyone edits)

@@ -199,7 +199,7 @@ def test_texts_for_the_policy_and_per_issue_keep_history(tmp_path, policy):
 def test_text_kind_and_length_are_checked(tmp_path):
     with pytest.raises(ValueError, match="文章の種類「memo」は使えません"):
         ev.set_text(tmp_path, FY, "memo", "x", "u")
-    with pytest.raises(ValueError, match="20,000文字まで"):
+    with pytest.raises(ValueError, match="10,000文字まで"):
         ev.set_text(tmp_path, FY, "self_evaluation", "あ" * 20001, "u")
     with pytest.raises(ValueError, match="利用者名"):
         ev.set_text(tmp_path, FY, "self_evaluation", "x", " ")

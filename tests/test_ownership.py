@@ -101,7 +101,10 @@ def test_the_departments_own_template_goes_in_and_another_departments_is_refused
     minato = catalog(root, tmp_path / "stores").get("minato")
     rows = list(csv.reader(io.StringIO(template_csv(minato.policy(2024), 2024).decode("cp932"))))
     head = next(i for i, r in enumerate(rows) if r and r[0] == "指標ID")
-    filled = rows[:head + 1] + [r[:5] + ["10"] + r[6:] for r in rows[head + 1:] if r and r[0].startswith("W")]
+    april = rows[head].index("2024年4月分")  # the first month's column, after the template's fixed columns
+    kind = rows[head].index("項目")  # 実績値 / 分子 / 分母 / 備考 rows: only 実績値 gets a figure
+    filled = rows[:head + 1] + [r[:april] + ["10" if r[kind] == "実績値" else ""] + r[april + 1:]
+                                for r in rows[head + 1:] if r and r[0].startswith("W")]
     out = io.StringIO()
     csv.writer(out).writerows(filled)
     raw = out.getvalue().encode("cp932")

@@ -16,7 +16,7 @@ def run(store_root, monkeypatch, **state) -> AppTest:
 
 def text_of(at: AppTest) -> str:
     parts = [e.value for e in (*at.markdown, *at.caption, *at.title, *at.subheader, *at.warning, *at.info, *at.error, *at.text)]
-    return "\n".join(str(p) for p in parts)
+    return unescape("\n".join(str(p) for p in parts))  # as the user reads it (ui.escape undone)
 
 
 def tables(at: AppTest, column: str = "最終評価"):
@@ -102,7 +102,7 @@ def test_editor_overrides_a_grade_only_with_a_reason(tmp_path, monkeypatch):
     at.radio(key="override_grade").set_value("A")
     button(at, "上書きを記録").click()
     at.run()
-    assert "K4-7 の評価を上書きするには理由の記入が必要です" in [e.value for e in at.error]
+    assert "K4-7 の評価を上書きするには理由の記入が必要です" in [unescape(e.value) for e in at.error]
     assert ev.records(tmp_path / "store") == []
     at.selectbox(key="override_indicator").set_value("K4-7")
     at.radio(key="override_grade").set_value("A")

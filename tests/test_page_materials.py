@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, unescape
 from kpi.export import FORMATS, SECTIONS, images
 
 pytestmark = pytest.mark.xdist_group("kaleido")
@@ -24,8 +24,8 @@ def run(store_root, monkeypatch, **state) -> AppTest:
 
 
 def text_of(at: AppTest) -> str:
-    parts = [e.value for e in (*at.markdown, *at.caption, *at.title, *at.subheader, *at.warning, *at.info)]
-    return "\n".join(str(p) for p in parts)
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.title, *at.subheader, *at.warning, *at.info, *at.text)]
+    return unescape("\n".join(str(p) for p in parts))  # as the user reads it (ui.escape undone)
 
 
 def test_page_offers_year_issues_sections_and_formats(tmp_path, monkeypatch):
@@ -56,7 +56,7 @@ def test_sidebar_filter_is_the_default_and_files_are_made(tmp_path, monkeypatch)
     at.button(key="mat_make").click()
     at.run()
     assert not at.exception, at.exception
-    names = sorted(b.proto.label for b in at.download_button)
+    names = sorted(unescape(b.proto.label) for b in at.download_button)
     assert names == sorted([f"{FORMATS['xlsx'].label}　デジタル統括室_令和7年度_指標の達成状況_経営課題2_令和7年9月末.xlsx",
                             f"{FORMATS['csv'].label}　デジタル統括室_令和7年度_指標の達成状況_経営課題2_令和7年9月末.csv"])
     assert "サンプル（架空）" in text_of(at)

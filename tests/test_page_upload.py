@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, unescape
 from kpi.store import Store
 
 
@@ -20,7 +20,7 @@ def text_of(at: AppTest) -> str:
     parts = [e.value for e in (*at.markdown, *at.caption, *at.title, *at.subheader, *at.warning, *at.info, *at.error, *at.success,
                                *at.text)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    return "\n".join(str(p) for p in parts)
+    return unescape("\n".join(str(p) for p in parts))  # as the user reads it (ui.escape undone)
 
 
 def upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> AppTest:

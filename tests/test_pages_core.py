@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import figures, frames, run_app
+from conftest import figures, frames, run_app, unescape
 
 
 def run(page: str, store_root, monkeypatch, **state):
@@ -12,9 +12,9 @@ def run(page: str, store_root, monkeypatch, **state):
 
 
 def text_of(at: AppTest) -> str:
-    parts = [e.value for e in (*at.markdown, *at.caption, *at.title, *at.subheader, *at.header, *at.warning, *at.info)]
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.title, *at.subheader, *at.header, *at.warning, *at.info, *at.text)]
     parts += [f"{label} {value}" for label, value in figures(at).items()]
-    return "\n".join(str(p) for p in parts)
+    return unescape("\n".join(str(p) for p in parts))  # as the user reads it (ui.escape undone)
 
 
 def frame(at: AppTest, column: str):

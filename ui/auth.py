@@ -15,7 +15,7 @@ import time
 
 import streamlit as st
 
-from kpi.auth import LOCAL_USER, department_editors, editors_from, env_editors, may_edit
+from kpi.auth import LOCAL_USER, department_editors, editors_from, env_editors, may_edit, signed_in_name
 from kpi.store import store_dir, write_log
 
 # A name that markdown can only show as itself (an e-mail address at most becomes a mailto link); anything
@@ -51,7 +51,7 @@ def logged_in() -> bool:
 def current_user() -> str:
     """The name recorded with every batch and edit."""
     if auth_configured() and logged_in():
-        return str(st.user.get("email") or st.user.get("name") or "unknown")
+        return signed_in_name(st.user.get("email") or st.user.get("name") or "unknown")  # recorded by the text rule
     return LOCAL_USER
 
 
@@ -166,12 +166,8 @@ def account_box(page: str | None = None) -> None:
         st.divider()
         if logged_in():
             role = "編集者" if can_edit() else "閲覧のみ"
-            name = current_user()
-            if plain_name(name):
-                st.caption(f"サインイン中: {name}（{role}）")
-            else:
-                st.caption(f"サインイン中（{role}）")
-                st.text(name)
+            st.caption(f"サインイン中（{role}）")
+            st.text(current_user())  # a name from the sign-in provider: plain text (Markdown made a mail link of it)
             if st.button("サインアウト", key="logout", icon=":material/logout:"):
                 st.logout()
         else:
@@ -184,7 +180,7 @@ def editor_notice(action: str) -> None:
     """Why the write actions are not shown to this user (Japanese)."""
     if logged_in():
         name = current_user()
-        who = f"{name} さんは" if plain_name(name) else "サインイン中のアカウントは"
+        who = f"{_literal(name)} さんは" if plain_name(name) else "サインイン中のアカウントは"
         st.info(f"{who}編集者として登録されていないため、{action}はできません（閲覧のみ）。"
                 "編集が必要な場合は、ダッシュボードの管理者に編集者への追加を依頼してください。", icon=":material/lock:")
     else:
@@ -198,8 +194,14 @@ def write_as_editor(action, done: str, what: str = "記録") -> None:
         return
     try:
         action()
-    except ValueError as exc:
-        st.error(str(exc))
+    except ValueError as exc:  # a refusal may quote what was typed: escaped, never read as Markdown
+        st.error(_literal(str(exc)))
     else:
-        st.toast(done)
+        st.toast(_literal(done))
         st.rerun()
+
+
+def _literal(text: str) -> str:
+    from ui.tables import escape  # ui.tables imports this module
+
+    return escape(text)

@@ -53,7 +53,9 @@ def chart_downloads(fig: go.Figure, name: str, *, key: str, width: int = images.
 
 def _figure_bytes(fig: go.Figure, fmt: str, width: int, footer: str | None, title: str | None) -> Callable[[], bytes]:
     def make() -> bytes:
-        out = add_footer(fig, footer, width) if footer else go.Figure(fig)
+        from ui.tables import inert_figure  # an SVG keeps links live: none may come from the data
+
+        out = inert_figure(add_footer(fig, footer, width) if footer else fig)
         if title:
             out.update_layout(title_text=title)
         return images.render(out, fmt, width=width)

@@ -112,8 +112,8 @@ def sidebar() -> Filters:
         st.subheader("表示の条件")
         dept_id = departments.SINGLE
         if cat.several:
-            ids = list(cat.departments)
-            dept_id = url_choice("所属", ids, "dept", default=ids[0], format_func=lambda d: cat.departments[d].label)
+            ids, labels = list(cat.departments), cat.labels()  # by ID: a repeated name carries its ID (never one choice for two)
+            dept_id = url_choice("所属", ids, "dept", default=ids[0], format_func=labels.get)
         dept = cat.get(dept_id)
         years = dept.fiscal_years()
         _adopt_url(years, dept.default_year())

@@ -5,12 +5,14 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from kpi import fiscal, htmltable, service
 from kpi.evaluate import STATUS_RULES, Result, status_counts
 from kpi.kinds import STATUSES
 from kpi.policy import Policy
+from ui.auth import can_edit
 from ui.data import Filters, catalog, department
 
 # No plotly toolbar: its tooltips are English and its buttons are Tab stops; every chart has 画像で保存 instead.
@@ -22,7 +24,26 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 def chart(fig, key: str) -> None:
     """A plotly figure as every page draws one: its own template, no toolbar; its layout.meta.alt is its text alternative."""
-    st.plotly_chart(fig, theme=None, key=key, config=PLOTLY_CONFIG)
+    st.plotly_chart(inert_figure(fig), theme=None, key=key, config=PLOTLY_CONFIG)
+
+
+# Plotly reads a few tags in every text of a figure (<b>, <br>, <span style>, and <a href> as a live link); the app
+# writes no link into a chart, so an <a> in a figure came from the data (an indicator's name): shown as written.
+_LINK_TAG = re.compile(r"<(/?a)(?=[\s>/])", re.IGNORECASE)
+
+
+def inert_figure(fig):
+    """A copy of ``fig`` in which no text can make a link (the cached figure itself is left as it is)."""
+    def walk(value):
+        if isinstance(value, str):
+            return _LINK_TAG.sub(r"&lt;\1", value)
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(walk(v) for v in value)
+        return value
+
+    return go.Figure(walk(fig.to_plotly_json()))
 
 
 def accessibility() -> None:
@@ -37,9 +58,22 @@ def heading(title: str, p: Policy, f: Filters) -> None:
     st.title(title)
     scope = "・".join(p.issues[i].label for i in f.issues) if f.issues else "すべての経営課題"
     dept = f"{department(f).label}　|　" if catalog().several else ""
-    st.caption(f"{dept}{p.text('title')}　|　{fiscal.fy_label(f.fy, western=True)}　|　{scope}　|　基準月 {fiscal.month_label(f.as_of)}末")
+    st.caption(escape(f"{dept}{p.text('title')}　|　{fiscal.fy_label(f.fy, western=True)}　|　{scope}　|　基準月 {fiscal.month_label(f.as_of)}末"))
     if p.text("sample"):  # a policy of the example root: never to be taken for a real one
-        st.warning(f"**サンプル（架空）** の運営方針です。{p.text('sample')}", icon=":material/science:")
+        st.warning(f"**サンプル（架空）** の運営方針です。{escape(p.text('sample'))}", icon=":material/science:")
+    folder_warnings()
+
+
+def folder_warnings() -> None:
+    """To editors: the folders of the data root that are not read (a name that is no department ID or year, a year
+    without policy.csv); every other department works. The names are shown as plain text."""
+    skipped = catalog().skipped
+    if not skipped or not can_edit():
+        return
+    with st.container(key="skipped_folders"):
+        st.warning(f"参照データのフォルダに、読み込まれていないフォルダが {len(skipped)}件あります（ほかの所属は表示できます）。"
+                   "名前を直すと読み込まれます。`python -m kpi check-data` でも確認できます。", icon=":material/folder_off:")
+        st.text("\n".join(str(s) for s in skipped))
 
 
 def sample_notice(note: service.SourceNote) -> None:
@@ -63,10 +97,24 @@ def status_metrics(rs: list[Result]) -> None:
     status_figures(status_counts(rs))
 
 
+# After a backslash escape the framework still makes links of bare addresses (http://…, www.…, a@b.jp) and reads
+# :colour[…] and :material/…: directives; a word joiner (U+2060, invisible, not a space) after every ":" and "@" and
+# inside "www" breaks each of them (measured in Chromium: tests/test_browser_payloads.py).
+_JOIN = "\u2060"
+
+
 def escape(text: object) -> str:
-    """Text shown literally where the framework reads Markdown (st.table cells): every ASCII punctuation
-    character backslash-escaped (CommonMark allows it for all of them); a line break inside a cell becomes a space."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text)).replace("\n", "　") if text is not None else ""
+    """Text shown literally where the framework reads Markdown (widget labels, captions, notices, toasts): every
+    character that can open a construct backslash-escaped (the list and heading marks at the start only, so that
+    "K2-2" stays as it is), no link, image, formula, colour or icon can form; a line break becomes a space.
+    Prefer st.text or an HTML helper where the text stands alone."""
+    if text is None:
+        return ""
+    out = str(text).replace("\r", "").replace("\n", "　")
+    out = re.sub(r"([\\`*_~\[\]<>$:&#|!{}^])", r"\\\1", out)
+    out = re.sub(r"^(\s*\d*)([-+.=)])(?=\s|$)", r"\1\\\2", out)  # "- x", "+ x", "1. x", "1) x" would open a list
+    out = re.sub(r"([:@])", "\\1" + _JOIN, out)
+    return re.sub(r"(?i)w(?=ww)", lambda m: m.group(0) + _JOIN, out)
 
 
 def html_table(frame: pd.DataFrame, caption: str, numeric: tuple[str, ...] = (), nowrap: tuple[str, ...] = ()) -> None:
@@ -77,9 +125,9 @@ def html_table(frame: pd.DataFrame, caption: str, numeric: tuple[str, ...] = (),
 
 def table(frame: pd.DataFrame, alt: str, user_columns: list[str] | tuple[str, ...] = ()) -> None:
     """A static table that wraps long text (whole names and reasons at any width, real table markup for screen
-    readers). Cells of ``user_columns`` hold what users typed and are escaped; the other cells are the app's own."""
-    shown = frame.copy()
-    for col in user_columns:
-        if col in shown:
-            shown[col] = shown[col].map(escape)
-    st.table(shown, hide_index=True, alt=alt)
+    readers), drawn as plain HTML by kpi.htmltable: every cell escaped, none read as Markdown (st.table made links
+    of addresses in check-ins even when escaped). ``alt`` is the table's caption for screen readers.
+    ``user_columns`` (the columns that hold what users typed) is kept for the callers: every column is escaped."""
+    columns = [str(c) for c in frame.columns]
+    rows = [["" if v is None or (isinstance(v, float) and v != v) else v for v in row] for row in frame.to_numpy().tolist()]
+    st.html(htmltable.table_html(columns, rows, alt, wide=[c for c in columns if c in user_columns], hidden_caption=True))

@@ -13,13 +13,12 @@ the newest record wins and the older ones are the history.
 """
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kpi import fiscal, fmt
+from kpi import fiscal, fmt, text
 from kpi.evaluate import Entered, Override
 from kpi.kinds import GRADES
 from kpi.store import Store
@@ -35,8 +34,9 @@ TEXT_KEYS = {
     "self_evaluation": "自己評価（運営方針全体の定性評価）",
     "future_policy": "今後の方針",
 }
-MAX_TEXT = 20000
-
+# Each free text is a field of kpi.text's registry (its label and limit): evaluation.self_evaluation, …
+TEXT_FIELDS = {key: f"evaluation.{key}" for key in TEXT_KEYS}
+MAX_TEXT = max(text.max_chars(f) for f in TEXT_FIELDS.values())
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def _write(store_root: Path | str | Store, body: dict) -> str:
 
 
 def _user(user: str) -> str:
-    user = (user or "").strip()
+    user = text.clean("user", user)
     if not user:
         raise ValueError("記録する利用者名がありません")
     return user
@@ -118,7 +118,7 @@ def set_override(store_root: Path | str | Store, fy: int, indicator_id: str, gra
     indicator_id = _indicator_id(indicator_id)
     if grade not in GRADES:
         raise ValueError(f"評価は {'・'.join(f'{g}（{t}）' for g, t in GRADES.items())} のいずれかです（「{grade}」は使えません）")
-    reason = (reason or "").strip()
+    reason = text.clean("override.reason", reason)
     if not reason:
         raise ValueError(f"{indicator_id} の評価を上書きするには理由の記入が必要です")
     return _write(store_root, {"type": OVERRIDE, "fiscal_year": int(fy), "indicator_id": indicator_id, "grade": grade,
@@ -131,10 +131,10 @@ def withdraw_override(store_root: Path | str | Store, fy: int, indicator_id: str
     if indicator_id not in overrides(store_root, fy):
         raise ValueError(f"{fiscal.fy_label(fy)}の {indicator_id} に取り消す上書きはありません")
     return _write(store_root, {"type": OVERRIDE_WITHDRAWN, "fiscal_year": int(fy), "indicator_id": indicator_id,
-                               "reason": (reason or "").strip(), "user": _user(user)})
+                               "reason": text.clean("override.withdraw_reason", reason), "user": _user(user)})
 
 
-def set_text(store_root: Path | str | Store, fy: int, key: str, text: str, user: str, issue_id: str | None = None) -> str:
+def set_text(store_root: Path | str | Store, fy: int, key: str, body: str, user: str, issue_id: str | None = None) -> str:
     """Record a new version of 自己評価 (``self_evaluation``) or 今後の方針 (``future_policy``).
 
     ``issue_id`` None is the policy as a whole; otherwise the text belongs to that 経営課題.
@@ -142,11 +142,8 @@ def set_text(store_root: Path | str | Store, fy: int, key: str, text: str, user:
     """
     if key not in TEXT_KEYS:
         raise ValueError(f"文章の種類「{key}」は使えません（{', '.join(f'{k}={v}' for k, v in TEXT_KEYS.items())}）")
-    text = (text or "").strip()
-    if len(text) > MAX_TEXT:
-        raise ValueError(f"{TEXT_KEYS[key]}は{MAX_TEXT:,}文字までです（{len(text):,}文字）")
     return _write(store_root, {"type": TEXT, "fiscal_year": int(fy), "key": key, "issue_id": issue_id or None,
-                               "text": text, "user": _user(user)})
+                               "text": text.clean(TEXT_FIELDS[key], body), "user": _user(user)})
 
 
 def set_previous(store_root: Path | str | Store, fy: int, indicator_id: str, value: float, user: str, note: str = "") -> str:
@@ -156,14 +153,9 @@ def set_previous(store_root: Path | str | Store, fy: int, indicator_id: str, val
     (the table says which one it shows).
     """
     indicator_id = _indicator_id(indicator_id)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"前年度実績「{value}」は数値ではありません") from None
-    if not math.isfinite(number):
-        raise ValueError(f"前年度実績「{value}」は数値ではありません")
+    number = text.number("前年度実績", value)  # the bounds of an uploaded value: 1.7e308 would print as Infinity
     return _write(store_root, {"type": PREVIOUS, "fiscal_year": int(fy), "indicator_id": indicator_id, "value": number,
-                               "reason": (note or "").strip(), "user": _user(user)})
+                               "reason": text.clean("previous.note", note), "user": _user(user)})
 
 
 def withdraw_previous(store_root: Path | str | Store, fy: int, indicator_id: str, user: str) -> str:
@@ -224,7 +216,16 @@ def overrides_for(source: Path | str | Store | Sequence[Record], fy: int) -> dic
 def entered_for(source: Path | str | Store | Sequence[Record], fy: int) -> dict[str, Entered]:
     """前年度実績 entered for ``fy``'s table as part of each indicator's record (kpi.evaluate.Entered)."""
     return {iid: Entered(float(r.value), r.user, r.when, r.reason) for iid, r in previous_entries(source, fy).items()
-            if r.value is not None}
+            if _in_bounds(r.value)}
+
+
+def _in_bounds(value: float | None) -> bool:
+    """A value a record written before the bounds may hold out of them (1.7e308): left out rather than shown as Infinity."""
+    try:
+        text.number("前年度実績", value)
+    except ValueError:
+        return False
+    return True
 
 
 def texts(source: Path | str | Store | Sequence[Record], fy: int) -> dict[tuple[str, str | None], Record]:

@@ -42,6 +42,7 @@ from kpi.export.outline import (
 from kpi.export.tables import DISPLAY_HEADERS, EXCEPTION_HEADERS, PACE_HEADERS, display_rows, exception_cells, pace_rows
 from kpi.kinds import STATUSES
 from kpi.service import SAMPLE_LABEL
+from kpi.text import displayable
 
 FONT_NAME = "BIZ UDPゴシック"
 WIDTH, HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, 13.333 × 7.5 in: PowerPoint's own widescreen size
@@ -87,7 +88,7 @@ def _text(slide, left, top, width, height, lines: Sequence[tuple[str, float, boo
         para = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
         para.alignment = align
         run = para.add_run()
-        run.text = text
+        run.text = displayable(text)  # one XML-illegal character in a stored reason would stop the whole deck
         _font(run, size, bold, colour)
     return box
 
@@ -103,7 +104,7 @@ class _Deck:
     def slide(self, title: str, subtitle: str = "", sample: bool = False):
         s = self.prs.slides.add_slide(self.blank)
         self.count += 1
-        s.name = title
+        s.name = displayable(title)
         box_w = WIDTH - 2 * MARGIN - Inches(2.2)
         size = max(16, min(24, int(box_w / 12700 / (len(title) * 1.05))))  # EMU → pt; one line, shrunk to fit
         _text(s, MARGIN, Inches(0.3), box_w, Inches(0.6), [(title, size, True, INK)], anchor=MSO_ANCHOR.MIDDLE)
@@ -135,7 +136,7 @@ class _Deck:
         scale = min(max_w / w, max_h / h)
         x = left + int((max_w - w * scale) / 2) if centre else left
         pic = s.shapes.add_picture(io.BytesIO(png), x, top, Emu(int(w * scale)), Emu(int(h * scale)))
-        pic.name = chart.name
+        pic.name = displayable(chart.name)
         return pic
 
     def table(self, s, headers: Sequence[str], rows: Sequence[Sequence[str]], left, top, width, col_weights: Sequence[float],
@@ -166,7 +167,7 @@ class _Deck:
         cell.text = ""
         para = cell.text_frame.paragraphs[0]
         run = para.add_run()
-        run.text = text
+        run.text = displayable(text)  # one XML-illegal character in a stored reason would stop the whole deck
         _font(run, size, bold, colour)
         cell.margin_left = cell.margin_right = Inches(0.05)
         cell.margin_top = cell.margin_bottom = Inches(0.02)

@@ -27,6 +27,7 @@ from kpi import fiscal, fmt
 from kpi.export.content import Materials
 from kpi.export.tables import Column, Table, budget_table, indicator_sheets, is_formula_like, monthly_table, number_cell
 from kpi.service import SAMPLE_LABEL
+from kpi.text import displayable
 
 FONT_NAME = "BIZ UDPゴシック"
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
@@ -40,14 +41,10 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 NUMBER_FORMATS = {"number": "#,##0", "month": "@", "text": "@"}
 
 
-# Control characters Excel cannot store (a store written before they were refused at upload may hold them).
-_ILLEGAL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
-
-
 def set_text(cell, value: Any) -> None:
     """Write ``value``; text that looks like a formula is kept as text, never a formula; characters Excel refuses are dropped."""
     if isinstance(value, str):
-        value = value.translate(_ILLEGAL)
+        value = displayable(value)  # what Excel cannot store (a store written before the text rule may hold it)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
