@@ -44,7 +44,7 @@ def _clock(monkeypatch, module, offset: dt.timedelta) -> None:
 
 def test_finding6_an_import_from_a_machine_whose_clock_is_behind_takes_effect(store, policy, monkeypatch):
     """Finding 6: a batch written with a clock 2 minutes behind used to report 変更 1 and never take effect."""
-    import kpi.store as store_module
+    import kpi.store.folder as store_module
 
     put(store, policy, "K1-1,2025-04,100")
     _clock(monkeypatch, store_module, -dt.timedelta(minutes=2))
