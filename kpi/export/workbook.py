@@ -112,7 +112,7 @@ def _print_setup(ws: Worksheet, m: Materials) -> None:
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.page_margins.header = ws.page_margins.footer = 0.25  # header and footer inside the margins, clear of the table
-    ws.oddFooter.left.text = m.as_of_text()
+    ws.oddFooter.left.text = m.as_of_text() + (f"　{m.provenance.footer()}" if m.provenance else "")
     ws.oddFooter.left.size = 8
     ws.oddFooter.right.text = "&P / &N"
     ws.oddFooter.right.size = 8
@@ -254,6 +254,8 @@ def build(m: Materials, progress=None) -> bytes:
 
     wb.properties.title = f"{m.title()} {fiscal.fy_label(m.fy)}"
     wb.properties.creator = "運営方針 KPI ダッシュボード"
+    if m.provenance:
+        wb.properties.subject, wb.properties.keywords = m.provenance.footer(), m.provenance.keywords()
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

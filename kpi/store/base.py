@@ -40,6 +40,8 @@ EVENT_LABELS = {ROLLBACK: "取り消し", RESTORE: "元に戻す"}
 SOURCE_LABELS = {"upload": "画面", "cli": "コマンド", "sample": "サンプル"}
 # Record folders every kind of store keeps (records go through append_record / records).
 RECORD_FOLDERS = ("evaluation", "checkins", "materials")
+# Those that change what is shown (the version, a cache key): a material made changes no number.
+VERSIONED_RECORDS = ("evaluation", "checkins")
 PG_SCHEMES = ("postgresql://", "postgres://")
 SCHEMA = pa.schema([("indicator_id", pa.string()), ("month", pa.string()), ("value", pa.float64()),
                     ("numerator", pa.float64()), ("denominator", pa.float64()), ("note", pa.string())])

@@ -51,7 +51,7 @@ import pyarrow.parquet as pq
 from kpi.evaluate import Actual
 from kpi.store.base import (
     EVENT_LABELS,
-    RECORD_FOLDERS,
+    VERSIONED_RECORDS,
     Batch,
     Check,
     Store,
@@ -66,7 +66,7 @@ from kpi.store.base import (
 # only removed once this old; entries with a lock are removed as soon as their writer is gone.
 STALE_MINUTES = 10
 # Folders whose listing is the store's version (a cache key): batches, their events, and appended records.
-VERSIONED = ("batches", "events", *RECORD_FOLDERS)
+VERSIONED = ("batches", "events", *VERSIONED_RECORDS)
 ROWS_FILE, LEGACY_ROWS_FILE = "rows.parquet", "rows.csv"
 _ID = re.compile(r"^(?:[0-9]{8}T[0-9]{12}Z|S[0-9]{12})-[0-9a-f]{6}$")
 _EVENT_NAME = re.compile(r"^(?P<batch>.+)\.(?P<k>[0-9]{6})\.json$")
