@@ -15,9 +15,10 @@ DATA = ROOT / "data"
 SEED = ROOT.parent / "shared" / "seed" / "000_d323183fcf303bed.txt"
 sys.path.insert(0, str(ROOT))
 
+from pg import pg_server  # noqa: E402, F401  (the temporary PostgreSQL server of the store tests)
+
 from kpi.policy import Policy, load_policy  # noqa: E402
 from kpi.store import Store  # noqa: E402
-from pg import pg_server  # noqa: E402, F401  (the temporary PostgreSQL server of the store tests)
 from tools import served  # noqa: E402
 from tools.served import CHROMIUM, CHROMIUM_FLAGS, READY, free_port  # noqa: E402, F401  (used by the browser tests)
 

@@ -46,6 +46,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kpi.evaluate import Actual
@@ -291,6 +292,39 @@ class FolderStore(Store):
             staged.close()
         _fsync_dir(target)
         return record_id
+
+    def load(self, metas: Sequence[tuple[dict, bytes, pa.Table]], events: Sequence[dict],
+             records: dict[str, list[dict]], last: int) -> None:
+        """Put a whole store's items (ids, numbers and times kept) into this empty folder (``kpi.store.copy``)."""
+        self.ensure()
+        with self.commit_lock():
+            if not self.is_empty() or self.events() or any(self.records(f) for f in records) or self.last_sequence():
+                raise StoreError("コピー先の保存先は空ではありません（何も書き込んでいません）")
+            for meta, raw, table in metas:
+                staged = _Staged(self.staging)
+                try:
+                    payload = staged.dir / "batch"
+                    payload.mkdir()
+                    _fsync_write(payload / "original", raw)
+                    pq.write_table(table, str(payload / ROWS_FILE), compression="zstd")
+                    _fsync_write(payload / "meta.json", json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
+                    os.rename(payload, self.batches_dir / meta["batch_id"])
+                finally:
+                    staged.close()
+            k: dict[str, int] = {}
+            for e in events:
+                k[e["batch_id"]] = k.get(e["batch_id"], 0) + 1
+                _fsync_write(self.events_dir / f"{e['batch_id']}.{k[e['batch_id']]:06d}.json",
+                             json.dumps(e, ensure_ascii=False, indent=1).encode("utf-8"))
+            for folder, recs in records.items():
+                (self.root / folder).mkdir(parents=True, exist_ok=True)
+                for r in recs:
+                    ident = r.get("record_id") or next(v for key, v in r.items() if key.endswith("_id"))
+                    _fsync_write(self.root / folder / f"{ident}.json", json.dumps(r, ensure_ascii=False, indent=1).encode("utf-8"))
+            if last:
+                os.close(os.open(self.sequence_dir / f"{last:012d}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            for d in (self.batches_dir, self.events_dir, self.sequence_dir):
+                _fsync_dir(d)
 
     def cleanup_staging(self, older_than_minutes: float = STALE_MINUTES) -> list[str]:
         """Remove what dead writers left in ``.staging``; never a live writer's entry.
