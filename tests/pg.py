@@ -70,7 +70,9 @@ class PgServer:
         self._names = itertools.count(1)
 
     def _run(self, tool: str, *args: str) -> None:
-        subprocess.run([*self.as_postgres, str(self.bin / tool), *args], check=True, capture_output=True, cwd=self.tmp, timeout=120)
+        r = subprocess.run([*self.as_postgres, str(self.bin / tool), *args], capture_output=True, text=True, cwd=self.tmp, timeout=120)
+        if r.returncode:
+            raise RuntimeError(f"{tool} failed ({r.returncode}): {r.stderr or r.stdout}")
 
     def _create_database(self) -> None:
         import psycopg
