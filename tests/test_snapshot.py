@@ -131,3 +131,48 @@ def test_deck_rebuilt_from_the_footer_is_the_same_deck(sample_store, policy, tmp
     assert f"kpi_store_sequence={moment}" in props.keywords
     made = provenance.materials(sample_store)
     assert made[0]["file_name"] == "rebuilt.pptx" and made[0]["source"] == "cli" and made[0]["provenance"]["store_sequence"] == moment
+
+
+def test_materials_page_makes_files_as_known_at_a_moment_and_history_lists_them(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from streamlit.testing.v1 import AppTest
+
+    from kpi.store import JST, Store
+
+    root = tmp_path / "store"
+    monkeypatch.setenv("KPI_STORE", str(root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["as_of"] = "2025-09"
+    at.run()  # the first start loads the sample actuals, now
+    at.switch_page("app_pages/materials.py")
+    at.run()
+    at.checkbox(key="mat_known").check()
+    at.run()
+    yesterday = dt.datetime.now(JST).date() - dt.timedelta(days=1)
+    at.date_input(key="mat_known_day").set_value(yesterday)
+    for key in export.FORMATS:
+        at.checkbox(key=f"mat_format_{key}").set_value(key == "xlsx")
+    at.run()
+    assert "時点（記録番号 0）の記録で作ります" in "\n".join(c.value for c in at.caption)
+    at.button(key="mat_make").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.download_button) == 1
+    made = provenance.materials(Store(root))
+    assert len(made) == 1 and made[0]["format"] == "xlsx" and made[0]["file_name"].endswith(".xlsx")
+    assert made[0]["provenance"]["store_sequence"] == 0 and f"{yesterday:%Y-%m-%d}" in made[0]["provenance"]["known_at"]
+
+    at.checkbox(key="mat_known").uncheck()  # today's records: made from everything registered (the sample)
+    at.run()
+    at.button(key="mat_make").click()
+    at.run()
+    made = provenance.materials(Store(root))
+    assert len(made) == 2 and made[0]["provenance"]["store_sequence"] >= 1 and made[0]["provenance"]["known_at"] == ""
+
+    at.switch_page("app_pages/history.py")
+    at.run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "形式" in d.value.columns)
+    assert list(table["ファイル名"]) == [made[0]["file_name"], made[1]["file_name"]]
+    assert list(table["時点"])[1].startswith(f"{yesterday:%Y-%m-%d}") and list(table["記録番号"]) == [made[0]["provenance"]["store_sequence"], 0]
