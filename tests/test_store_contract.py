@@ -237,3 +237,30 @@ def test_store_copy_between_kinds_is_verified(store, store_kind, policy, pg_serv
     again = subprocess.run([sys.executable, "-m", "kpi", "store", "copy", str(store.root), other], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 1 and "空ではありません" in again.stderr  # never into a store that holds something
+
+
+def test_postgresql_rows_table_holds_the_same_rows_and_refuses_changes(store, store_kind):
+    if store_kind != "postgresql":
+        pytest.skip("PostgreSQL only: its rows table and its append-only trigger")
+    import psycopg
+
+    rows = [Actual("K1-1", "2025-04", 1.5, None, None, 'カンマ,引用"符\n改行'), Actual("K1-2", "2025-04", 0.0, 0.0, 7.0, ""),
+            Actual("K4-3", "2025-05", -0.0, None, None, " 前後の空白 ")]
+    bid = store.write_batch(b"raw", "a.csv", rows, "u")
+    assert store.rows_from_table(bid).to_pylist() == store._fetch_rows(bid).to_pylist()  # kpi_rows = the cached Parquet
+    assert [r["note"] for r in store.rows_from_table(bid).to_pylist()] == ['カンマ,引用"符\n改行', "", " 前後の空白 "]
+    with psycopg.connect(store.conninfo, autocommit=True) as conn:
+        for statement in ("UPDATE kpi_rows SET value = 0", "DELETE FROM kpi_batches", "DELETE FROM kpi_events", "TRUNCATE kpi_records"):
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                conn.execute(statement)
+    assert store.batch_frame(bid)["value"].tolist() == [1.5, 0.0, -0.0]
+
+
+def test_the_pages_show_the_same_on_both_kinds(sample_store, monkeypatch):
+    from conftest import run_app
+
+    at = run_app("app_pages/indicators.py", sample_store.root, monkeypatch, indicator="K1-1")
+    text = "\n".join(str(m.value) for m in at.markdown)
+    assert "2,046" in text  # the sample's March figure, read through this kind of store
+    at = run_app("app_pages/history.py", sample_store.root, monkeypatch)
+    assert list(at.dataframe[0].value["バッチID"]) == [b.batch_id for b in sample_store.batches()]

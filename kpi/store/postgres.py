@@ -4,7 +4,8 @@ Tables (created on first use; ``ns`` is the store's name space: ``""``, or a dep
 when the address has one more path segment, ``postgresql://u@h/db/digital``)::
 
     kpi_sequence (ns, last)                             the one sequence; its row lock is the commit lock
-    kpi_batches  (ns, batch_id, sequence, meta, original)  metadata as JSON (extensible), raw bytes
+    kpi_batches  (ns, batch_id, sequence, meta, original, rows_parquet)  metadata as JSON (extensible), raw bytes,
+                                                        the rows once more as one Parquet value (a new server's cache)
     kpi_rows     (ns, batch_id, indicator_id, month, value, numerator, denominator, note)
     kpi_events   (ns, event_id, sequence, batch_id, k, body)  k-th state change of a batch: unique
     kpi_records  (ns, folder, record_id, sequence, body)      evaluation, checkins, materials, …
@@ -15,7 +16,7 @@ stale-preview and rights checks), take the next number, insert. A killed writer'
 is rolled back by the server: nothing partial is ever visible.
 
 Reading: a batch's rows never change, so each app server keeps them as a local Parquet file
-(fetched once with COPY, written atomically under ``KPI_STORE_CACHE`` or ``~/.cache/kpi-store``)
+(fetched once, from ``rows_parquet``, written atomically under ``KPI_STORE_CACHE`` or ``~/.cache/kpi-store``)
 and DuckDB reads those exactly as it reads a folder store's batches.
 """
 from __future__ import annotations
@@ -61,11 +62,12 @@ CREATE TABLE IF NOT EXISTS kpi_info (key text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS kpi_sequence (ns text PRIMARY KEY, last bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS kpi_batches (
     ns text NOT NULL, batch_id text NOT NULL, sequence bigint, meta jsonb NOT NULL, original bytea NOT NULL,
-    PRIMARY KEY (ns, batch_id));
+    rows_parquet bytea, PRIMARY KEY (ns, batch_id));
 CREATE TABLE IF NOT EXISTS kpi_rows (
     ns text NOT NULL, batch_id text NOT NULL, indicator_id text NOT NULL, month text NOT NULL,
-    value double precision, numerator double precision, denominator double precision, note text NOT NULL,
-    FOREIGN KEY (ns, batch_id) REFERENCES kpi_batches (ns, batch_id) DEFERRABLE INITIALLY DEFERRED);
+    value double precision, numerator double precision, denominator double precision, note text NOT NULL);
+-- no foreign key to kpi_batches: a batch and its rows land in one transaction, and checking a million rows one by one
+-- would make the write several times slower
 CREATE INDEX IF NOT EXISTS kpi_rows_batch ON kpi_rows (ns, batch_id);
 CREATE TABLE IF NOT EXISTS kpi_events (
     ns text NOT NULL, event_id text NOT NULL, sequence bigint, batch_id text NOT NULL, k integer NOT NULL, body jsonb NOT NULL,
@@ -91,7 +93,8 @@ SQL = {
     "lock": "SELECT last FROM kpi_sequence WHERE ns = %(ns)s FOR UPDATE",
     "advance": "UPDATE kpi_sequence SET last = %(last)s WHERE ns = %(ns)s",
     "last": "SELECT coalesce((SELECT last FROM kpi_sequence WHERE ns = %(ns)s), 0)",
-    "insert_batch": "INSERT INTO kpi_batches (ns, batch_id, sequence, meta, original) VALUES (%(ns)s, %(id)s, %(seq)s, %(meta)s, %(raw)s)",
+    "insert_batch": "INSERT INTO kpi_batches (ns, batch_id, sequence, meta, original, rows_parquet) "
+                    "VALUES (%(ns)s, %(id)s, %(seq)s, %(meta)s, %(raw)s, %(parquet)s)",
     "copy_rows": "COPY kpi_rows (ns, batch_id, indicator_id, month, value, numerator, denominator, note) FROM STDIN "
                  "WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL (indicator_id, month, note))",
     "insert_event": "INSERT INTO kpi_events (ns, event_id, sequence, batch_id, k, body) VALUES (%(ns)s, %(id)s, %(seq)s, %(batch)s, %(k)s, %(body)s)",
@@ -99,6 +102,7 @@ SQL = {
     "metas": "SELECT meta FROM kpi_batches WHERE ns = %(ns)s ORDER BY batch_id",
     "has_batch": "SELECT 1 FROM kpi_batches WHERE ns = %(ns)s AND batch_id = %(id)s",
     "original": "SELECT original FROM kpi_batches WHERE ns = %(ns)s AND batch_id = %(id)s",
+    "rows_parquet": "SELECT rows_parquet FROM kpi_batches WHERE ns = %(ns)s AND batch_id = %(id)s",
     "events": "SELECT body FROM kpi_events WHERE ns = %(ns)s ORDER BY event_id",
     "events_of": "SELECT body FROM kpi_events WHERE ns = %(ns)s AND batch_id = %(batch)s ORDER BY k",
     "records": "SELECT body FROM kpi_records WHERE ns = %(ns)s AND folder = %(folder)s ORDER BY record_id",
@@ -236,7 +240,10 @@ class PgStore(Store):
     def _insert_batch(self, conn, meta: dict, raw: bytes, table: pa.Table) -> None:
         from psycopg.types.json import Jsonb
 
-        conn.execute(SQL["insert_batch"], self._p(id=meta["batch_id"], seq=meta.get("sequence"), meta=Jsonb(meta), raw=raw))
+        parquet = io.BytesIO()  # the same rows as one Parquet value: a new app server fetches a batch in one read
+        pq.write_table(table, parquet, compression="zstd")
+        conn.execute(SQL["insert_batch"], self._p(id=meta["batch_id"], seq=meta.get("sequence"), meta=Jsonb(meta), raw=raw,
+                                                  parquet=parquet.getvalue()))
         full = table.add_column(0, "batch_id", pa.array([meta["batch_id"]] * table.num_rows, pa.string()))
         full = full.add_column(0, "ns", pa.array([self.ns] * table.num_rows, pa.string()))
         buf = io.BytesIO()
@@ -337,6 +344,14 @@ class PgStore(Store):
         return str(path)
 
     def _fetch_rows(self, batch_id: str) -> pa.Table:
+        """The batch's rows: its Parquet value, or (rows loaded by other means) the rows table through COPY."""
+        blob = self._query("rows_parquet", id=batch_id)
+        if blob and blob[0][0] is not None:
+            return pq.read_table(io.BytesIO(bytes(blob[0][0]))).select(list(ROW_COLUMNS)).cast(SCHEMA)
+        return self.rows_from_table(batch_id)
+
+    def rows_from_table(self, batch_id: str) -> pa.Table:
+        """The batch's rows from ``kpi_rows`` (the table the city's IT section queries), through COPY as CSV."""
         from psycopg import sql
 
         statement = sql.SQL(SQL["rows_csv"]).format(ns=sql.Literal(self.ns), id=sql.Literal(batch_id))
