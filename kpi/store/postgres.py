@@ -60,6 +60,8 @@ ROW_COLUMNS = ("indicator_id", "month", "value", "numerator", "denominator", "no
 SQL_SCHEMA = """
 CREATE TABLE IF NOT EXISTS kpi_info (key text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS kpi_sequence (ns text PRIMARY KEY, last bigint NOT NULL);
+-- shown: the number of the last write that changes what the pages show (not a material made): the version, one lookup
+ALTER TABLE kpi_sequence ADD COLUMN IF NOT EXISTS shown bigint NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS kpi_batches (
     ns text NOT NULL, batch_id text NOT NULL, sequence bigint, meta jsonb NOT NULL, original bytea NOT NULL,
     rows_parquet bytea, PRIMARY KEY (ns, batch_id));
@@ -91,7 +93,7 @@ SQL = {
     "instance": "SELECT value FROM kpi_info WHERE key = 'instance'",
     "sequence_row": "INSERT INTO kpi_sequence (ns, last) VALUES (%(ns)s, 0) ON CONFLICT (ns) DO NOTHING",
     "lock": "SELECT last FROM kpi_sequence WHERE ns = %(ns)s FOR UPDATE",
-    "advance": "UPDATE kpi_sequence SET last = %(last)s WHERE ns = %(ns)s",
+    "advance": "UPDATE kpi_sequence SET last = %(last)s, shown = CASE WHEN %(shown)s THEN %(last)s ELSE shown END WHERE ns = %(ns)s",
     "last": "SELECT coalesce((SELECT last FROM kpi_sequence WHERE ns = %(ns)s), 0)",
     "insert_batch": "INSERT INTO kpi_batches (ns, batch_id, sequence, meta, original, rows_parquet) "
                     "VALUES (%(ns)s, %(id)s, %(seq)s, %(meta)s, %(raw)s, %(parquet)s)",
@@ -108,10 +110,7 @@ SQL = {
     "records": "SELECT body FROM kpi_records WHERE ns = %(ns)s AND folder = %(folder)s ORDER BY record_id",
     "rows_csv": "COPY (SELECT indicator_id, month, value, numerator, denominator, note FROM kpi_rows "
                 "WHERE ns = {ns} AND batch_id = {id}) TO STDOUT WITH (FORMAT csv, HEADER true)",
-    "version": "SELECT (SELECT count(*) FROM kpi_batches WHERE ns = %(ns)s), (SELECT max(batch_id) FROM kpi_batches WHERE ns = %(ns)s), "
-               "(SELECT count(*) FROM kpi_events WHERE ns = %(ns)s), (SELECT max(event_id) FROM kpi_events WHERE ns = %(ns)s), "
-               "(SELECT count(*) FROM kpi_records WHERE ns = %(ns)s AND folder = ANY(%(folders)s)), "
-               "(SELECT max(record_id) FROM kpi_records WHERE ns = %(ns)s AND folder = ANY(%(folders)s))",
+    "version": "SELECT coalesce((SELECT shown FROM kpi_sequence WHERE ns = %(ns)s), 0)",
     "is_empty": "SELECT NOT EXISTS (SELECT 1 FROM kpi_batches WHERE ns = %(ns)s)",
 }
 
@@ -208,12 +207,12 @@ class PgStore(Store):
             last = conn.execute(SQL["lock"], self._p()).fetchone()[0]  # other writers wait here until we commit
             yield conn, int(last)
 
-    def _advance(self, conn, seq: int) -> None:
-        conn.execute(SQL["advance"], self._p(last=seq))
+    def _advance(self, conn, seq: int, shown: bool = True) -> None:
+        conn.execute(SQL["advance"], self._p(last=seq, shown=shown))
 
     def claim_sequence(self) -> int:
         with self._locked() as (conn, last):
-            self._advance(conn, last + 1)
+            self._advance(conn, last + 1, shown=False)
             return last + 1
 
     def last_sequence(self) -> int:
@@ -278,7 +277,7 @@ class PgStore(Store):
             seq = last + 1
             record = {id_field: sequence_id(seq), "sequence": seq, **body, "at": now_jst()}
             self._insert_record(conn, folder, record, id_field)
-            self._advance(conn, seq)
+            self._advance(conn, seq, shown=folder in VERSIONED_RECORDS)
         return record[id_field]
 
     def _insert_record(self, conn, folder: str, record: dict, id_field: str) -> None:
@@ -308,8 +307,9 @@ class PgStore(Store):
     # --- reading -------------------------------------------------------------------------------
 
     def version(self) -> tuple:
-        """Counts and newest ids of batches, events and the records that change what is shown: one query."""
-        return tuple(self._query("version", folders=list(VERSIONED_RECORDS))[0])
+        """The number of the last write that changes what is shown (batch, rollback / restore, evaluation, check-in):
+        one primary-key lookup, and writes land in number order (the sequence row's lock), so it changes with every one."""
+        return ("pg", int(self._query("version")[0][0]))
 
     def batch_metas(self) -> list[dict]:
         return [r[0] for r in self._query("metas")]
