@@ -129,7 +129,7 @@ if made:
         "作成日時": when(r["at"]), "作成者": r.get("user", ""), "ファイル名": r.get("file_name", ""), "形式": r.get("format", ""),
         "経路": SOURCE_LABELS.get(r.get("source", ""), r.get("source", "")),
         "記録番号": (r.get("provenance") or {}).get("store_sequence"),
-        "時点": (r.get("provenance") or {}).get("known_at") or "作成時",
+        "時点": provenance.Provenance(**r["provenance"]).past().strip("（）") if (r.get("provenance") or {}).get("known_at") else "作成時",
         "基準月": fiscal.month_label(r["provenance"]["as_of"]) if (r.get("provenance") or {}).get("as_of") else "",
         "運営方針の版": (r.get("provenance") or {}).get("policy_version", ""),
     } for r in made]), hide_index=True, key="materials_table")

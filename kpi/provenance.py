@@ -23,16 +23,23 @@ PREFIX = "作成元"  # the footer line starts with this word (tests and readers
 @dataclass(frozen=True)
 class Provenance:
     store_sequence: int
-    known_at: str  # "" when made from the store as it was; else the view's label (2025-10-15 10:00 時点 …)
+    known_at: str  # "" when made from the store as it was; else the moment asked for (ISO date-time, or S<記録番号>)
     policy_version: str
     as_of: str
     made_at: str
 
     def footer(self) -> str:
-        """One short line: 作成元 記録番号 123・運営方針 ab12cd34ef56・基準 令和7年9月末・作成 2025-10-16 09:00."""
-        past = f"（{self.known_at}の記録）" if self.known_at else ""
-        return (f"{PREFIX} 記録番号 {self.store_sequence}{past}・運営方針 {self.policy_version}・"
-                f"基準 {fiscal.month_label(self.as_of)}末・作成 {self.made_at[:16].replace('T', ' ')}")
+        """One short line: 作成元 記録番号 123・運営方針 ab12cd34ef56・基準 令和7年9月末・作成 令和7年10月16日 09:00."""
+        return (f"{PREFIX} 記録番号 {self.store_sequence}{self.past()}・運営方針 {self.policy_version}・"
+                f"基準 {fiscal.month_label(self.as_of)}末・作成 {fiscal.datetime_label(self.made_at)}")
+
+    def past(self) -> str:
+        """（令和7年10月15日 10:00時点の記録） when rebuilt for a past moment, else nothing."""
+        if not self.known_at:
+            return ""
+        if self.known_at.startswith("S"):
+            return f"（記録番号 {self.known_at[1:]} 時点の記録）"
+        return f"（{fiscal.datetime_label(self.known_at)}時点の記録）"
 
     def properties(self) -> dict[str, str]:
         """Document properties (keywords / subject): machine-readable ``key=value`` pairs."""
@@ -54,8 +61,8 @@ def policy_version(folder: Path | str) -> str:
 
 def of(store: Store, policy_folder: Path | str, as_of: str) -> Provenance:
     """The provenance of a file made now from ``store`` (or a view of it as known at a past moment)."""
-    label = getattr(store, "label", "") if getattr(store, "base", None) is not None else ""
-    return Provenance(store.last_sequence(), label, policy_version(policy_folder), as_of, now_jst())
+    asked = getattr(store, "asked", "") if getattr(store, "base", None) is not None else ""
+    return Provenance(store.last_sequence(), asked, policy_version(policy_folder), as_of, now_jst())
 
 
 def record_material(store: Store, file_name: str, kind: str, user: str, prov: Provenance | None, dept: str = "",

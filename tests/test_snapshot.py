@@ -17,7 +17,7 @@ import pytest
 from pg import STORE_KINDS
 
 from conftest import ROOT, pptx_text
-from kpi import checkins, export, provenance
+from kpi import checkins, export, fiscal, provenance
 from kpi import evaluation as ev
 from kpi.export import images
 from kpi.importer import commit, preview
@@ -83,7 +83,8 @@ def test_workbook_and_status_rebuilt_as_known_at_the_meeting(sample_store, polic
     again = export.gather(sample_store.as_known_at(moment), policy, SCOPE)
     assert workbook_cells(export.build(again, "xlsx")) == workbook_cells(book)
     assert status(sample_store, "--as-known-at", str(moment)) == seen_status
-    assert again.provenance.store_sequence == moment and "記録番号" in again.provenance.known_at
+    assert again.provenance.store_sequence == moment and again.provenance.known_at == f"S{moment}"
+    assert f"記録番号 {moment}（記録番号 {moment} 時点の記録）" in again.provenance.footer() and "令和" in again.provenance.footer()
 
     from openpyxl import load_workbook
 
@@ -154,6 +155,7 @@ def test_materials_page_makes_files_as_known_at_a_moment_and_history_lists_them(
     for key in export.FORMATS:
         at.checkbox(key=f"mat_format_{key}").set_value(key == "xlsx")
     at.run()
+    assert f"{fiscal.date_label(yesterday.isoformat())} " in "\n".join(c.value for c in at.caption)
     assert "時点（記録番号 0）の記録で作ります" in "\n".join(c.value for c in at.caption)
     at.button(key="mat_make").click()
     at.run()
@@ -161,7 +163,7 @@ def test_materials_page_makes_files_as_known_at_a_moment_and_history_lists_them(
     assert len(at.download_button) == 1
     made = provenance.materials(Store(root))
     assert len(made) == 1 and made[0]["format"] == "xlsx" and made[0]["file_name"].endswith(".xlsx")
-    assert made[0]["provenance"]["store_sequence"] == 0 and f"{yesterday:%Y-%m-%d}" in made[0]["provenance"]["known_at"]
+    assert made[0]["provenance"]["store_sequence"] == 0 and made[0]["provenance"]["known_at"].startswith(f"{yesterday:%Y-%m-%d}T")
 
     at.checkbox(key="mat_known").uncheck()  # today's records: made from everything registered (the sample)
     at.run()
@@ -175,4 +177,5 @@ def test_materials_page_makes_files_as_known_at_a_moment_and_history_lists_them(
     assert not at.exception, at.exception
     table = next(d.value for d in at.dataframe if "形式" in d.value.columns)
     assert list(table["ファイル名"]) == [made[0]["file_name"], made[1]["file_name"]]
-    assert list(table["時点"])[1].startswith(f"{yesterday:%Y-%m-%d}") and list(table["記録番号"]) == [made[0]["provenance"]["store_sequence"], 0]
+    assert list(table["時点"])[1].startswith(fiscal.date_label(yesterday.isoformat()))
+    assert list(table["記録番号"]) == [made[0]["provenance"]["store_sequence"], 0]

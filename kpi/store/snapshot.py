@@ -17,6 +17,7 @@ import re
 
 import pandas as pd
 
+from kpi import fiscal
 from kpi.store.base import JST, RECORD_FOLDERS, Store, StoreError, sequence_of
 
 _SEQUENCE = re.compile(r"^S?0*([0-9]+)$")
@@ -97,10 +98,16 @@ class KnownAt(Store):
         return when is None or self.moment is None or when <= self.moment
 
     @property
+    def asked(self) -> str:
+        """The moment as asked for, machine-readable: an ISO date-time (JST), or ``S<n>`` for a 記録番号."""
+        return self.moment.isoformat(timespec="minutes") if self.moment else f"S{self.cutoff}"
+
+    @property
     def label(self) -> str:
-        """How the view names its moment on screen and in files: 2025-10-15 10:00 時点（記録番号 123）."""
-        when = f"{self.moment:%Y-%m-%d %H:%M} 時点" if self.moment else "記録番号"
-        return f"{when}（記録番号 {self.cutoff}）" if self.moment else f"{when} {self.cutoff} まで"
+        """How the view names its moment on screen: 令和7年10月15日 10:00時点（記録番号 123）, or 記録番号 123 時点."""
+        if self.moment is None:
+            return f"記録番号 {self.cutoff} 時点"
+        return f"{fiscal.datetime_label(self.moment.isoformat(timespec='minutes'))}時点（記録番号 {self.cutoff}）"
 
     # --- the contract, read side -----------------------------------------------------------
 
