@@ -20,6 +20,7 @@ from kpi.kinds import GRADES
 from kpi.policy import PolicyError
 from kpi.service import fy_range, results, status_record
 from kpi.store import StoreError, log_exception, printable, store_dir
+from kpi.store.base import log_location
 from kpi.store.commands import add_store_parser, cmd_store
 from kpi.store.snapshot import moment_arg
 
@@ -302,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a defect of ours: the user gets a reference to the log entry, never a traceback
         ref = log_exception(store_dir(), f"python -m kpi {args.command}", exc)
         print(f"内部エラーのため中止しました。お手数ですが、管理者に連絡してください（ログ参照: {ref}、"
-              f"記録先: {store_dir() / 'logs'}）", file=sys.stderr)
+              f"記録先: {log_location(store_dir())}）", file=sys.stderr)
         return INTERNAL
 
 

@@ -167,6 +167,11 @@ def write_log(root: Path | str, kind: str, text: str, ref: str | None = None) ->
     return ref
 
 
+def log_location(root: Path | str) -> Path:
+    """Where ``write_log`` puts entries for the store ``root`` (a folder's ``logs/``, else the fallback folder)."""
+    return _log_folder(root) or log_folder_fallback()
+
+
 def log_folder_fallback() -> Path:
     """Where logs go when the store is a database (or its folder is not writable): ``KPI_LOG_DIR`` or the temp folder."""
     return Path(os.environ.get("KPI_LOG_DIR") or Path(os.environ.get("TMPDIR", "/tmp")) / "kpi-logs")
