@@ -256,14 +256,19 @@ class PgStore(Store):
             raise StoreError(f"未知の操作です: {kind}")
         if not self.has_batch(batch_id):
             raise KeyError(batch_id)
-        with self._locked() as (conn, last):
-            changes = [r[0] for r in conn.execute(SQL["events_of"], self._p(batch=batch_id)).fetchall()]
-            self._refuse_if_no_change(kind, batch_id, changes)
-            seq = last + 1
-            event = {"event_id": sequence_id(seq), "sequence": seq, "type": kind, "batch_id": batch_id, "user": user,
-                     "reason": reason, "at": now_jst()}
-            self._insert_event(conn, event, len(changes) + 1)
-            self._advance(conn, seq)
+        from psycopg.errors import UniqueViolation
+
+        try:
+            with self._locked() as (conn, last):
+                changes = [r[0] for r in conn.execute(SQL["events_of"], self._p(batch=batch_id)).fetchall()]
+                self._refuse_if_no_change(kind, batch_id, changes)
+                seq = last + 1
+                event = {"event_id": sequence_id(seq), "sequence": seq, "type": kind, "batch_id": batch_id, "user": user,
+                         "reason": reason, "at": now_jst()}
+                self._insert_event(conn, event, len(changes) + 1)
+                self._advance(conn, seq)
+        except UniqueViolation:  # the k-th change of this batch landed first elsewhere (the lock makes this a second line of defence)
+            raise StoreError(f"バッチ {batch_id} は同時に別の操作で変更されました。履歴を確認してください") from None
         return event["event_id"]
 
     def _insert_event(self, conn, event: dict, k: int) -> None:
