@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from kpi import fiscal, text
+from kpi import fiscal, provenance, text
 from kpi.service import SAMPLE_LABEL
 from kpi.store import SOURCE_LABELS, StoreError
 from ui import auth as ui_auth
@@ -65,7 +65,6 @@ def detail_lines(b) -> str:
 
 p, f = ui.policy(), ui.filters()
 ui.heading("履歴", p, f)
-ui_auth.account_box()
 s, editor = ui.store(), ui_auth.can_edit()
 
 flash = st.session_state.pop("_history_flash", None)
@@ -124,3 +123,19 @@ if log:
     } for e in log]), hide_index=True, key="events_table")
 else:
     st.caption("まだ記録はありません。")
+
+st.subheader("作成した資料")
+made = provenance.materials(s)
+if made:
+    st.caption("「会議資料」とコマンド（python -m kpi export）で作成したファイルの記録です。記録番号と日時は資料のフッターにも"
+               "印刷されており、「会議資料」の「この時点の記録で表示」やコマンドの --as-known-at で同じ内容を作り直せます。")
+    st.dataframe(pd.DataFrame([{
+        "作成日時": when(r["at"]), "作成者": r.get("user", ""), "ファイル名": r.get("file_name", ""), "形式": r.get("format", ""),
+        "経路": SOURCE_LABELS.get(r.get("source", ""), r.get("source", "")),
+        "記録番号": (r.get("provenance") or {}).get("store_sequence"),
+        "時点": provenance.Provenance(**r["provenance"]).past().strip("（）") if (r.get("provenance") or {}).get("known_at") else "作成時",
+        "基準月": fiscal.month_label(r["provenance"]["as_of"]) if (r.get("provenance") or {}).get("as_of") else "",
+        "運営方針の版": (r.get("provenance") or {}).get("policy_version", ""),
+    } for r in made]), hide_index=True, key="materials_table")
+else:
+    st.caption("まだ作成した資料はありません。")

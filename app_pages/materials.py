@@ -1,11 +1,15 @@
 """会議資料: the PowerPoint deck, the Excel workbook, the PDF, chart images and CSV for a meeting."""
+import datetime as dt
+
 import streamlit as st
 
 import ui
-from kpi import export, fiscal
+from kpi import export, fiscal, provenance
 from kpi.export import images
 from kpi.export.content import as_of_for
 from kpi.service import SAMPLE_LABEL
+from kpi.store import JST, StoreError
+from ui import auth as ui_auth
 from ui import export as ui_export
 
 p, f = ui.policy(), ui.filters()
@@ -49,6 +53,15 @@ for i, (key, fmt_) in enumerate(export.FORMATS.items()):
 order = {iid: n for n, iid in enumerate(p.issues)}
 scope = export.Scope(fy, tuple(sorted(issues, key=order.get)), as_of, tuple(sections))
 store = ui.store()
+# What a past meeting saw: the append-only store as it was known at a date and time (issue 20, point 6).
+if st.checkbox("この時点の記録で表示", key="mat_known", help="その日時までに登録・記録されたものだけで資料を作ります"
+               "（後から登録した実績、取り消し、上書き、前年度実績、振り返りは含めません）"):
+    now = dt.datetime.now(JST)
+    day_col, time_col = st.columns(2)
+    day = day_col.date_input("日付", value=now.date(), key="mat_known_day", format="YYYY/MM/DD")
+    at = time_col.time_input("時刻", value=dt.time(now.hour, now.minute), key="mat_known_time", step=60)
+    store = store.as_known_at(dt.datetime.combine(day, at, tzinfo=JST))
+    st.caption(f"{store.label}の記録で作ります。")
 params = (str(store.root), store.version(), str(p.data_dir), scope)
 
 st.button("資料を作成", type="primary", icon=":material/slideshow:", key="mat_make", disabled=not chosen,
@@ -85,6 +98,10 @@ if st.session_state.pop("mat_requested", False) and chosen:
                     continue
                 made.put((params, key), data)
             files[key] = (name, fmt_.mime, data)
+            try:  # 履歴 lists every file made, with what it was made from
+                provenance.record_material(store, name, key, ui_auth.current_user(), m.provenance, dept=ui.department(f).dept_id)
+            except (OSError, StoreError) as exc:
+                store.log_exception("materials-record", exc)
             st.text(f"✓ {fmt_.label}（{name}）")
         bar.progress(1.0, text="完了")
         status.update(label=f"{len(files)}件の資料を作成しました", state="complete" if files else "error", expanded=False)

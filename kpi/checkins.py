@@ -1,7 +1,7 @@
 """Monthly check-ins: per indicator and month, why it moved (要因) and what comes next (対策).
 
-Each check-in is an immutable JSON record appended through ``Store.append_record`` under
-``<KPI_STORE>/checkins/``; a correction is a newer record for the same indicator and month,
+Each check-in is an immutable record appended through ``Store.append_record`` to the
+store's ``checkins`` records; a correction is a newer record for the same indicator and month,
 and the older ones stay as its history (as with the year-end evaluation records). The
 newest check-in of an indicator up to the as-of month of its fiscal year is part of the
 indicator's one record (``evaluate.Result.checkin``) and shows on 指標, 概要, 年度評価
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kpi import fiscal, text
 from kpi.evaluate import CheckIn
-from kpi.store import Store
+from kpi.store import Store, as_store
 
 FOLDER = "checkins"
 # Each field is an entry of kpi.text's registry (label, limit, lines): a check-in is short; the evaluation texts
@@ -63,13 +63,13 @@ def add(store: Store, indicator_id: str, month: str, cause: str, action: str, us
         raise ValueError("記録する利用者名がありません")
     body = {"indicator_id": indicator_id, "month": month, "cause": _clean("cause", cause, True),
             "action": _clean("action", action, True), "comment": _clean("comment", comment, False), "user": user}
-    return store.append_record(FOLDER, body)
+    return as_store(store).append_record(FOLDER, body)
 
 
 def records(store: Store | Path | str) -> list[Record]:
     """Every check-in, oldest first."""
     return [Record(**{k: str(raw.get(k) or "") for k in Record.__dataclass_fields__})
-            for raw in Store.read_records(store, FOLDER)]
+            for raw in as_store(store).records(FOLDER)]
 
 
 def latest_for(recs: Sequence[Record], fy: int, as_of: str) -> dict[str, CheckIn]:

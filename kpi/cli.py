@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kpi import checkdata, checkins, cliargs, departments, fiscal, fmt, text
+from kpi import checkdata, checkins, cliargs, departments, fiscal, fmt, provenance, text
 from kpi import evaluation as ev
 from kpi.export import command as export_command
 from kpi.importer import commit, max_upload_bytes, preview
@@ -20,6 +20,9 @@ from kpi.kinds import GRADES
 from kpi.policy import PolicyError
 from kpi.service import fy_range, results, status_record
 from kpi.store import StoreError, log_exception, printable, store_dir
+from kpi.store.base import log_location
+from kpi.store.commands import add_store_parser, cmd_store
+from kpi.store.snapshot import moment_arg
 
 OK, REFUSED, USAGE, INTERNAL = 0, 1, 2, 3
 
@@ -95,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     checkdata.add_parser(sub)
     export_command.add_parser(sub)
+    s.add_argument("--as-known-at", type=moment_arg, metavar="日時|記録番号",
+                   help="その時点で分かっていた記録で表示（例 2025-10-15T10:00、または資料に印刷された記録番号）")
+    add_store_parser(sub)
     for name in DEPARTMENT_COMMANDS:
         sub.choices[name].add_argument("--dept", help="所属ID（所属が複数あるときは必須。一覧は python -m kpi departments）")
     return p
@@ -320,6 +326,16 @@ def cmd_policy(args, policy, store) -> int:
     return REFUSED if load_problems else OK
 
 
+def cmd_export_recorded(args, policy, store) -> int:
+    """``export``, then a "material made" record in the store when a file was written (listed on 履歴)."""
+    code = export_command.cmd_export(args, policy, store)
+    if code == OK:
+        as_of = args.as_of or fiscal.latest_as_of(args.fy or policy.fiscal_year)
+        provenance.record_material(store, str(args.out), args.format, _user(None), provenance.of(store, policy.data_dir, as_of),
+                                   dept=getattr(args, "dept", None) or "", via="cli")
+    return code
+
+
 COMMANDS = {
     "status": cmd_status,
     "actuals": cmd_actuals,
@@ -327,13 +343,14 @@ COMMANDS = {
     "history": cmd_history,
     "rollback": cmd_rollback,
     "check-data": checkdata.cmd_check_data,
-    "export": export_command.cmd_export,
+    "export": cmd_export_recorded,
     "override": cmd_override,
     "checkin": cmd_checkin,
     "departments": cmd_departments,
     "policy": cmd_policy,
+    "store": lambda args, policy, store: cmd_store(args),
 }
-NO_POLICY = {"check-data", "policy"}  # commands that run even when the reference data does not load
+NO_POLICY = {"check-data", "policy", "store"}  # commands that run even when the reference data does not load
 # Commands that read or write one department's data: they take --dept (required when there are several).
 DEPARTMENT_COMMANDS = ("status", "actuals", "import", "history", "rollback", "override", "checkin", "export")
 
@@ -349,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a defect of ours: the user gets a reference to the log entry, never a traceback
         ref = log_exception(store_dir(), f"python -m kpi {args.command}", exc)
         print(f"内部エラーのため中止しました。お手数ですが、管理者に連絡してください（ログ参照: {ref}、"
-              f"記録先: {store_dir() / 'logs'}）", file=sys.stderr)
+              f"記録先: {log_location(store_dir())}）", file=sys.stderr)
         return INTERNAL
 
 
@@ -375,4 +392,7 @@ def _run(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         print("参照データに問題があります:\n" + str(exc), file=sys.stderr)
         return REFUSED
-    return COMMANDS[args.command](args, policy, dept.store())
+    store = dept.store()
+    if getattr(args, "as_known_at", None):  # status / export: the store as known then (read-only)
+        store = store.as_known_at(args.as_known_at)
+    return COMMANDS[args.command](args, policy, store)

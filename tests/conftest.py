@@ -15,6 +15,8 @@ DATA = ROOT / "data"
 SEED = ROOT.parent / "shared" / "seed" / "000_d323183fcf303bed.txt"
 sys.path.insert(0, str(ROOT))
 
+from pg import pg_server  # noqa: E402, F401  (the temporary PostgreSQL server of the store tests)
+
 from kpi.policy import Policy, load_policy  # noqa: E402
 from kpi.store import Store  # noqa: E402
 from tools import served  # noqa: E402
@@ -27,8 +29,19 @@ def policy() -> Policy:
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch) -> Store:
+def store_kind(request) -> str:
+    """folder (the default) or postgresql: a test module parametrises it with pg.STORE_KINDS (indirect)."""
+    return getattr(request, "param", "folder")
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch, store_kind, request) -> Store:
     """An empty store, also set as KPI_STORE for code that reads the environment."""
+    if store_kind == "postgresql":
+        address = request.getfixturevalue("pg_server").fresh()  # skipped with the reason without PostgreSQL
+        monkeypatch.setenv("KPI_STORE", address)
+        monkeypatch.setenv("KPI_STORE_CACHE", str(tmp_path / "store-cache"))
+        return Store(address)
     root = tmp_path / "store"
     monkeypatch.setenv("KPI_STORE", str(root))
     return Store(root)

@@ -38,6 +38,22 @@ def kill_mid_write(writer: str, store_root: Path, rows: int, delay: float) -> No
     proc.wait(10)
 
 
+def store_state(store, files: bool = False) -> dict[str, str]:
+    """What a store holds, to compare before and after: a folder's files with their hashes (``snapshot``), or for
+    another kind of store its counts and checksum (kpi.store.copy.summary) and version; ``files``: one key per item."""
+    from kpi.store import FolderStore
+    from kpi.store.copy import summary
+
+    if isinstance(store, FolderStore):
+        return snapshot(store.root)
+    if files:  # one key per batch, event and record: "nothing deleted" is then a subset test
+        keys = {f"batch/{m['batch_id']}": m["sha256"] for m in store.batch_metas()}
+        keys |= {f"event/{e['event_id']}": e["type"] for e in store.events()}
+        return keys | {f"{f}/{r.get('record_id')}": "" for f in ("evaluation", "checkins", "materials") for r in store.records(f)}
+    s = summary(store)
+    return {"counts": repr(s.counts), "checksum": s.checksum, "version": repr(store.version())}
+
+
 def snapshot(root: Path) -> dict[str, str]:
     """Every file and folder under the store with the sha256 of its bytes (logs left out: they record refusals)."""
     out = {}

@@ -5,6 +5,7 @@ import json
 import os
 
 import pytest
+from pg import STORE_KINDS
 
 from kpi import evaluation as ev
 from kpi import fiscal
@@ -120,6 +121,7 @@ def test_an_override_must_be_a_or_b(tmp_path):
     assert ev.records(tmp_path) == []
 
 
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
 def test_override_shows_computed_override_who_and_when_side_by_side(sample_store, policy):
     rid = ev.set_override(sample_store, FY, "K4-7", "A", "3事業目は3月に実施済み（報告漏れ）", "editor@example.jp")
     rows = {r.indicator_id: r for r in ev.evaluation_table(policy, results(sample_store, policy, FY, YEAR_END))}
@@ -224,6 +226,7 @@ def test_previous_year_actual_is_computed_from_last_years_actuals(sample_store, 
     assert [(r.indicator_id, r.previous_text, r.final_label) for r in r8] == [("K4-5", "58%", "未確定（年度途中）")]
 
 
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
 def test_previous_year_actual_entered_by_an_editor_is_a_record_and_wins(sample_store, policy):
     write_actuals(sample_store, [("K1-1", "2025-03", 1400)])
     ev.set_previous(sample_store, FY, "K1-1", 1450, "editor", "令和6年度運営方針の実績欄")

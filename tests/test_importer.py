@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from pg import STORE_KINDS
 
 from kpi import importer
 from kpi.importer import CHANGED, NEW, UNCHANGED
@@ -11,6 +12,7 @@ def canonical(*lines: str, enc: str = "utf-8") -> bytes:
     return ("indicator_id,month,value,numerator,denominator,note\n" + "".join(line + "\n" for line in lines)).encode(enc)
 
 
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
 def test_preview_counts_new_changed_unchanged(sample_store, policy):
     raw = canonical("K1-1,2026-03,2046,,,サンプル（架空）", "K1-1,2026-02,2000,,,訂正", "K4-3,2024-04,5,,,")
     pv = importer.preview(sample_store, policy, raw, "/home/u/実績.csv")
@@ -26,9 +28,10 @@ def test_preview_counts_new_changed_unchanged(sample_store, policy):
     assert [r["年月"] for r in importer.change_table(pv, policy, (NEW,))] == ["令和6年4月"]
 
 
-def test_preview_writes_nothing_and_commit_records_who_and_counts(store, policy):
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
+def test_preview_writes_nothing_and_commit_records_who_and_counts(store, policy, store_kind):
     pv = importer.preview(store, policy, canonical("K1-2,2025-04,22.4,448,2000,"), "a.csv")
-    assert store.is_empty() and not store.root.exists()
+    assert store.is_empty() and (store_kind != "folder" or not store.root.exists())
     bid = importer.commit(store, pv, "editor@city.osaka.lg.jp")
     b = store.batch(bid)
     assert (b.user, b.rows, b.counts, b.source) == ("editor@city.osaka.lg.jp", 1, {NEW: 1, CHANGED: 0, UNCHANGED: 0}, "upload")
@@ -40,6 +43,7 @@ def test_preview_writes_nothing_and_commit_records_who_and_counts(store, policy)
     assert importer.change_table(changed, policy)[0]["変更前"] == "22.4（448/2,000）"
 
 
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
 def test_file_with_any_error_is_refused_whole(store, policy):
     raw = canonical("K1-1,2025-04,100,,,", "K1-1,2025-13,5,,,", "K9-9,2025-05,1,,,", "K1-1,2025-05,abc,,,")
     pv = importer.preview(store, policy, raw, "bad.csv")

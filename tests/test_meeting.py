@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from openpyxl import load_workbook
+from pg import STORE_KINDS
 
 from conftest import ROOT, frames, run_app, unescape
 from kpi import charts, checkins, export, fiscal, fmt
@@ -69,8 +70,9 @@ def test_newly_off_track():
 
 # --- check-ins ---------------------------------------------------------------------------------------
 
-def test_checkins_keep_history_and_the_latest_up_to_the_as_of_month_shows(tmp_path):
-    s = Store(tmp_path / "s")
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
+def test_checkins_keep_history_and_the_latest_up_to_the_as_of_month_shows(store):
+    s = store
     checkins.add(s, "K2-2", "2025-08", "研修の遅れ", "研修を追加", "山田")
     checkins.add(s, "K2-2", "2025-09", "着手が遅れた", "伴走支援", "山田", comment="10月に挽回")
     checkins.add(s, "K2-2", "2025-08", "研修の遅れ（訂正）", "研修を2回追加", "佐藤")  # a correction of August

@@ -12,12 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
-from store_helpers import kill_mid_write, snapshot
+from pg import STORE_KINDS
+from store_helpers import kill_mid_write, store_state
 
 from conftest import ROOT, Server, goto, wait_ready
 from kpi import db, importer
 from kpi.evaluate import Actual
-from kpi.store import Store, StoreError
+from kpi.store import FolderStore, Store, StoreError
 
 
 def cli(*args: str, store: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -30,6 +31,7 @@ def value(store: Store, iid: str, month: str) -> float | None:
     return rows[0].value if rows else None
 
 
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
 def test_write_batch_keeps_everything(store):
     raw = "指標ID,年月,実績値\nK1-1,2025-04,100\n".encode("cp932")
     bid = store.write_batch(raw, "/tmp/some/dir/実績.csv", [Actual("K1-1", "2025-04", 100.0)], "担当者", counts={"新規": 1})
@@ -39,11 +41,12 @@ def test_write_batch_keeps_everything(store):
     assert store.original(bid) == raw
     assert value(store, "K1-1", "2025-04") == 100.0
     assert store.batches()[0].record()["new"] == 1
-    assert not list(store.staging.iterdir())
+    assert not isinstance(store, FolderStore) or not list(store.staging.iterdir())
 
 
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
 def test_refused_file_leaves_store_byte_for_byte_unchanged(sample_store, policy, tmp_path):
-    before = snapshot(sample_store.root)
+    before = store_state(sample_store)
     bad = "指標ID,年月,実績値\nK1-1,2025-04,100\nK9-9,2025-05,1\nK1-1,2025-13,5\nK1-2,2025-05,abc\n".encode("cp932")
     pv = importer.preview(sample_store, policy, bad, "bad.csv")
     assert not pv.ok and len(pv.errors) >= 3
@@ -57,16 +60,17 @@ def test_refused_file_leaves_store_byte_for_byte_unchanged(sample_store, policy,
     for junk in (b"", b"\x89PNG\r\n\x1a\n\x00\x00binary", "指標ID,年月,実績値\n".encode()):
         path.write_bytes(junk)
         assert cli("import", str(path), store=sample_store.root).returncode == 1
-    assert snapshot(sample_store.root) == before
+    assert store_state(sample_store) == before
 
 
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
 def test_rollback_and_restore_are_recorded_never_deleted(sample_store, policy):
     old = value(sample_store, "K1-1", "2026-03")
     pv = importer.preview(sample_store, policy, b"indicator_id,month,value\nK1-1,2026-03,9999\n", "fix.csv")
     assert pv.summary()["changed"] == 1
     bid = importer.commit(sample_store, pv, "担当")
     assert value(sample_store, "K1-1", "2026-03") == 9999
-    files = set(snapshot(sample_store.root))
+    files = set(store_state(sample_store, files=True))
 
     sample_store.rollback(bid, "担当", "誤り")
     assert value(sample_store, "K1-1", "2026-03") == old
@@ -80,7 +84,7 @@ def test_rollback_and_restore_are_recorded_never_deleted(sample_store, policy):
     with pytest.raises(StoreError):
         sample_store.restore(bid, "担当")
 
-    assert files <= set(snapshot(sample_store.root))  # nothing deleted
+    assert files <= set(store_state(sample_store, files=True))  # nothing deleted
     log = sample_store.event_log()
     assert [e["label"] for e in log] == ["元に戻す", "取り消し"]
     assert log[1]["reason"] == "誤り" and log[1]["file_name"] == "fix.csv"
@@ -153,6 +157,7 @@ def test_sigkill_during_commit_leaves_whole_batch_or_none(store):
     assert check_complete(store) == complete
 
 
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
 def test_four_imports_at_once_all_land(store, tmp_path):
     env = os.environ | {"KPI_STORE": str(store.root)}
     files = []

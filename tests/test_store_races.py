@@ -11,12 +11,14 @@ import threading
 import time
 
 import pytest
+from pg import STORE_KINDS
 
 from conftest import ROOT
 from kpi import importer
 from kpi.store import ROLLBACK, Store, StoreError
 
 TODAY = dt.date(2025, 10, 15)
+pytestmark = pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)  # folder and PostgreSQL
 
 
 def csv(*lines: str) -> bytes:

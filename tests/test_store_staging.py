@@ -27,7 +27,7 @@ while True:
 
 PAUSED = r"""
 import sys
-import kpi.store as ks
+import kpi.store.folder as ks
 from kpi.evaluate import Actual
 real = ks._fsync_write
 def paused(path, data):

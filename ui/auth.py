@@ -156,11 +156,11 @@ def _sign_in(page: str) -> None:
     st.login()
 
 
-def account_box(page: str | None = None) -> None:
+def account_box(page: str) -> None:
     """In the sidebar of every page (drawn by app.py): who is signed in, with sign-in / sign-out buttons (only when
     sign-in is configured). ``page`` is the page's url_path, remembered so that the user comes back to it after
-    signing in. Without ``page`` (a page's own call from before app.py drew the box) it draws nothing."""
-    if not auth_configured() or page is None:
+    signing in."""
+    if not auth_configured():
         return
     with st.sidebar:
         st.divider()

@@ -1,19 +1,14 @@
 """Evaluation records: grade overrides, 前年度実績 entered by hand, 自己評価 and 今後の方針.
 
-Every edit is a new immutable JSON record; nothing is overwritten or deleted::
-
-    <KPI_STORE>/evaluation/<record_id>.json   one record (override, withdrawal, text, 前年度実績)
-    <KPI_STORE>/.staging/<record_id>.json     records being written (the store's staging folder); never read
-
-A record is written under ``.staging`` and renamed into place (atomic on POSIX), the
-same approach as the batches of actuals in ``kpi.store``: a crash leaves the record or
+Every edit is a new immutable record appended to the store's ``evaluation`` records
+(``Store.append_record``; in a folder store ``<KPI_STORE>/evaluation/<record_id>.json``,
+in PostgreSQL a row): nothing is overwritten or deleted, a crash leaves the record or
 nothing, and the dashboard and a command-line job can write at the same time. Record
 ids sort by time, so for each subject (an indicator's grade in a year, a text, …)
 the newest record wins and the older ones are the history.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +16,7 @@ from pathlib import Path
 from kpi import fiscal, fmt, text
 from kpi.evaluate import Entered, Override
 from kpi.kinds import GRADES
-from kpi.store import Store
+from kpi.store import Store, as_store
 
 FOLDER = "evaluation"
 OVERRIDE, OVERRIDE_WITHDRAWN = "override", "override_withdrawn"
@@ -86,14 +81,8 @@ class Record:
 
 # --- writing -------------------------------------------------------------------------
 
-def _root(store_root: Path | str | Store) -> Path:
-    if isinstance(store_root, Store):
-        return store_root.root
-    return Path(store_root)
-
-
 def _write(store_root: Path | str | Store, body: dict) -> str:
-    return Store(_root(store_root)).append_record(FOLDER, body)
+    return as_store(store_root).append_record(FOLDER, body)
 
 
 def _user(user: str) -> str:
@@ -171,7 +160,7 @@ def withdraw_previous(store_root: Path | str | Store, fy: int, indicator_id: str
 def records(store_root: Path | str | Store) -> list[Record]:
     """Every record, oldest first."""
     out = []
-    for raw in Store.read_records(_root(store_root), FOLDER):
+    for raw in as_store(store_root).records(FOLDER):
         if raw.get("type") not in RECORD_TYPES:
             continue
         out.append(Record(**{k: raw.get(k) for k in Record.__dataclass_fields__ if k in raw}))
@@ -179,11 +168,8 @@ def records(store_root: Path | str | Store) -> list[Record]:
 
 
 def version(store_root: Path | str | Store) -> tuple[str, ...]:
-    """Changes whenever a record lands: a cache key."""
-    try:
-        return tuple(sorted(n for n in os.listdir(_root(store_root) / FOLDER) if n.endswith(".json")))
-    except FileNotFoundError:
-        return ()
+    """Changes whenever a record lands: a cache key (the records' ids)."""
+    return tuple(str(r.get("record_id")) for r in as_store(store_root).records(FOLDER))
 
 
 def current(recs: Iterable[Record]) -> dict[tuple, Record]:

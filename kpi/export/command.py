@@ -26,6 +26,7 @@ from pathlib import Path
 
 from kpi import cliargs, fiscal
 from kpi.export import DEFAULT_SECTIONS, FORMATS, SECTIONS, Scope, build, file_name
+from kpi.store.snapshot import moment_arg
 
 CHOICES = ("png", "svg", "pdf", "pptx", "xlsx", "csv", "publish")
 OK, REFUSED = 0, 1
@@ -56,6 +57,8 @@ def add_parser(sub) -> None:
                    help=f"含める内容（複数可、既定: {' '.join(DEFAULT_SECTIONS)}）: {', '.join(SECTIONS)}")
     e.add_argument("--encoding", default="utf-8-sig", choices=("utf-8-sig", "cp932"), help="CSV の文字コード（既定: BOM 付き UTF-8）")
     e.add_argument("--table", default="indicators", choices=("indicators", "monthly"), help="CSV にする表（既定: 指標の一覧）")
+    e.add_argument("--as-known-at", type=moment_arg, metavar="日時|記録番号",
+                   help="その時点で分かっていた記録で作る（例 2025-10-15T10:00、または資料に印刷された記録番号）")
 
 
 def refusal(path: Path) -> str | None:

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
 
-from kpi import charts, fiscal, service
+from kpi import charts, fiscal, provenance, service
 from kpi import evaluation as ev
 from kpi.evaluate import Actual, BudgetRow, Result, budget_table
 from kpi.export.images import Chart, safe_name
 from kpi.export.scope import SECTIONS, Scope
 from kpi.policy import Policy
+from kpi.provenance import Provenance
 from kpi.store import Store
 
 SAMPLE_DATA = service.SAMPLE_LABEL
@@ -34,6 +35,7 @@ class Materials:
     actuals: list[Actual]  # the fiscal year's current monthly actuals of the indicators in scope
     sample_batches: frozenset[str] = field(default_factory=frozenset)
     evaluation: ev.Report | None = None  # the year-end table and texts, when the scope includes "evaluation"
+    provenance: Provenance | None = None  # what the files are made from (footer line and document properties)
 
     @property
     def fy(self) -> int:
@@ -119,7 +121,8 @@ def gather(store: Store, policy: Policy, scope: Scope) -> Materials:
     actuals.sort(key=lambda a: (order.get(a.indicator_id, 0), a.month))
     sample = frozenset(b.batch_id for b in service.active_sample_batches(store))
     report = ev.report(store, policy, scope.fy, scope.as_of, ids or None, rs) if scope.includes("evaluation") else None
-    return Materials(policy, scope, rs, note, years, rows, actuals, sample, report)
+    return Materials(policy, scope, rs, note, years, rows, actuals, sample, report,
+                     provenance.of(store, policy.data_dir, scope.as_of))
 
 
 # --- figures --------------------------------------------------------------------------------

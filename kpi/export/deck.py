@@ -128,6 +128,9 @@ class _Deck:
         m = self.m
         _text(s, MARGIN, HEIGHT - Inches(0.48), WIDTH - 2 * MARGIN - Inches(1.0), Inches(0.4),
               [(m.footer(), 9, False, GREY)], anchor=MSO_ANCHOR.BOTTOM)
+        if m.provenance:  # what the deck was made from, under the source line
+            _text(s, MARGIN, HEIGHT - Inches(0.24), WIDTH - 2 * MARGIN - Inches(1.0), Inches(0.22),
+                  [(m.provenance.footer(), 7, False, GREY)], anchor=MSO_ANCHOR.BOTTOM)
         _text(s, WIDTH - MARGIN - Inches(1.0), HEIGHT - Inches(0.48), Inches(1.0), Inches(0.4),
               [(str(self.count), 10, False, GREY)], align=PP_ALIGN.RIGHT, anchor=MSO_ANCHOR.BOTTOM)
 
@@ -520,6 +523,11 @@ SLIDES = {
 def build(m: Materials, progress: Progress | None = None) -> bytes:
     """The whole deck as .pptx bytes; raises images.ExportUnavailable without a browser."""
     d = lay_out(m, progress, _Deck, SLIDES, "スライドを組み立てています")
+    props = d.prs.core_properties
+    props.title = f"{m.title()} {fiscal.fy_label(m.fy)} 会議資料"
+    if m.provenance:
+        props.subject, props.keywords = m.provenance.footer(), m.provenance.keywords()
+        props.revision = max(1, m.provenance.store_sequence)
     buf = io.BytesIO()
     d.prs.save(buf)
     return buf.getvalue()

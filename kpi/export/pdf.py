@@ -65,6 +65,9 @@ class _Doc(FPDF):
         self.set_title(f"{m.title()} {fiscal.fy_label(m.fy)} 会議資料")
         self.set_author(m.policy.text("department"))
         self.set_creator("運営方針 KPI ダッシュボード")
+        if m.provenance:
+            self.set_subject(m.provenance.footer())
+            self.set_keywords(m.provenance.keywords())
         self.set_lang("ja")
         self.sample_page = False
 
@@ -87,6 +90,10 @@ class _Doc(FPDF):
         self.set_text_color(*GREY)
         self.cell(245, 5, self.m.footer()[:160], align="L")
         self.cell(0, 5, f"{self.page_no()} / {{nb}}", align="R")
+        if self.m.provenance:  # what the PDF was made from, under the source line
+            self.set_xy(14, -9)
+            self.set_font(FAMILY, size=6)
+            self.cell(245, 4, self.m.provenance.footer()[:200], align="L")
 
     def new_page(self, title: str, subtitle: str = "", sample: bool = False) -> None:
         self.sample_page = sample

@@ -129,6 +129,9 @@ def _print_setup(ws: Worksheet, m: Materials) -> None:
     ws.page_margins.header = ws.page_margins.footer = 0.25  # header and footer inside the margins, clear of the table
     ws.oddFooter.left.text = f"{ws.title}　{m.note.text}"
     ws.oddFooter.left.size = 8
+    if m.provenance:  # what the file was made from: the store's sequence, the policy, the 基準月, the time
+        ws.oddFooter.center.text = m.provenance.footer()
+        ws.oddFooter.center.size = 7
     ws.oddFooter.right.text = "&P / &N ページ"
     ws.oddFooter.right.size = 8
     for part, text in zip((ws.oddHeader.left, ws.oddHeader.center, ws.oddHeader.right), page_header(m)):
@@ -310,6 +313,8 @@ def build(m: Materials, progress=None) -> bytes:
 
     wb.properties.title = f"{m.title()} {fiscal.fy_label(m.fy)}"
     wb.properties.creator = "運営方針 KPI ダッシュボード"
+    if m.provenance:
+        wb.properties.subject, wb.properties.keywords = m.provenance.footer(), m.provenance.keywords()
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -1,4 +1,4 @@
-"""The store of record for monthly actuals: an append-only folder of immutable batches.
+"""The folder store: the store of record as an append-only folder of immutable batches (``kpi.store.base`` has the contract).
 
 Layout under ``KPI_STORE``::
 
@@ -6,7 +6,7 @@ Layout under ``KPI_STORE``::
     batches/<batch_id>/rows.parquet  the normalised rows, typed (read by DuckDB's read_parquet)
     batches/<batch_id>/original      the raw bytes exactly as uploaded
     events/<batch_id>.<k>.json       the k-th rollback / restore of a batch (never deleted)
-    evaluation/<record_id>.json      records appended by kpi.evaluation (through append_record)
+    evaluation/<record_id>.json      records appended through append_record (also checkins/, materials/)
     sequence/<n>                     one file per claimed sequence number (created with O_EXCL)
     logs/<ref>.log                   internal errors and refused writes, named in the messages users see
     .staging/<token>/ + <token>.lock writes in progress; the writer holds an flock on the lock file
@@ -42,86 +42,44 @@ import shutil
 import socket
 import threading
 import time
-import traceback
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kpi import db
 from kpi.evaluate import Actual
+from kpi.store.base import (
+    EVENT_LABELS,
+    VERSIONED_RECORDS,
+    Batch,
+    Check,
+    Store,
+    StoreError,
+    batch_from_meta,
+    rows_table,
+    sequence_id,
+    store_dir,
+)
 
-DEFAULT_STORE = Path(__file__).resolve().parent.parent / "store"
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
-ROLLBACK, RESTORE = "rollback", "restore"
-EVENT_LABELS = {ROLLBACK: "取り消し", RESTORE: "元に戻す"}
-SOURCE_LABELS = {"upload": "画面", "cli": "コマンド", "sample": "サンプル"}
 # Staging entries without a lock file (older versions, or a file system without flock) are
 # only removed once this old; entries with a lock are removed as soon as their writer is gone.
 STALE_MINUTES = 10
 # Folders whose listing is the store's version (a cache key): batches, their events, and appended records.
-VERSIONED = ("batches", "events", "evaluation", "checkins")
+VERSIONED = ("batches", "events", *VERSIONED_RECORDS)
 ROWS_FILE, LEGACY_ROWS_FILE = "rows.parquet", "rows.csv"
 _ID = re.compile(r"^(?:[0-9]{8}T[0-9]{12}Z|S[0-9]{12})-[0-9a-f]{6}$")
 _EVENT_NAME = re.compile(r"^(?P<batch>.+)\.(?P<k>[0-9]{6})\.json$")
-SCHEMA = pa.schema([("indicator_id", pa.string()), ("month", pa.string()), ("value", pa.float64()),
-                    ("numerator", pa.float64()), ("denominator", pa.float64()), ("note", pa.string())])
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
 _LIVE_TOKENS: set[str] = set()  # staging entries this process is writing (POSIX locks cannot tell threads apart)
 
 
-class StoreError(ValueError):
-    """A request the store refuses (message in Japanese); nothing was written."""
-
-
-def store_dir() -> Path:
-    return Path(os.environ.get("KPI_STORE") or DEFAULT_STORE)
-
-
-@dataclass(frozen=True)
-class Batch:
-    batch_id: str
-    user: str
-    created_at: str
-    file_name: str
-    sha256: str
-    size: int
-    rows: int
-    sample: bool
-    source: str
-    active: bool
-    counts: dict
-
-    @property
-    def label(self) -> str:
-        return f"{self.created_at[:16].replace('T', ' ')} {self.file_name}"
-
-    @property
-    def state(self) -> str:
-        return "有効" if self.active else "取り消し済み"
-
-    def record(self) -> dict:
-        """The JSON shape of ``python -m kpi history --json``."""
-        return {
-            "batch_id": self.batch_id, "created_at": self.created_at, "user": self.user, "file_name": self.file_name,
-            "sha256": self.sha256, "size": self.size, "rows": self.rows, "new": self.counts.get("新規"),
-            "changed": self.counts.get("変更"), "unchanged": self.counts.get("変更なし"), "active": self.active,
-            "state": self.state, "sample": self.sample, "source": self.source,
-        }
-
-
-def sequence_id(seq: int) -> str:
-    """The id of the ``seq``-th write: sorts by the number, and after every wall-clock id of older stores."""
-    return f"S{seq:012d}-{secrets.token_hex(3)}"
-
-
 def now_jst() -> str:
+    # here (not only in base) so that a test can skew this module's clock
     return dt.datetime.now(JST).isoformat(timespec="seconds")
 
 
@@ -130,20 +88,6 @@ def _fsync_write(path: Path, data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def rows_table(rows: Sequence[Actual] | pd.DataFrame) -> pa.Table:
-    """The typed table stored per batch (``SCHEMA``): no cell content can break it, unlike CSV lines."""
-    if isinstance(rows, pd.DataFrame):  # columns straight into Arrow (no Python objects per cell)
-        cols = {"indicator_id": rows["indicator_id"], "month": rows["month"], "value": rows["value"].to_numpy(dtype="float64"),
-                "numerator": rows["numerator"].to_numpy(dtype="float64", na_value=np.nan),
-                "denominator": rows["denominator"].to_numpy(dtype="float64", na_value=np.nan), "note": rows["note"].fillna("")}
-    else:
-        cols = {"indicator_id": [r.indicator_id for r in rows], "month": [r.month for r in rows],
-                "value": [float(r.value) for r in rows], "numerator": [r.numerator for r in rows],
-                "denominator": [r.denominator for r in rows], "note": [r.note or "" for r in rows]}
-    arrays = [pa.array(cols[f.name], from_pandas=True).cast(f.type) for f in SCHEMA]
-    return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
 def write_rows(rows: Sequence[Actual] | pd.DataFrame, path: Path) -> int:
@@ -209,36 +153,10 @@ class _Staged:
         _LIVE_TOKENS.discard(self.token)
 
 
-# --- logs ----------------------------------------------------------------------------------
+class FolderStore(Store):
+    """The store as a folder (``KPI_STORE=/path``): the default, needs nothing else."""
 
-def write_log(root: Path, kind: str, text: str, ref: str | None = None) -> str:
-    """Write one entry to ``<root>/logs/<ref>.log`` (or the temp folder when the store is not writable); returns the reference.
-
-    The reference is what users see in Japanese messages ("ログ参照: E-…"), never the internals.
-    """
-    ref = ref or f"E-{dt.datetime.now(JST):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-    entry = f"{ref} {now_jst()} {kind} pid={os.getpid()} host={socket.gethostname()}\n{text.rstrip()}\n"
-    for folder in (Path(root) / "logs", Path(os.environ.get("TMPDIR", "/tmp")) / "kpi-logs"):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            _fsync_write(folder / f"{ref}.log", entry.encode("utf-8"))
-            return ref
-        except OSError:
-            continue
-    return ref
-
-
-def log_exception(root: Path, kind: str, exc: BaseException, ref: str | None = None) -> str:
-    return write_log(root, kind, "".join(traceback.format_exception(exc)), ref)
-
-
-def printable(text: object) -> str:
-    """Recorded user text (file names, user names, reasons) for a terminal line: no control characters."""
-    return "".join(ch if ch.isprintable() else "\ufffd" for ch in str(text))
-
-
-class Store:
-    def __init__(self, root: Path | None = None):
+    def __init__(self, root: Path | str | None = None):
         self.root = Path(root) if root else store_dir()
         self.batches_dir = self.root / "batches"
         self.events_dir = self.root / "events"
@@ -284,7 +202,7 @@ class Store:
 
     def write_batch(self, raw: bytes, file_name: str, rows: Sequence[Actual] | pd.DataFrame, user: str,
                     source: str = "upload", sample: bool = False, counts: dict | None = None,
-                    check=None) -> str:
+                    check: Check | None = None) -> str:
         """Keep the raw file and its normalised rows as one new batch; return its id.
 
         ``check`` (optional) runs under the commit lock just before the batch gets its number and lands;
@@ -335,13 +253,6 @@ class Store:
                 self._refuse_if_no_change(kind, batch_id, self._events_of(batch_id))
                 raise StoreError(f"バッチ {batch_id} は同時に別の操作で変更されました。履歴を確認してください") from None
 
-    def _refuse_if_no_change(self, kind: str, batch_id: str, changes: list[dict]) -> None:
-        active = not changes or changes[-1]["type"] != ROLLBACK
-        if kind == ROLLBACK and not active:
-            raise StoreError(f"バッチ {batch_id} は既に取り消し済みです")
-        if kind == RESTORE and active:
-            raise StoreError(f"バッチ {batch_id} は取り消されていません（有効です）")
-
     def append_record(self, folder: str, body: dict, id_field: str = "record_id") -> str:
         """Append one immutable JSON record to ``<root>/<folder>/`` (evaluation, …); returns its id.
 
@@ -353,10 +264,9 @@ class Store:
         with self.commit_lock():
             return self._land_record(self.root / folder, body, id_field)
 
-    @staticmethod
-    def read_records(store: Store | Path | str, folder: str) -> list[dict]:
+    def records(self, folder: str) -> list[dict]:
         """Every record ``append_record`` put in ``folder``, oldest first (a missing folder: none)."""
-        path = (store.root if isinstance(store, Store) else Path(store)) / folder
+        path = self.root / folder
         try:
             names = sorted(n for n in os.listdir(path) if n.endswith(".json") and not n.startswith("."))
         except FileNotFoundError:
@@ -383,11 +293,38 @@ class Store:
         _fsync_dir(target)
         return record_id
 
-    def rollback(self, batch_id: str, user: str, reason: str = "") -> str:
-        return self.record_event(ROLLBACK, batch_id, user, reason)
-
-    def restore(self, batch_id: str, user: str, reason: str = "") -> str:
-        return self.record_event(RESTORE, batch_id, user, reason)
+    def load(self, metas: Sequence[tuple[dict, bytes, pa.Table]], events: Sequence[dict],
+             records: dict[str, list[dict]], last: int) -> None:
+        """Put a whole store's items (ids, numbers and times kept) into this empty folder (``kpi.store.copy``)."""
+        self.ensure()
+        with self.commit_lock():
+            if not self.is_empty() or self.events() or any(self.records(f) for f in records) or self.last_sequence():
+                raise StoreError("コピー先の保存先は空ではありません（何も書き込んでいません）")
+            for meta, raw, table in metas:
+                staged = _Staged(self.staging)
+                try:
+                    payload = staged.dir / "batch"
+                    payload.mkdir()
+                    _fsync_write(payload / "original", raw)
+                    pq.write_table(table, str(payload / ROWS_FILE), compression="zstd")
+                    _fsync_write(payload / "meta.json", json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
+                    os.rename(payload, self.batches_dir / meta["batch_id"])
+                finally:
+                    staged.close()
+            k: dict[str, int] = {}
+            for e in events:
+                k[e["batch_id"]] = k.get(e["batch_id"], 0) + 1
+                _fsync_write(self.events_dir / f"{e['batch_id']}.{k[e['batch_id']]:06d}.json",
+                             json.dumps(e, ensure_ascii=False, indent=1).encode("utf-8"))
+            for folder, recs in records.items():
+                (self.root / folder).mkdir(parents=True, exist_ok=True)
+                for r in recs:
+                    ident = r.get("record_id") or next(v for key, v in r.items() if key.endswith("_id"))
+                    _fsync_write(self.root / folder / f"{ident}.json", json.dumps(r, ensure_ascii=False, indent=1).encode("utf-8"))
+            if last:
+                os.close(os.open(self.sequence_dir / f"{last:012d}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            for d in (self.batches_dir, self.events_dir, self.sequence_dir):
+                _fsync_dir(d)
 
     def cleanup_staging(self, older_than_minutes: float = STALE_MINUTES) -> list[str]:
         """Remove what dead writers left in ``.staging``; never a live writer's entry.
@@ -459,24 +396,18 @@ class Store:
                 out.append(json.loads((self.events_dir / name).read_text(encoding="utf-8")))
         return sorted(out, key=lambda e: e["event_id"])
 
-    def _events_of(self, batch_id: str) -> list[dict]:
-        return [e for e in self.events() if e["batch_id"] == batch_id]
-
-    def inactive_ids(self) -> set[str]:
-        state: dict[str, str] = {}
-        for e in self.events():  # in order: the last word on a batch counts
-            state[e["batch_id"]] = e["type"]
-        return {b for b, kind in state.items() if kind == ROLLBACK}
-
     def has_batch(self, batch_id: str) -> bool:
         return bool(_ID.match(batch_id or "")) and (self.batches_dir / batch_id / "meta.json").is_file()
 
+    def _meta(self, bid: str) -> dict:
+        return json.loads((self.batches_dir / bid / "meta.json").read_text(encoding="utf-8"))
+
+    def batch_metas(self) -> list[dict]:
+        """Every batch's metadata, oldest first (ids sort by the sequence)."""
+        return [self._meta(bid) for bid in sorted(_names(self.batches_dir))]
+
     def _batch(self, bid: str, inactive: set[str]) -> Batch:
-        meta = json.loads((self.batches_dir / bid / "meta.json").read_text(encoding="utf-8"))
-        return Batch(
-            meta["batch_id"], meta["user"], meta["created_at"], meta["file_name"], meta["sha256"], meta["size"],
-            meta["rows"], bool(meta.get("sample")), meta.get("source", ""), bid not in inactive, meta.get("counts", {}),
-        )
+        return batch_from_meta(self._meta(bid), bid not in inactive)
 
     def batch(self, batch_id: str) -> Batch:
         if not self.has_batch(batch_id):
@@ -488,12 +419,6 @@ class Store:
         inactive = self.inactive_ids()
         return [self._batch(bid, inactive) for bid in sorted(_names(self.batches_dir), reverse=True)]
 
-    def event_log(self) -> list[dict]:
-        """Every rollback / restore, newest first, with the batch's file name."""
-        names = {b.batch_id: b.file_name for b in self.batches()}
-        return [e | {"label": EVENT_LABELS.get(e["type"], e["type"]), "file_name": names.get(e["batch_id"], "")}
-                for e in reversed(self.events())]
-
     def is_empty(self) -> bool:
         return not _names(self.batches_dir)
 
@@ -503,7 +428,7 @@ class Store:
         parquet = folder / ROWS_FILE
         return str(parquet if parquet.exists() else folder / LEGACY_ROWS_FILE)
 
-    def active_files(self) -> list[str]:
+    def active_files(self) -> list[str]:  # without reading every meta.json
         inactive = self.inactive_ids()
         return [self.rows_file(b) for b in sorted(_names(self.batches_dir)) if b not in inactive]
 
@@ -512,33 +437,6 @@ class Store:
         if not self.has_batch(batch_id):
             raise KeyError(batch_id)
         return (self.batches_dir / batch_id / "original").read_bytes()
-
-    def batch_frame(self, batch_id: str) -> pd.DataFrame:
-        return db.batch_rows([self.rows_file(batch_id)])
-
-    def current_frame(self, first: str = "0000-00", last: str = "9999-99") -> pd.DataFrame:
-        return db.current_actuals(self.active_files(), first, last)
-
-    def current(self, first: str = "0000-00", last: str = "9999-99") -> list[Actual]:
-        return frame_to_actuals(self.current_frame(first, last))
-
-    def log_exception(self, kind: str, exc: BaseException, ref: str | None = None) -> str:
-        return log_exception(self.root, kind, exc, ref)
-
-    def log(self, kind: str, text: str) -> str:
-        return write_log(self.root, kind, text)
-
-
-def frame_to_actuals(frame: pd.DataFrame) -> list[Actual]:
-    out = []
-    for r in frame.itertuples(index=False):
-        out.append(Actual(r.indicator_id, r.month, float(r.value), _opt(r.numerator), _opt(r.denominator),
-                          r.note if isinstance(r.note, str) else "", r.batch_id))
-    return out
-
-
-def _opt(x) -> float | None:
-    return None if x is None or pd.isna(x) else float(x)
 
 
 def _names(folder: Path) -> list[str]:

@@ -1,0 +1,51 @@
+"""The store of record for monthly actuals, evaluation records, check-ins and the materials made.
+
+``Store(x)`` / ``open_store(x)`` opens the kind of store ``x`` names (default: ``KPI_STORE``):
+a folder path is the folder store (``kpi.store.folder``, the default: needs nothing else),
+``postgresql://user@host[:port]/db`` a PostgreSQL database (``kpi.store.postgres``). Both
+implement the contract of ``kpi.store.base`` (``StoreContract``) and answer alike;
+``store.as_known_at(when)`` is the read-only view of what was known at a past moment
+(``kpi.store.snapshot``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kpi.store.base import (
+    DEFAULT_STORE,
+    EVENT_LABELS,
+    JST,
+    RECORD_FOLDERS,
+    RESTORE,
+    ROLLBACK,
+    SCHEMA,
+    SOURCE_LABELS,
+    Batch,
+    Store,
+    StoreContract,
+    StoreError,
+    as_store,
+    frame_to_actuals,
+    is_database,
+    log_exception,
+    now_jst,
+    printable,
+    rows_table,
+    sequence_id,
+    store_address,
+    store_dir,
+    write_log,
+)
+from kpi.store.folder import LEGACY_ROWS_FILE, ROWS_FILE, STALE_MINUTES, VERSIONED, FolderStore, write_rows
+
+__all__ = [
+    "DEFAULT_STORE", "EVENT_LABELS", "JST", "LEGACY_ROWS_FILE", "RECORD_FOLDERS", "RESTORE", "ROLLBACK", "ROWS_FILE", "SCHEMA",
+    "SOURCE_LABELS", "STALE_MINUTES", "VERSIONED", "Batch", "FolderStore", "Store", "StoreContract", "StoreError", "as_store",
+    "frame_to_actuals", "is_database", "log_exception", "now_jst", "open_store", "printable", "rows_table", "sequence_id",
+    "store_address", "store_dir", "write_log", "write_rows",
+]
+
+
+def open_store(address: Path | str | None = None) -> Store:
+    """The store ``address`` names (default ``KPI_STORE``): a folder path, or ``postgresql://…`` for PostgreSQL."""
+    return Store(address)
