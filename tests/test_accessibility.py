@@ -53,7 +53,7 @@ def test_contrast_and_simulation_match_known_values():
 # Words the app may show in Latin letters: file formats, abbreviations in the policy itself, units of code.
 ALLOWED = {
     "ID", "IDs", "KPI", "DX", "AI", "BPR", "EBPM", "CSV", "TSV", "TXT", "PDF", "PNG", "SVG", "ZIP", "Excel", "PowerPoint", "UTF", "BOM",
-    "Shift_JIS", "CP932", "JIS", "XLSX", "xlsx", "csv", "tsv", "txt", "pptx", "YYYY", "MM", "SHA", "Re", "Design", "Well", "being",
+    "Shift_JIS", "CP932", "JIS", "HTML", "XLSX", "xlsx", "csv", "tsv", "txt", "pptx", "YYYY", "MM", "SHA", "Re", "Design", "Well", "being",
     "QoL", "Chrome", "Chromium", "OS", "A4", "MB", "QR", "OK", "CP",
 }
 LATIN = re.compile(r"[A-Za-z][A-Za-z_]+")

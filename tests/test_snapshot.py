@@ -90,7 +90,7 @@ def test_workbook_and_status_rebuilt_as_known_at_the_meeting(sample_store, polic
 
     props = load_workbook(io.BytesIO(book)).properties
     assert f"kpi_store_sequence={moment}" in props.keywords and props.subject.startswith(provenance.PREFIX)
-    assert provenance.PREFIX in load_workbook(io.BytesIO(book))["指標"].oddFooter.left.text
+    assert provenance.PREFIX in load_workbook(io.BytesIO(book))["指標"].oddFooter.center.text  # the sheet and the source stay on the left
 
 
 def test_as_known_at_by_time(store, policy, monkeypatch):

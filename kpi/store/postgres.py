@@ -88,9 +88,13 @@ DO $$ DECLARE t text; BEGIN
   END LOOP;
 END $$;
 INSERT INTO kpi_info (key, value) VALUES ('instance', md5(random()::text || clock_timestamp()::text)) ON CONFLICT DO NOTHING;
+INSERT INTO kpi_info (key, value) VALUES ('schema', '1') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 """
+SCHEMA_VERSION = "1"  # raise with every change of SQL_SCHEMA: a server of a newer version brings the tables up to date
 SQL = {
     "instance": "SELECT value FROM kpi_info WHERE key = 'instance'",
+    "tables": "SELECT to_regclass('kpi_info') IS NOT NULL",
+    "schema": "SELECT (SELECT value FROM kpi_info WHERE key = 'schema'), (SELECT value FROM kpi_info WHERE key = 'instance')",
     "sequence_row": "INSERT INTO kpi_sequence (ns, last) VALUES (%(ns)s, 0) ON CONFLICT (ns) DO NOTHING",
     "lock": "SELECT last FROM kpi_sequence WHERE ns = %(ns)s FOR UPDATE",
     "advance": "UPDATE kpi_sequence SET last = %(last)s, shown = CASE WHEN %(shown)s THEN %(last)s ELSE shown END WHERE ns = %(ns)s",
@@ -135,6 +139,7 @@ _POOLS: dict[str, queue.LifoQueue] = {}
 _POOLS_GUARD = threading.Lock()
 _READY: set[str] = set()  # addresses whose tables exist
 _INSTANCE: dict[str, str] = {}
+_WRITING = threading.local()  # the connection of this thread's writing transaction, while one is open
 
 
 def _connect(conninfo: str):
@@ -181,10 +186,15 @@ class PgStore(Store):
         if self.conninfo in _READY:
             return
         with _connection(self.conninfo) as conn:
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(726354)")  # two servers starting at once create the tables once
-                conn.execute(SQL_SCHEMA)
-            _INSTANCE[self.conninfo] = conn.execute(SQL["instance"]).fetchone()[0]
+            # Only a database without the tables (or with an older schema) runs the DDL: ALTER TABLE and CREATE TRIGGER
+            # take table locks, which would queue behind a writer holding the sequence row and block its own reads.
+            found = conn.execute(SQL["schema"]).fetchone() if conn.execute(SQL["tables"]).fetchone()[0] else None
+            if found is None or found[0] != SCHEMA_VERSION:
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(726354)")  # two servers starting at once create the tables once
+                    conn.execute(SQL_SCHEMA)
+                found = (SCHEMA_VERSION, conn.execute(SQL["instance"]).fetchone()[0])
+            _INSTANCE[self.conninfo] = found[1]
         _READY.add(self.conninfo)
 
     def ensure(self) -> None:
@@ -194,6 +204,9 @@ class PgStore(Store):
         return {"ns": self.ns, **kw}
 
     def _query(self, name: str, **kw) -> list[tuple]:
+        writing = getattr(_WRITING, "conn", None)
+        if writing is not None:  # a check inside the writing transaction reads what that transaction sees
+            return writing.execute(SQL[name], self._p(**kw)).fetchall()
         with _connection(self.conninfo) as conn:
             return conn.execute(SQL[name], self._p(**kw)).fetchall()
 
@@ -205,7 +218,11 @@ class PgStore(Store):
         with _connection(self.conninfo) as conn, conn.transaction():
             conn.execute(SQL["sequence_row"], self._p())
             last = conn.execute(SQL["lock"], self._p()).fetchone()[0]  # other writers wait here until we commit
-            yield conn, int(last)
+            _WRITING.conn = conn
+            try:
+                yield conn, int(last)
+            finally:
+                _WRITING.conn = None
 
     def _advance(self, conn, seq: int, shown: bool = True) -> None:
         conn.execute(SQL["advance"], self._p(last=seq, shown=shown))
