@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 from kpi import db, fiscal
 from kpi.evaluate import Actual
 from kpi.policy import Policy
-from kpi.reader import Problem, ReadResult, read_actuals
+from kpi.reader import Problem, ReadResult, limits, read_actuals
 from kpi.store import Store, StoreError
 
 NEW, CHANGED, UNCHANGED = "新規", "変更", "変更なし"
@@ -45,6 +46,80 @@ def max_upload_bytes() -> int:
     return max_upload_mb() * 1024 * 1024
 
 
+class FileRefused(Exception):  # noqa: N818 - a refusal of the input, in Japanese
+    """A file named on the command line that is not read: not a regular file, too large, or unreadable."""
+
+
+def too_large(size: int, max_bytes: int) -> str:
+    return f"ファイルが大きすぎます（{size:,} バイト、上限 {max_bytes:,} バイト）"
+
+
+def read_file(path: Path, max_bytes: int) -> bytes:
+    """A file's bytes for ``import``: read in chunks, the size limit checked before reading on.
+
+    Only a regular file is read. A FIFO, a device (``/dev/zero``), a socket or a folder is refused before
+    anything is read: opened without waiting (a FIFO's open would wait for a writer), then looked at.
+    """
+    name = file_name_text(path.name)[0]
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise FileRefused(f"ファイルを読めません: {name}（{exc.strerror}）") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise FileRefused(f"{name} はフォルダです。実績のファイル（CSV または Excel）を指定してください")
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused(f"{name} は通常のファイルではありません（パイプや装置など）。保存したファイルを指定してください")
+        if info.st_size > max_bytes:
+            raise FileRefused(too_large(info.st_size, max_bytes))
+    except BaseException:
+        os.close(fd)
+        raise
+    with open(fd, "rb", buffering=0, closefd=True) as fh:
+        try:
+            data = fh.read(info.st_size + 1)  # the whole file in one piece when it did not grow since fstat
+            if len(data) > info.st_size:  # it grows: on in chunks, each only while the total is within the limit
+                chunks, total = [data], len(data)
+                while total <= max_bytes and (chunk := fh.read(min(limits.READ_CHUNK_BYTES, max_bytes + 1 - total))):
+                    chunks.append(chunk)
+                    total += len(chunk)
+                if total > max_bytes:
+                    raise FileRefused(too_large(total, max_bytes) + "（読み取り中に大きくなりました）")
+                data = b"".join(chunks)
+        except OSError as exc:
+            raise FileRefused(f"ファイルを読めません: {name}（{exc.strerror}）") from None
+    return data
+
+
+def file_name_text(name: str | bytes) -> tuple[str, bytes | None]:
+    """A file's name as text, and its original bytes when they were not UTF-8 (else None).
+
+    A name may arrive as bytes in another encoding: copied from a Windows share it is Shift_JIS, which
+    Python hands over as lone surrogates (``os.fsdecode``). It is decoded as UTF-8, else CP932, else UTF-8
+    with U+FFFD for what cannot be read; the bytes are kept so the batch can record them.
+    """
+    if isinstance(name, str):
+        try:
+            name.encode("utf-8")
+            return name, None
+        except UnicodeEncodeError:
+            raw = name.encode("utf-8", "surrogateescape") if _escaped_only(name) else name.encode("utf-8", "surrogatepass")
+    else:
+        raw = bytes(name)
+    for encoding in ("utf-8", "cp932"):
+        try:
+            return raw.decode(encoding), (None if encoding == "utf-8" else raw)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "replace"), raw
+
+
+def _escaped_only(name: str) -> bool:
+    """Every surrogate in ``name`` is one ``surrogateescape`` made of a byte (U+DC80–U+DCFF)."""
+    return all("\udc80" <= ch <= "\udcff" for ch in name if "\ud800" <= ch <= "\udfff")
+
+
 @dataclass(frozen=True)
 class Change:
     row: Actual
@@ -55,12 +130,13 @@ class Change:
 
 @dataclass
 class Preview:
-    file_name: str
+    file_name: str  # as text (see file_name_text)
     raw: bytes
     read: ReadResult
     # One row per file row: the new figures, the stored ones (``*_old``, with the batch they came from) and ``kind``.
     diff: pd.DataFrame | None = None
     base_version: tuple | None = None  # the store's version when the preview was made
+    file_name_bytes: bytes | None = None  # the name's original bytes when they were not UTF-8 (recorded with the batch)
 
     @property
     def changes(self) -> list[Change]:
@@ -173,20 +249,22 @@ def diff(new: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     return db.diff_frames(new, current, (NEW, CHANGED, UNCHANGED))
 
 
-def preview(store: Store, policy: Policy, raw: bytes, file_name: str, today: dt.date | None = None,
+def preview(store: Store, policy: Policy, raw: bytes, file_name: str | bytes, today: dt.date | None = None,
             max_bytes: int | None = None, progress: Callable[[str], None] | None = None) -> Preview:
     """Read and validate a file and compare it with the store; writes nothing.
 
     ``progress`` (optional) receives a Japanese line at each step, for the page's status box.
+    ``file_name`` may be bytes or hold surrogates (a name in another encoding): see ``file_name_text``.
     """
     say = progress or (lambda _msg: None)
+    text_name, name_bytes = file_name_text(Path(os.fsdecode(file_name)).name)
     say(f"ファイルを読み込んでいます（{len(raw):,} バイト）")
     base = store.version()
-    read = read_actuals(raw, file_name, policy, today=today, max_bytes=max_bytes or max_upload_bytes())
+    read = read_actuals(raw, text_name, policy, today=today, max_bytes=max_bytes or max_upload_bytes())
     if read.internal is not None:
         store.log_exception("reader", read.internal, ref=read.internal_ref)
     say(f"{read.n_rows:,}行を読み取りました（エラー {len(read.errors):,}件、注意 {len(read.warnings):,}件）")
-    pv = Preview(Path(file_name).name, raw, read, base_version=base)
+    pv = Preview(text_name, raw, read, base_version=base, file_name_bytes=name_bytes)
     if read.ok:
         pv.diff = db.diff_current(_frame(read), store.active_files(), (NEW, CHANGED, UNCHANGED))
         say(f"登録済みの実績と比べました: 新規 {pv.count(NEW):,}行、変更 {pv.count(CHANGED):,}行、変更なし {pv.count(UNCHANGED):,}行")
@@ -238,5 +316,6 @@ def commit(store: Store, pv: Preview, user: str, source: str = "upload", sample:
     if not pv.ok:
         raise ValueError("エラーのあるファイルは登録できません")
     rows = pv.read.frame if pv.read.frame is not None else pv.read.rows
+    extra = {} if pv.file_name_bytes is None else {"file_name_bytes": pv.file_name_bytes.hex()}
     return store.write_batch(pv.raw, pv.file_name, rows, user, source=source, sample=sample, counts=_counts(pv),
-                             check=lambda: _check_preview(store, pv, refresh))
+                             check=lambda: _check_preview(store, pv, refresh), extra=extra or None)

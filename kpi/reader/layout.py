@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from kpi.reader.cells import NOT_REPORTED, cell_text, month_cell, month_header, norm, parse_month
-from kpi.reader.limits import HEADER_SEARCH_ROWS
+from kpi.reader.limits import HEADER_SEARCH_ROWS, check_time
 from kpi.reader.result import COLUMN_LABELS, COLUMNS, HEADERS, REQUIRED, Refuse
 
 Rows = Iterable[tuple[int, list]]
@@ -127,6 +128,7 @@ def _long(body: Iterator[tuple[int, list]], cols: dict[str, int], text_cells: bo
 
 def _blocks(body: Iterator[tuple[int, list]]) -> Iterator[list[tuple[int, list]]]:
     while block := list(itertools.islice(body, _TRANSPOSE_ROWS)):
+        check_time()
         yield block
 
 
@@ -144,29 +146,57 @@ def _cached(values: list, convert) -> list:
 
 
 def _wide(body: Iterator[tuple[int, list]], id_col: int, months: dict[int, tuple[str, str]], text_cells: bool) -> Grid:
-    """One row per indicator, one column per month: one record per filled month cell."""
-    ids, mons, vals, labels, rows = [], [], [], [], []
+    """One row per indicator, one column per month: one record per filled month cell.
+
+    Kept lean per record (a pointer to the cell's text and a month position; the ID, row number and column label
+    are stored per row or per column and spread out at the end), as the file may fill millions of cells.
+    """
+    columns = sorted(months)  # the month columns, left to right
+    ids: list = []
+    row_numbers: list[int] = []
+    per_row: list[int] = []  # records of each row kept
+    vals: list[str] = []
+    which = array("l")  # per record: position in ``columns``
+    skip: dict[str, bool] = {}  # a cell's text → whether it means 未報告 (or nothing); cells repeat a lot
     seen_body = False
     for n, cells in body:
+        if not seen_body or not n & 1023:
+            check_time()
         seen_body = True
         iid = cells[id_col] if id_col < len(cells) else None
-        iid_text = iid if text_cells else cell_text(iid)
-        for i, (month, label) in months.items():
-            v = cells[i] if i < len(cells) else None
-            v = v if text_cells else cell_text(v)
-            if v is None or not v.strip() or (len(v) < 20 and norm(v).lower() in NOT_REPORTED):
+        width, before = len(cells), len(vals)
+        for pos, i in enumerate(columns):
+            if i >= width:
+                break
+            v = cells[i] if text_cells else cell_text(cells[i])
+            if v is None:
                 continue
-            ids.append(iid_text)
-            mons.append(month)
-            vals.append(v)
-            labels.append(label)
-            rows.append(n)
+            empty = skip.get(v)
+            if empty is None:
+                empty = not v.strip() or (len(v) < 20 and norm(v).lower() in NOT_REPORTED)
+                if len(skip) < 100_000:
+                    skip[v] = empty
+            if not empty:
+                vals.append(v)
+                which.append(pos)
+        if len(vals) > before:
+            ids.append(iid if text_cells else cell_text(iid))
+            row_numbers.append(n)
+            per_row.append(len(vals) - before)
     if not seen_body:
         raise Refuse(None, None, "見出し行だけで、データ行がありません")
-    if not rows:
+    if not vals:
         raise Refuse(None, None, "実績が1件も入力されていません（月の列に値を入れてください）")
-    empty = pa.nulls(len(rows), pa.string())
-    arrays = {"indicator_id": pa.array(ids, pa.string()), "month": pa.array(mons, pa.string()), "value": pa.array(vals, pa.string()),
-              "numerator": empty, "denominator": empty, "note": empty}
-    label_arr = np.asarray(labels, dtype=object)
-    return Grid(arrays, np.asarray(rows, dtype=np.int64), dict(COLUMN_LABELS) | {"month": label_arr, "value": label_arr}, "wide")
+    position = np.frombuffer(which, dtype=np.int_)
+    counts = np.asarray(per_row, dtype=np.int64)
+    id_arr = np.empty(len(ids), dtype=object)
+    id_arr[:] = ids
+    month_texts = pa.array([months[i][0] for i in columns], pa.string())
+    labels = np.empty(len(columns), dtype=object)
+    labels[:] = [months[i][1] for i in columns]
+    label_arr = labels[position]
+    empty = pa.nulls(len(vals), pa.string())
+    arrays = {"indicator_id": pa.array(np.repeat(id_arr, counts), pa.string()), "month": month_texts.take(pa.array(position)),
+              "value": pa.array(vals, pa.string()), "numerator": empty, "denominator": empty, "note": empty}
+    return Grid(arrays, np.repeat(np.asarray(row_numbers, dtype=np.int64), counts),
+                dict(COLUMN_LABELS) | {"month": label_arr, "value": label_arr}, "wide")
