@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,8 +97,9 @@ def file_name_text(name: str | bytes) -> tuple[str, bytes | None]:
     """A file's name as text, and its original bytes when they were not UTF-8 (else None).
 
     A name may arrive as bytes in another encoding: copied from a Windows share it is Shift_JIS, which
-    Python hands over as lone surrogates (``os.fsdecode``). It is decoded as UTF-8, else CP932, else UTF-8
-    with U+FFFD for what cannot be read; the bytes are kept so the batch can record them.
+    Python hands over as lone surrogates (``os.fsdecode``). It is decoded as UTF-8, else CP932 (when that gives
+    no control or private-use character), else UTF-8 with U+FFFD for what cannot be read; the bytes are kept so
+    the batch can record them.
     """
     if isinstance(name, str):
         try:
@@ -107,11 +109,17 @@ def file_name_text(name: str | bytes) -> tuple[str, bytes | None]:
             raw = name.encode("utf-8", "surrogateescape") if _escaped_only(name) else name.encode("utf-8", "surrogatepass")
     else:
         raw = bytes(name)
-    for encoding in ("utf-8", "cp932"):
-        try:
-            return raw.decode(encoding), (None if encoding == "utf-8" else raw)
-        except UnicodeDecodeError:
-            continue
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("cp932")
+    except UnicodeDecodeError:
+        text = ""
+    # CP932 gives almost any byte a meaning (0x80 a control, 0xFD–0xFF private use): such a reading is not a name
+    if text and not any(unicodedata.category(ch) in ("Cc", "Co", "Cn") for ch in text):
+        return text, raw
     return raw.decode("utf-8", "replace"), raw
 
 

@@ -311,6 +311,13 @@ def numbers(arr: pa.Array, units: tuple[str, ...]) -> tuple[np.ndarray, np.ndarr
         value, unit = split_number(text, units)
         return (np.nan if value is None else value), False, value is None, unit_index.get(unit, 0)
 
+    # Plain and grouped decimals (1523, -5, 1,234,567.5) are converted by Arrow in C, as split_number would read
+    # them: the whole column at once when every cell is one, else each distinct cell once, only the rest
+    # (units, full width, 完了, △ …) through Python.
+    simple_cells = pc.fill_null(pc.match_substring_regex(arr, _SIMPLE_NUMBER), False).to_numpy(zero_copy_only=False)
+    if (simple_cells | empty).all():
+        values = pc.cast(pc.replace_substring(arr, ",", ""), pa.float64()).to_numpy(zero_copy_only=False)
+        return values, empty, np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64), unit_list
     # Each distinct cell once. Plain and grouped decimals (1523, -5, 1,234,567.5) are converted by Arrow in C,
     # as split_number would read them; only the rest (units, full width, 完了, △ …) goes through Python.
     enc = _encoded(arr)

@@ -54,22 +54,52 @@ def sniff(text: str) -> str:
     return best if counts[best] else ","
 
 
+_LINES_BLOCK = 1 << 20  # characters handed to io.StringIO at a time (it holds 4 bytes a character)
+
+
 def _lines(text: str) -> Iterable[str]:
-    """The physical lines of a CSV text, each refused when longer than any accepted record can be."""
-    lines = io.StringIO(text, newline="")
-    return lines if len(text) <= limits.MAX_CSV_LINE_CHARS else _bounded(lines)
+    """The physical lines of a CSV text (ends: CRLF, LF or CR, kept), each refused when longer than any accepted
+    record can be. A large text is split a block at a time, so no copy of all of it is made."""
+    if len(text) <= _LINES_BLOCK:
+        return io.StringIO(text, newline="")
+    return _bounded(_blocks_of_lines(text))
+
+
+def _blocks_of_lines(text: str) -> Iterator[str]:
+    start, n = 0, len(text)
+    while start < n:
+        end = start + _LINES_BLOCK
+        if end < n:  # cut after a line end that is not the CR of a CRLF
+            cut = text.rfind("\n", start, end)
+            if cut < 0:
+                cut = text.rfind("\r", start, end - 1)
+                while cut >= 0 and text[cut + 1] == "\n":
+                    cut = text.rfind("\r", start, cut)
+            if cut < 0:  # no line ends in this block: one long line, to its end or far enough to refuse it
+                ends = [i for i in (text.find("\n", end), text.find("\r", end)) if i >= 0]
+                cut = min(min(ends, default=n), start + limits.MAX_CSV_LINE_CHARS + 1)
+                if text[cut:cut + 2] == "\r\n":
+                    cut += 1
+            end = cut + 1
+        yield from io.StringIO(text[start:end], newline="")
+        start = end
 
 
 def _bounded(lines: Iterable[str]) -> Iterator[str]:
     for n, line in enumerate(lines, start=1):
         if len(line) > limits.MAX_CSV_LINE_CHARS:
-            raise Refuse(n, None, f"1行が長すぎます（{len(line):,}文字）。列が多すぎるか、セルが長すぎます"
+            raise Refuse(n, None, f"1行が長すぎます（{limits.MAX_CSV_LINE_CHARS:,}文字を超えています）。列が多すぎるか、セルが長すぎます"
                                   f"（上限 {limits.MAX_CSV_COLUMNS:,}列、セルは {limits.MAX_CELL_CHARS:,}文字、備考は {limits.MAX_NOTE_CHARS:,}文字まで）")
         yield line
 
 
 def too_many_columns(n: int) -> str:
     return f"列が多すぎます（{n:,}列、上限 {limits.MAX_CSV_COLUMNS:,}列）。実績の列だけのファイルにしてください"
+
+
+def too_many_rows(n: int | None = None) -> str:
+    count = f"{n:,}行、" if n is not None else ""
+    return f"行が多すぎます（{count}上限 {limits.MAX_RECORDS:,}行）。ファイルを分けてください"
 
 
 def too_many_cells(rows: int | None = None, columns: int | None = None) -> str:
@@ -101,8 +131,11 @@ def fast_csv(text: str, utf8: bytes | None = None) -> Grid | None:
 
     ``utf8`` is the text's UTF-8 bytes when the file already was UTF-8 (saves encoding the text again).
     """
-    first, sep, _ = text.partition("\n")
-    if not sep or "\r" in first.rstrip("\r") or len(first) > limits.MAX_CSV_LINE_CHARS:
+    end = text.find("\n", 0, limits.MAX_CSV_LINE_CHARS + 1)
+    if end < 0:
+        return None
+    first = text[:end]
+    if "\r" in first.rstrip("\r"):
         return None
     delimiter = sniff(first)
     if first.count(delimiter) >= limits.MAX_CSV_COLUMNS:  # an upper bound (quoted delimiters count too): let the careful path count
@@ -116,6 +149,8 @@ def fast_csv(text: str, utf8: bytes | None = None) -> Grid | None:
         return None
     data = text.encode("utf-8") if utf8 is None else utf8
     lines = data.count(b"\n") - (1 if data[-1:] == b"\n" else 0)
+    if lines > limits.MAX_RECORDS:
+        raise Refuse(None, None, too_many_rows(lines))
     if lines * len(header) > limits.MAX_CSV_CELLS:
         raise Refuse(None, None, too_many_cells(lines + 1, len(header)))
     names = [f"c{i}" for i in range(len(header))]

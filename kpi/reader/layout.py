@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from kpi.reader import limits
 from kpi.reader.cells import NOT_REPORTED, cell_text, month_cell, month_header, norm, parse_month
 from kpi.reader.limits import HEADER_SEARCH_ROWS, check_time
 from kpi.reader.result import COLUMN_LABELS, COLUMNS, HEADERS, REQUIRED, Refuse
@@ -106,6 +107,8 @@ def _long(body: Iterator[tuple[int, list]], cols: dict[str, int], text_cells: bo
     row_numbers: list[int] = []
     for block in _blocks(body):  # rows → columns a block at a time, transposed in C (zip_longest), not cell by cell
         row_numbers.extend(n for n, _ in block)
+        if len(row_numbers) > limits.MAX_RECORDS:
+            raise Refuse(None, None, f"行が多すぎます（上限 {limits.MAX_RECORDS:,}行）。ファイルを分けてください")
         columns = list(itertools.zip_longest(*(cells for _, cells in block)))
         for c, i in wanted:
             values[c].extend(columns[i] if i < len(columns) else [None] * len(block))
@@ -180,6 +183,8 @@ def _wide(body: Iterator[tuple[int, list]], id_col: int, months: dict[int, tuple
                 vals.append(v)
                 which.append(pos)
         if len(vals) > before:
+            if len(vals) > limits.MAX_RECORDS:  # as many figures as the longest canonical file has rows
+                raise Refuse(None, None, f"実績の値が多すぎます（上限 {limits.MAX_RECORDS:,}件）。ファイルを分けてください")
             ids.append(iid if text_cells else cell_text(iid))
             row_numbers.append(n)
             per_row.append(len(vals) - before)

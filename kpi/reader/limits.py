@@ -41,6 +41,9 @@ MAX_XLSX_SECONDS = 60.0
 # the whole read. A record's physical line cannot be longer than MAX_COLUMNS cells of the longest accepted
 # cell written with every character a doubled quote, so a longer line is refused before it is split
 # (the csv module would otherwise build a list of every field of a 50 MB line of commas).
+# Records: a CSV has at most as many rows as a sheet (MAX_ROWS), and a wide file gives at most as many figures,
+# so that whatever is read costs no more than the largest accepted file (about 0.5 GB for a million rows).
+MAX_RECORDS = MAX_ROWS
 MAX_CSV_COLUMNS = 16_384  # Excel's XFD: no spreadsheet writes more
 MAX_CSV_CELLS = MAX_CELLS
 MAX_CSV_LINE_CHARS = MAX_CSV_COLUMNS * (2 * MAX_CELL_CHARS + 3) + 2 * MAX_NOTE_CHARS
