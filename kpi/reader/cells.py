@@ -270,12 +270,12 @@ class IndicatorIds:
 _CODES_BLOCK = 4096  # distinct cells parsed between two looks at the clock
 
 
-def _encoded(arr: pa.Array) -> pa.DictionaryArray:
+def encoded(arr: pa.Array) -> pa.DictionaryArray:
     enc = pc.dictionary_encode(arr)
     return enc.combine_chunks() if isinstance(enc, pa.ChunkedArray) else enc
 
 
-def _apply(values: pa.Array, fn: Callable[[str | None], tuple]) -> list[tuple]:
+def apply(values: pa.Array, fn: Callable[[str | None], tuple]) -> list[tuple]:
     """``fn`` of each value, a block at a time (a block's Python strings only), the reader's time limit checked between."""
     out: list[tuple] = []
     for start in range(0, len(values), _CODES_BLOCK):
@@ -286,8 +286,8 @@ def _apply(values: pa.Array, fn: Callable[[str | None], tuple]) -> list[tuple]:
 
 def codes(arr: pa.Array, fn: Callable[[str | None], tuple]) -> tuple[np.ndarray, list[tuple]]:
     """Apply ``fn`` once per distinct cell: (index of each record's result, results); nulls map to fn(None)."""
-    enc = _encoded(arr)
-    results = _apply(enc.dictionary, fn) + [fn(None)]
+    enc = encoded(arr)
+    results = apply(enc.dictionary, fn) + [fn(None)]
     idx = pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False).astype(np.int64)
     return idx, results
 
@@ -320,7 +320,7 @@ def numbers(arr: pa.Array, units: tuple[str, ...]) -> tuple[np.ndarray, np.ndarr
         return values, empty, np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64), unit_list
     # Each distinct cell once. Plain and grouped decimals (1523, -5, 1,234,567.5) are converted by Arrow in C,
     # as split_number would read them; only the rest (units, full width, 完了, △ …) goes through Python.
-    enc = _encoded(arr)
+    enc = encoded(arr)
     distinct = enc.dictionary
     k = len(distinct)
     value_of, empty_of = np.full(k + 1, np.nan), np.zeros(k + 1, dtype=bool)
@@ -331,7 +331,7 @@ def numbers(arr: pa.Array, units: tuple[str, ...]) -> tuple[np.ndarray, np.ndarr
                                                    pa.float64()).to_numpy(zero_copy_only=False)
     rest = np.flatnonzero(~simple)
     if len(rest):
-        results = _apply(distinct.take(pa.array(rest)), parse)
+        results = apply(distinct.take(pa.array(rest)), parse)
         value_of[rest] = [r[0] for r in results]
         empty_of[rest], bad_of[rest], unit_of[rest] = [r[1] for r in results], [r[2] for r in results], [r[3] for r in results]
     value_of[k], empty_of[k] = np.nan, True  # an empty cell

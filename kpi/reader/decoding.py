@@ -165,7 +165,7 @@ def fast_csv(text: str, utf8: bytes | None = None) -> Grid | None:
     except (pa.ArrowInvalid, pa.ArrowException, ValueError):
         return None
     # one record per line, or Excel row numbers would be wrong (quoted line breaks, lone CRs)
-    if table.num_rows != lines or data.count(b"\r") != data.count(b"\r\n"):
+    if table.num_rows != lines or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
         return None
     arrays = {c: (table.column(cols[c]).combine_chunks() if c in cols else pa.nulls(table.num_rows, pa.string())) for c in COLUMNS}
     return Grid(arrays, np.arange(2, table.num_rows + 2, dtype=np.int64), dict(COLUMN_LABELS), "long")
