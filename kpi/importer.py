@@ -8,16 +8,22 @@ runs under the store's commit lock, just before the batch gets its sequence numb
 """
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import gc
 import os
 import stat
+import threading
+import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kpi import db, fiscal
 from kpi.evaluate import Actual
@@ -327,3 +333,107 @@ def commit(store: Store, pv: Preview, user: str, source: str = "upload", sample:
     extra = {} if pv.file_name_bytes is None else {"file_name_bytes": pv.file_name_bytes.hex()}
     return store.write_batch(pv.raw, pv.file_name, rows, user, source=source, sample=sample, counts=_counts(pv),
                              check=lambda: _check_preview(store, pv, refresh), extra=extra or None)
+
+
+# --- previews waiting for 登録 ------------------------------------------------------------------------
+
+PREVIEW_CACHE_BYTES = 512 * 1024 * 1024  # all sessions' previews together (one million-row preview is about 100 MB)
+PREVIEW_IDLE_SECONDS = 15 * 60  # a preview nobody looked at for this long is dropped (its browser was closed)
+
+
+def preview_bytes(pv: Preview) -> int:
+    """What a preview holds in memory, about: the file, the accepted rows and the comparison with the store."""
+    size = len(pv.raw)
+    for frame in (pv.read.frame, pv.diff):
+        if frame is not None:  # strings are shared objects (Arrow deduplicates them): the pointers are the cost
+            size += int(frame.memory_usage(index=True, deep=False).sum())
+    return size
+
+
+class PreviewCache:
+    """Previews waiting for 登録, held on the server by page session, bounded in bytes and in idle time.
+
+    A page keeps only its session's key: a preview in the page's own session state would live as long as
+    Streamlit keeps the state of a closed browser (until another session happens to touch its store of
+    disconnected sessions), up to 128 of them. Here the least recently used previews go first once all
+    together pass ``max_bytes`` (the newest is always kept), and a sweeper drops those idle for
+    ``idle_seconds``; memory is handed back to the system when one goes.
+    """
+
+    def __init__(self, max_bytes: int = PREVIEW_CACHE_BYTES, idle_seconds: float = PREVIEW_IDLE_SECONDS):
+        self.max_bytes, self.idle_seconds = max_bytes, idle_seconds
+        self._items: OrderedDict[str, tuple[tuple, Preview, int, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._sweeper: threading.Thread | None = None
+
+    def put(self, session: str, key: tuple, pv: Preview) -> None:
+        """Keep ``pv`` as the session's preview (replacing its previous one), made for ``key`` (file and store version)."""
+        with self._lock:
+            self._items.pop(session, None)
+            self._items[session] = (key, pv, preview_bytes(pv), time.monotonic())
+            dropped = 0
+            while len(self._items) > 1 and self.total_bytes() > self.max_bytes:
+                self._items.popitem(last=False)
+                dropped += 1
+        if dropped:
+            release_memory()
+        self._start_sweeper()
+
+    def get(self, session: str, key: tuple | None = None) -> Preview | None:
+        """The session's preview, if it is still kept and (given ``key``) made for the same file and store version."""
+        with self._lock:
+            item = self._items.get(session)
+            if item is None or (key is not None and item[0] != key):
+                return None
+            self._items[session] = (*item[:3], time.monotonic())
+            self._items.move_to_end(session)
+            return item[1]
+
+    def drop(self, session: str) -> None:
+        with self._lock:
+            gone = self._items.pop(session, None)
+        if gone is not None:
+            del gone
+            release_memory()
+
+    def sweep(self, now: float | None = None) -> int:
+        """Drop previews idle for ``idle_seconds``; how many went."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            idle = [s for s, item in self._items.items() if now - item[3] >= self.idle_seconds]
+            for s in idle:
+                del self._items[s]
+        if idle:
+            release_memory()
+        return len(idle)
+
+    def total_bytes(self) -> int:
+        return sum(item[2] for item in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _start_sweeper(self) -> None:
+        with self._lock:
+            if self._sweeper is not None and self._sweeper.is_alive():
+                return
+            self._sweeper = threading.Thread(target=self._sweep_forever, name="kpi-preview-sweeper", daemon=True)
+            self._sweeper.start()
+
+    def _sweep_forever(self) -> None:
+        while True:
+            time.sleep(max(1.0, min(60.0, self.idle_seconds / 4)))
+            self.sweep()
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the system: Arrow's pool and the C allocator keep it for reuse otherwise."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
+PREVIEWS = PreviewCache()
