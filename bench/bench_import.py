@@ -16,7 +16,7 @@ and the commit writes all of them.
 Each measurement runs in a fresh Python process (imports excluded from the time),
 so its peak memory (ru_maxrss) is its own. Two baselines read the same file with DuckDB:
 ``duckdb.read_csv(path).fetchall()`` (Python tuples) and ``.to_arrow_table()`` (columnar, the faster one).
-The ratio is (read_actuals + Store.write_batch) / the Arrow baseline; the target is at most 3.
+The ratio is (read_actuals + Store.write_batch) / the Arrow baseline; the target is at most 2 (issue 19).
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TARGET_RATIO = 3.0
+TARGET_RATIO = 2.0
 
 
 def generate(path: Path, n_rows: int, policy_dir: Path) -> dict:
@@ -96,17 +96,17 @@ def child_generate(path: str, n_rows: str, policy_dir: str) -> dict:
 def child_duckdb(path: str) -> dict:
     import duckdb
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     rows = duckdb.read_csv(path).fetchall()
-    return {"seconds": time.perf_counter() - t, "rows": len(rows)}
+    return {"seconds": time.perf_counter() - t, "cpu_seconds": time.process_time() - c, "rows": len(rows)}
 
 
 def child_duckdb_arrow(path: str) -> dict:
     import duckdb
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     table = duckdb.read_csv(path).to_arrow_table()
-    return {"seconds": time.perf_counter() - t, "rows": table.num_rows}
+    return {"seconds": time.perf_counter() - t, "cpu_seconds": time.process_time() - c, "rows": table.num_rows}
 
 
 def child_xlsx_generate(path: str, n_rows: str) -> dict:
@@ -170,14 +170,15 @@ def child_import(path: str, policy_dir: str, store_dir: str) -> dict:
 
     policy = load_policy(Path(policy_dir))
     store = Store(Path(store_dir))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     raw = Path(path).read_bytes()
     pv = preview(store, policy, raw, Path(path).name)
     t1 = time.perf_counter()
     assert pv.ok, [str(e) for e in pv.errors[:5]]
     commit(store, pv, "bench")
     t2 = time.perf_counter()
-    return {"read_seconds": t1 - t0, "commit_seconds": t2 - t1, "seconds": t2 - t0, "rows_accepted": pv.read.n_rows,
+    return {"read_seconds": t1 - t0, "commit_seconds": t2 - t1, "seconds": t2 - t0, "cpu_seconds": time.process_time() - c0,
+            "rows_accepted": pv.read.n_rows,
             "rows_stored": db.count_rows(store.active_files()), "warnings": len(pv.warnings), "new": pv.count("新規")}
 
 
@@ -361,16 +362,17 @@ def main(argv: list[str] | None = None) -> int:
         policy_dir = unique_policy(tmpdir / "data", args.rows) if args.unique else ROOT / "data"
         path = tmpdir / "actuals_1m.csv"
         info = run_child(["child_generate", str(path), str(args.rows), str(policy_dir)])  # keeps this process small
-        duck = min((run_child(["child_duckdb", str(path)]) for _ in range(args.repeat)), key=lambda r: r["seconds"])
-        arrow = min((run_child(["child_duckdb_arrow", str(path)]) for _ in range(args.repeat)), key=lambda r: r["seconds"])
-        ours = []
-        for k in range(args.repeat):
+        ducks, arrows, ours = [], [], []
+        for k in range(args.repeat):  # in turn, so that each sees the same moments of a shared machine
+            ducks.append(run_child(["child_duckdb", str(path)]))
+            arrows.append(run_child(["child_duckdb_arrow", str(path)]))
             ours.append(run_child(["child_import", str(path), str(policy_dir), str(tmpdir / f"store{k}")]))
-        best = min(ours, key=lambda r: r["seconds"])
+        duck, arrow, best = (min(runs, key=lambda r: r["seconds"]) for runs in (ducks, arrows, ours))
     ratio = best["seconds"] / arrow["seconds"]
     report = {"file": info, "duckdb_read_csv_fetchall": duck, "duckdb_read_csv_arrow": arrow, "preview_and_commit": best,
               "ratio": round(ratio, 2), "ratio_to_fetchall": round(best["seconds"] / duck["seconds"], 2), "target": TARGET_RATIO,
-              "memory_ratio": round(best["peak_rss_mb"] / arrow["peak_rss_mb"], 2)}
+              "memory_ratio": round(best["peak_rss_mb"] / arrow["peak_rss_mb"], 2),
+              "cpu_ratio": round(min(r["cpu_seconds"] for r in ours) / min(r["cpu_seconds"] for r in arrows), 2)}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
     else:
@@ -384,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"read + commit:                {best['seconds']:.2f} s, peak RSS {best['peak_rss_mb']:.0f} MB "
               f"(interpreter and imports {best['start_rss_mb']:.0f} MB)")
         print(f"ratio to DuckDB → Arrow: time {ratio:.2f}x (target <= {TARGET_RATIO:g}x; {report['ratio_to_fetchall']:.2f}x of fetchall), "
-              f"peak memory {report['memory_ratio']:.2f}x")
+              f"peak memory {report['memory_ratio']:.2f}x; CPU time {report['cpu_ratio']:.2f}x "
+              "(on a busy machine the CPU ratio is the steadier figure)")
     return 1 if args.check and ratio > TARGET_RATIO else 0
 
 
