@@ -267,9 +267,18 @@ def worst_files(folder: Path) -> dict[str, Path]:
     head = ("指標ID," + ",".join(f"{2000 + k // 12 % 100}-{k % 12 + 1:02d}" for k in range(200_000)) + "\n").encode()
     row = ("K1-1," + ",".join("1" for _ in range(200_000)) + "\n").encode()
     _fill(columns, head, lambda i: row, WORST_BYTES)
+    most = folder / "grouped_1m.csv"  # the worst that is read to the end: as many rows as allowed, every number distinct and grouped
+    most.write_bytes(b"indicator_id,month,value\n" + b"".join(f'K4-3,2025-04,"{i * 7919 + 1_000_000:,}"\n'.encode()
+                                                            for i in range(1_048_576)))
+    wide = folder / "wide_16383.csv"  # the widest accepted shape: 16,383 month columns, rows until the figures reach the limit
+    head = ("指標ID," + ",".join(f"{1900 + k // 12}-{k % 12 + 1:02d}" for k in range(16_383)) + "\n").encode()
+    row = ("K1-1," + ",".join(str(k % 97) for k in range(16_383)) + "\n").encode()
+    _fill(wide, head, lambda i: row, len(head) + 64 * len(row))
     big = folder / "big.csv"  # four times the limit
     _fill(big, b"indicator_id,month,value\n", lambda i: f"K4-3,2025-04,{i % 1000}\n".encode(), 200_000_000)
-    return {"grouped_50MB": grouped, "columns_200k_50MB": columns, "file_200MB": big}
+    return {"grouped_50MB": grouped, "columns_200k_50MB": columns, "grouped_1048576_rows": most, "wide_16383_columns": wide,
+            "file_200MB": big}
+
 
 
 def child_preview(path: str, store_dir: str) -> dict:
@@ -295,7 +304,8 @@ def run_watched(cmd: list[str], env: dict, timeout: float = WORST_SECONDS) -> di
         resource.setrlimit(resource.RLIMIT_AS, (WORST_MEMORY, WORST_MEMORY))
 
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ | env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=cap)
+    out_file, err_file = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # not pipes: a thousand error lines would fill one
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ | env, stdout=out_file, stderr=err_file, preexec_fn=cap)
     peak, killed = 0.0, False
     while proc.poll() is None:
         try:
@@ -308,8 +318,11 @@ def run_watched(cmd: list[str], env: dict, timeout: float = WORST_SECONDS) -> di
             proc.kill()
             killed = True
         time.sleep(0.02)
-    out, err = proc.communicate()
+    proc.wait()
     seconds = time.perf_counter() - t
+    out_file.seek(0)
+    err_file.seek(0)
+    out, err = out_file.read(), err_file.read()
     last = err.decode("utf-8", "replace").strip().splitlines()
     return {"seconds": seconds, "peak_rss_mb": peak, "exit": proc.returncode, "killed": killed,
             "message": (last[0] if last else out.decode("utf-8", "replace")[:200])[:160]}
@@ -328,7 +341,7 @@ def worst_bench(as_json: bool) -> int:
         env = {"KPI_STORE": str(folder / "store"), "KPI_DATA_DIR": str(ROOT / "data")}
         for name, path in [*files.items(), ("dev_zero", Path("/dev/zero")), ("fifo", fifo)]:
             out[f"cli:{name}"] = run_watched([*cli, str(path)], env)
-        for name in ("grouped_50MB", "columns_200k_50MB"):
+        for name in ("grouped_50MB", "columns_200k_50MB", "grouped_1048576_rows", "wide_16383_columns"):
             out[f"page:{name}"] = run_child(["child_preview", str(files[name]), str(folder / "store")])
     if as_json:
         print(json.dumps(out, ensure_ascii=False, indent=1))
