@@ -198,3 +198,16 @@ def test_numbers_read_in_arrow_equal_split_number(cells, mixed):
             assert is_bad or not math.isfinite(v), cell
         else:
             assert not is_bad and v == expected, (cell, v, expected)
+
+
+@SETTINGS
+@given(keys=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 8)), min_size=1, max_size=60), scale=st.sampled_from([1, 12, 10**6]))
+def test_each_record_finds_the_first_record_of_its_indicator_and_month(keys, scale):
+    """The duplicate check's table (months close together) and its sort (months far apart) agree with a plain search."""
+    import numpy as np
+
+    from kpi.reader.validation import _first_of_key
+
+    code = np.array([k[0] for k in keys], dtype=np.int64)
+    month = np.array([k[1] for k in keys], dtype=np.int64) * scale
+    assert _first_of_key(code, month).tolist() == [keys.index(k) for k in keys]

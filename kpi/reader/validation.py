@@ -328,18 +328,11 @@ def _check_ratio_parts(ck: Checked, value, num, den, both, n_empty, d_empty, n_b
 def _check_duplicates(ck: Checked, good: np.ndarray, value, num, den) -> np.ndarray:
     """The same indicator and month twice: different figures → error; identical → warning, kept once. Returns the drops."""
     n = len(good)
-    key = ck.id_code * 1_000_000 + ck.month_ord
     cand = np.flatnonzero(good)
     drop = np.zeros(n, dtype=bool)
     if not len(cand):
         return drop
-    # each key's first record, by hashing (pd.factorize numbers keys in order of first appearance) rather than sorting
-    inverse, uniques = pd.factorize(key[cand])
-    if len(uniques) == len(cand):
-        return drop
-    seen = np.maximum.accumulate(inverse)
-    first = np.flatnonzero(np.r_[True, inverse[1:] > seen[:-1]])  # where each code appears first, in code order
-    first_rec = cand[first][inverse]
+    first_rec = cand[_first_of_key(ck.id_code[cand], ck.month_ord[cand])]
     dup = first_rec != cand
     if not dup.any():
         return drop
@@ -356,6 +349,23 @@ def _check_duplicates(ck: Checked, good: np.ndarray, value, num, den) -> np.ndar
                          lambda i: f"{label(i)} は {rows[first_of[i]]}行目と同じ内容の重複です（1行として登録します）")
     drop[d] = True
     return drop
+
+
+def _first_of_key(code: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """For each record, the position of the first record with the same indicator and month."""
+    low = int(month.min())
+    span = int(month.max()) - low + 1
+    key = code * span + (month - low)
+    if (int(code.max()) + 1) * span <= max(4 * len(key), 1 << 20):  # a table of every key is small: no hashing, no sorting
+        table = np.full((int(code.max()) + 1) * span, len(key), dtype=np.int64)
+        np.minimum.at(table, key, np.arange(len(key)))
+        return table[key]
+    order = np.argsort(key, kind="stable")  # months far apart: sorted, each run's first is its earliest record
+    ordered = key[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    first = np.empty(len(key), dtype=np.int64)
+    first[order] = order[starts][np.cumsum(starts) - 1]
+    return first
 
 
 def _frame(ck: Checked, keep: np.ndarray, value, num, den) -> pd.DataFrame:
