@@ -16,7 +16,7 @@ from pathlib import Path
 from kpi import checkdata, checkins, cliargs, departments, fiscal, fmt
 from kpi import evaluation as ev
 from kpi.export import command as export_command
-from kpi.importer import FileRefused, commit, max_upload_bytes, preview, read_file
+from kpi.importer import FileRefused, commit, file_name_text, max_upload_bytes, preview, read_file
 from kpi.kinds import GRADES
 from kpi.policy import PolicyError
 from kpi.service import fy_range, results, status_record
@@ -99,8 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _user(name: str | None) -> str:
     if name:
         return name
-    try:
-        return getpass.getuser()
+    try:  # the login name comes from the environment, in whatever encoding it was set: decoded as file names are
+        return file_name_text(getpass.getuser())[0]
     except Exception:
         return "unknown"
 

@@ -158,3 +158,18 @@ def test_import_of_a_file_named_in_shift_jis(tmp_path):
     history = subprocess.run([sys.executable, "-m", "kpi", "history", "--json"], cwd=ROOT, env=env, capture_output=True, text=True,
                              timeout=120)
     assert json.loads(history.stdout)[0]["file_name"] == "実績_4月.csv"
+
+
+def test_a_login_name_in_shift_jis_is_recorded_as_text(tmp_path):
+    """Without --user the login name is used; set in Shift_JIS it used to reach the record undecodable."""
+    env = os.environ | {"KPI_STORE": str(tmp_path / "store")}
+    env_bytes = {os.fsencode(k): os.fsencode(v) for k, v in env.items() if k not in ("USER", "LOGNAME", "LNAME", "USERNAME")}
+    env_bytes[b"USER"] = "大阪".encode("cp932")
+    r = subprocess.run([sys.executable, "-m", "kpi", "checkin", "K1-1", "--month", "2025-04", "--cause", "要因", "--action", "対策", "--json"],
+                       cwd=ROOT, env=env_bytes, capture_output=True, timeout=120)
+    out = json.loads(r.stdout.decode("utf-8"))
+    assert r.returncode == 0 and out["ok"], r.stderr.decode("utf-8", "replace")
+    from kpi import checkins
+
+    (record,) = checkins.records(tmp_path / "store")
+    assert "大阪" in str(record)
