@@ -1,5 +1,7 @@
 """実績アップロード: templates, then upload → preview (new / changed / unchanged, warnings, errors) → 登録."""
 
+import secrets
+
 import pandas as pd
 import streamlit as st
 
@@ -23,16 +25,29 @@ def templates(data_folder: str, fy: int, issues: tuple[str, ...], filled_at: str
             template.template_csv(pol, fy, ids, "utf-8-sig", acts))
 
 
-def do_commit(pv: importer.Preview) -> None:
+def preview_session() -> str:
+    """This page session's key to its preview in ``importer.PREVIEWS`` (the preview itself stays out of session state,
+    which Streamlit keeps for a while after the browser closes: the server-side cache is bounded and drops idle ones)."""
+    if "_upload_session" not in st.session_state:
+        st.session_state["_upload_session"] = secrets.token_urlsafe(16)
+    return st.session_state["_upload_session"]
+
+
+def do_commit(session: str, key: tuple) -> None:
     """on_click of 登録: runs before the page, so the uploader can be reset here. Rights are checked again here."""
     if not ui_auth.require_editor("実績の登録"):
-        st.session_state.pop("_upload_preview", None)
+        importer.PREVIEWS.drop(session)
+        return
+    pv = importer.PREVIEWS.get(session, key)
+    if pv is None:  # dropped while the page stood idle (or by a newer preview): look again, nothing written
+        st.session_state["_upload_flash"] = ("error", "プレビューの有効期限が切れました（何も保存していません）。内容をもう一度確認してから登録してください",
+                                             "")
         return
     try:
         importer.commit(ui.store(), pv, ui_auth.current_user())
     except importer.StalePreview as exc:
         st.session_state["_upload_flash"] = ("error", str(exc), pv.file_name)
-        st.session_state.pop("_upload_preview", None)  # the next run previews again against the store as it is now
+        importer.PREVIEWS.drop(session)  # the next run previews again against the store as it is now
         return
     except (ValueError, OSError) as exc:
         ref = ui.store().log_exception("upload-commit", exc)
@@ -45,7 +60,7 @@ def do_commit(pv: importer.Preview) -> None:
                                                     f"変更なし {pv.count(importer.UNCHANGED):,}）。登録の詳細（バッチID など）は「履歴」にあります。",
                                          pv.file_name)
     st.session_state["_upload_n"] = st.session_state.get("_upload_n", 0) + 1
-    st.session_state.pop("_upload_preview", None)
+    importer.PREVIEWS.drop(session)
 
 
 def problem_list(problems: list, key: str) -> None:
@@ -66,7 +81,8 @@ flash = st.session_state.pop("_upload_flash", None)
 if flash:
     with st.container(key="upload_flash"):
         (st.success if flash[0] == "success" else st.error)(ui.escape(flash[1]))
-        st.text(f"ファイル: {flash[2]}")
+        if flash[2]:
+            st.text(f"ファイル: {flash[2]}")
     if flash[0] == "success":
         st.page_link("app_pages/history.py", label="履歴で確認する", icon=":material/history:")
 
@@ -100,22 +116,22 @@ st.caption("CSV（UTF-8 または Shift_JIS、カンマ区切りまたはタブ�
            f"上限 {limit_mb} MB。エラーが1件でもあるファイルは登録しません。「登録」を押すまで何も保存されません。")
 up = st.file_uploader("実績ファイル", type=["csv", "tsv", "txt", "xlsx"], key=f"upload_file_{st.session_state.get('_upload_n', 0)}",
                       max_upload_size=limit_mb)
+session = preview_session()
 if up is None:
-    st.session_state.pop("_upload_preview", None)
+    importer.PREVIEWS.drop(session)
     ui.stop()
 
 version = store.version()
-cached = st.session_state.get("_upload_preview")
-if cached and cached[0] == (up.file_id, version):
-    pv = cached[1]
-else:
+preview_key = (up.file_id, version)
+pv = importer.PREVIEWS.get(session, preview_key)
+if pv is None:
     raw = up.getvalue()
     with st.status("ファイルを確認しています…", expanded=len(raw) > 1_000_000) as box:
         st.text(f"ファイル: {up.name}")
         pv = importer.preview(store, known, raw, up.name, progress=st.text)
         box.update(label=f"確認しました: {pv.read.n_rows:,}行" if pv.ok else "このファイルは登録できません",
                    state="complete" if pv.ok else "error", expanded=False)
-    st.session_state["_upload_preview"] = ((up.file_id, version), pv)
+    importer.PREVIEWS.put(session, preview_key, pv)
 
 counts = pv.summary()
 st.text(f"ファイル: {pv.file_name}")
@@ -150,8 +166,8 @@ if counts["new"]:
 
 st.caption("登録するのはこのプレビューの内容です。プレビューの後に同じ指標・月の実績が他で変更された場合は登録せず、もう一度確認をお願いします。")
 if counts["new"] or counts["changed"]:
-    st.button("登録", key="commit", type="primary", icon=":material/cloud_upload:", on_click=do_commit, args=(pv,),
+    st.button("登録", key="commit", type="primary", icon=":material/cloud_upload:", on_click=do_commit, args=(session, preview_key),
               help=f"このファイル（{counts['rows']:,}行）を1つのバッチとして登録します。履歴から取り消せます。")
 else:
     st.info("登録済みの実績とすべて同じです。登録しても数値は変わりません。")
-    st.button("それでも登録する", key="commit", on_click=do_commit, args=(pv,))
+    st.button("それでも登録する", key="commit", on_click=do_commit, args=(session, preview_key))

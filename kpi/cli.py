@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from kpi import checkdata, checkins, cliargs, departments, fiscal, fmt, provenance, text
 from kpi import evaluation as ev
 from kpi.export import command as export_command
-from kpi.importer import commit, max_upload_bytes, preview
+from kpi.importer import FileRefused, commit, file_name_text, max_upload_bytes, preview, read_file
 from kpi.kinds import GRADES
 from kpi.policy import PolicyError
 from kpi.service import fy_range, results, status_record
@@ -103,14 +104,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_store_parser(sub)
     for name in DEPARTMENT_COMMANDS:
         sub.choices[name].add_argument("--dept", help="所属ID（所属が複数あるときは必須。一覧は python -m kpi departments）")
+    for parser in sub.choices.values():  # every --fy, also of subcommands defined elsewhere, takes the same bounded type
+        for action in parser._actions:
+            if action.dest == "fy":
+                action.type = cliargs.fiscal_year
     return p
 
 
 def _user(name: str | None) -> str:
     if name:
         return name
-    try:
-        return getpass.getuser()
+    try:  # the login name comes from the environment, in whatever encoding it was set: decoded as file names are
+        return file_name_text(getpass.getuser())[0]
     except Exception:
         return "unknown"
 
@@ -179,10 +184,10 @@ def cmd_actuals(args, policy, store) -> int:
 
 
 def cmd_import(args, policy, store) -> int:
-    try:
-        raw = args.file.read_bytes()
-    except OSError as exc:
-        message = f"ファイルを読めません: {args.file}（{exc.strerror}）"
+    try:  # in chunks, the size limit checked before reading on; a FIFO or a device (/dev/zero) is refused unread
+        raw = read_file(args.file, max_upload_bytes())
+    except FileRefused as exc:
+        message = str(exc)
         if args.json:
             print(json.dumps({"ok": False, "batch_id": None, "rows": 0, "new": 0, "changed": 0, "unchanged": 0,
                               "errors": [{"row": None, "column": None, "message": message}], "warnings": []},
@@ -202,7 +207,7 @@ def cmd_import(args, policy, store) -> int:
             print(f"エラー: {printable(p)}", file=sys.stderr)
         for p in pv.warnings:
             print(f"注意: {printable(p)}", file=sys.stderr)
-        name = printable(args.file.name)
+        name = printable(pv.file_name)
         if out["ok"]:
             verb = "取り込めます（--dry-run のため未登録）" if args.dry_run else f"登録しました（バッチ {out['batch_id']}）"
             print(f"{name}: {out['rows']}行 新規{out['new']} 変更{out['changed']} 変更なし{out['unchanged']} — {verb}")
@@ -356,10 +361,25 @@ DEPARTMENT_COMMANDS = ("status", "actuals", "import", "history", "rollback", "ov
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; 0 done, 1 refused, 2 usage (argparse), 3 internal error (logged, reported in Japanese)."""
-    args = build_parser().parse_args(argv)
+    """Run one command; 0 done, 1 refused, 2 usage (argparse), 3 internal error (logged, reported in Japanese).
+
+    A closed output (``python -m kpi history | head -1``) ends the command quietly with 0: the reader has
+    what it wanted, and whatever the command wrote to the store was written before.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    undecodable = _undecodable(parser, args)
+    if undecodable:
+        print(f"{undecodable} の文字を読み取れません（UTF-8 ではない文字が含まれています）。"
+              "UTF-8 の端末から入力し直してください（何も記録していません）", file=sys.stderr)
+        return REFUSED
     try:
-        return _run(args)
+        code = _run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return OK
     except KeyboardInterrupt:
         print("中断しました", file=sys.stderr)
         return INTERNAL
@@ -368,6 +388,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"内部エラーのため中止しました。お手数ですが、管理者に連絡してください（ログ参照: {ref}、"
               f"記録先: {log_location(store_dir())}）", file=sys.stderr)
         return INTERNAL
+
+
+def _undecodable(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The option (or argument) whose text arrived in another encoding than UTF-8, if any.
+
+    Python hands such bytes over as lone surrogates, which no file, record or terminal can hold; they are
+    refused here in Japanese instead of failing later with the codec's own message. Paths (``Path``) are
+    left alone: a file's name may be in any encoding (see ``importer.file_name_text``).
+    """
+    actions = {a.dest: a for p in [parser, *_subparsers(parser)] for a in p._actions}
+    for dest, value in vars(args).items():
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and _has_surrogate(t) for t in texts):
+            action = actions.get(dest)
+            return action.option_strings[-1] if action is not None and action.option_strings else dest
+    return None
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    return [p for a in parser._actions if isinstance(a, argparse._SubParsersAction) for p in a.choices.values()]
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _silence_stdout() -> None:
+    """After the reader closed the pipe: what is still buffered goes nowhere (no second error at exit)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _run(args: argparse.Namespace) -> int:

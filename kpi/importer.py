@@ -8,19 +8,27 @@ runs under the store's commit lock, just before the batch gets its sequence numb
 """
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import gc
 import os
+import stat
+import threading
+import time
+import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kpi import db, fiscal, ownership
 from kpi.evaluate import Actual
 from kpi.policy import Policy
-from kpi.reader import Problem, ReadResult, read_actuals
+from kpi.reader import Problem, ReadResult, limits, read_actuals
 from kpi.store import Store, StoreError
 
 NEW, CHANGED, UNCHANGED = "新規", "変更", "変更なし"
@@ -45,6 +53,87 @@ def max_upload_bytes() -> int:
     return max_upload_mb() * 1024 * 1024
 
 
+class FileRefused(Exception):  # noqa: N818 - a refusal of the input, in Japanese
+    """A file named on the command line that is not read: not a regular file, too large, or unreadable."""
+
+
+def too_large(size: int, max_bytes: int) -> str:
+    return f"ファイルが大きすぎます（{size:,} バイト、上限 {max_bytes:,} バイト）"
+
+
+def read_file(path: Path, max_bytes: int) -> bytes:
+    """A file's bytes for ``import``: read in chunks, the size limit checked before reading on.
+
+    Only a regular file is read. A FIFO, a device (``/dev/zero``), a socket or a folder is refused before
+    anything is read: opened without waiting (a FIFO's open would wait for a writer), then looked at.
+    """
+    name = file_name_text(path.name)[0]
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise FileRefused(f"ファイルを読めません: {name}（{exc.strerror}）") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise FileRefused(f"{name} はフォルダです。実績のファイル（CSV または Excel）を指定してください")
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused(f"{name} は通常のファイルではありません（パイプや装置など）。保存したファイルを指定してください")
+        if info.st_size > max_bytes:
+            raise FileRefused(too_large(info.st_size, max_bytes))
+    except BaseException:
+        os.close(fd)
+        raise
+    with open(fd, "rb", buffering=0, closefd=True) as fh:
+        try:
+            data = fh.read(info.st_size + 1)  # the whole file in one piece when it did not grow since fstat
+            if len(data) > info.st_size:  # it grows: on in chunks, each only while the total is within the limit
+                chunks, total = [data], len(data)
+                while total <= max_bytes and (chunk := fh.read(min(limits.READ_CHUNK_BYTES, max_bytes + 1 - total))):
+                    chunks.append(chunk)
+                    total += len(chunk)
+                if total > max_bytes:
+                    raise FileRefused(too_large(total, max_bytes) + "（読み取り中に大きくなりました）")
+                data = b"".join(chunks)
+        except OSError as exc:
+            raise FileRefused(f"ファイルを読めません: {name}（{exc.strerror}）") from None
+    return data
+
+
+def file_name_text(name: str | bytes) -> tuple[str, bytes | None]:
+    """A file's name as text, and its original bytes when they were not UTF-8 (else None).
+
+    A name may arrive as bytes in another encoding: copied from a Windows share it is Shift_JIS, which
+    Python hands over as lone surrogates (``os.fsdecode``). It is decoded as UTF-8, else CP932 (when that gives
+    no control or private-use character), else UTF-8 with U+FFFD for what cannot be read; the bytes are kept so
+    the batch can record them.
+    """
+    if isinstance(name, str):
+        try:
+            name.encode("utf-8")
+            return name, None
+        except UnicodeEncodeError:
+            raw = name.encode("utf-8", "surrogateescape") if _escaped_only(name) else name.encode("utf-8", "surrogatepass")
+    else:
+        raw = bytes(name)
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("cp932")
+    except UnicodeDecodeError:
+        text = ""
+    # CP932 gives almost any byte a meaning (0x80 a control, 0xFD–0xFF private use): such a reading is not a name
+    if text and not any(unicodedata.category(ch) in ("Cc", "Co", "Cn") for ch in text):
+        return text, raw
+    return raw.decode("utf-8", "replace"), raw
+
+
+def _escaped_only(name: str) -> bool:
+    """Every surrogate in ``name`` is one ``surrogateescape`` made of a byte (U+DC80–U+DCFF)."""
+    return all("\udc80" <= ch <= "\udcff" for ch in name if "\ud800" <= ch <= "\udfff")
+
+
 @dataclass(frozen=True)
 class Change:
     row: Actual
@@ -55,12 +144,13 @@ class Change:
 
 @dataclass
 class Preview:
-    file_name: str
+    file_name: str  # as text (see file_name_text)
     raw: bytes
     read: ReadResult
     # One row per file row: the new figures, the stored ones (``*_old``, with the batch they came from) and ``kind``.
     diff: pd.DataFrame | None = None
     base_version: tuple | None = None  # the store's version when the preview was made
+    file_name_bytes: bytes | None = None  # the name's original bytes when they were not UTF-8 (recorded with the batch)
 
     @property
     def changes(self) -> list[Change]:
@@ -173,22 +263,24 @@ def diff(new: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     return db.diff_frames(new, current, (NEW, CHANGED, UNCHANGED))
 
 
-def preview(store: Store, policy: Policy, raw: bytes, file_name: str, today: dt.date | None = None,
+def preview(store: Store, policy: Policy, raw: bytes, file_name: str | bytes, today: dt.date | None = None,
             max_bytes: int | None = None, progress: Callable[[str], None] | None = None) -> Preview:
     """Read and validate a file and compare it with the store; writes nothing.
 
     ``progress`` (optional) receives a Japanese line at each step, for the page's status box.
+    ``file_name`` may be bytes or hold surrogates (a name in another encoding): see ``file_name_text``.
     """
     say = progress or (lambda _msg: None)
+    text_name, name_bytes = file_name_text(Path(os.fsdecode(file_name)).name)
     say(f"ファイルを読み込んでいます（{len(raw):,} バイト）")
     base = store.version()
-    read = read_actuals(raw, file_name, policy, today=today, max_bytes=max_bytes or max_upload_bytes())
+    read = read_actuals(raw, text_name, policy, today=today, max_bytes=max_bytes or max_upload_bytes())
     if read.internal is not None:
         store.log_exception("reader", read.internal, ref=read.internal_ref)
     say(f"{read.n_rows:,}行を読み取りました（エラー {len(read.errors):,}件、注意 {len(read.warnings):,}件）")
     if read.ok:  # the file's 指標名 / 単位, where it has them, must be this department's (kpi.ownership)
         read.errors.extend(ownership.check(raw, file_name, policy))
-    pv = Preview(Path(file_name).name, raw, read, base_version=base)
+    pv = Preview(text_name, raw, read, base_version=base, file_name_bytes=name_bytes)
     if read.ok:
         pv.diff = db.diff_current(_frame(read), store.active_files(), (NEW, CHANGED, UNCHANGED))
         say(f"登録済みの実績と比べました: 新規 {pv.count(NEW):,}行、変更 {pv.count(CHANGED):,}行、変更なし {pv.count(UNCHANGED):,}行")
@@ -240,5 +332,110 @@ def commit(store: Store, pv: Preview, user: str, source: str = "upload", sample:
     if not pv.ok:
         raise ValueError("エラーのあるファイルは登録できません")
     rows = pv.read.frame if pv.read.frame is not None else pv.read.rows
+    extra = {} if pv.file_name_bytes is None else {"file_name_bytes": pv.file_name_bytes.hex()}
     return store.write_batch(pv.raw, pv.file_name, rows, user, source=source, sample=sample, counts=_counts(pv),
-                             check=lambda: _check_preview(store, pv, refresh))
+                             check=lambda: _check_preview(store, pv, refresh), extra=extra or None)
+
+
+# --- previews waiting for 登録 ------------------------------------------------------------------------
+
+PREVIEW_CACHE_BYTES = 512 * 1024 * 1024  # all sessions' previews together (one million-row preview is about 100 MB)
+PREVIEW_IDLE_SECONDS = 15 * 60  # a preview nobody looked at for this long is dropped (its browser was closed)
+
+
+def preview_bytes(pv: Preview) -> int:
+    """What a preview holds in memory, about: the file, the accepted rows and the comparison with the store."""
+    size = len(pv.raw)
+    for frame in (pv.read.frame, pv.diff):
+        if frame is not None:  # strings are shared objects (Arrow deduplicates them): the pointers are the cost
+            size += int(frame.memory_usage(index=True, deep=False).sum())
+    return size
+
+
+class PreviewCache:
+    """Previews waiting for 登録, held on the server by page session, bounded in bytes and in idle time.
+
+    A page keeps only its session's key: a preview in the page's own session state would live as long as
+    Streamlit keeps the state of a closed browser (until another session happens to touch its store of
+    disconnected sessions), up to 128 of them. Here the least recently used previews go first once all
+    together pass ``max_bytes`` (the newest is always kept), and a sweeper drops those idle for
+    ``idle_seconds``; memory is handed back to the system when one goes.
+    """
+
+    def __init__(self, max_bytes: int = PREVIEW_CACHE_BYTES, idle_seconds: float = PREVIEW_IDLE_SECONDS):
+        self.max_bytes, self.idle_seconds = max_bytes, idle_seconds
+        self._items: OrderedDict[str, tuple[tuple, Preview, int, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._sweeper: threading.Thread | None = None
+
+    def put(self, session: str, key: tuple, pv: Preview) -> None:
+        """Keep ``pv`` as the session's preview (replacing its previous one), made for ``key`` (file and store version)."""
+        with self._lock:
+            self._items.pop(session, None)
+            self._items[session] = (key, pv, preview_bytes(pv), time.monotonic())
+            dropped = 0
+            while len(self._items) > 1 and self.total_bytes() > self.max_bytes:
+                self._items.popitem(last=False)
+                dropped += 1
+        if dropped:
+            release_memory()
+        self._start_sweeper()
+
+    def get(self, session: str, key: tuple | None = None) -> Preview | None:
+        """The session's preview, if it is still kept and (given ``key``) made for the same file and store version."""
+        with self._lock:
+            item = self._items.get(session)
+            if item is None or (key is not None and item[0] != key):
+                return None
+            self._items[session] = (*item[:3], time.monotonic())
+            self._items.move_to_end(session)
+            return item[1]
+
+    def drop(self, session: str) -> None:
+        with self._lock:
+            gone = self._items.pop(session, None)
+        if gone is not None:
+            del gone
+            release_memory()
+
+    def sweep(self, now: float | None = None) -> int:
+        """Drop previews idle for ``idle_seconds``; how many went."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            idle = [s for s, item in self._items.items() if now - item[3] >= self.idle_seconds]
+            for s in idle:
+                del self._items[s]
+        if idle:
+            release_memory()
+        return len(idle)
+
+    def total_bytes(self) -> int:
+        return sum(item[2] for item in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _start_sweeper(self) -> None:
+        with self._lock:
+            if self._sweeper is not None and self._sweeper.is_alive():
+                return
+            self._sweeper = threading.Thread(target=self._sweep_forever, name="kpi-preview-sweeper", daemon=True)
+            self._sweeper.start()
+
+    def _sweep_forever(self) -> None:
+        while True:
+            time.sleep(max(1.0, min(60.0, self.idle_seconds / 4)))
+            self.sweep()
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the system: Arrow's pool and the C allocator keep it for reuse otherwise."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
+PREVIEWS = PreviewCache()

@@ -1,6 +1,8 @@
 """Upload → preview → commit, the one path into the store (kpi.importer), without Streamlit."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from pg import STORE_KINDS
 
@@ -83,3 +85,48 @@ def test_commit_cleans_only_stale_staging(store, policy):
     (store.staging / "crashed").mkdir()
     importer.commit(store, importer.preview(store, policy, canonical("K1-1,2025-04,1,,,"), "a.csv"), "x")
     assert (store.staging / "crashed").exists()  # young: might be another process's write in progress
+
+
+# --- issue 19, point 9: file names in any encoding --------------------------------------------------
+
+SJIS_NAME = "実績_4月.csv".encode("cp932")
+
+
+@pytest.mark.parametrize("name", [SJIS_NAME, SJIS_NAME.decode("utf-8", "surrogateescape"),
+                                  b"/share/" + SJIS_NAME, "/share/" + SJIS_NAME.decode("utf-8", "surrogateescape")])
+def test_a_shift_jis_file_name_is_decoded_and_its_bytes_kept(store, policy, name):
+    """A name copied from a Windows share (Shift_JIS bytes; Python's surrogates on the command line) used to fail the
+    commit with an internal error (meta.json could not be written)."""
+    pv = importer.preview(store, policy, canonical("K1-1,2025-04,1,,,"), name)
+    assert pv.ok and pv.file_name == "実績_4月.csv" and pv.file_name_bytes == SJIS_NAME
+    bid = importer.commit(store, pv, "u")
+    assert store.batch(bid).file_name == "実績_4月.csv"
+    assert [b.file_name for b in store.batches()] == ["実績_4月.csv"]
+    meta = json.loads((store.root / "batches" / bid / "meta.json").read_text(encoding="utf-8"))
+    assert bytes.fromhex(meta["file_name_bytes"]) == SJIS_NAME and meta["file_name"] == "実績_4月.csv"
+
+
+def test_a_name_in_no_known_encoding_is_shown_with_replacement_characters(store, policy):
+    raw = b"\xff\xfe\x80data.csv"
+    pv = importer.preview(store, policy, canonical("K1-1,2025-04,1,,,"), raw)
+    assert pv.file_name == "\ufffd\ufffd\ufffddata.csv" and pv.file_name_bytes == raw
+    bid = importer.commit(store, pv, "u")
+    assert store.batch(bid).file_name == pv.file_name
+
+
+def test_a_utf8_name_records_no_extra_bytes(store, policy):
+    pv = importer.preview(store, policy, canonical("K1-1,2025-04,1,,,"), "/home/u/実績.csv")
+    assert pv.file_name == "実績.csv" and pv.file_name_bytes is None
+    bid = importer.commit(store, pv, "u")
+    assert "file_name_bytes" not in json.loads((store.root / "batches" / bid / "meta.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name,text,raw", [
+    ("実績.csv", "実績.csv", None),
+    (b"\x8e\xc0\x90\xd1.csv", "実績.csv", b"\x8e\xc0\x90\xd1.csv"),
+    ("\udc8e\udcc0\udc90\udcd1.csv", "実績.csv", b"\x8e\xc0\x90\xd1.csv"),  # os.fsdecode of the Shift_JIS bytes
+    ("a\ud800.csv", "a\ufffd\ufffd\ufffd.csv", "a\ud800.csv".encode("utf-8", "surrogatepass")),  # a lone surrogate from elsewhere
+    (b"\xe5\xae\x9f.csv", "実.csv", None),
+])
+def test_file_name_text(name, text, raw):
+    assert importer.file_name_text(name) == (text, raw)

@@ -102,3 +102,112 @@ def test_damaged_xlsx_never_raises(policy, flips, cut):
     if cut is not None:
         data = data[: cut % len(data)]
     check(read_actuals(bytes(data), "damaged.xlsx", policy, today=TODAY))
+
+
+# --- issue 19, point 10: generated CSV texts against the bounds (columns, cells, records, lines, time) -----------
+
+BOUNDS = {"MAX_CSV_COLUMNS": 8, "MAX_CSV_CELLS": 120, "MAX_RECORDS": 20, "MAX_CSV_LINE_CHARS": 400}
+BOUND_WORDS = ("列が多すぎます", "セルが多すぎます", "行が多すぎます", "実績の値が多すぎます", "1行が長すぎます")
+NUMBERISH = st.text(alphabet="0123456789,.-+ △１２，．％%件e", max_size=14)
+SHAPED_CELLS = st.one_of(CELLS, NUMBERISH, st.sampled_from(["1,234", "12,345,678", "1,234.5", "－", "未報告", "x" * 120]))
+
+
+def _table(draw_header: list[str], rows: list[list[str]], delimiter: str, newline: str) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator=newline, quoting=csv.QUOTE_MINIMAL).writerows([draw_header, *rows])
+    return buf.getvalue()
+
+
+@SETTINGS
+@given(
+    header=st.sampled_from([
+        ["indicator_id", "month", "value", "numerator", "denominator", "note"], ["指標ID", "年月", "実績値"],
+        ["指標ID", "2025年4月", "2025年5月", "2025年6月"], ["タイトル"]]),
+    rows=st.lists(st.lists(SHAPED_CELLS, min_size=1, max_size=12), max_size=30),
+    delimiter=st.sampled_from([",", "\t"]),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp932"]),
+)
+def test_generated_csv_beyond_a_bound_is_refused_and_whatever_is_accepted_is_within_them(policy, monkeypatch, header, rows, delimiter,
+                                                                                         newline, encoding):
+    from kpi.reader import limits
+
+    for name, value in BOUNDS.items():
+        monkeypatch.setattr(limits, name, value)
+    text = _table(header, rows, delimiter, newline)
+    res = read_actuals(text.encode(encoding, errors="replace"), "generated.csv", policy, today=TODAY)
+    check(res)
+    records = [header, *rows]
+    over = (max(len(r) for r in records) > BOUNDS["MAX_CSV_COLUMNS"] or sum(len(r) for r in records) > BOUNDS["MAX_CSV_CELLS"]
+            or len(rows) > BOUNDS["MAX_RECORDS"] or max(len(line) for line in text.splitlines()) > BOUNDS["MAX_CSV_LINE_CHARS"])
+    if over:
+        assert not res.ok
+    if res.ok:
+        assert len(res.rows) <= BOUNDS["MAX_RECORDS"] and not over
+    if any(w in str(p) for p in res.errors for w in BOUND_WORDS):
+        assert len(res.errors) == 1 and res.errors[0].row in (None, *range(1, len(records) + 2))
+
+
+@SETTINGS
+@given(rows=st.lists(st.lists(SHAPED_CELLS, min_size=3, max_size=6), min_size=1, max_size=10), wide=st.booleans())
+def test_past_the_time_limit_no_csv_is_accepted(policy, monkeypatch, rows, wide):
+    from kpi.reader import limits
+
+    monkeypatch.setattr(limits, "MAX_CSV_SECONDS", -1.0)
+    header = ["指標ID", "2025年4月", "2025年5月"] if wide else ["指標ID", "年月", "実績値"]
+    res = read_actuals(_table(header, [["K1-1", "2025-04", "1"], *rows], ",", "\n").encode(), "slow.csv", policy, today=TODAY)
+    check(res)
+    assert not res.ok
+    assert any("時間がかかりすぎる" in p.message for p in res.errors) or res.errors[0].row is not None or len(res.errors) == 1
+
+
+@SETTINGS
+@given(text=st.lists(st.sampled_from(["a", "bb", ",", "\r", "\n", "\r\n", '"', "あ", "x" * 9]), max_size=40).map("".join),
+       block=st.integers(1, 12))
+def test_lines_split_a_block_at_a_time_are_the_lines_of_the_whole_text(monkeypatch, text, block):
+    import io
+
+    from kpi.reader import decoding
+
+    monkeypatch.setattr(decoding, "_LINES_BLOCK", block)
+    assert list(decoding._blocks_of_lines(text)) == list(io.StringIO(text, newline=""))
+
+
+@SETTINGS
+@given(cells=st.lists(st.one_of(NUMBERISH, st.from_regex(r"\A-?[0-9]{1,3}(,[0-9]{3}){0,4}(\.[0-9]{1,4})?\Z")), min_size=1, max_size=20),
+       mixed=st.booleans())
+def test_numbers_read_in_arrow_equal_split_number(cells, mixed):
+    import math
+
+    import pyarrow as pa
+
+    from kpi.reader.cells import BASE_UNITS, numbers, split_number
+
+    units = tuple(sorted(BASE_UNITS, key=len, reverse=True))
+    column = cells + (["1件"] if mixed else [])  # with a unit: the distinct-cell path; without: maybe the whole-column one
+    values, empty, bad, _codes, _ = numbers(pa.array(column, pa.string()), units)
+    for cell, v, is_empty, is_bad in zip(column, values, empty, bad, strict=True):
+        if not cell.strip():
+            assert is_empty
+            continue
+        expected, _unit = split_number(cell, units)
+        if expected is None or not math.isfinite(expected):
+            assert is_bad or not math.isfinite(v), cell
+        else:
+            assert not is_bad and v == expected, (cell, v, expected)
+
+
+@SETTINGS
+@given(keys=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 8)), min_size=1, max_size=60), scale=st.sampled_from([1, 12, 10**6]))
+def test_each_record_finds_the_first_record_of_its_indicator_and_month(keys, scale):
+    """The duplicate check's table (months close together) and its sort (months far apart) agree with a plain search."""
+    import numpy as np
+
+    from kpi.reader.validation import _first_of_key
+
+    code = np.array([k[0] for k in keys], dtype=np.int64)
+    month = np.array([k[1] for k in keys], dtype=np.int64) * scale
+    assert _first_of_key(code, month).tolist() == [keys.index(k) for k in keys]

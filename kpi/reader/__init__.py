@@ -38,7 +38,8 @@ Rules (each refusal is an error naming row and column; ambiguities are warnings)
     - the same indicator and month twice: different figures → error; identical →
       warning, kept once.
     - empty file, header only, missing columns, not a table (PDF, image, .xls,
-      binary), above ``max_bytes``, an .xlsx beyond the limits → error for the whole file.
+      binary), above ``max_bytes``, an .xlsx beyond the limits, a CSV beyond its limits (columns, cells, line
+      length, time: ``limits``) → error for the whole file.
     At most ``MAX_PROBLEMS`` errors and warnings are listed each; one more line says
     how many were left out.
 
@@ -57,7 +58,7 @@ from collections.abc import Iterator
 from kpi.policy import Policy
 from kpi.reader import limits
 from kpi.reader.cells import BASE_UNITS, EXCEL_EPOCH, MILESTONE_WORDS, excel_date, norm, parse_month, parse_number
-from kpi.reader.decoding import NOT_TABLE, decode, load
+from kpi.reader.decoding import NOT_TABLE, decode, is_xlsx, load
 from kpi.reader.limits import HEADER_SEARCH_ROWS, MAX_BYTES, MAX_PROBLEMS
 from kpi.reader.result import COLUMN_LABELS, COLUMNS, FRAME_COLUMNS, HEADERS, REQUIRED, Problem, ReadResult, Refuse, frame_to_actuals
 from kpi.reader.validation import RATIO_TOLERANCE, validate
@@ -96,13 +97,18 @@ def read_actuals(data: bytes, filename: str, policy: Policy, today: dt.date | No
     if len(data) > max_bytes:
         res.errors.append(Problem(None, None, f"ファイルが大きすぎます（{len(data):,} バイト、上限 {max_bytes:,} バイト）"))
         return res
+    seconds = limits.MAX_XLSX_SECONDS if is_xlsx(data, filename or "") else limits.MAX_CSV_SECONDS
     try:
-        with _gc_paused():
+        with _gc_paused(), limits.time_limit(seconds):
             grid, encoding = load(bytes(data), filename or "")
             res.layout, res.encoding = grid.layout, encoding
             frame, errors, warnings = validate(grid, policy, today)
     except Refuse as refuse:
         res.errors.append(refuse.problem)
+        return res
+    except limits.TimeUp:
+        res.errors.append(Problem(None, None, f"ファイルの読み取りに時間がかかりすぎるため中止しました（{seconds:.0f}秒）。"
+                                              "行数を減らすか、ファイルを分けてください"))
         return res
     except MemoryError:
         res.errors.append(Problem(None, None, "ファイルが大きすぎて読み取れません。行数を減らすか、CSV で保存したファイルを指定してください"))

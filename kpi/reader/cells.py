@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from kpi import fiscal
 from kpi.policy import Policy
+from kpi.reader.limits import check_time
 
 BASE_UNITS = ("件", "名", "人", "時間", "業務", "所属", "事業", "%", "円", "回", "個", "社", "校", "団体", "ヶ所", "か所", "箇所", "施設")
 UNIT_SYNONYMS = {"名": ("人",), "人": ("名",), "%": ("パーセント",), "か所": ("ヶ所", "箇所"), "ヶ所": ("か所", "箇所")}
@@ -266,14 +267,28 @@ class IndicatorIds:
 
 # --- column-wise parsing -------------------------------------------------------------
 
+_CODES_BLOCK = 4096  # distinct cells parsed between two looks at the clock
+
+
+def encoded(arr: pa.Array) -> pa.DictionaryArray:
+    enc = pc.dictionary_encode(arr)
+    return enc.combine_chunks() if isinstance(enc, pa.ChunkedArray) else enc
+
+
+def apply(values: pa.Array, fn: Callable[[str | None], tuple]) -> list[tuple]:
+    """``fn`` of each value, a block at a time (a block's Python strings only), the reader's time limit checked between."""
+    out: list[tuple] = []
+    for start in range(0, len(values), _CODES_BLOCK):
+        check_time()
+        out.extend(map(fn, values.slice(start, _CODES_BLOCK).to_pylist()))
+    return out
+
+
 def codes(arr: pa.Array, fn: Callable[[str | None], tuple]) -> tuple[np.ndarray, list[tuple]]:
     """Apply ``fn`` once per distinct cell: (index of each record's result, results); nulls map to fn(None)."""
-    enc = pc.dictionary_encode(arr)
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks()
-    uniques = enc.dictionary.to_pylist()
-    results = [fn(u) for u in uniques] + [fn(None)]
-    idx = pc.fill_null(enc.indices, len(uniques)).to_numpy(zero_copy_only=False).astype(np.int64)
+    enc = encoded(arr)
+    results = apply(enc.dictionary, fn) + [fn(None)]
+    idx = pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False).astype(np.int64)
     return idx, results
 
 
@@ -296,7 +311,34 @@ def numbers(arr: pa.Array, units: tuple[str, ...]) -> tuple[np.ndarray, np.ndarr
         value, unit = split_number(text, units)
         return (np.nan if value is None else value), False, value is None, unit_index.get(unit, 0)
 
-    idx, results = codes(arr, parse)
-    table = np.array([r[0] for r in results], dtype=np.float64)
-    return (table[idx], np.array([r[1] for r in results])[idx], np.array([r[2] for r in results])[idx],
-            np.array([r[3] for r in results], dtype=np.int64)[idx], unit_list)
+    # Plain and grouped decimals (1523, -5, 1,234,567.5) are converted by Arrow in C, as split_number would read
+    # them: the whole column at once when every cell is one, else each distinct cell once, only the rest
+    # (units, full width, 完了, △ …) through Python.
+    simple_cells = pc.fill_null(pc.match_substring_regex(arr, _SIMPLE_NUMBER), False).to_numpy(zero_copy_only=False)
+    if (simple_cells | empty).all():
+        values = pc.cast(pc.replace_substring(arr, ",", ""), pa.float64()).to_numpy(zero_copy_only=False)
+        return values, empty, np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64), unit_list
+    # Each distinct cell once. Plain and grouped decimals (1523, -5, 1,234,567.5) are converted by Arrow in C,
+    # as split_number would read them; only the rest (units, full width, 完了, △ …) goes through Python.
+    enc = encoded(arr)
+    distinct = enc.dictionary
+    k = len(distinct)
+    value_of, empty_of = np.full(k + 1, np.nan), np.zeros(k + 1, dtype=bool)
+    bad_of, unit_of = np.zeros(k + 1, dtype=bool), np.zeros(k + 1, dtype=np.int64)
+    simple = pc.match_substring_regex(distinct, _SIMPLE_NUMBER).to_numpy(zero_copy_only=False)
+    if simple.any():
+        value_of[np.flatnonzero(simple)] = pc.cast(pc.replace_substring(distinct.filter(pa.array(simple)), ",", ""),
+                                                   pa.float64()).to_numpy(zero_copy_only=False)
+    rest = np.flatnonzero(~simple)
+    if len(rest):
+        results = apply(distinct.take(pa.array(rest)), parse)
+        value_of[rest] = [r[0] for r in results]
+        empty_of[rest], bad_of[rest], unit_of[rest] = [r[1] for r in results], [r[2] for r in results], [r[3] for r in results]
+    value_of[k], empty_of[k] = np.nan, True  # an empty cell
+    idx = pc.fill_null(enc.indices, k).to_numpy(zero_copy_only=False).astype(np.int64)
+    return value_of[idx], empty_of[idx], bad_of[idx], unit_of[idx], unit_list
+
+
+# Decimals Arrow converts exactly as split_number reads them: ASCII digits, an optional minus, thousands
+# separators in groups of three, no exponent, no spaces (anything else goes through split_number).
+_SIMPLE_NUMBER = r"^-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -54,24 +54,92 @@ def sniff(text: str) -> str:
     return best if counts[best] else ","
 
 
+_LINES_BLOCK = 1 << 20  # characters handed to io.StringIO at a time (it holds 4 bytes a character)
+
+
+def _lines(text: str) -> Iterable[str]:
+    """The physical lines of a CSV text (ends: CRLF, LF or CR, kept), each refused when longer than any accepted
+    record can be. A large text is split a block at a time, so no copy of all of it is made."""
+    if len(text) <= _LINES_BLOCK:
+        return io.StringIO(text, newline="")
+    return _bounded(_blocks_of_lines(text))
+
+
+def _blocks_of_lines(text: str) -> Iterator[str]:
+    start, n = 0, len(text)
+    while start < n:
+        end = start + _LINES_BLOCK
+        if end < n:  # cut after a line end that is not the CR of a CRLF
+            cut = text.rfind("\n", start, end)
+            if cut < 0:
+                cut = text.rfind("\r", start, end - 1)
+                while cut >= 0 and text[cut + 1] == "\n":
+                    cut = text.rfind("\r", start, cut)
+            if cut < 0:  # no line ends in this block: one long line, to its end or far enough to refuse it
+                ends = [i for i in (text.find("\n", end), text.find("\r", end)) if i >= 0]
+                cut = min(min(ends, default=n), start + limits.MAX_CSV_LINE_CHARS + 1)
+                if text[cut:cut + 2] == "\r\n":
+                    cut += 1
+            end = cut + 1
+        yield from io.StringIO(text[start:end], newline="")
+        start = end
+
+
+def _bounded(lines: Iterable[str]) -> Iterator[str]:
+    for n, line in enumerate(lines, start=1):
+        if len(line) > limits.MAX_CSV_LINE_CHARS:
+            raise Refuse(n, None, f"1行が長すぎます（{limits.MAX_CSV_LINE_CHARS:,}文字を超えています）。列が多すぎるか、セルが長すぎます"
+                                  f"（上限 {limits.MAX_CSV_COLUMNS:,}列、セルは {limits.MAX_CELL_CHARS:,}文字、備考は {limits.MAX_NOTE_CHARS:,}文字まで）")
+        yield line
+
+
+def too_many_columns(n: int) -> str:
+    return f"列が多すぎます（{n:,}列、上限 {limits.MAX_CSV_COLUMNS:,}列）。実績の列だけのファイルにしてください"
+
+
+def too_many_rows(n: int | None = None) -> str:
+    count = f"{n:,}行、" if n is not None else ""
+    return f"行が多すぎます（{count}上限 {limits.MAX_RECORDS:,}行）。ファイルを分けてください"
+
+
+def too_many_cells(rows: int | None = None, columns: int | None = None) -> str:
+    shape = f"{rows:,}行×{columns:,}列、" if rows is not None and columns is not None else ""
+    return f"セルが多すぎます（{shape}上限 {limits.MAX_CSV_CELLS:,}セル）。ファイルを分けてください"
+
+
 def text_rows(text: str) -> Iterator[tuple[int, list]]:
-    """(line, cells) of every non-empty CSV record."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff(text))
-    n = 0
+    """(line, cells) of every non-empty CSV record; Refuse beyond the column, cell and time limits."""
+    reader = csv.reader(_lines(text), delimiter=sniff(text))
+    n = cells = 0
     try:
         for n, row in enumerate(reader, start=1):
+            if len(row) > limits.MAX_CSV_COLUMNS:
+                raise Refuse(n, None, too_many_columns(len(row)))
+            cells += len(row)
+            if cells > limits.MAX_CSV_CELLS:
+                raise Refuse(None, None, too_many_cells())
+            if not n & 4095:
+                limits.check_time()
             if "".join(row).strip():
                 yield n, row
     except csv.Error as exc:
         raise Refuse(n + 1 or None, None, "CSV として読めません（引用符「\"」の対応や改行が正しくありません）") from exc
 
 
-def fast_csv(text: str) -> Grid | None:
-    """The canonical layout with the header on line 1, parsed by pyarrow; None when the file needs the careful path."""
-    first, sep, _ = text.partition("\n")
-    if not sep or "\r" in first.rstrip("\r"):
+def fast_csv(text: str, utf8: bytes | None = None) -> Grid | None:
+    """The canonical layout with the header on line 1, parsed by pyarrow; None when the file needs the careful path.
+
+    ``utf8`` is the text's UTF-8 bytes when the file already was UTF-8 (saves encoding the text again).
+    """
+    end = text.find("\n", 0, limits.MAX_CSV_LINE_CHARS + 1)
+    if end < 0:
+        return None
+    first = text[:end]
+    if "\r" in first.rstrip("\r"):
         return None
     delimiter = sniff(first)
+    if first.count(delimiter) >= limits.MAX_CSV_COLUMNS:  # an upper bound (quoted delimiters count too): let the careful path count
+        return None
     try:
         header = next(csv.reader([first.rstrip("\r")], delimiter=delimiter))
     except (csv.Error, StopIteration):
@@ -79,11 +147,16 @@ def fast_csv(text: str) -> Grid | None:
     cols, _months = header_map(header)
     if "indicator_id" not in cols or "month" not in cols or "value" not in cols:
         return None
+    data = text.encode("utf-8") if utf8 is None else utf8
+    lines = data.count(b"\n") - (1 if data[-1:] == b"\n" else 0)
+    if lines > limits.MAX_RECORDS:
+        raise Refuse(None, None, too_many_rows(lines))
+    if lines * len(header) > limits.MAX_CSV_CELLS:
+        raise Refuse(None, None, too_many_cells(lines + 1, len(header)))
     names = [f"c{i}" for i in range(len(header))]
-    data = text.encode("utf-8")
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True,
@@ -92,8 +165,7 @@ def fast_csv(text: str) -> Grid | None:
     except (pa.ArrowInvalid, pa.ArrowException, ValueError):
         return None
     # one record per line, or Excel row numbers would be wrong (quoted line breaks, lone CRs)
-    lines = data.count(b"\n") - (1 if data.endswith(b"\n") else 0)
-    if table.num_rows != lines or data.count(b"\r") != data.count(b"\r\n"):
+    if table.num_rows != lines or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
         return None
     arrays = {c: (table.column(cols[c]).combine_chunks() if c in cols else pa.nulls(table.num_rows, pa.string())) for c in COLUMNS}
     return Grid(arrays, np.arange(2, table.num_rows + 2, dtype=np.int64), dict(COLUMN_LABELS), "long")
@@ -121,15 +193,20 @@ def _check_text(text: str) -> None:
         raise Refuse(None, None, f"{NOT_TABLE}（HTML や XML などの文書です）。CSV または Excel（.xlsx）で保存してください")
 
 
+def is_xlsx(data: bytes, filename: str) -> bool:
+    """Read as Excel: a zip's signature, or the name says so (then anything else is refused as a false .xlsx)."""
+    return data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm"))
+
+
 def load(data: bytes, filename: str) -> tuple[Grid, str]:
     """The file as a Grid, and the encoding it was read with ("xlsx" for Excel); Refuse for a file that is not a table."""
-    if not data or not data.strip():
+    if not data or data.isspace():
         raise Refuse(None, None, "ファイルが空です")
     head = data[:8]
     for magic, message in _MAGIC:
         if head.startswith(magic):
             raise Refuse(None, None, message)
-    if head.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm")):
+    if is_xlsx(data, filename):
         if not head.startswith(b"PK"):
             raise Refuse(None, None, "拡張子は .xlsx ですが Excel ファイルではありません（CSV なら拡張子を .csv にしてください）")
         return _xlsx_grid(data), "xlsx"
@@ -140,7 +217,10 @@ def load(data: bytes, filename: str) -> tuple[Grid, str]:
     except UnicodeDecodeError as exc:
         raise Refuse(None, None, "文字コードを読み取れません（UTF-8 または Shift_JIS の CSV を指定してください）") from exc
     _check_text(text)
-    grid = fast_csv(text)
+    utf8 = None
+    if encoding == "utf-8-sig":  # the file's own bytes are the UTF-8 the fast path reads (without its BOM)
+        utf8 = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    grid = fast_csv(text, utf8)
     if grid is None:
         grid = grid_from_rows(text_rows(text), text_cells=True)
     return grid, encoding

@@ -9,14 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
+from kpi.reader import limits
 from kpi.reader.cells import NOT_REPORTED, cell_text, month_cell, month_header, norm, parse_month
-from kpi.reader.limits import HEADER_SEARCH_ROWS
+from kpi.reader.limits import HEADER_SEARCH_ROWS, check_time
 from kpi.reader.result import COLUMN_LABELS, COLUMNS, HEADERS, REQUIRED, Refuse
 
 Rows = Iterable[tuple[int, list]]
@@ -109,6 +111,8 @@ def _long(body: Iterator[tuple[int, list]], cols: dict[str, int], text_cells: bo
     row_numbers: list[int] = []
     for block in _blocks(body):  # rows → columns a block at a time, transposed in C (zip_longest), not cell by cell
         row_numbers.extend(n for n, _ in block)
+        if len(row_numbers) > limits.MAX_RECORDS:
+            raise Refuse(None, None, f"行が多すぎます（上限 {limits.MAX_RECORDS:,}行）。ファイルを分けてください")
         columns = list(itertools.zip_longest(*(cells for _, cells in block)))
         for c, i in wanted:
             values[c].extend(columns[i] if i < len(columns) else [None] * len(block))
@@ -131,6 +135,7 @@ def _long(body: Iterator[tuple[int, list]], cols: dict[str, int], text_cells: bo
 
 def _blocks(body: Iterator[tuple[int, list]]) -> Iterator[list[tuple[int, list]]]:
     while block := list(itertools.islice(body, _TRANSPOSE_ROWS)):
+        check_time()
         yield block
 
 
@@ -149,6 +154,74 @@ def _cached(values: list, convert) -> list:
 
 def _wide(body: Iterator[tuple[int, list]], id_col: int, months: dict[int, tuple[str, str]], text_cells: bool,
           kind_col: int | None = None) -> Grid:
+    """One row per indicator, one column per month. A file with a 項目 column (the template's 実績値 / 分子 / 分母 / 備考
+    rows) is read row kind by row kind; a plain one by the lean reader, which holds millions of cells."""
+    if kind_col is None:
+        return _wide_values(body, id_col, months, text_cells)
+    return _wide_with_kinds(body, id_col, months, text_cells, kind_col)
+
+
+def _wide_values(body: Iterator[tuple[int, list]], id_col: int, months: dict[int, tuple[str, str]], text_cells: bool) -> Grid:
+    """One row per indicator, one column per month: one record per filled month cell.
+
+    Kept lean per record (a pointer to the cell's text and a month position; the ID, row number and column label
+    are stored per row or per column and spread out at the end), as the file may fill millions of cells.
+    """
+    columns = sorted(months)  # the month columns, left to right
+    ids: list = []
+    row_numbers: list[int] = []
+    per_row: list[int] = []  # records of each row kept
+    vals: list[str] = []
+    which = array("l")  # per record: position in ``columns``
+    skip: dict[str, bool] = {}  # a cell's text → whether it means 未報告 (or nothing); cells repeat a lot
+    seen_body = False
+    for n, cells in body:
+        if not seen_body or not n & 1023:
+            check_time()
+        seen_body = True
+        iid = cells[id_col] if id_col < len(cells) else None
+        width, before = len(cells), len(vals)
+        for pos, i in enumerate(columns):
+            if i >= width:
+                break
+            v = cells[i] if text_cells else cell_text(cells[i])
+            if v is None:
+                continue
+            empty = skip.get(v)
+            if empty is None:
+                empty = not v.strip() or (len(v) < 20 and norm(v).lower() in NOT_REPORTED)
+                if len(skip) < 100_000:
+                    skip[v] = empty
+            if not empty:
+                vals.append(v)
+                which.append(pos)
+        if len(vals) > before:
+            if len(vals) > limits.MAX_RECORDS:  # as many figures as the longest canonical file has rows
+                raise Refuse(None, None, f"実績の値が多すぎます（上限 {limits.MAX_RECORDS:,}件）。ファイルを分けてください")
+            ids.append(iid if text_cells else cell_text(iid))
+            row_numbers.append(n)
+            per_row.append(len(vals) - before)
+    if not seen_body:
+        raise Refuse(None, None, "見出し行だけで、データ行がありません")
+    if not vals:
+        raise Refuse(None, None, "実績が1件も入力されていません（月の列に値を入れてください）")
+    position = np.frombuffer(which, dtype=np.int_)
+    counts = np.asarray(per_row, dtype=np.int64)
+    id_arr = np.empty(len(ids), dtype=object)
+    id_arr[:] = ids
+    month_texts = pa.array([months[i][0] for i in columns], pa.string())
+    labels = np.empty(len(columns), dtype=object)
+    labels[:] = [months[i][1] for i in columns]
+    label_arr = labels[position]
+    empty = pa.nulls(len(vals), pa.string())
+    arrays = {"indicator_id": pa.array(np.repeat(id_arr, counts), pa.string()), "month": month_texts.take(pa.array(position)),
+              "value": pa.array(vals, pa.string()), "numerator": empty, "denominator": empty, "note": empty}
+    return Grid(arrays, np.repeat(np.asarray(row_numbers, dtype=np.int64), counts),
+                dict(COLUMN_LABELS) | {"month": label_arr, "value": label_arr}, "wide")
+
+
+def _wide_with_kinds(body: Iterator[tuple[int, list]], id_col: int, months: dict[int, tuple[str, str]], text_cells: bool,
+                     kind_col: int) -> Grid:
     """One row per indicator, one column per month: one record per filled month cell. With a 項目 column, rows
     marked 分子 / 分母 / 備考 add those to the same indicator's month (a month with 分子 and 分母 only is a record)."""
     ids, mons, vals, labels, rows = [], [], [], [], []
@@ -156,13 +229,15 @@ def _wide(body: Iterator[tuple[int, list]], id_col: int, months: dict[int, tuple
     extra_rows: dict[tuple[str, str], tuple[int, str]] = {}
     seen_body = False
     for n, cells in body:
+        if not seen_body or not n & 1023:
+            check_time()
+        if len(rows) + len(extra_rows) > limits.MAX_RECORDS:  # as many figures as the longest canonical file has rows
+            raise Refuse(None, None, f"実績の値が多すぎます（上限 {limits.MAX_RECORDS:,}件）。ファイルを分けてください")
         seen_body = True
         iid = cells[id_col] if id_col < len(cells) else None
         iid_text = iid if text_cells else cell_text(iid)
-        kind = "value"
-        if kind_col is not None:
-            raw_kind = cells[kind_col] if kind_col < len(cells) else None
-            kind = ROW_KINDS.get(norm((raw_kind if text_cells else cell_text(raw_kind)) or "").strip(), "value")
+        raw_kind = cells[kind_col] if kind_col < len(cells) else None
+        kind = ROW_KINDS.get(norm((raw_kind if text_cells else cell_text(raw_kind)) or "").strip(), "value")
         for i, (month, label) in months.items():
             v = cells[i] if i < len(cells) else None
             v = v if text_cells else cell_text(v)

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from kpi import fiscal
 from kpi.policy import Policy
 from kpi.reader import limits
-from kpi.reader.cells import BASE_UNITS, WORD, IndicatorIds, codes, fmt, numbers, parse_month, quote, unit_forms
+from kpi.reader.cells import BASE_UNITS, WORD, IndicatorIds, apply, codes, encoded, fmt, numbers, parse_month, quote, unit_forms
 from kpi.reader.layout import Grid
 from kpi.reader.result import COLUMN_LABELS, COLUMNS, Problem
 
@@ -96,6 +96,10 @@ def validate(grid: Grid, policy: Policy, today: dt.date | None) -> tuple[pd.Data
 def _drop_blank_rows(grid: Grid) -> Grid | None:
     """Rows with nothing in them are skipped (Excel writes ,,,,, for a cleared row); None when nothing is left."""
     n = len(grid.rows)
+    for c in ("indicator_id", "month", "value"):  # a column filled everywhere: no row is blank (the usual case, one pass)
+        arr = grid.cols[c]
+        if n and arr.null_count == 0 and not pc.any(pc.utf8_is_space(arr)).as_py():
+            return grid
     blank = np.ones(n, dtype=bool)
     for c in COLUMNS:
         arr = grid.cols[c]
@@ -121,12 +125,17 @@ def _check_lengths(ck: Checked) -> None:
     for c in COLUMNS:
         limit = limits.MAX_NOTE_CHARS if c == "note" else limits.MAX_CELL_CHARS
         arr = ck.grid.cols[c]
-        lengths = pc.utf8_length(arr)
-        longest = pc.max(lengths).as_py() or 0
+        if arr.null_count == len(arr):
+            ck.unfit[c] = np.zeros(len(arr), dtype=bool)
+            continue
+        # bytes are at least characters: within the limit in bytes (read from the offsets) is within it in characters
+        longest = pc.max(pc.binary_length(arr)).as_py() or 0
+        if longest > limit:
+            longest = pc.max(pc.utf8_length(arr)).as_py() or 0
         if longest <= limit and (c != "note" or not pc.any(pc.match_substring_regex(arr, CONTROL)).as_py()):
             ck.unfit[c] = np.zeros(len(arr), dtype=bool)  # the usual case, decided without leaving Arrow
             continue
-        lengths = pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False)
+        lengths = pc.fill_null(pc.utf8_length(arr), 0).to_numpy(zero_copy_only=False)
         long = lengths > limit
         # only a note is stored as typed (IDs, months and numbers are stored in canonical form or refused)
         control = (~long & pc.fill_null(pc.match_substring_regex(arr, CONTROL), False).to_numpy(zero_copy_only=False) if c == "note"
@@ -171,11 +180,39 @@ def _month_of(t: str | None) -> tuple[int, str | None]:
     return y * 12 + mo - 1, m
 
 
+_CANONICAL_MONTH = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"
+
+
+def _months(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each record's index into the distinct months, their ordinals (year*12 + month-1; -1 when unreadable) and their
+    canonical texts ("" when unreadable); the last distinct entry is the empty cell. ``YYYY-MM`` is read by Arrow,
+    any other way of writing a month by ``_month_of`` once per distinct cell."""
+    enc = encoded(arr)
+    distinct = enc.dictionary
+    k = len(distinct)
+    ordinal_of = np.full(k + 1, -1, dtype=np.int64)
+    texts = np.full(k + 1, "", dtype=object)
+    canonical = pc.match_substring_regex(distinct, _CANONICAL_MONTH).to_numpy(zero_copy_only=False)
+    if canonical.any():
+        at = np.flatnonzero(canonical)
+        plain = distinct.filter(pa.array(canonical))
+        years = pc.cast(pc.utf8_slice_codeunits(plain, 0, 4), pa.int64()).to_numpy(zero_copy_only=False)
+        months = pc.cast(pc.utf8_slice_codeunits(plain, 5, 7), pa.int64()).to_numpy(zero_copy_only=False)
+        ordinal_of[at] = years * 12 + months - 1
+        texts[at] = plain.to_numpy(zero_copy_only=False)
+    rest = np.flatnonzero(~canonical)
+    if len(rest):
+        results = apply(distinct.take(pa.array(rest)), _month_of)
+        ordinal_of[rest] = [r[0] for r in results]
+        texts[rest] = [r[1] or "" for r in results]
+    idx = pc.fill_null(enc.indices, k).to_numpy(zero_copy_only=False).astype(np.int64)
+    return idx, ordinal_of, texts
+
+
 def _check_months(ck: Checked, policy: Policy, today: dt.date) -> np.ndarray:
     """Unreadable and future months are errors; months outside the policy's years are warnings. Returns ``future``."""
-    m_idx, results = codes(ck.grid.cols["month"], _month_of)
-    ordinal = np.array([r[0] for r in results], dtype=np.int64)[m_idx]
-    texts = np.array([r[1] or "" for r in results], dtype=object)
+    m_idx, ordinal_of, texts = _months(ck.grid.cols["month"])
+    ordinal = ordinal_of[m_idx]
     bad = ordinal < 0
     ck.errors.add_rows(np.flatnonzero(bad & ~ck.unfit["month"]), ck.grid, "month",
                        lambda i: f"{ck.text('month', i)} は年月として読めません" if ck.text("month", i).strip() else "年月がありません")
@@ -185,8 +222,9 @@ def _check_months(ck: Checked, policy: Policy, today: dt.date) -> np.ndarray:
                        lambda i: f"{ck.text('month', i)} は未来の年月です（{fiscal.month_label(texts[m_idx[i]])}、今日は {today:%Y-%m-%d}）")
     years = _policy_years(policy)
     if years:
-        # the fiscal year of each distinct month, by kpi.fiscal's own rule (January–March belong to the year before)
-        fy = np.array([fiscal.fy_of_month(t) if t else 0 for t in texts], dtype=np.int64)[m_idx]
+        # the fiscal year of each distinct month, by kpi.fiscal's rule (a year starts in FY_START_MONTH: January–March
+        # belong to the year before)
+        fy = np.where(ordinal_of >= 0, ordinal_of // 12 - (ordinal_of % 12 + 1 < fiscal.FY_START_MONTH), 0)[m_idx]
         outside = ~bad & ~future & ((fy < years[0]) | (fy > years[-1]))
         span = f"{fiscal.fy_label(years[0])}〜{fiscal.fy_label(years[-1])}"
         ck.warnings.add_rows(np.flatnonzero(outside), ck.grid, "month",
@@ -290,13 +328,11 @@ def _check_ratio_parts(ck: Checked, value, num, den, both, n_empty, d_empty, n_b
 def _check_duplicates(ck: Checked, good: np.ndarray, value, num, den) -> np.ndarray:
     """The same indicator and month twice: different figures → error; identical → warning, kept once. Returns the drops."""
     n = len(good)
-    key = ck.id_code * 1_000_000 + ck.month_ord
     cand = np.flatnonzero(good)
     drop = np.zeros(n, dtype=bool)
     if not len(cand):
         return drop
-    _, first, inverse = np.unique(key[cand], return_index=True, return_inverse=True)
-    first_rec = cand[first][inverse]
+    first_rec = cand[_first_of_key(ck.id_code[cand], ck.month_ord[cand])]
     dup = first_rec != cand
     if not dup.any():
         return drop
@@ -313,6 +349,23 @@ def _check_duplicates(ck: Checked, good: np.ndarray, value, num, den) -> np.ndar
                          lambda i: f"{label(i)} は {rows[first_of[i]]}行目と同じ内容の重複です（1行として登録します）")
     drop[d] = True
     return drop
+
+
+def _first_of_key(code: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """For each record, the position of the first record with the same indicator and month."""
+    low = int(month.min())
+    span = int(month.max()) - low + 1
+    key = code * span + (month - low)
+    if (int(code.max()) + 1) * span <= max(4 * len(key), 1 << 20):  # a table of every key is small: no hashing, no sorting
+        table = np.full((int(code.max()) + 1) * span, len(key), dtype=np.int64)
+        np.minimum.at(table, key, np.arange(len(key)))
+        return table[key]
+    order = np.argsort(key, kind="stable")  # months far apart: sorted, each run's first is its earliest record
+    ordered = key[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    first = np.empty(len(key), dtype=np.int64)
+    first[order] = order[starts][np.cumsum(starts) - 1]
+    return first
 
 
 def _frame(ck: Checked, keep: np.ndarray, value, num, den) -> pd.DataFrame:

@@ -215,7 +215,8 @@ class StoreContract(Protocol):
     root: Any  # what ``Store(root)`` reopens: a folder path or a postgresql:// address
 
     def write_batch(self, raw: bytes, file_name: str, rows: Sequence[Actual] | pd.DataFrame, user: str,
-                    source: str = "upload", sample: bool = False, counts: dict | None = None, check: Check | None = None) -> str: ...
+                    source: str = "upload", sample: bool = False, counts: dict | None = None, check: Check | None = None,
+                    extra: dict | None = None) -> str: ...
 
     def record_event(self, kind: str, batch_id: str, user: str, reason: str = "") -> str: ...
 

@@ -202,11 +202,12 @@ class FolderStore(Store):
 
     def write_batch(self, raw: bytes, file_name: str, rows: Sequence[Actual] | pd.DataFrame, user: str,
                     source: str = "upload", sample: bool = False, counts: dict | None = None,
-                    check: Check | None = None) -> str:
+                    check: Check | None = None, extra: dict | None = None) -> str:
         """Keep the raw file and its normalised rows as one new batch; return its id.
 
         ``check`` (optional) runs under the commit lock just before the batch gets its number and lands;
         it raises (StoreError) to refuse, and then nothing lands, or returns the counts to record instead of ``counts``.
+        ``extra`` (optional) adds fields to the batch's meta.json (``file_name_bytes``: the name's original bytes, hex).
         """
         self.ensure()
         self.cleanup_staging()
@@ -217,7 +218,7 @@ class FolderStore(Store):
             _fsync_write(payload / "original", raw)
             n_rows = write_rows(rows, payload / ROWS_FILE)
             meta = {"user": user, "file_name": Path(file_name).name, "sha256": hashlib.sha256(raw).hexdigest(),
-                    "size": len(raw), "rows": n_rows, "sample": sample, "source": source, "counts": counts or {}}
+                    "size": len(raw), "rows": n_rows, "sample": sample, "source": source, "counts": counts or {}, **(extra or {})}
             with self.commit_lock():
                 recount = check() if check is not None else None
                 if recount is not None:

@@ -236,11 +236,14 @@ class PgStore(Store):
         return int(self._query("last")[0][0])
 
     def write_batch(self, raw: bytes, file_name: str, rows: Sequence[Actual] | pd.DataFrame, user: str,
-                    source: str = "upload", sample: bool = False, counts: dict | None = None, check: Check | None = None) -> str:
-        """Keep the raw file and its rows as one new batch in one transaction; ``check`` runs inside it (see Store)."""
+                    source: str = "upload", sample: bool = False, counts: dict | None = None, check: Check | None = None,
+                    extra: dict | None = None) -> str:
+        """Keep the raw file and its rows as one new batch in one transaction; ``check`` runs inside it (see Store);
+        ``extra`` adds fields to its metadata (``file_name_bytes``: the name's original bytes, hex)."""
         table = rows_table(rows)
         meta = {"user": user, "file_name": Path(file_name).name, "sha256": hashlib.sha256(raw).hexdigest(),
-                "size": len(raw), "rows": table.num_rows, "sample": sample, "source": source, "counts": counts or {}}
+                "size": len(raw), "rows": table.num_rows, "sample": sample, "source": source, "counts": counts or {},
+                **(extra or {})}
         with self._locked() as (conn, last):
             recount = check() if check is not None else None
             if recount is not None:
