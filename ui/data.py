@@ -5,9 +5,12 @@ the sidebar (ui.sidebar) sets it. Only caching lives here; every rule is in kpi/
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from kpi import charts, city, departments, fiscal, service
 from kpi import evaluation as ev
@@ -28,9 +31,31 @@ def _catalog(data_root: str, store_root: str) -> Catalog:
     return departments.catalog(data_root, store_root)
 
 
+T = TypeVar("T")
+
+
+def per_run(key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per script run (of this session), then the same value for the rest of the run.
+
+    For what a run asks many times and cannot change within it: a cached function's lookup costs about 0.1 ms
+    (it inspects the function's signature on every call), reading st.secrets 0.6 ms when there is no secrets
+    file. The run is recognised by its cursors, a dict the framework makes anew when each run (or fragment
+    run) starts; outside a run (bare Python, the CLI's tests) nothing is kept."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None:
+        return compute()
+    memo = getattr(ctx, "_kpi_per_run", None)
+    if memo is None or memo[0] is not ctx.cursors:
+        memo = (ctx.cursors, {})
+        ctx._kpi_per_run = memo
+    if key not in memo[1]:
+        memo[1][key] = compute()
+    return memo[1][key]
+
+
 def catalog() -> Catalog:
-    """The departments of KPI_DATA_DIR (one policy folder, or a root of <department>/<year>/)."""
-    return _catalog(str(data_dir()), str(store_dir()))
+    """The departments of KPI_DATA_DIR (one policy folder, or a root of <department>/<year>/); looked up once per run."""
+    return per_run("catalog", lambda: _catalog(str(data_dir()), str(store_dir())))
 
 
 # Per department, keyed by that department's store version: an upload to one department recomputes its summary only
@@ -112,13 +137,16 @@ def bootstrap(data_root: str, store_root: str) -> int:
                for d in departments.catalog(data_root, store_root).departments.values())
 
 
-@st.cache_data(show_spinner="実績を読み込んでいます…", max_entries=16)
+# Resources, not data: st.cache_data unpickles its value on every run (the results list was about 5% of a run of
+# 指標, the inputs as many rows as the store holds). Both are frozen dataclasses in lists that no page or
+# export changes (worst_first and attention make new lists): returned by reference, they must only be read.
+@st.cache_resource(show_spinner="実績を読み込んでいます…", max_entries=16)
 def _inputs(store_root: str, version: tuple, fy: int) -> service.Inputs:
     # The one read of the store per version and year; a change of filter or 基準月 only re-evaluates.
     return service.read_inputs(Store(store_root), fy)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _results(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str,
              issues: tuple[str, ...]) -> tuple[list[Result], service.SourceNote]:
     inputs = _inputs(store_root, version, fy)
@@ -184,3 +212,6 @@ def overview_figure(f: Filters, ordered: list[Result]):
 def forget_catalog() -> None:
     """After a department or a year folder was written: the next read of the catalog finds it (not a minute later)."""
     _catalog.clear()
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is not None and getattr(ctx, "_kpi_per_run", None):
+        ctx._kpi_per_run[1].pop("catalog", None)  # this run too
