@@ -3,7 +3,7 @@ since the previous report and their latest check-in — then the status counts, 
 import streamlit as st
 
 import ui
-from kpi import fiscal, fmt, service
+from kpi import fiscal, fmt, htmltable, service
 from kpi.evaluate import OFF_TRACK, attention, budget_table, worst_first
 from kpi.kinds import STATUSES
 from ui import auth as ui_auth
@@ -85,12 +85,13 @@ for iid in f.issue_ids(p):
         st.markdown(f"#### {ui.escape(f'{issue.label}　{issue.title}')}")
         left, right = st.columns([1, 3])
         row = budgets.get(iid)
+        # A figure in HTML (as the status counts above), not st.metric: the browser loads no number-formatting scripts.
         if row:
             year = f.fy if f.fy in row.amounts else max(row.amounts)
             b = row.amounts[year]
-            left.metric(ui.escape(f"{fiscal.fy_label(year)} {b.kind}額"), fmt.million_yen(b.amount))
+            left.html(htmltable.figures_html([(f"{fiscal.fy_label(year)} {b.kind}額", fmt.million_yen(b.amount))], issue.label))
         else:
-            left.metric("予算額", "－")
+            left.html(htmltable.figures_html([("予算額", "－")], issue.label))
         counts = {s: sum(r.status == s for r in mine) for s in STATUSES}
         left.caption("　".join(f"{STATUSES[s].symbol}{s} {n}" for s, n in counts.items() if n))
         with right:
