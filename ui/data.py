@@ -66,7 +66,9 @@ def _department_summary(data_root: str, store_root: str, dept_id: str, version: 
     return city.summarise(_catalog(data_root, store_root).get(dept_id), fy)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+# The spinner of the cache itself: shown only while the list is computed, not started (a thread, an element the browser
+# loads scripts for) on every run that finds it cached.
+@st.cache_resource(max_entries=8, show_spinner="所属ごとに集計しています…")
 def _city(data_root: str, store_root: str, versions: tuple[tuple[str, tuple], ...], fy: int) -> list[city.DepartmentSummary]:
     # The whole list while no store has changed (one lookup, not 60); after an upload, the other rows from their cache.
     return [_department_summary(data_root, store_root, dept_id, version, fy) for dept_id, version in versions]
@@ -75,8 +77,7 @@ def _city(data_root: str, store_root: str, versions: tuple[tuple[str, tuple], ..
 def city_summary(fy: int) -> list[city.DepartmentSummary]:
     """Every department's summary for 市全体, each cached until its department's store changes."""
     versions = tuple((d.dept_id, d.store().version()) for d in catalog().departments.values())
-    with st.spinner("所属ごとに集計しています…"):  # shown only when it takes more than half a second
-        return _city(str(data_dir()), str(store_dir()), versions, fy)
+    return _city(str(data_dir()), str(store_dir()), versions, fy)
 
 
 @dataclass(frozen=True)
