@@ -13,7 +13,7 @@ rs, note = ui.results(f)
 
 ui.heading("概要", p, f)
 ui.sample_notice(note)
-if service.active_sample_batches(ui.store()) and ui_auth.can_edit():
+if ui.data.sample_batches() and ui_auth.can_edit():
     if st.button("サンプルデータを削除", key="remove_sample", help="取り消しとして記録され、履歴から元に戻せます") \
             and ui_auth.require_editor("サンプルデータの削除"):
         n = service.remove_sample(ui.store(), ui_auth.current_user())

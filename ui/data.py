@@ -156,6 +156,18 @@ def _results(store_root: str, version: tuple, data_folder: str, fy: int, as_of: 
     return rs, service.source_note(inputs.batches, rs, p)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _sample_batches(store_root: str, version: tuple) -> tuple:
+    return tuple(service.active_sample_batches(Store(store_root)))
+
+
+def sample_batches() -> tuple:
+    """The chosen store's active sample batches, read once per store version (reading every batch's record on
+    each run of 概要 was a scan of the store's folder, or a query)."""
+    s = store()
+    return _sample_batches(str(s.root), s.version())
+
+
 def inputs(f: Filters) -> service.Inputs:
     """What the store holds for the chosen year (actuals, evaluation records, check-ins, batches), cached by its version."""
     s = store()
