@@ -41,7 +41,7 @@ st.caption("　".join(charts.bullets_key(ordered)) + "。")
 ui_export.chart_downloads(ui.overview_figure(f, ordered), chart_name(f.fy, "指標の達成状況"), key="overview_chart",
                           footer="　".join(charts.bullets_key(ordered)) + f"　{note.text}　基準: {fiscal.month_label(f.as_of)}末")
 with st.expander("すべての列を表で見る（評価・最終報告月・年度末見込み）"):
-    ui.html_table(pd.DataFrame([{
+    ui.html_table([{
         "指標ID": r.indicator.indicator_id,
         "指標": r.indicator.short_name,
         "状況": fmt.status_shown(r),
@@ -52,7 +52,7 @@ with st.expander("すべての列を表で見る（評価・最終報告月・�
         "評価": fmt.grade_text(r) if r.grade else "",
         "最終報告月": fmt.last_report_text(r),
         "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
-    } for r in ordered]), f"指標の一覧（{len(ordered)}指標、すべての列）", nowrap=("指標ID", "最終報告月"))
+    } for r in ordered], f"指標の一覧（{len(ordered)}指標、すべての列）", nowrap=("指標ID", "最終報告月"))
 st.caption(ui.escape(note.text))
 
 # --- one indicator in detail ---------------------------------------------------------------------

@@ -3,7 +3,7 @@ since the previous report and their latest check-in — then the status counts, 
 import streamlit as st
 
 import ui
-from kpi import fiscal, fmt, service
+from kpi import fiscal, fmt, htmltable, service
 from kpi.evaluate import OFF_TRACK, attention, budget_table, worst_first
 from kpi.kinds import STATUSES
 from ui import auth as ui_auth
@@ -13,7 +13,7 @@ rs, note = ui.results(f)
 
 ui.heading("概要", p, f)
 ui.sample_notice(note)
-if service.active_sample_batches(ui.store()) and ui_auth.can_edit():
+if ui.data.sample_batches() and ui_auth.can_edit():
     if st.button("サンプルデータを削除", key="remove_sample", help="取り消しとして記録され、履歴から元に戻せます") \
             and ui_auth.require_editor("サンプルデータの削除"):
         n = service.remove_sample(ui.store(), ui_auth.current_user())
@@ -41,15 +41,17 @@ columns = st.columns(2)
 for n, r in enumerate(behind):
     ind = r.indicator
     with columns[n % 2].container(border=True, key=f"behind_{ind.indicator_id}"):
-        st.markdown(f"**{ui.escape(fmt.status_shown(r))}**　{ui.escape(f'{ind.indicator_id} {ind.short_name}')}"
-                    + ("　:orange-badge[新たに" + r.status + "]" if r.newly_off_track else ""))
-        if fmt.overdue_text(r):
-            st.markdown(f":red-badge[{ui.escape(fmt.overdue_text(r))}]")
-        st.markdown("  \n".join(ui.escape(line) for line in (
-            f"{fmt.value_text(r)}（目標 {fmt.target_text(ind, r.target)}、{fmt.progress_sentence(r)}）", fmt.pace_text(r),
-            f"前回の報告から {fmt.change_text(r)}"
-            + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
-               if r.prior_month else ""))))
+        # One element for the card's name, badge and figures (paragraphs as before): each element is a message and
+        # a wake of the server's event loop.
+        st.markdown("\n\n".join([
+            f"**{ui.escape(fmt.status_shown(r))}**　{ui.escape(f'{ind.indicator_id} {ind.short_name}')}"
+            + ("　:orange-badge[新たに" + r.status + "]" if r.newly_off_track else ""),
+            *([f":red-badge[{ui.escape(fmt.overdue_text(r))}]"] if fmt.overdue_text(r) else []),
+            "  \n".join(ui.escape(line) for line in (
+                f"{fmt.value_text(r)}（目標 {fmt.target_text(ind, r.target)}、{fmt.progress_sentence(r)}）", fmt.pace_text(r),
+                f"前回の報告から {fmt.change_text(r)}"
+                + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
+                   if r.prior_month else "")))]))
         if r.checkin:
             c = r.checkin
             st.text(f"要因: {c.cause}\n対策: {c.action}" + (f"\nコメント: {c.comment}" if c.comment else "")
@@ -66,12 +68,12 @@ shown = {r.indicator.indicator_id for r in behind}
 rest = [r for r in worst_first(rs) if r.indicator.indicator_id not in shown]
 if rest:
     with st.expander(f"そのほかの指標（{len(rest)}件）", expanded=False):
-        for r in rest:
-            st.markdown(f"**{ui.escape(fmt.status_shown(r))}**　" + ui.escape(
-                        f"{r.indicator.indicator_id} {r.indicator.short_name}："
-                        f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）")
-                        + (f"　評価 **{ui.escape(fmt.grade_text(r))}**" if r.grade else "")
-                        + ui.escape(f"　前回の報告から {'　'.join(fmt.change_lines(r))}"))
+        st.markdown("\n\n".join(  # one element, a paragraph per indicator
+            f"**{ui.escape(fmt.status_shown(r))}**　" + ui.escape(
+                f"{r.indicator.indicator_id} {r.indicator.short_name}："
+                f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）")
+            + (f"　評価 **{ui.escape(fmt.grade_text(r))}**" if r.grade else "")
+            + ui.escape(f"　前回の報告から {'　'.join(fmt.change_lines(r))}") for r in rest))
 
 years, budget_rows = budget_table(p, f.issues or None)
 budgets = {row.issue_id: row for row in budget_rows}
@@ -83,24 +85,24 @@ for iid in f.issue_ids(p):
         st.markdown(f"#### {ui.escape(f'{issue.label}　{issue.title}')}")
         left, right = st.columns([1, 3])
         row = budgets.get(iid)
+        # A figure in HTML (as the status counts above), not st.metric: the browser loads no number-formatting scripts.
         if row:
             year = f.fy if f.fy in row.amounts else max(row.amounts)
             b = row.amounts[year]
-            left.metric(ui.escape(f"{fiscal.fy_label(year)} {b.kind}額"), fmt.million_yen(b.amount))
+            left.html(htmltable.figures_html([(f"{fiscal.fy_label(year)} {b.kind}額", fmt.million_yen(b.amount))], issue.label))
         else:
-            left.metric("予算額", "－")
+            left.html(htmltable.figures_html([("予算額", "－")], issue.label))
         counts = {s: sum(r.status == s for r in mine) for s in STATUSES}
         left.caption("　".join(f"{STATUSES[s].symbol}{s} {n}" for s, n in counts.items() if n))
         with right:
-            for r in mine:
-                st.markdown(
+            if mine:
+                st.markdown("\n\n".join(  # one element, a paragraph per indicator
                     f"**{ui.escape(fmt.status_shown(r))}**　" + ui.escape(
                         f"{r.indicator.indicator_id} {r.indicator.short_name}："
                         f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）")
                     + (f"　評価 **{ui.escape(fmt.grade_text(r))}**" if r.grade else "")
-                    + (f"　**{ui.escape(fmt.overdue_text(r))}**" if fmt.overdue_text(r) else "")
-                )
-            if not mine:
+                    + (f"　**{ui.escape(fmt.overdue_text(r))}**" if fmt.overdue_text(r) else "") for r in mine))
+            else:
                 st.caption(f"{fiscal.fy_label(f.fy)}に目標のある指標はありません")
 
 # The policy's own words: headings escaped, texts as plain text (st.write would read them as Markdown).

@@ -44,8 +44,8 @@ def test_choosing_an_issue_updates_the_url_and_every_page_obeys(server, page):
 
 def test_pages_render_numbers_and_status_words(server, page):
     goto(page, f"{server.url}/?as_of=2026-03")
-    # Metrics are drawn a moment after the run ends: wait for the budget of 経営課題2 itself.
-    page.locator('[data-testid="stMetricValue"]', has_text="1,153百万円").wait_for(state="attached", timeout=30000)
+    # Figures are drawn a moment after the run ends: wait for the budget of 経営課題2 itself (an HTML figure, .kpi-figures).
+    page.locator(".kpi-figures dd", has_text="1,153百万円").wait_for(state="attached", timeout=30000)
     text = main_text(page)
     for expected in ("概要", "◎ 達成", "× 遅れ", "1,153百万円", "令和7年度（2025年度）"):
         assert expected in text

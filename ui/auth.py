@@ -17,6 +17,7 @@ import streamlit as st
 
 from kpi.auth import LOCAL_USER, department_editors, editors_from, env_editors, may_edit, signed_in_name
 from kpi.store import store_dir, write_log
+from ui.data import per_run
 
 # A name that markdown can only show as itself (an e-mail address at most becomes a mailto link); anything
 # else a user or an IdP supplied is shown with st.text, never through markdown.
@@ -24,19 +25,28 @@ _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(\.[A-Za-z
 
 
 def auth_configured() -> bool:
+    # Once per run: each read of st.secrets looks for the files again (0.6 ms without any), and a run asks often.
+    return per_run("auth_configured", _auth_in_secrets)
+
+
+def _auth_in_secrets() -> bool:
     try:
         return "auth" in st.secrets
     except Exception:  # no secrets.toml at all
         return False
 
 
-def _editors() -> frozenset[str]:
-    """Editors of every department and of the department shown (the sidebar's choice)."""
+def _kpi_secrets() -> tuple[object, object]:
     try:
         kpi = st.secrets.get("kpi", {})
-        listed, by_department = kpi.get("editors"), kpi.get("departments", {})
+        return kpi.get("editors"), kpi.get("departments", {})
     except Exception:
-        listed, by_department = None, {}
+        return None, {}
+
+
+def _editors() -> frozenset[str]:
+    """Editors of every department and of the department shown (the sidebar's choice)."""
+    listed, by_department = per_run("kpi_secrets", _kpi_secrets)
     dept = getattr(st.session_state.get("_filters"), "dept", "")
     return editors_from(listed) | env_editors() | department_editors(dept, by_department)
 

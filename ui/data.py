@@ -5,9 +5,12 @@ the sidebar (ui.sidebar) sets it. Only caching lives here; every rule is in kpi/
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from kpi import charts, city, departments, fiscal, service
 from kpi import evaluation as ev
@@ -28,9 +31,31 @@ def _catalog(data_root: str, store_root: str) -> Catalog:
     return departments.catalog(data_root, store_root)
 
 
+T = TypeVar("T")
+
+
+def per_run(key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per script run (of this session), then the same value for the rest of the run.
+
+    For what a run asks many times and cannot change within it: a cached function's lookup costs about 0.1 ms
+    (it inspects the function's signature on every call), reading st.secrets 0.6 ms when there is no secrets
+    file. The run is recognised by its cursors, a dict the framework makes anew when each run (or fragment
+    run) starts; outside a run (bare Python, the CLI's tests) nothing is kept."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None:
+        return compute()
+    memo = getattr(ctx, "_kpi_per_run", None)
+    if memo is None or memo[0] is not ctx.cursors:
+        memo = (ctx.cursors, {})
+        ctx._kpi_per_run = memo
+    if key not in memo[1]:
+        memo[1][key] = compute()
+    return memo[1][key]
+
+
 def catalog() -> Catalog:
-    """The departments of KPI_DATA_DIR (one policy folder, or a root of <department>/<year>/)."""
-    return _catalog(str(data_dir()), str(store_dir()))
+    """The departments of KPI_DATA_DIR (one policy folder, or a root of <department>/<year>/); looked up once per run."""
+    return per_run("catalog", lambda: _catalog(str(data_dir()), str(store_dir())))
 
 
 # Per department, keyed by that department's store version: an upload to one department recomputes its summary only
@@ -41,7 +66,9 @@ def _department_summary(data_root: str, store_root: str, dept_id: str, version: 
     return city.summarise(_catalog(data_root, store_root).get(dept_id), fy)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+# The spinner of the cache itself: shown only while the list is computed, not started (a thread, an element the browser
+# loads scripts for) on every run that finds it cached.
+@st.cache_resource(max_entries=8, show_spinner="所属ごとに集計しています…")
 def _city(data_root: str, store_root: str, versions: tuple[tuple[str, tuple], ...], fy: int) -> list[city.DepartmentSummary]:
     # The whole list while no store has changed (one lookup, not 60); after an upload, the other rows from their cache.
     return [_department_summary(data_root, store_root, dept_id, version, fy) for dept_id, version in versions]
@@ -50,8 +77,7 @@ def _city(data_root: str, store_root: str, versions: tuple[tuple[str, tuple], ..
 def city_summary(fy: int) -> list[city.DepartmentSummary]:
     """Every department's summary for 市全体, each cached until its department's store changes."""
     versions = tuple((d.dept_id, d.store().version()) for d in catalog().departments.values())
-    with st.spinner("所属ごとに集計しています…"):  # shown only when it takes more than half a second
-        return _city(str(data_dir()), str(store_dir()), versions, fy)
+    return _city(str(data_dir()), str(store_dir()), versions, fy)
 
 
 @dataclass(frozen=True)
@@ -112,19 +138,34 @@ def bootstrap(data_root: str, store_root: str) -> int:
                for d in departments.catalog(data_root, store_root).departments.values())
 
 
-@st.cache_data(show_spinner="実績を読み込んでいます…", max_entries=16)
+# Resources, not data: st.cache_data unpickles its value on every run (the results list was about 5% of a run of
+# 指標, the inputs as many rows as the store holds). Both are frozen dataclasses in lists that no page or
+# export changes (worst_first and attention make new lists): returned by reference, they must only be read.
+@st.cache_resource(show_spinner="実績を読み込んでいます…", max_entries=16)
 def _inputs(store_root: str, version: tuple, fy: int) -> service.Inputs:
     # The one read of the store per version and year; a change of filter or 基準月 only re-evaluates.
     return service.read_inputs(Store(store_root), fy)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _results(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str,
              issues: tuple[str, ...]) -> tuple[list[Result], service.SourceNote]:
     inputs = _inputs(store_root, version, fy)
     p = _policy(data_folder)
     rs = service.results_from(p, inputs, fy, as_of, list(issues) or None)
     return rs, service.source_note(inputs.batches, rs, p)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _sample_batches(store_root: str, version: tuple) -> tuple:
+    return tuple(service.active_sample_batches(Store(store_root)))
+
+
+def sample_batches() -> tuple:
+    """The chosen store's active sample batches, read once per store version (reading every batch's record on
+    each run of 概要 was a scan of the store's folder, or a query)."""
+    s = store()
+    return _sample_batches(str(s.root), s.version())
 
 
 def inputs(f: Filters) -> service.Inputs:
@@ -184,3 +225,6 @@ def overview_figure(f: Filters, ordered: list[Result]):
 def forget_catalog() -> None:
     """After a department or a year folder was written: the next read of the catalog finds it (not a minute later)."""
     _catalog.clear()
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is not None and getattr(ctx, "_kpi_per_run", None):
+        ctx._kpi_per_run[1].pop("catalog", None)  # this run too

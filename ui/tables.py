@@ -1,6 +1,7 @@
 """What pages write: headings, notices, the status rules and counts, tables and charts (app-made markup only)."""
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -49,9 +50,17 @@ def inert_figure(fig):
 def accessibility() -> None:
     """Once per run: the app's CSS fixes and the script that declares Japanese, translates the framework's
     strings and gives charts their labels (assets/; app-controlled text only)."""
-    st.html(ASSETS / "a11y.css")
+    css, script = _assets()
+    st.html(css)
     with st.sidebar:
-        st.html(f"<script>{(ASSETS / 'a11y.js').read_text(encoding='utf-8')}</script>", unsafe_allow_javascript=True, width="content")
+        st.html(script, unsafe_allow_javascript=True, width="content")
+
+
+@functools.lru_cache(maxsize=1)
+def _assets() -> tuple[str, str]:
+    # Read once per process, not on every run (the files ship with the app; a change needs a restart anyway).
+    return (f"<style>{(ASSETS / 'a11y.css').read_text(encoding='utf-8')}</style>",
+            f"<script>{(ASSETS / 'a11y.js').read_text(encoding='utf-8')}</script>")
 
 
 def heading(title: str, p: Policy, f: Filters) -> None:
@@ -117,10 +126,17 @@ def escape(text: object) -> str:
     return re.sub(r"(?i)w(?=ww)", lambda m: m.group(0) + _JOIN, out)
 
 
-def html_table(frame: pd.DataFrame, caption: str, numeric: tuple[str, ...] = (), nowrap: tuple[str, ...] = ()) -> None:
+def html_table(frame: pd.DataFrame | list[dict], caption: str, numeric: tuple[str, ...] = (), nowrap: tuple[str, ...] = ()) -> None:
     """A static table drawn as plain HTML (kpi.htmltable, every cell escaped), with its caption shown. Where a page
-    opens with a table, this keeps the browser from loading st.table's Arrow reader (about 1 MB of scripts)."""
-    st.html(htmltable.table_html(list(frame.columns), frame.to_numpy().tolist(), caption, numeric=numeric, nowrap=nowrap))
+    opens with a table, this keeps the browser from loading st.table's Arrow reader (about 1 MB of scripts).
+    ``frame`` may be a list of rows as dicts (the same keys in each): building a DataFrame only to take it apart
+    again was 5% of a run of 指標."""
+    if isinstance(frame, pd.DataFrame):
+        columns, rows = list(frame.columns), frame.to_numpy().tolist()
+    else:
+        columns = list(frame[0]) if frame else []
+        rows = [list(row.values()) for row in frame]
+    st.html(htmltable.table_html(columns, rows, caption, numeric=numeric, nowrap=nowrap))
 
 
 def table(frame: pd.DataFrame, alt: str, user_columns: list[str] | tuple[str, ...] = ()) -> None:
