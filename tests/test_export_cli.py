@@ -1,6 +1,7 @@
 """``python -m kpi export``: the same files as the 会議資料 page, and the exit statuses."""
 from __future__ import annotations
 
+import os
 import zipfile
 
 import pytest
@@ -157,7 +158,17 @@ def _file_as_folder(tmp):
     (_device, "通常のファイルではありません"),
     (_file_as_folder, "フォルダではありません"),
 ])
-def test_out_never_replaces_a_link_a_device_a_folder_or_a_read_only_file(sample_store, tmp_path, capsys, make, words):
+def test_out_never_replaces_a_link_a_device_a_folder_or_a_read_only_file(sample_store, tmp_path, capsys, monkeypatch, make, words):
+    import stat
+
+    real_replace = os.replace
+
+    def replace(src, dst, *a, **k):  # run as root, a regression would replace the machine's /dev/null: fail instead
+        if os.path.exists(dst) and not stat.S_ISREG(os.stat(dst).st_mode) and not os.path.isdir(dst):
+            raise AssertionError(f"would replace a special file: {dst}")
+        return real_replace(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "replace", replace)
     arg, kept = make(tmp_path)
     before = sorted(p.name for p in tmp_path.rglob("*"))
     assert main(["export", "--format", "csv", "--out", arg, *SEPTEMBER]) == 1  # refused, never 3 (internal error)
