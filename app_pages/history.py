@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from kpi import evaluation as ev
 from kpi import fiscal, provenance, text
 from kpi.service import SAMPLE_LABEL
 from kpi.store import SOURCE_LABELS, StoreError
@@ -121,6 +122,18 @@ if log:
         "日時": when(e["at"]), "操作": e["label"], "ファイル名": e["file_name"], "実行者": e["user"], "理由": e.get("reason", ""),
         "バッチID": e["batch_id"],
     } for e in log]), hide_index=True, key="events_table")
+else:
+    st.caption("まだ記録はありません。")
+
+st.subheader("年度評価と起点の記録")
+recs = ev.history(ev.records(s))
+if recs:
+    st.caption("評価の上書き、前年度実績の入力（指標の想定ペースの起点になります）、自己評価・今後の方針の記録です。"
+               "前年度実績をあとから入力すると起点が変わり、過去の月の状況も変わります。会議で見た内容は「会議資料」の"
+               "「この時点の記録で表示」で、その時点の記録のまま作り直せます。")
+    st.dataframe(pd.DataFrame([{
+        "日時": when(r.at), "記入者": r.user, "年度": fiscal.fy_label(r.fiscal_year), "内容": r.describe(), "記録ID": r.record_id,
+    } for r in recs]), hide_index=True, key="evaluation_records_table")
 else:
     st.caption("まだ記録はありません。")
 

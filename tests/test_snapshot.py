@@ -179,3 +179,22 @@ def test_materials_page_makes_files_as_known_at_a_moment_and_history_lists_them(
     assert list(table["ファイル名"]) == [made[0]["file_name"], made[1]["file_name"]]
     assert list(table["時点"])[1].startswith(fiscal.date_label(yesterday.isoformat()))
     assert list(table["記録番号"]) == [made[0]["provenance"]["store_sequence"], 0]
+
+
+def test_history_lists_the_baseline_entered_later(sample_store, policy, monkeypatch):
+    """Entering 前年度実績 (which moves the pace's 起点) is an event on 履歴, with who, when and what."""
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ROOT
+    from kpi import evaluation as ev
+
+    ev.set_previous(sample_store, 2025, "K1-1", 1500, "担当者A", "令和6年度末の実績")
+    ev.set_override(sample_store, 2025, "K2-2", "A", "年度末に確認", "担当者B")
+    monkeypatch.setenv("KPI_STORE", str(sample_store.root))
+    at = AppTest.from_file(str(ROOT / "app_pages" / "history.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "内容" in d.value.columns)
+    assert list(table["記入者"]) == ["担当者B", "担当者A"]  # newest first
+    assert "K1-1 の前年度実績を 1,500 と入力: 令和6年度末の実績" in list(table["内容"])
+    assert list(table["年度"]) == ["令和7年度", "令和7年度"]
