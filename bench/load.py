@@ -84,10 +84,50 @@ class Run:
     tables: list[bytes] = field(default_factory=list)  # st.table's Arrow data
 
     def table_rows(self) -> list[dict]:
-        """Every st.table of the run as rows of cells (its Arrow data decoded)."""
+        """Every table of the run as rows of cells: st.table's Arrow data decoded, and the app's HTML tables (ui.table)."""
         import pyarrow as pa
 
-        return [row for data in self.tables for row in pa.ipc.open_stream(data).read_all().to_pylist()]
+        rows = [row for data in self.tables for row in pa.ipc.open_stream(data).read_all().to_pylist()]
+        return rows + [row for text in self.texts if "<table" in text for row in html_table_rows(text)]
+
+
+def html_table_rows(markup: str) -> list[dict]:
+    """The rows of the HTML tables in ``markup`` as {header: cell text} (the header row is the one of <th>s)."""
+    from html.parser import HTMLParser
+
+    class Rows(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.head: list[str] = []
+            self.rows: list[list[str]] = []
+            self.row: list[str] | None = None
+            self.cell: list[str] | None = None
+            self.is_head = False
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.row, self.is_head = [], False
+            elif tag in ("td", "th") and self.row is not None:
+                self.cell, self.is_head = [], self.is_head or (tag == "th" and not self.rows and not self.head)
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None and self.row is not None:
+                self.row.append("".join(self.cell).strip())
+                self.cell = None
+            elif tag == "tr" and self.row is not None:
+                if self.is_head and not self.head:
+                    self.head = self.row
+                else:
+                    self.rows.append(self.row)
+                self.row = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Rows()
+    parser.feed(markup)
+    return [dict(zip(parser.head, r)) for r in parser.rows if parser.head]
 
 
 @dataclass

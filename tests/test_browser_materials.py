@@ -20,14 +20,14 @@ def test_deck_download_has_only_the_filtered_issue(server, page):
     assert "経営課題2" in main.locator('[data-testid="stMultiSelect"]').inner_text()  # the sidebar's filter is the default
 
     main.get_by_role("button", name="資料を作成").click()
-    button = main.get_by_role("button", name="PowerPoint（16:9）　令和7年度_運営方針_経営課題2_令和7年9月末.pptx")
+    button = main.get_by_role("button", name="PowerPoint（16:9）　デジタル統括室_令和7年度_運営方針_経営課題2_令和7年9月末.pptx")
     button.wait_for(timeout=120000)
     wait_ready(page)
     assert "サンプル（架空）" in main.inner_text()
     with page.expect_download(timeout=60000) as dl:
         button.click()
     download = dl.value
-    assert download.suggested_filename == "令和7年度_運営方針_経営課題2_令和7年9月末.pptx"
+    assert download.suggested_filename == "デジタル統括室_令和7年度_運営方針_経営課題2_令和7年9月末.pptx"
     prs = Presentation(io.BytesIO(open(download.path(), "rb").read()))
     titles = [s.name for s in prs.slides]
     assert titles == ["表紙", "遅れ・注意の指標（1件、ペース比の悪い順）", "全体の状況", "予算の推移",

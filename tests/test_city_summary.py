@@ -15,7 +15,7 @@ from kpi.importer import commit, preview
 @pytest.fixture
 def dept(tmp_path, policy, monkeypatch):
     """The sample department with its actuals (one batch) and a later correction (a second batch)."""
-    from kpi import store as store_module
+    from kpi.store import folder as store_module  # the folder store stamps its batches
 
     d = catalog(DATA, tmp_path / "stores").get()
     store = d.store()

@@ -107,10 +107,11 @@ def status_json(as_of: str, capsys) -> dict[str, dict]:
 def overview(store_root, monkeypatch, as_of, policy) -> dict[str, dict[str, str]]:
     at = run_app("app_pages/overview.py", store_root, monkeypatch, as_of=as_of)
     out = {}
-    for m in at.markdown:
+    paragraphs = [p for m in at.markdown for p in m.value.split("\n\n")]  # そのほかの指標: one element, a paragraph each
+    for para in paragraphs:
         for iid, ind in policy.indicators.items():
             head = re.match(r"^\*\*(.+?)\*\*　" + re.escape(f"{iid} {ind.short_name}：") + r"(.+?)（目標 .+?、(.+?)）"
-                            r"(?:　評価 \*\*(.+?)\*\*)?(?:　\*\*\d+月分未報告（最終報告 \d+月）\*\*)?$", m.value)
+                            r"(?:　評価 \*\*(.+?)\*\*)?(?:　\*\*\d+月分未報告（最終報告 \d+月）\*\*)?$", para)
             if head:
                 status, value, progress, grade = head.groups()
                 pct = re.search(r"(?:達成率 |上限.+?の)([\d,]+%|－)", progress)
