@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from kpi import fiscal
 from kpi.evaluate import Actual
-from kpi.fmt import is_formula_like, neutralise
+from kpi.fmt import is_formula_like, neutralise, target_text
 from kpi.kinds import KINDS
 from kpi.policy import Indicator, Policy
 
@@ -71,23 +71,12 @@ def month_headers(fy: int, csv_safe: bool = False) -> list[str]:
     return out
 
 
-def _target_text(ind: Indicator, fy: int) -> str:
-    t = ind.target(fy)
-    if t is None:
-        return ""
-    if ind.aggregation == "milestone":
-        return "完了（100%）"
-    value = f"{t.value:,.0f}" if float(t.value).is_integer() else f"{t.value:,g}"
-    per = f"/{t.per}" if t.per else ""
-    return f"{value}{ind.unit}{per}{(' ' + t.qualifier) if t.qualifier else ''}"
-
-
 def _fixed_cells(policy: Policy, ind: Indicator, fy: int, kind: str = VALUE) -> list[str]:
     """The descriptive cells; the rows under the 実績値 row repeat only the ID (which the reader needs) and their 項目."""
     if kind != VALUE:
         return [ind.indicator_id, "", "", "", "", kind]
     issue = policy.issues.get(ind.issue_id)
-    return [ind.indicator_id, issue.label if issue else ind.issue_id, ind.short_name, ind.unit, _target_text(ind, fy), kind]
+    return [ind.indicator_id, issue.label if issue else ind.issue_id, ind.short_name, ind.unit, target_text(ind, ind.target(fy)), kind]
 
 
 def instructions(policy: Policy, fy: int) -> list[str]:

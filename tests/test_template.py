@@ -69,6 +69,14 @@ def test_xlsx_layout(policy):
     assert "令和7年度" in help_text and "完了" in help_text and "空欄" in help_text
 
 
+@pytest.mark.parametrize("iid, text", [("K1-1", "2,000件（累計）"), ("K2-4", "1,870時間/月 以上"), ("K2-1", "完了（100%）")])
+def test_target_cell_reads_as_on_screen(policy, iid, text):
+    """The 目標 cell is the screen's wording (fmt.target_text), qualifiers included, not the raw 「2,000件 累計」."""
+    ws = _sheet(template_xlsx(policy, 2025, None))[DATA_SHEET]
+    row = _rows(ws)[(iid, "実績値")]
+    assert ws.cell(row=row, column=FIXED.index("目標") + 1).value == text
+
+
 def test_issue_filter_and_fiscal_year(policy):
     ws = _sheet(template_xlsx(policy, 2025, ["2"]))[DATA_SHEET]
     ids = _ids(ws)
