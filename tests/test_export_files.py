@@ -234,6 +234,8 @@ def test_pdf_pages_and_text(sample_store, policy):
     assert any("全体の状況" in t and "K4-8" in t for t in texts[2:4])
     assert all(p.mediabox.width > p.mediabox.height for p in reader.pages)  # A4 landscape
     assert "経営課題4" in texts[-1] and "年度評価（アウトカム指標" not in "".join(texts)
+    # mid-year the tables carry no 評価 column (every cell would read 未確定), as in the deck
+    assert "未確定" not in "".join(texts)
 
 
 @needs_browser

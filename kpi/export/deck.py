@@ -39,7 +39,7 @@ from kpi.export.outline import (
     lay_out,
     numbered,
 )
-from kpi.export.tables import DISPLAY_HEADERS, EXCEPTION_HEADERS, PACE_HEADERS, display_rows, exception_cells, pace_rows
+from kpi.export.tables import DISPLAY_HEADERS, EXCEPTION_HEADERS, PACE_HEADERS, display_rows, exception_cells, fit_to_year, pace_rows
 from kpi.kinds import STATUSES
 from kpi.service import SAMPLE_LABEL
 from kpi.text import displayable
@@ -462,10 +462,7 @@ def summary_slide(d: _Deck, m: Materials, sec: Section, pngs: dict) -> None:
     headers = ["経営課題", *DISPLAY_HEADERS]
     rows = [[m.policy.issues[r.indicator.issue_id].label] + row for r, row in zip(sec.results, display_rows(m, sec.results))]
     weights = [0.95, 0.55, 3.3, 2.3, 1.5, 0.8, 1.05, 1.6, 1.0]
-    if not m.year_ended:  # every grade reads 未確定 while the year runs: the column says nothing
-        k = headers.index("評価")
-        headers, weights = headers[:k] + headers[k + 1:], weights[:k] + weights[k + 1:]
-        rows = [row[:k] + row[k + 1:] for row in rows]
+    headers, weights, rows = fit_to_year(m, headers, weights, rows)
     if rows:
         top, bottom = Inches(2.05 if m.year_ended else 1.85), CONTENT_BOTTOM - (Inches(0.3) if not m.year_ended else 0)
         widths_pt = [_pt(WIDTH - 2 * MARGIN) * w / sum(weights) for w in weights]

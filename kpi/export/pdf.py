@@ -32,7 +32,7 @@ from kpi.export.outline import (
     Section,
     lay_out,
 )
-from kpi.export.tables import DISPLAY_HEADERS, EXCEPTION_HEADERS, display_rows, exception_cells
+from kpi.export.tables import DISPLAY_HEADERS, EXCEPTION_HEADERS, display_rows, exception_cells, fit_to_year
 from kpi.kinds import STATUSES
 from kpi.service import SAMPLE_LABEL
 
@@ -175,8 +175,9 @@ def exceptions_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
 def summary_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
     doc.new_page(sec.title, sec.subtitle, sample=sec.sample)
     rows = [[m.policy.issues[r.indicator.issue_id].label] + row for r, row in zip(sec.results, display_rows(m, sec.results))]
+    headers, widths, rows = fit_to_year(m, ["経営課題", *DISPLAY_HEADERS], [20, 13, 76, 26, 32, 20, 20, 33, 29], rows)
     if rows:
-        doc.table_of(["経営課題", *DISPLAY_HEADERS], rows, [20, 13, 76, 26, 32, 20, 20, 33, 29], status_col=6)
+        doc.table_of(headers, rows, widths if m.year_ended else [20, 13, 86, 30, 36, 22, 22, 40], status_col=6)
     else:
         doc.text_line("この年度に目標のある指標はありません。", 10, colour=GREY)
 
@@ -205,7 +206,8 @@ def indicators_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
     h = doc.picture(pngs[id(chart)], chart, doc.l_margin, top, 110, doc.h - doc.b_margin - top - 2)
     doc.set_xy(128, top)
     doc.set_left_margin(128)
-    doc.table_of(DISPLAY_HEADERS, display_rows(m, sec.results), [11, 42, 19, 22, 13, 16, 20, 12], status_col=5, size=7.5)
+    headers, widths, rows = fit_to_year(m, DISPLAY_HEADERS, [11, 42, 19, 22, 13, 16, 20, 12], display_rows(m, sec.results))
+    doc.table_of(headers, rows, widths if m.year_ended else [11, 44, 21, 24, 13, 16, 26], status_col=5, size=7.5)
     doc.set_left_margin(14)
     doc.set_y(max(doc.get_y(), top + h))
 
