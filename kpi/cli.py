@@ -333,12 +333,12 @@ def cmd_policy(args, policy, store) -> int:
 
 def cmd_export_recorded(args, policy, store) -> int:
     """``export``, then a "material made" record in the store when a file was written (listed on 履歴)."""
-    code = export_command.cmd_export(args, policy, store)
-    if code == OK:
+    def record(where: str) -> None:  # the file written: inside --out when --out is a folder
         as_of = args.as_of or fiscal.latest_as_of(args.fy or policy.fiscal_year)
-        provenance.record_material(store, str(args.out), args.format, _user(None), provenance.of(store, policy.data_dir, as_of),
+        provenance.record_material(store, where, args.format, _user(None), provenance.of(store, policy.data_dir, as_of),
                                    dept=getattr(args, "dept", None) or "", via="cli")
-    return code
+
+    return export_command.cmd_export(args, policy, store, on_written=record)
 
 
 COMMANDS = {

@@ -103,6 +103,10 @@ def test_out_may_be_a_folder_and_the_file_is_named_inside(sample_store, tmp_path
     assert [p.name for p in folder.iterdir()] == [XLSX_SEPTEMBER]
     assert f"{folder / XLSX_SEPTEMBER}" in capsys.readouterr().out
     assert folder.is_symlink() is (how == "link to a folder")  # a link to a folder is written through, never replaced
+    # 履歴 lists the file written, not the folder it was written into
+    from kpi import provenance
+
+    assert provenance.materials(sample_store)[0]["file_name"] == XLSX_SEPTEMBER
 
 
 @needs_browser

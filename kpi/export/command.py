@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from kpi import cliargs, fiscal
@@ -132,7 +133,8 @@ def write_publication(m, out: Path, folder: bool, progress) -> str:
     return f"{out}/ に{len(names)}件（{'、'.join(names)}）"
 
 
-def cmd_export(args, policy, store) -> int:
+def cmd_export(args, policy, store, on_written: Callable[[str], None] | None = None) -> int:
+    """Write the export ``args`` asks for; ``on_written(path)`` is told the file (or folder) actually written."""
     fy = args.fy or policy.fiscal_year
     unknown = [i for i in (args.issue or []) if i not in policy.issues]
     if unknown:
@@ -166,14 +168,14 @@ def cmd_export(args, policy, store) -> int:
                 raise ExportUnavailable(images.NO_BROWSER)
             if out.suffix.lower() == ".zip" and not folder:
                 _atomic_write(out, bundle.zip_charts(charts, args.format, progress))
-                written = f"{out}（{len(charts)}枚）"
+                where, written = str(out), f"{out}（{len(charts)}枚）"
             else:
                 files = bundle.rendered(charts, args.format, progress)
                 for name, blob in files:
                     _atomic_write(_folder(out) / name, blob)  # each chart's name is checked like any other file
-                written = f"{out}/ に{len(files)}枚"
+                where, written = str(_folder(out)), f"{out}/ に{len(files)}枚"
         elif args.format == "publish":
-            written = write_publication(m, out, folder, progress)
+            where, written = str(out), write_publication(m, out, folder, progress)
         else:
             key = args.format
             if key == "csv":
@@ -183,11 +185,13 @@ def cmd_export(args, policy, store) -> int:
             if reason:
                 raise WriteRefused(reason)
             _atomic_write(target, build(m, key, progress))
-            written = f"{target}（{FORMATS[key].label}）"
+            where, written = str(target), f"{target}（{FORMATS[key].label}）"
     except (ExportUnavailable, WriteRefused) as exc:
         print(("\n" if tty else "") + str(exc), file=sys.stderr)
         return REFUSED
     if tty:
         print("", file=sys.stderr)
+    if on_written is not None:
+        on_written(where)
     print(f"書き出しました: {written}　{fiscal.fy_label(fy)} {m.scope_label()} 基準 {fiscal.month_label(as_of)}末")
     return OK
