@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from kpi.policy import PolicyError, data_dir
-from kpi.store import store_dir
+from kpi.store import StoreUnavailable, store_dir
 from ui import auth as ui_auth
 
 # An emoji icon: the browser draws it from a data: URL. A Material icon (here or a page's, which is used when
@@ -32,11 +32,16 @@ except PolicyError as exc:
     st.error("参照データ（運営方針の CSV）に問題があるため表示できません。`python -m kpi check-data` で場所と内容を確認できます。")
     st.code(str(exc), language=None)
     st.stop()
+except StoreUnavailable as exc:  # the city's database does not answer: say so, not a traceback
+    st.error(str(exc))
+    st.stop()
 
 ui.accessibility()
 try:
     page.run()
 except ui.PageDone:  # the page ended early (ui.stop): the link below still follows
     pass
+except StoreUnavailable as exc:
+    st.error(str(exc))
 # After the page, so that its own choices (?indicator=…) are in the link.
 ui.copy_link()

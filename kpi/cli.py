@@ -20,7 +20,7 @@ from kpi.importer import FileRefused, commit, file_name_text, max_upload_bytes, 
 from kpi.kinds import GRADES
 from kpi.policy import PolicyError
 from kpi.service import fy_range, results, status_record
-from kpi.store import StoreError, log_exception, printable, store_dir
+from kpi.store import StoreError, StoreUnavailable, log_exception, printable, store_dir
 from kpi.store.base import log_location
 from kpi.store.commands import add_store_parser, cmd_store
 from kpi.store.snapshot import moment_arg
@@ -380,6 +380,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return OK
+    except StoreUnavailable as exc:  # the database does not answer: nothing was done, the message says where
+        print(str(exc), file=sys.stderr)
+        return REFUSED
     except KeyboardInterrupt:
         print("中断しました", file=sys.stderr)
         return INTERNAL

@@ -24,6 +24,7 @@ from kpi.store.base import (
     Store,
     StoreContract,
     StoreError,
+    StoreUnavailable,
     as_store,
     frame_to_actuals,
     is_database,
@@ -40,7 +41,7 @@ from kpi.store.folder import LEGACY_ROWS_FILE, ROWS_FILE, STALE_MINUTES, VERSION
 
 __all__ = [
     "DEFAULT_STORE", "EVENT_LABELS", "JST", "LEGACY_ROWS_FILE", "RECORD_FOLDERS", "RESTORE", "ROLLBACK", "ROWS_FILE", "SCHEMA",
-    "SOURCE_LABELS", "STALE_MINUTES", "VERSIONED", "Batch", "FolderStore", "Store", "StoreContract", "StoreError", "as_store",
+    "SOURCE_LABELS", "STALE_MINUTES", "VERSIONED", "Batch", "FolderStore", "Store", "StoreContract", "StoreError", "StoreUnavailable", "as_store",
     "frame_to_actuals", "is_database", "log_exception", "now_jst", "open_store", "printable", "rows_table", "sequence_id",
     "store_address", "store_dir", "write_log", "write_rows",
 ]

@@ -53,6 +53,10 @@ class StoreError(ValueError):
     """A request the store refuses (message in Japanese); nothing was written."""
 
 
+class StoreUnavailable(RuntimeError):
+    """The store cannot be reached (a database that does not answer); the message says where, in Japanese."""
+
+
 def store_dir() -> Path:
     """``KPI_STORE`` (a folder, or a ``postgresql://`` address kept as given by ``store_address``)."""
     return Path(os.environ.get("KPI_STORE") or DEFAULT_STORE)

@@ -46,6 +46,7 @@ from kpi.store.base import (
     Check,
     Store,
     StoreError,
+    StoreUnavailable,
     now_jst,
     rows_table,
     sequence_id,
@@ -142,10 +143,23 @@ _INSTANCE: dict[str, str] = {}
 _WRITING = threading.local()  # the connection of this thread's writing transaction, while one is open
 
 
+CONNECT_TIMEOUT = 10  # seconds: a database host that does not answer fails the page with a message, not a hang
+
+
 def _connect(conninfo: str):
     import psycopg
+    from psycopg.conninfo import conninfo_to_dict
 
-    return psycopg.connect(conninfo, autocommit=True)
+    params = conninfo_to_dict(conninfo)
+    try:
+        return psycopg.connect(conninfo, autocommit=True, **({} if "connect_timeout" in params else {"connect_timeout": CONNECT_TIMEOUT}))
+    except psycopg.OperationalError as exc:
+        # Where, never the password; the server's own words for the reason (refused, unknown user, no database).
+        where = f"{params.get('host') or 'localhost'}:{params.get('port') or 5432}/{params.get('dbname') or ''}"
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        reason = first.rsplit("failed: ", 1)[-1].strip()[:300]  # 「Connection refused」, not psycopg's preamble
+        raise StoreUnavailable(f"実績の保存先（PostgreSQL {where}）に接続できません。データベースが動いているか、KPI_STORE の"
+                               f"宛先・ユーザー・パスワードを確認してください（理由: {reason}）") from exc
 
 
 @contextlib.contextmanager
