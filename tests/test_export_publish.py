@@ -353,3 +353,15 @@ def test_another_departments_policy_without_actuals(store, other_policy_dir):
     rows = _rows(_sheet(m))
     assert rows[0] == {"A": "令和8年度 テスト局運営方針"} and rows[1]["A"].startswith("運営方針の進捗管理を実施しました")
     assert file_name(m, FORMATS["publish"], "html") == "テスト局_令和8年度_運営方針_公表用_令和9年3月末.html"
+
+
+def test_print_setup_takes_header_and_footer_texts_literally():
+    """「&」 starts a code in Excel's header (&P = page number): a department 「総務&DX課」 prints as written."""
+    from openpyxl import Workbook
+
+    from kpi.export.workbook import print_on_a4
+
+    ws = Workbook().active
+    print_on_a4(ws, landscape=False, margins=(0.5, 0.7, 0.3), header=("総務&DX課　令和7年度",), footer=("基準: &P",), pages="&P / &N")
+    assert ws.oddHeader.left.text == "総務&&DX課　令和7年度" and ws.oddFooter.left.text == "基準: &&P"
+    assert ws.oddFooter.right.text == "&P / &N" and ws.page_setup.orientation == "portrait" and ws.page_margins.top == 0.7

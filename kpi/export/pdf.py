@@ -8,7 +8,7 @@ the same PNGs as in the deck. Every page's footer carries the source and the as-
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
@@ -124,24 +124,32 @@ class _Doc(FPDF):
 
     def table_of(self, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
                  status_col: int | None = None, size: float = 8.5) -> None:
-        self.set_font(FAMILY, size=size)
-        self.set_text_color(*INK)
-        self.set_draw_color(150, 150, 150)
-        heading = FontFace(family=FAMILY, emphasis="BOLD", fill_color=HEADER_FILL, color=INK)
-        with self.table(col_widths=widths, width=sum(widths), align="LEFT", text_align="LEFT", wrapmode=WrapMode.CHAR,
-                        headings_style=heading, line_height=4.6, padding=1.2, repeat_headings=1) as tbl:
-            head = tbl.row()
-            for h in headers:
-                head.cell(h)
-            for row in rows:
-                r = tbl.row()
-                for j, v in enumerate(row):
-                    if status_col is not None and j == status_col:
-                        key = v.split(" ")[1] if " " in v else v
-                        colour = _rgb(STATUSES[key].ink) if key in STATUSES else INK
-                        r.cell(v, style=FontFace(family=FAMILY, emphasis="BOLD", color=colour))
-                    else:
-                        r.cell(v)
+        def style(j: int, v: str) -> FontFace | None:  # the status column in its colour
+            if j != status_col:
+                return None
+            key = v.split(" ")[1] if " " in v else v
+            return FontFace(family=FAMILY, emphasis="BOLD", color=_rgb(STATUSES[key].ink) if key in STATUSES else INK)
+
+        write_table(self, headers, rows, widths, size=size, heading=FontFace(family=FAMILY, emphasis="BOLD", fill_color=HEADER_FILL,
+                                                                               color=INK), cell_style=style)
+
+
+def write_table(doc: FPDF, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float], *, size: float,
+                heading: FontFace, line_height: float = 4.6, padding: float = 1.2,
+                cell_style: Callable[[int, str], FontFace | None] | None = None) -> None:
+    """A table that wraps Japanese at any character and repeats its heading row on every page it runs onto."""
+    doc.set_font(FAMILY, size=size)
+    doc.set_text_color(*INK)
+    doc.set_draw_color(150, 150, 150)
+    with doc.table(col_widths=widths, width=sum(widths), align="LEFT", text_align="LEFT", wrapmode=WrapMode.CHAR,
+                   headings_style=heading, line_height=line_height, padding=padding, repeat_headings=1) as tbl:
+        head = tbl.row()
+        for h in headers:
+            head.cell(h)
+        for row in rows:
+            line = tbl.row()
+            for j, v in enumerate(row):
+                line.cell(v, style=cell_style(j, v) if cell_style else None)
 
 
 EVAL_HEADERS = ["経営課題", "ID", "指標", "目標", "年度実績", "達成率", "算定評価", "最終評価", "前年度実績"]

@@ -350,7 +350,7 @@ def workbook_bytes(m: Materials, progress: Progress | None = None) -> bytes:
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
-    from kpi.export.workbook import FONT_NAME, _chunks, lines_in, set_text
+    from kpi.export.workbook import FONT_NAME, _chunks, lines_in, print_on_a4, set_text
 
     pub = publication(m)
     wb = Workbook()
@@ -475,21 +475,8 @@ def workbook_bytes(m: Materials, progress: Progress | None = None) -> bytes:
     put(row, 1, last, f"{pub.source}　基準: {fiscal.month_label(pub.as_of)}末", Font(name=FONT_NAME, size=8, color="555555"),
         boxed=False)
 
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.7
-    ws.page_margins.header = ws.page_margins.footer = 0.3
-    ws.oddHeader.left.text = f"{pub.department}　{fiscal.fy_label(pub.fy)}"
-    ws.oddHeader.left.size = 8
-    ws.oddFooter.left.text = f"基準: {fiscal.month_label(pub.as_of)}末"
-    ws.oddFooter.left.size = 8
-    ws.oddFooter.right.text = "&P / &N"
-    ws.oddFooter.right.size = 8
+    print_on_a4(ws, landscape=False, margins=(0.5, 0.7, 0.3), header=(f"{pub.department}　{fiscal.fy_label(pub.fy)}",),
+                footer=(f"基準: {fiscal.month_label(pub.as_of)}末",), pages="&P / &N")
     ws.print_area = f"A1:{get_column_letter(last)}{row}"
     wb.properties.title = pub.title
     wb.properties.creator = "運営方針 KPI ダッシュボード"
@@ -508,7 +495,7 @@ def pdf_bytes(m: Materials, progress: Progress | None = None) -> bytes:
 
     from kpi.export import fonts
     from kpi.export.images import ExportUnavailable
-    from kpi.export.pdf import FAMILY, NO_FONT
+    from kpi.export.pdf import FAMILY, NO_FONT, write_table
 
     pub = publication(m)
     path = fonts.font_path()
@@ -554,20 +541,9 @@ def pdf_bytes(m: Materials, progress: Progress | None = None) -> bytes:
         for p in ps or (NOT_WRITTEN,):
             text(("・" if bullet and ps else "") + p, colour=ink if ps else grey)
 
-    def table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float], row_heads: bool = False) -> None:
-        doc.set_font(FAMILY, size=9.5)
-        doc.set_text_color(*ink)
-        doc.set_draw_color(140, 140, 140)
-        style = FontFace(family=FAMILY, fill_color=fill, color=ink)
-        with doc.table(col_widths=widths, width=sum(widths), align="LEFT", text_align="LEFT", wrapmode=WrapMode.CHAR,
-                       headings_style=style, line_height=5, padding=1.4, repeat_headings=1) as tbl:
-            head = tbl.row()
-            for h in headers:
-                head.cell(h)
-            for values in rows:
-                line = tbl.row()
-                for v in values:
-                    line.cell(v)
+    def table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float]) -> None:
+        write_table(doc, headers, rows, widths, size=9.5, heading=FontFace(family=FAMILY, fill_color=fill, color=ink),
+                    line_height=5, padding=1.4)
         doc.ln(1)
 
     text(pub.title, 15, h=8, align="C")

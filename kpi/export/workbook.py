@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import math
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
@@ -117,26 +118,33 @@ def page_header(m: Materials) -> tuple[str, str, str]:
     return (f"{dept}　{m.title()}" if dept else m.title(), fiscal.fy_label(m.fy, western=True), m.as_of_text())
 
 
-def _print_setup(ws: Worksheet, m: Materials) -> None:
-    ws.page_setup.orientation = "landscape"
+def print_on_a4(ws: Worksheet, *, landscape: bool, margins: tuple[float, float, float], header: Sequence[str],
+                footer: Sequence[str], pages: str = "&P / &N ページ") -> None:
+    """A sheet that prints on A4 as wide as the page (as many pages down as it needs), centred, with the header's
+    and the footer's left/centre texts (taken literally) and the page numbers bottom right. ``margins`` are the
+    sides, the top and bottom, and the header and footer (inches; the header and footer sit inside the margins)."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.page_margins.header = ws.page_margins.footer = 0.25  # header and footer inside the margins, clear of the table
-    ws.oddFooter.left.text = f"{ws.title}　{m.note.text}"
-    ws.oddFooter.left.size = 8
-    if m.provenance:  # what the file was made from: the store's sequence, the policy, the 基準月, the time
-        ws.oddFooter.center.text = m.provenance.footer()
-        ws.oddFooter.center.size = 7
-    ws.oddFooter.right.text = "&P / &N ページ"
-    ws.oddFooter.right.size = 8
-    for part, text in zip((ws.oddHeader.left, ws.oddHeader.center, ws.oddHeader.right), page_header(m)):
-        part.text = text.replace("&", "&&")  # & starts a header code (&P) in Excel
-        part.size = 9
+    ws.page_margins.left = ws.page_margins.right = margins[0]
+    ws.page_margins.top = ws.page_margins.bottom = margins[1]
+    ws.page_margins.header = ws.page_margins.footer = margins[2]
+    for part, text in zip((ws.oddHeader.left, ws.oddHeader.center, ws.oddHeader.right), header):
+        if text:
+            part.text, part.size = text.replace("&", "&&"), 9  # & starts a code (&P) in Excel's header and footer
+    for part, text, size in zip((ws.oddFooter.left, ws.oddFooter.center), footer, (8, 7)):
+        if text:
+            part.text, part.size = text.replace("&", "&&"), size
+    ws.oddFooter.right.text, ws.oddFooter.right.size = pages, 8
+
+
+def _print_setup(ws: Worksheet, m: Materials) -> None:
+    # what the file was made from (the store's sequence, the policy, the 基準月, the time) in the footer's centre
+    print_on_a4(ws, landscape=True, margins=(0.4, 0.6, 0.25), header=page_header(m),
+                footer=(f"{ws.title}　{m.note.text}", m.provenance.footer() if m.provenance else ""))
 
 
 def display_units(text: str) -> float:
