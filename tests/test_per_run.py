@@ -52,3 +52,18 @@ def test_a_session_context_reused_by_the_next_run(monkeypatch):
     assert [ui.data.per_run("x", compute) for _ in range(2)] == [1, 1]
     ctx.cursors = {}  # the next run
     assert [ui.data.per_run("x", compute) for _ in range(2)] == [2, 2]
+
+
+def test_a_page_reads_the_store_version_once_per_run(tmp_path, monkeypatch):
+    """Each read of the version is a listing of the store's folders (or a query): 指標 asked it five times a run."""
+    from conftest import run_app
+    from kpi.store.folder import FolderStore
+
+    calls = []
+    real = FolderStore.version
+    monkeypatch.setattr(FolderStore, "version", lambda self: calls.append(1) or real(self))
+    at = run_app("app_pages/indicators.py", tmp_path / "store", monkeypatch)
+    assert not at.exception and at.subheader
+    calls.clear()
+    at.run()  # a rerun of the page, every cache already filled
+    assert len(calls) == 1

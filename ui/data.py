@@ -5,6 +5,7 @@ the sidebar (ui.sidebar) sets it. Only caching lives here; every rule is in kpi/
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -53,6 +54,12 @@ def per_run(key: str, compute: Callable[[], T]) -> T:
     return memo[1][key]
 
 
+def version(s: Store) -> str:
+    """The store's version as a short cache key, read once per run: a run asked it up to five times (each a listing
+    of the store's folders, or a query), and every cached call hashed the whole list of names again."""
+    return per_run(f"version {s.root}", lambda: hashlib.blake2b(repr(s.version()).encode(), digest_size=16).hexdigest())
+
+
 def catalog() -> Catalog:
     """The departments of KPI_DATA_DIR (one policy folder, or a root of <department>/<year>/); looked up once per run."""
     return per_run("catalog", lambda: _catalog(str(data_dir()), str(store_dir())))
@@ -62,21 +69,21 @@ def catalog() -> Catalog:
 # (about 0.03 s), not the city's 60 (1.7 s). A resource, not data: st.cache_data would unpickle every summary on every
 # run (650 KB for 60 departments, 50 ms of the page's 60). The summaries are frozen and only read.
 @st.cache_resource(max_entries=2048, show_spinner=False)
-def _department_summary(data_root: str, store_root: str, dept_id: str, version: tuple, fy: int) -> city.DepartmentSummary:
+def _department_summary(data_root: str, store_root: str, dept_id: str, version: str, fy: int) -> city.DepartmentSummary:
     return city.summarise(_catalog(data_root, store_root).get(dept_id), fy)
 
 
 # The spinner of the cache itself: shown only while the list is computed, not started (a thread, an element the browser
 # loads scripts for) on every run that finds it cached.
 @st.cache_resource(max_entries=8, show_spinner="所属ごとに集計しています…")
-def _city(data_root: str, store_root: str, versions: tuple[tuple[str, tuple], ...], fy: int) -> list[city.DepartmentSummary]:
+def _city(data_root: str, store_root: str, versions: tuple[tuple[str, str], ...], fy: int) -> list[city.DepartmentSummary]:
     # The whole list while no store has changed (one lookup, not 60); after an upload, the other rows from their cache.
     return [_department_summary(data_root, store_root, dept_id, version, fy) for dept_id, version in versions]
 
 
 def city_summary(fy: int) -> list[city.DepartmentSummary]:
     """Every department's summary for 市全体, each cached until its department's store changes."""
-    versions = tuple((d.dept_id, d.store().version()) for d in catalog().departments.values())
+    versions = tuple((d.dept_id, version(d.store())) for d in catalog().departments.values())
     return _city(str(data_dir()), str(store_dir()), versions, fy)
 
 
@@ -142,13 +149,13 @@ def bootstrap(data_root: str, store_root: str) -> int:
 # 指標, the inputs as many rows as the store holds). Both are frozen dataclasses in lists that no page or
 # export changes (worst_first and attention make new lists): returned by reference, they must only be read.
 @st.cache_resource(show_spinner="実績を読み込んでいます…", max_entries=16)
-def _inputs(store_root: str, version: tuple, fy: int) -> service.Inputs:
+def _inputs(store_root: str, version: str, fy: int) -> service.Inputs:
     # The one read of the store per version and year; a change of filter or 基準月 only re-evaluates.
     return service.read_inputs(Store(store_root), fy)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _results(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str,
+def _results(store_root: str, version: str, data_folder: str, fy: int, as_of: str,
              issues: tuple[str, ...]) -> tuple[list[Result], service.SourceNote]:
     inputs = _inputs(store_root, version, fy)
     p = _policy(data_folder)
@@ -157,7 +164,7 @@ def _results(store_root: str, version: tuple, data_folder: str, fy: int, as_of: 
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _sample_batches(store_root: str, version: tuple) -> tuple:
+def _sample_batches(store_root: str, version: str) -> tuple:
     return tuple(service.active_sample_batches(Store(store_root)))
 
 
@@ -165,22 +172,22 @@ def sample_batches() -> tuple:
     """The chosen store's active sample batches, read once per store version (reading every batch's record on
     each run of 概要 was a scan of the store's folder, or a query)."""
     s = store()
-    return _sample_batches(str(s.root), s.version())
+    return _sample_batches(str(s.root), version(s))
 
 
 def inputs(f: Filters) -> service.Inputs:
     """What the store holds for the chosen year (actuals, evaluation records, check-ins, batches), cached by its version."""
     s = store()
-    return _inputs(str(s.root), s.version(), f.fy)
+    return _inputs(str(s.root), version(s), f.fy)
 
 
 def results(f: Filters) -> tuple[list[Result], service.SourceNote]:
     s = store()
-    return _results(str(s.root), s.version(), folder(f), f.fy, f.as_of, f.issues)
+    return _results(str(s.root), version(s), folder(f), f.fy, f.as_of, f.issues)
 
 
 @st.cache_data(show_spinner="年度評価を集計しています…", max_entries=32)
-def _evaluation_view(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str,
+def _evaluation_view(store_root: str, version: str, data_folder: str, fy: int, as_of: str,
                      issues: tuple[str, ...]) -> ev.PageView:
     rs, _ = _results(store_root, version, data_folder, fy, as_of, issues)
     return ev.page_view(Store(store_root), _policy(data_folder), fy, as_of, list(issues) or None, rs)
@@ -188,12 +195,12 @@ def _evaluation_view(store_root: str, version: tuple, data_folder: str, fy: int,
 
 def evaluation_view(f: Filters) -> ev.PageView:
     s = store()
-    return _evaluation_view(str(s.root), s.version(), folder(f), f.fy, f.as_of, f.issues)
+    return _evaluation_view(str(s.root), version(s), folder(f), f.fy, f.as_of, f.issues)
 
 
 # Figures are built on demand and cached by the data and the view; returned by reference: pages must not mutate them.
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _detail_figures(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str, issues: tuple[str, ...],
+def _detail_figures(store_root: str, version: str, data_folder: str, fy: int, as_of: str, issues: tuple[str, ...],
                     indicator_id: str) -> tuple:
     rs, note = _results(store_root, version, data_folder, fy, as_of, issues)
     r = next(x for x in rs if x.indicator.indicator_id == indicator_id)
@@ -203,11 +210,11 @@ def _detail_figures(store_root: str, version: tuple, data_folder: str, fy: int, 
 def detail_figures(f: Filters, indicator_id: str) -> tuple:
     """The gauge and the monthly series of one indicator."""
     s = store()
-    return _detail_figures(str(s.root), s.version(), folder(f), f.fy, f.as_of, f.issues, indicator_id)
+    return _detail_figures(str(s.root), version(s), folder(f), f.fy, f.as_of, f.issues, indicator_id)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _overview_figure(store_root: str, version: tuple, data_folder: str, fy: int, as_of: str, issues: tuple[str, ...],
+def _overview_figure(store_root: str, version: str, data_folder: str, fy: int, as_of: str, issues: tuple[str, ...],
                      order: tuple[str, ...]):
     rs, note = _results(store_root, version, data_folder, fy, as_of, issues)
     by_id = {r.indicator.indicator_id: r for r in rs}
@@ -218,7 +225,7 @@ def _overview_figure(store_root: str, version: tuple, data_folder: str, fy: int,
 def overview_figure(f: Filters, ordered: list[Result]):
     """All indicators of the view in one figure (charts.bullets), in the order shown."""
     s = store()
-    return _overview_figure(str(s.root), s.version(), folder(f), f.fy, f.as_of, f.issues,
+    return _overview_figure(str(s.root), version(s), folder(f), f.fy, f.as_of, f.issues,
                             tuple(r.indicator.indicator_id for r in ordered))
 
 
