@@ -51,13 +51,12 @@ for n, r in enumerate(behind):
                 f"{fmt.value_text(r)}（目標 {fmt.target_text(ind, r.target)}、{fmt.progress_sentence(r)}）", fmt.pace_text(r),
                 f"前回の報告から {fmt.change_text(r)}"
                 + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
-                   if r.prior_month else "")))]))
-        if r.checkin:
-            c = r.checkin
-            st.text(f"要因: {c.cause}\n対策: {c.action}" + (f"\nコメント: {c.comment}" if c.comment else "")
-                    + f"\n（{fmt.checkin_signature(r)}）")
-        else:
-            st.caption("振り返り（要因・対策）は未記入です。指標の詳細から記入できます。")
+                   if r.prior_month else ""))),
+            # the check-in in the same element: a person's text, escaped, each of its lines kept as a line
+            "  \n".join(ui.escape(part) for line in (
+                [f"要因: {r.checkin.cause}", f"対策: {r.checkin.action}", *([f"コメント: {r.checkin.comment}"] if r.checkin.comment else []),
+                 f"（{fmt.checkin_signature(r)}）"] if r.checkin else []) for part in line.splitlines())
+            or "振り返り（要因・対策）は未記入です。指標の詳細から記入できます。"]))
         st.page_link("app_pages/indicators.py", label=ui.escape(f"{ind.indicator_id} の詳細・振り返り"), icon=":material/monitoring:",
                      query_params={"indicator": ind.indicator_id})
 
@@ -81,37 +80,26 @@ st.subheader("経営課題ごとの予算と指標")
 for iid in f.issue_ids(p):
     issue = p.issues[iid]
     mine = [r for r in rs if r.indicator.issue_id == iid]
-    with st.container(border=True, key=f"issue_{iid}"):
-        st.markdown(f"#### {ui.escape(f'{issue.label}　{issue.title}')}")
-        left, right = st.columns([1, 3])
-        row = budgets.get(iid)
-        # A figure in HTML (as the status counts above), not st.metric: the browser loads no number-formatting scripts.
-        if row:
-            year = f.fy if f.fy in row.amounts else max(row.amounts)
-            b = row.amounts[year]
-            left.html(htmltable.figures_html([(f"{fiscal.fy_label(year)} {b.kind}額", fmt.million_yen(b.amount))], issue.label))
-        else:
-            left.html(htmltable.figures_html([("予算額", "－")], issue.label))
-        counts = {s: sum(r.status == s for r in mine) for s in STATUSES}
-        left.caption("　".join(f"{STATUSES[s].symbol}{s} {n}" for s, n in counts.items() if n))
-        with right:
-            if mine:
-                st.markdown("\n\n".join(  # one element, a paragraph per indicator
-                    f"**{ui.escape(fmt.status_shown(r))}**　" + ui.escape(
-                        f"{r.indicator.indicator_id} {r.indicator.short_name}："
-                        f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）")
-                    + (f"　評価 **{ui.escape(fmt.grade_text(r))}**" if r.grade else "")
-                    + (f"　**{ui.escape(fmt.overdue_text(r))}**" if fmt.overdue_text(r) else "") for r in mine))
-            else:
-                st.caption(f"{fiscal.fy_label(f.fy)}に目標のある指標はありません")
+    row = budgets.get(iid)
+    year = (f.fy if f.fy in row.amounts else max(row.amounts)) if row else None
+    # One HTML section per 経営課題 (heading, budget figure, counts, a paragraph per indicator): the page drew eight
+    # elements for it, each a message to the browser and work for the server on every load.
+    st.html(htmltable.section_html(
+        f"{issue.label}　{issue.title}",
+        [(f"{fiscal.fy_label(year)} {row.amounts[year].kind}額", fmt.million_yen(row.amounts[year].amount))] if row else [("予算額", "－")],
+        "　".join(f"{STATUSES[s].symbol}{s} {n}" for s in STATUSES if (n := sum(r.status == s for r in mine))),
+        [[(fmt.status_shown(r), True),
+          (f"　{r.indicator.indicator_id} {r.indicator.short_name}：{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、"
+           f"{fmt.progress_sentence(r)}）", False),
+          *([("　評価 ", False), (fmt.grade_text(r), True)] if r.grade else []),
+          *([("　", False), (fmt.overdue_text(r), True)] if fmt.overdue_text(r) else [])] for r in mine],
+        empty=f"{fiscal.fy_label(f.fy)}に目標のある指標はありません"))
 
-# The policy's own words: headings escaped, texts as plain text (st.write would read them as Markdown).
-with st.expander(ui.escape(f"{p.texts.get('goal', ('目標', ''))[0]}・{p.texts.get('mission', ('使命', ''))[0]}")):
-    st.markdown(f"**{ui.escape(p.texts.get('goal', ('目標', ''))[0])}**")
-    st.text(p.text("goal"))
-    st.markdown(f"**{ui.escape(p.texts.get('mission', ('使命', ''))[0])}**")
-    st.text(p.text("mission"))
+# The policy's own words in one element: headings bold, every line of the texts escaped and kept as a line.
+goal, mission = p.texts.get("goal", ("目標", ""))[0], p.texts.get("mission", ("使命", ""))[0]
+with st.expander(ui.escape(f"{goal}・{mission}")):
+    parts = [(goal, p.text("goal").splitlines()), (mission, p.text("mission").splitlines())]
     if p.text("approach"):
-        st.markdown(f"**{ui.escape(p.texts['approach'][0])}**")
-        st.text("\n".join(f"・{line}" for line in p.text("approach").splitlines()))
+        parts.append((p.texts["approach"][0], [f"・{line}" for line in p.text("approach").splitlines()]))
+    st.markdown("\n\n".join(f"**{ui.escape(title)}**  \n" + "  \n".join(ui.escape(line) for line in lines) for title, lines in parts))
 st.caption(ui.escape(note.text))

@@ -92,6 +92,40 @@ def figures_html(figures: Sequence[tuple[str, str]], label: str) -> str:
     """A row of labelled figures (label above, figure below, as st.metric draws them) as one description list.
     Pages that open with counts use it instead of st.metric, whose scripts (number formatting, a chart loader)
     the browser would otherwise fetch before the page appears. It wraps onto more lines when narrow."""
+    return f"<style>{FIGURES_CSS}</style>{_figures_dl(figures, label)}"
+
+
+def _figures_dl(figures: Sequence[tuple[str, str]], label: str) -> str:
     e = html.escape
     items = "".join(f"<div><dt>{e(name)}</dt><dd>{e(value)}</dd></div>" for name, value in figures)
-    return f'<style>{FIGURES_CSS}</style><dl class="kpi-figures" aria-label="{e(label)}">{items}</dl>'
+    return f'<dl class="kpi-figures" aria-label="{e(label)}">{items}</dl>'
+
+
+SECTION_CSS = """
+section.kpi-section { border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; padding: 1rem; margin: 0; }
+.kpi-section h4 { font-size: 1.25rem; font-weight: 600; line-height: 1.4; margin: 0 0 0.75rem; padding: 0; }
+.kpi-section-body { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; }
+.kpi-section-side { flex: 1 1 11rem; }
+.kpi-section-main { flex: 3 1 20rem; }
+.kpi-section-main p { margin: 0 0 0.6rem; }
+.kpi-section .kpi-note { color: rgba(14, 14, 14, 0.65); font-size: 0.875rem; margin: 0; }
+"""
+
+Segment = tuple[str, bool]  # (text, bold)
+
+
+def _paragraph(segments: Sequence[Segment]) -> str:
+    return "<p>" + "".join(f"<strong>{html.escape(t)}</strong>" if bold else html.escape(t) for t, bold in segments) + "</p>"
+
+
+def section_html(heading: str, figures: Sequence[tuple[str, str]], note: str, paragraphs: Sequence[Sequence[Segment]],
+                 empty: str = "") -> str:
+    """A bordered section: its heading, a side column of figures (figures_html) and a note, and the main column's
+    paragraphs (each a list of text segments, some bold); ``empty`` when there are none. One element where the page
+    drew eight (container, heading, two columns, figures, caption, paragraphs): each is a message to the browser and
+    work for the server. Every text is escaped; the columns stack when narrow."""
+    e = html.escape
+    main = "".join(_paragraph(p) for p in paragraphs) or f'<p class="kpi-note">{e(empty)}</p>'
+    side = _figures_dl(figures, heading) + (f'<p class="kpi-note">{e(note)}</p>' if note else "")
+    return (f'<style>{FIGURES_CSS}{SECTION_CSS}</style><section class="kpi-section" aria-label="{e(heading)}"><h4>{e(heading)}</h4>'
+            f'<div class="kpi-section-body"><div class="kpi-section-side">{side}</div><div class="kpi-section-main">{main}</div></div></section>')

@@ -207,6 +207,20 @@ def figures(at) -> dict[str, str]:
     return found
 
 
+def html_texts(at) -> list[str]:
+    """The text a reader sees in each of the page's HTML elements (st.html: kpi.htmltable's sections, tables and
+    figures), without its style and script, entities decoded."""
+    import html
+    import re
+
+    out = []
+    for h in at.get("html"):
+        body = re.sub(r"(?s)<(style|script)\b.*?</\1>", "", h.proto.body)
+        body = re.sub(r"</(p|h\d|dd|dt|tr|li|caption)>", "\n", body)
+        out.append(html.unescape(re.sub(r"<[^>]+>", "", body)))
+    return out
+
+
 def unescape(text: str) -> str:
     """A table cell the page escaped for Markdown (ui.escape), as the user reads it."""
     return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")  # ui.escape: backslashes and word joiners

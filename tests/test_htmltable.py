@@ -38,3 +38,14 @@ def test_a_line_break_in_a_text_is_kept_and_nothing_else_becomes_markup():
     out = table_html(["所属", "予算"], [["北区", "R8 予算\n75百万円<b>"]], caption="", nowrap=["所属"], wide=["予算"])
     assert '<td class="wide" data-label="予算">R8 予算<br>75百万円&lt;b&gt;</td>' in out
     assert '<th scope="row" class="nw">北区</th>' in out
+
+
+def test_section_escapes_every_text_and_keeps_bold_segments():
+    from kpi.htmltable import section_html
+
+    out = section_html("経営課題1　<b>安全</b>", [("令和7年度 予算額", "1,153百万円")], "◎達成 1",
+                       [[("◎ 達成", True), ("　K1-1 <img src=x onerror=alert(1)>：2,046件", False)]], empty="なし")
+    assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out and "&lt;b&gt;安全&lt;/b&gt;" in out
+    assert "<strong>◎ 達成</strong>" in out and "<dt>令和7年度 予算額</dt><dd>1,153百万円</dd>" in out
+    assert '<p class="kpi-note">なし</p>' not in out  # there is a paragraph
+    assert '<p class="kpi-note">なし</p>' in section_html("見出し", [], "", [], empty="なし")

@@ -6,7 +6,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import figures, frames, run_app, unescape
+from conftest import figures, frames, html_texts, run_app, unescape
 
 
 def run(page: str, store_root, monkeypatch, **state):
@@ -15,7 +15,7 @@ def run(page: str, store_root, monkeypatch, **state):
 
 def text_of(at: AppTest) -> str:
     parts = [e.value for e in (*at.markdown, *at.caption, *at.title, *at.subheader, *at.header, *at.warning, *at.info, *at.text)]
-    parts += [f"{label} {value}" for label, value in figures(at).items()]
+    parts += [f"{label} {value}" for label, value in figures(at).items()] + html_texts(at)
     return unescape("\n".join(str(p) for p in parts))  # as the user reads it (ui.escape undone)
 
 
