@@ -1,6 +1,6 @@
 """Capacity measured on the server: N sessions at once, spoken in Streamlit's own WebSocket protocol.
 
-    python bench/load.py [--sessions 20 100 200] [--servers 1 2] [--departments 10] [--pages 指標 概要 …]
+    python bench/load.py [--sessions 20 100 200] [--servers 1 2] [--stores folder postgresql] [--departments 10] [--pages 指標 概要 …]
 
 Each session is what a browser's page load is to the server: a WebSocket to ``/_stcore/stream`` (a new session),
 a ``rerun_script`` back-message for a page with its query string, then every forward-message until
@@ -25,7 +25,6 @@ import os
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -311,6 +310,7 @@ class Burst:
     cpu_ms_per_session: float
     rss_kb_per_idle_session: float
     errors: list[str]
+    store: str = "folder"  # the dashboard's store: folder or postgresql (the other pages have none)
 
 
 async def burst(url: str, target: Target, n: int, pids: list[int], timeout: float) -> Burst:
@@ -389,15 +389,41 @@ def measure_pages(targets: list[Target], servers: int, n: int, env: dict[str, st
 def table(results: list[Burst]) -> str:
     """The figures as a table, each page's median also as a multiple of the one-line page's in the same setting."""
     floor = {(b.servers, b.sessions): b.median_s for b in results if b.page == TARGETS[0].name}
-    lines = ["サーバー数 | セッション | ページ | 完了 | 中央値 s | p90 s | 最大 s | 1行だけの何倍 | CPU ms/セッション | メモリ KB/待機セッション",
-             "---|---|---|---|---|---|---|---|---|---"]
+    lines = ["サーバー数 | セッション | ページ | 保存先 | 完了 | 中央値 s | p90 s | 最大 s | 1行だけの何倍 | CPU ms/セッション | "
+             "メモリ KB/待機セッション",
+             "---|---|---|---|---|---|---|---|---|---|---"]
     for b in results:
         base = floor.get((b.servers, b.sessions))
         ratio = f"{b.median_s / base:.1f}" if base and b.median_s else "－"
         f = (lambda x: f"{x:.2f}" if x is not None else "－")
-        lines.append(f"{b.servers} | {b.sessions} | {b.page} | {b.finished}/{b.sessions} | {f(b.median_s)} | {f(b.p90_s)} | "
+        lines.append(f"{b.servers} | {b.sessions} | {b.page} | {b.store} | {b.finished}/{b.sessions} | {f(b.median_s)} | {f(b.p90_s)} | "
                      f"{f(b.max_s)} | {ratio} | {b.cpu_ms_per_session:.0f} | {b.rss_kb_per_idle_session:.0f}")
     return "\n".join(lines)
+
+
+def copy_stores(stores: Path, address: str) -> None:
+    """Each department's folder store into its name space of the database, verified by counts and checksums."""
+    from kpi.store import Store
+    from kpi.store.copy import copy
+
+    for folder in sorted(p for p in stores.iterdir() if p.is_dir()):
+        source, target = copy(Store(folder), Store(f"{address.rstrip('/')}/{folder.name}"))
+        assert source == target, folder.name
+
+
+def postgresql(stores: Path, given: str | None) -> tuple[str, Callable[[], None]]:
+    """The database the dashboard's store goes into: ``--store``, or a temporary server (tests/pg.py: Debian's
+    PostgreSQL on a local port, stopped afterwards). Returns its address and how to stop it."""
+    if given:
+        copy_stores(stores, given)
+        return given, lambda: None
+    sys.path.insert(0, str(ROOT / "tests"))
+    from pg import PgServer
+
+    server = PgServer()
+    address = server.database("kpiload")
+    copy_stores(stores, address)
+    return address, server.stop
 
 
 def main() -> None:
@@ -407,31 +433,39 @@ def main() -> None:
     ap.add_argument("--pages", nargs="+", default=[t.name for t in TARGETS], choices=[t.name for t in TARGETS])
     ap.add_argument("--departments", type=int, default=10, help="generated departments beside examples/departments (市全体)")
     ap.add_argument("--timeout", type=float, default=180, help="seconds a session may take")
-    ap.add_argument("--store", help="KPI_STORE for the dashboard (e.g. postgresql://…): the generated folder store is "
-                                    "copied there first with `python -m kpi store copy`")
+    ap.add_argument("--stores", nargs="+", default=["folder"], choices=["folder", "postgresql"],
+                    help="the dashboard's store kinds, each measured in the same run (postgresql: a temporary server "
+                         "unless --store names one; the generated folder stores are copied into it first)")
+    ap.add_argument("--store", help="the PostgreSQL address to use for --stores postgresql (postgresql://…)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = ap.parse_args()
     results: list[Burst] = []
     with tempfile.TemporaryDirectory() as tmp:
         root, stores = city_data(Path(tmp), args.departments)
-        if args.store:
-            subprocess.run([sys.executable, "-m", "kpi", "store", "copy", str(stores), args.store], cwd=ROOT, check=True)
-        apps = {"dashboard": (ROOT / "app.py", {"KPI_DATA_DIR": str(root), "KPI_STORE": args.store or str(stores)}),
-                "naive": (ROOT / "bench" / "naive_app.py", {}), "one_line": (one_line_page(Path(tmp)), {})}
-        for servers in args.servers:
-            for n in args.sessions:
-                for target in (t for t in TARGETS if t.name in args.pages):
-                    script, env = apps[target.app]
-                    b = measure(target, servers, n, env, script, args.timeout)
-                    results.append(b)
-                    print(f"  {servers}台 {n}セッション {b.page}: 完了 {b.finished}/{n}、中央値 {b.median_s or 0:.2f} s、"
-                          f"CPU {b.cpu_ms_per_session:.0f} ms/セッション" + (f"　エラー: {b.errors}" if b.errors else ""), flush=True)
+        addresses, stop = {"folder": str(stores)}, lambda: None
+        if "postgresql" in args.stores:
+            addresses["postgresql"], stop = postgresql(stores, args.store)
+        try:
+            for servers in args.servers:
+                for n in args.sessions:
+                    for target in (t for t in TARGETS if t.name in args.pages):
+                        for kind in (args.stores if target.app == "dashboard" else ["folder"]):
+                            apps = {"dashboard": (ROOT / "app.py", {"KPI_DATA_DIR": str(root), "KPI_STORE": addresses[kind]}),
+                                    "naive": (ROOT / "bench" / "naive_app.py", {}), "one_line": (one_line_page(Path(tmp)), {})}
+                            script, env = apps[target.app]
+                            b = measure(target, servers, n, env, script, args.timeout)
+                            b.store = kind if target.app == "dashboard" else "－"
+                            results.append(b)
+                            print(f"  {servers}台 {n}セッション {b.page}（{b.store}）: 完了 {b.finished}/{n}、中央値 {b.median_s or 0:.2f} s、"
+                                  f"CPU {b.cpu_ms_per_session:.0f} ms/セッション" + (f"　エラー: {b.errors}" if b.errors else ""), flush=True)
+        finally:
+            stop()
     print(table(results))
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "departments": args.departments,
-                               "store": "postgresql" if args.store else "folder", "load_average": os.getloadavg(),
-                               "results": [asdict(b) for b in results]}, ensure_ascii=False, indent=1), encoding="utf-8")
+                               "load_average": os.getloadavg(), "results": [asdict(b) for b in results]},
+                              ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"→ {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 
 
