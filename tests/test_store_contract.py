@@ -93,6 +93,19 @@ def test_version_changes_whenever_something_that_is_shown_lands(store, policy):
     assert store.version() == before
 
 
+def test_versions_of_many_stores_at_once_equal_each_stores_own(store, policy):
+    """市全体 asks every department's version on each run: one query per database, the same answers."""
+    from kpi.store import versions
+
+    others = [Store(f"{store.root}/dept{n}") for n in range(3)]  # departments' stores: name spaces, or sub-folders
+    put(others[1], policy, "K1-1,2025-04,1")
+    put(store, policy, "K1-1,2025-04,2")
+    stores = [store, *others]
+    assert versions(stores) == [s.version() for s in stores]
+    got = versions(stores)
+    assert got[0] != got[1] and got[2] != got[1] and got[1] == got[3]  # written ≠ never written (cache keys hold the store too)
+
+
 def test_a_stale_preview_is_refused_inside_the_writing_transaction(store, policy):
     put(store, policy, "K1-1,2025-04,100,,,")
     pv = importer.preview(store, policy, csv("K1-1,2025-04,150,,,"), "browser.csv")

@@ -19,6 +19,7 @@ from kpi.departments import Catalog, Department
 from kpi.evaluate import Result
 from kpi.policy import Policy, data_dir, load_policy
 from kpi.store import Store, store_dir
+from kpi.store import versions as store_versions
 
 
 @st.cache_resource
@@ -57,7 +58,11 @@ def per_run(key: str, compute: Callable[[], T]) -> T:
 def version(s: Store) -> str:
     """The store's version as a short cache key, read once per run: a run asked it up to five times (each a listing
     of the store's folders, or a query), and every cached call hashed the whole list of names again."""
-    return per_run(f"version {s.root}", lambda: hashlib.blake2b(repr(s.version()).encode(), digest_size=16).hexdigest())
+    return per_run(f"version {s.root}", lambda: _key(s.version()))
+
+
+def _key(version: tuple) -> str:
+    return hashlib.blake2b(repr(version).encode(), digest_size=16).hexdigest()
 
 
 def catalog() -> Catalog:
@@ -83,8 +88,9 @@ def _city(data_root: str, store_root: str, versions: tuple[tuple[str, str], ...]
 
 def city_summary(fy: int) -> list[city.DepartmentSummary]:
     """Every department's summary for 市全体, each cached until its department's store changes."""
-    versions = tuple((d.dept_id, version(d.store())) for d in catalog().departments.values())
-    return _city(str(data_dir()), str(store_dir()), versions, fy)
+    depts = list(catalog().departments.values())
+    keys = per_run("city versions", lambda: [_key(v) for v in store_versions([d.store() for d in depts])])
+    return _city(str(data_dir()), str(store_dir()), tuple(zip((d.dept_id for d in depts), keys)), fy)
 
 
 @dataclass(frozen=True)

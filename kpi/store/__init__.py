@@ -47,6 +47,23 @@ __all__ = [
 ]
 
 
+def versions(stores: list[Store]) -> list[tuple]:
+    """Each store's ``version()``, in order; the PostgreSQL stores of one database answered by one query."""
+    from kpi.store.postgres import PgStore
+
+    out: list[tuple | None] = [None] * len(stores)
+    by_database: dict[str, list[int]] = {}
+    for i, s in enumerate(stores):
+        if type(s) is PgStore:
+            by_database.setdefault(s.conninfo, []).append(i)
+        else:
+            out[i] = s.version()
+    for indexes in by_database.values():
+        for i, v in zip(indexes, PgStore.versions_of([stores[i] for i in indexes])):
+            out[i] = v
+    return out  # type: ignore[return-value]
+
+
 def open_store(address: Path | str | None = None) -> Store:
     """The store ``address`` names (default ``KPI_STORE``): a folder path, or ``postgresql://…`` for PostgreSQL."""
     return Store(address)

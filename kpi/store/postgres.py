@@ -116,6 +116,7 @@ SQL = {
     "rows_csv": "COPY (SELECT indicator_id, month, value, numerator, denominator, note FROM kpi_rows "
                 "WHERE ns = {ns} AND batch_id = {id}) TO STDOUT WITH (FORMAT csv, HEADER true)",
     "version": "SELECT coalesce((SELECT shown FROM kpi_sequence WHERE ns = %(ns)s), 0)",
+    "versions": "SELECT ns, shown FROM kpi_sequence WHERE ns = ANY(%(nss)s)",
     "is_empty": "SELECT NOT EXISTS (SELECT 1 FROM kpi_batches WHERE ns = %(ns)s)",
 }
 
@@ -349,6 +350,15 @@ class PgStore(Store):
         """The number of the last write that changes what is shown (batch, rollback / restore, evaluation, check-in):
         one primary-key lookup, and writes land in number order (the sequence row's lock), so it changes with every one."""
         return ("pg", int(self._query("version")[0][0]))
+
+    @staticmethod
+    def versions_of(stores: list[PgStore]) -> list[tuple]:
+        """``version()`` of several stores of one database in one query (市全体 asks every department's on each run)."""
+        if not stores:
+            return []
+        with _connection(stores[0].conninfo) as conn:
+            shown = dict(conn.execute(SQL["versions"], {"nss": [s.ns for s in stores]}).fetchall())
+        return [("pg", int(shown.get(s.ns, 0))) for s in stores]
 
     def batch_metas(self) -> list[dict]:
         return [r[0] for r in self._query("metas")]
