@@ -58,7 +58,8 @@ def per_run(key: str, compute: Callable[[], T]) -> T:
 def version(s: Store) -> str:
     """The store's version as a short cache key, read once per run: a run asked it up to five times (each a listing
     of the store's folders, or a query), and every cached call hashed the whole list of names again."""
-    return per_run(f"version {s.root}", lambda: _key(s.version()))
+    # keyed by kind and root: a view as known at a past moment shares its store's root but not its version
+    return per_run(f"version {type(s).__name__} {s.root} {getattr(s, 'cutoff', '')}", lambda: _key(s.version()))
 
 
 def _key(version: tuple) -> str:
