@@ -50,6 +50,8 @@ def test_pages_render_numbers_and_status_words(server, page):
     for expected in ("概要", "◎ 達成", "× 遅れ", "1,153百万円", "令和7年度（2025年度）"):
         assert expected in text
     goto(page, f"{server.url}/budget")
+    # metrics are drawn a moment after the run ends (a race that failed once under a loaded clean-clone run)
+    page.locator('[data-testid="stMain"] [data-testid="stMetricDelta"]', has_text="12.0倍").first.wait_for(timeout=30000)
     assert "12.0倍" in main_text(page) and "新規" in main_text(page) and "inf" not in main_text(page)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import json
 import math
@@ -108,6 +109,9 @@ def overview(store_root, monkeypatch, as_of, policy) -> dict[str, dict[str, str]
     at = run_app("app_pages/overview.py", store_root, monkeypatch, as_of=as_of)
     out = {}
     paragraphs = [p for m in at.markdown for p in m.value.split("\n\n")]  # そのほかの指標: one element, a paragraph each
+    # each 経営課題's section (HTML): a paragraph per indicator, bold as <strong>, read in the same form
+    paragraphs += [html.unescape(re.sub(r"</?strong>", "**", p)) for h in at.get("html") if "kpi-section" in h.proto.body
+                   for p in re.findall(r"<p>(.*?)</p>", h.proto.body)]
     for para in paragraphs:
         for iid, ind in policy.indicators.items():
             head = re.match(r"^\*\*(.+?)\*\*　" + re.escape(f"{iid} {ind.short_name}：") + r"(.+?)（目標 .+?、(.+?)）"
