@@ -32,7 +32,7 @@ for col, r in zip(cols[1:], rows):
 
 budget_fig = charts.budget_chart(p, f.issues or None, f.fy)
 ui.chart(budget_fig, key="budget_chart")
-ui_export.chart_downloads(budget_fig, chart_name(f.fy, scope_label(p, f.issues), "予算推移"), key="budget_chart",
+ui_export.chart_downloads(budget_fig, chart_name(p.text("department"), f.fy, scope_label(p, f.issues), "予算推移"), key="budget_chart",
                           footer=charts.budget_footer(p, f.issues or None))
 st.caption(f"出典: {ui.escape(p.text('source'))}。{budget_span_text(budget_kinds(p, f.issues or None))}（斜線の棒は決算額）。"
            "伸びは最初の年度から最後の年度への倍率で、基準が0の場合は「新規」。")

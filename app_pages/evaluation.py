@@ -171,7 +171,7 @@ if table:
     ui.chart(yearly_fig, key="yearly_chart")
     source = f"{note.text}　基準: {fiscal.month_label(f.as_of)}末"
     st.caption(ui.escape(source))
-    ui_export.chart_downloads(yearly_fig, chart_name(f.fy, ind.indicator_id, "年度推移"), key=f"yearly_{chart_id}", footer=source)
+    ui_export.chart_downloads(yearly_fig, chart_name(p.text("department"), f.fy, ind.indicator_id, "年度推移"), key=f"yearly_{chart_id}", footer=source)
 
 with st.expander(f"変更の履歴（{fiscal.fy_label(f.fy)}）"):
     log = view.history()

@@ -38,7 +38,7 @@ ordered = worst_first(rs) if order == "worst" else rs
 # A table with a bar in each row: no chart library to load, and it reflows at any width.
 st.html(charts.bar_table_html(ordered, f"{len(ordered)}指標の達成状況（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末）"))
 st.caption("　".join(charts.bullets_key(ordered)) + "。")
-ui_export.chart_downloads(ui.overview_figure(f, ordered), chart_name(f.fy, "指標の達成状況"), key="overview_chart",
+ui_export.chart_downloads(ui.overview_figure(f, ordered), chart_name(p.text("department"), f.fy, "指標の達成状況"), key="overview_chart",
                           footer="　".join(charts.bullets_key(ordered)) + f"　{note.text}　基準: {fiscal.month_label(f.as_of)}末")
 with st.expander("すべての列を表で見る（評価・最終報告月・年度末見込み）"):
     ui.html_table([{
@@ -74,7 +74,7 @@ with st.container(border=True, key="indicator_detail"):
     left, right = st.columns([2, 3])
     with left:
         st.html(htmlcharts.gauge_html(r))
-        ui_export.chart_downloads(gauge, chart_name(f.fy, issue.label, iid, "達成状況"), key="gauge", width=700,
+        ui_export.chart_downloads(gauge, chart_name(p.text("department"), f.fy, issue.label, iid, "達成状況"), key="gauge", width=700,
                                   title=f"{iid} {ind.short_name} 達成状況", footer=f"{note.text}　基準: {fiscal.month_label(r.as_of)}末")
         e = ui.escape  # the texts below hold the policy's units and wording: literal, never Markdown
         facts = [
@@ -98,7 +98,7 @@ with st.container(border=True, key="indicator_detail"):
         st.html(htmlcharts.series_html(r))
         source = f"{note.text}　基準: {fiscal.month_label(r.as_of)}末"
         st.caption(ui.escape(source))
-        ui_export.chart_downloads(series, chart_name(f.fy, issue.label, iid, "月次推移"), key="series", width=900, footer=source)
+        ui_export.chart_downloads(series, chart_name(p.text("department"), f.fy, issue.label, iid, "月次推移"), key="series", width=900, footer=source)
         with st.expander("データ（表）"):
             ui.table(pd.DataFrame([{
                 "年月": fiscal.month_label(pt.month), f"実績（{ind.unit}）": fmt.number(pt.value),

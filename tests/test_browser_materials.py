@@ -49,7 +49,7 @@ def test_chart_png_download_under_the_budget_chart(server, page):
     with page.expect_download(timeout=60000) as dl:
         page.get_by_role("button", name="PNG（スライド用・2倍）").click()
     download = dl.value
-    assert download.suggested_filename == "令和7年度_経営課題2_予算推移.png"
+    assert download.suggested_filename == "デジタル統括室_令和7年度_経営課題2_予算推移.png"
     from conftest import DATA
     from kpi import charts
     from kpi.policy import load_policy

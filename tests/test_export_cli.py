@@ -17,8 +17,8 @@ needs_browser = pytest.mark.skipif(not images.available(), reason="no Chrome/Chr
 def test_png_into_a_folder_and_svg_into_a_zip(sample_store, tmp_path, capsys):
     assert main(["export", "--format", "png", "--out", str(tmp_path / "png"), "--issue", "3", "--as-of", "2025-09"]) == 0
     names = sorted(p.name for p in (tmp_path / "png").iterdir())
-    assert names == sorted(["令和7年度_経営課題3_予算推移.png", "令和7年度_経営課題3_指標の達成状況.png",
-                            "令和7年度_経営課題3_K3-1_月次推移.png", "令和7年度_経営課題3_K3-1_達成状況.png"])
+    assert names == sorted(["デジタル統括室_令和7年度_経営課題3_予算推移.png", "デジタル統括室_令和7年度_経営課題3_指標の達成状況.png",
+                            "デジタル統括室_令和7年度_経営課題3_K3-1_月次推移.png", "デジタル統括室_令和7年度_経営課題3_K3-1_達成状況.png"])
     assert "書き出しました" in capsys.readouterr().out
     assert main(["export", "--format", "svg", "--out", str(tmp_path / "c.zip"), "--issue", "3"]) == 0
     with zipfile.ZipFile(tmp_path / "c.zip") as zf:

@@ -139,7 +139,8 @@ def test_file_names_from_known_values_only(sample_store, policy):
     assert export.file_name(every, export.FORMATS["pptx"]) == "デジタル統括室_令和7年度_運営方針_令和8年3月末.pptx"  # each month its own file
     assert export.file_name(every, export.FORMATS["xlsx"]) == "デジタル統括室_令和7年度_指標の達成状況_令和8年3月末.xlsx"
     assert images.safe_name("令和7年度", "../../etc/passwd", 'a:b*?"<>|') == "令和7年度_..-..-etc-passwd_a-b-"
-    assert export.chart_name(2025, "経営課題2", "予算推移") == "令和7年度_経営課題2_予算推移"
+    assert export.chart_name("デジタル統括室", 2025, "経営課題2", "予算推移") == "デジタル統括室_令和7年度_経営課題2_予算推移"
+    assert export.chart_name("", 2025, "経営課題2", "予算推移") == "令和7年度_経営課題2_予算推移"  # no department stated
 
 
 # --- PowerPoint, PDF, images (need Chromium) -------------------------------------------------
@@ -284,8 +285,8 @@ def test_zip_of_every_chart(sample_store, policy):
     with zipfile.ZipFile(io.BytesIO(export.build(m, "zip"))) as zf:
         names = zf.namelist()
         assert all(zf.read(n).startswith(b"\x89PNG") for n in names)
-    assert names == ["令和7年度_経営課題3_予算推移.png", "令和7年度_経営課題3_指標の達成状況.png",
-                     "令和7年度_経営課題3_K3-1_月次推移.png", "令和7年度_経営課題3_K3-1_達成状況.png"]
+    assert names == ["デジタル統括室_令和7年度_経営課題3_予算推移.png", "デジタル統括室_令和7年度_経営課題3_指標の達成状況.png",
+                     "デジタル統括室_令和7年度_経営課題3_K3-1_月次推移.png", "デジタル統括室_令和7年度_経営課題3_K3-1_達成状況.png"]
 
 
 def test_without_a_browser_images_refuse_in_japanese_and_tables_still_work(sample_store, policy, monkeypatch):

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from kpi import charts, fiscal, provenance, service
 from kpi import evaluation as ev
 from kpi.evaluate import Actual, BudgetRow, Result, budget_table
-from kpi.export.images import Chart, safe_name
+from kpi.export.images import Chart
 from kpi.export.scope import SECTIONS, Scope
 from kpi.policy import Policy
 from kpi.provenance import Provenance
@@ -148,26 +148,26 @@ def progress_chart(m: Materials, issue_id: str, compact: bool = False) -> go.Fig
 def charts_for(m: Materials, sections: Sequence[str] | None = None) -> list[Chart]:
     """Every chart of the materials, in reading order, named for what it shows."""
     sections = tuple(sections) if sections is not None else m.scope.sections
-    fy = fiscal.fy_label(m.fy)
+    dept = m.policy.text("department")
     out: list[Chart] = []
     if "summary" in sections and len(m.budget_rows) > 1:
-        out.append(Chart(safe_name(fy, m.scope_label(), "予算推移"), charts.budget_chart(m.policy, m.issue_ids(), m.fy, 1000),
+        out.append(Chart(chart_name(dept, m.fy, m.scope_label(), "予算推移"), charts.budget_chart(m.policy, m.issue_ids(), m.fy, 1000),
                          meta={"kind": "budget_all"}))
     for iid in m.issue_ids():
         label = m.policy.issues[iid].label
         if "budget" in sections and m.budget_of(iid):
-            out.append(Chart(safe_name(fy, label, "予算推移"), charts.budget_chart(m.policy, [iid], m.fy, 900), width=900,
+            out.append(Chart(chart_name(dept, m.fy, label, "予算推移"), charts.budget_chart(m.policy, [iid], m.fy, 900), width=900,
                              meta={"kind": "budget", "issue": iid}))
         rs = m.results_of(iid)
         if "indicators" in sections and rs:
-            out.append(Chart(safe_name(fy, label, "指標の達成状況"), progress_chart(m, iid), width=1100,
+            out.append(Chart(chart_name(dept, m.fy, label, "指標の達成状況"), progress_chart(m, iid), width=1100,
                              meta={"kind": "progress", "issue": iid}))
             if "compact" in sections:  # the deck's narrower version, IDs only (not a file of its own)
-                out.append(Chart(safe_name(fy, label, "指標の達成状況_スライド"), progress_chart(m, iid, compact=True), width=640,
+                out.append(Chart(chart_name(dept, m.fy, label, "指標の達成状況_スライド"), progress_chart(m, iid, compact=True), width=640,
                                  meta={"kind": "progress_compact", "issue": iid}))
         if "monthly" in sections:
             for r in rs:
-                out.append(Chart(safe_name(fy, label, r.indicator.indicator_id, "月次推移"), charts.series(r, m.footer()),
+                out.append(Chart(chart_name(dept, m.fy, label, r.indicator.indicator_id, "月次推移"), charts.series(r, m.footer()),
                                  width=900, meta={"kind": "series", "issue": iid, "indicator": r.indicator.indicator_id}))
     return out
 
@@ -175,18 +175,21 @@ def charts_for(m: Materials, sections: Sequence[str] | None = None) -> list[Char
 def all_charts(m: Materials) -> list[Chart]:
     """For the ZIP and the command line: every chart the dashboard shows for the scope, gauges included."""
     out = charts_for(m, tuple(SECTIONS))
-    fy = fiscal.fy_label(m.fy)
+    dept = m.policy.text("department")
     for r in m.results:
         label = m.policy.issues[r.indicator.issue_id].label
         g = gauge_for_export(m, r, 700)
-        out.append(Chart(safe_name(fy, label, r.indicator.indicator_id, "達成状況"), g, width=700,
+        out.append(Chart(chart_name(dept, m.fy, label, r.indicator.indicator_id, "達成状況"), g, width=700,
                          meta={"kind": "gauge", "issue": r.indicator.issue_id, "indicator": r.indicator.indicator_id}))
     return out
 
 
-def chart_name(fy: int, *parts: str) -> str:
-    """The file stem for a chart on a page: 令和7年度_経営課題2_予算推移."""
-    return safe_name(fiscal.fy_label(fy), *parts)
+def chart_name(department: str, fy: int, *parts: str) -> str:
+    """The file stem of a chart: デジタル統括室_令和7年度_経営課題2_予算推移 — whose, which year, what (as every
+    export's name, kpi.export.name_stem), so two departments' charts never take each other's place in a folder."""
+    from kpi.export import name_stem
+
+    return name_stem(department, fy, *parts)
 
 
 def as_of_for(fy: int, chosen_fy: int, chosen_as_of: str, today=None) -> str:
