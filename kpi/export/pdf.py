@@ -185,7 +185,7 @@ def summary_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
     rows = [[m.policy.issues[r.indicator.issue_id].label] + row for r, row in zip(sec.results, display_rows(m, sec.results))]
     headers, widths, rows = fit_to_year(m, ["経営課題", *DISPLAY_HEADERS], [20, 13, 76, 26, 32, 20, 20, 33, 29], rows)
     if rows:
-        doc.table_of(headers, rows, widths if m.year_ended else [20, 13, 86, 30, 36, 22, 22, 40], status_col=6)
+        doc.table_of(headers, rows, widths, status_col=6)
     else:
         doc.text_line("この年度に目標のある指標はありません。", 10, colour=GREY)
 
@@ -215,7 +215,7 @@ def indicators_page(doc: _Doc, m: Materials, sec: Section, pngs: dict) -> None:
     doc.set_xy(128, top)
     doc.set_left_margin(128)
     headers, widths, rows = fit_to_year(m, DISPLAY_HEADERS, [11, 42, 19, 22, 13, 16, 20, 12], display_rows(m, sec.results))
-    doc.table_of(headers, rows, widths if m.year_ended else [11, 44, 21, 24, 13, 16, 26], status_col=5, size=7.5)
+    doc.table_of(headers, rows, widths, status_col=5, size=7.5)
     doc.set_left_margin(14)
     doc.set_y(max(doc.get_y(), top + h))
 

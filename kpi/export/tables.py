@@ -202,13 +202,18 @@ def display_rows(m: Materials, rs: Sequence[Result]) -> list[list[str]]:
 DISPLAY_HEADERS = ["ID", "指標", "実績", "目標", "達成率", "状況", "評価", "前年度実績"]
 
 
-def fit_to_year(m: Materials, headers: list[str], widths: list, rows: list[list[str]]) -> tuple[list[str], list, list[list[str]]]:
-    """The display table as the year stands: while the year runs every grade reads 未確定, so the 評価 column
-    (and its width) goes; once it has ended, the table as given. One rule for the deck and the PDF."""
+def fit_to_year(m: Materials, headers: list[str], widths: list[float], rows: list[list[str]]) -> tuple[list[str], list[float], list[list[str]]]:
+    """The display table as the year stands: while the year runs every grade reads 未確定, so the 評価 column goes
+    and the other columns share its width (the table keeps its width); once it has ended, the table as given. One
+    rule for the deck (relative widths) and the PDF (millimetres)."""
     if m.year_ended or "評価" not in headers:
         return headers, widths, rows
     k = headers.index("評価")
-    return headers[:k] + headers[k + 1:], widths[:k] + widths[k + 1:], [row[:k] + row[k + 1:] for row in rows]
+    rest = widths[:k] + widths[k + 1:]
+    scale = sum(widths) / sum(rest)
+    return headers[:k] + headers[k + 1:], [w * scale for w in rest], [row[:k] + row[k + 1:] for row in rows]
+
+
 STATUS_LEGEND = "　".join(f"{s.symbol}{s.key}" for s in STATUSES.values())
 
 # The indicators' slides beside their chart: the pace the chart draws, not the summary's columns again.
