@@ -1,12 +1,14 @@
 """What a person feels: 指標, 概要 and 市全体 in Chromium until drawn, against a one-line Streamlit page, in one run.
 
-    python bench/bench_feel.py [--repeats 5] [--departments 10]
+    python bench/bench_feel.py [--repeats 5] [--departments 10] [--nginx]
 
 Each load is a new Streamlit session. "cached": a tab of a browser profile that has opened the dashboard before
 (its static files cached, as a daily user's); "fresh": a new browser context (nothing cached). The pages are loaded
 in turn within each repeat, so all see the same moments of a shared machine. Besides the time until drawn it
 reports where the time goes: the page's scripts and styles fetched (count, KB over the network), when the
 WebSocket opened, and the server's script time for the same page (one protocol session, bench/load.py).
+With ``--nginx`` both the dashboard and the one-line page are served as the city serves them: one app server (the
+systemd unit's command) behind deploy/'s nginx site (tools/cluster.py).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from tools.cluster import Cluster  # noqa: E402
 from tools.served import CHROMIUM, CHROMIUM_FLAGS, READY, Server, one_line_page  # noqa: E402
 
 # (name, path and query, what must be on screen once drawn)
@@ -58,11 +61,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--departments", type=int, default=10)
+    ap.add_argument("--nginx", action="store_true", help="each behind deploy/'s nginx, as the city serves them")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root, stores = city_data(Path(tmp), args.departments)
-        app = Server({"KPI_DATA_DIR": str(root), "KPI_STORE": str(stores)})
-        floor = Server(script=one_line_page(Path(tmp)))
+        env = {"KPI_DATA_DIR": str(root), "KPI_STORE": str(stores)}
+        if args.nginx:
+            app, floor = Cluster(1, env, nginx=True), Cluster(1, {}, one_line_page(Path(tmp)), nginx=True)
+        else:
+            app, floor = Server(env), Server(script=one_line_page(Path(tmp)))
         urls = {name: (floor.url if name == "1行だけ" else app.url) + path for name, path, _ in PAGES}
         drawn = {name: sel for name, _, sel in PAGES}
         runs: dict[str, dict[str, list[dict]]] = {k: {name: [] for name in urls} for k in ("cached", "fresh")}

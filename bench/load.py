@@ -311,22 +311,28 @@ class Burst:
     rss_kb_per_idle_session: float
     errors: list[str]
     store: str = "folder"  # the dashboard's store: folder or postgresql (the other pages have none)
+    client_cpu_ms_per_session: float = 0.0  # this load generator's own CPU: it shares the machine's cores
+    nginx_cpu_ms_per_session: float = 0.0
 
 
-async def burst(url: str, target: Target, n: int, pids: list[int], timeout: float) -> Burst:
-    """``n`` sessions opened together; CPU and RSS of ``pids`` before, and after all finished (sessions still open)."""
+async def burst(url: str, target: Target, n: int, pids: list[int], timeout: float, others: list[int] = ()) -> Burst:
+    """``n`` sessions opened together; CPU and RSS of ``pids`` before, and after all finished (sessions still open);
+    the CPU of this process (the generator) and of ``others`` (nginx) too, as they share the cores."""
     cpu0, rss0 = sum(cpu_seconds(p) for p in pids), sum(rss_bytes(p) for p in pids)
+    own0, others0 = time.process_time(), sum(tree_cpu_seconds(p) for p in others)
     gate = Gate(n)
     tasks = [asyncio.create_task(visit(url, target, gate, timeout)) for _ in range(n)]
     await asyncio.wait_for(gate.all_timed.wait(), timeout + 60)
     await asyncio.sleep(0.5)  # the last messages sent; every session idle
     cpu1, rss1 = sum(cpu_seconds(p) for p in pids), sum(rss_bytes(p) for p in pids)
+    own1, others1 = time.process_time(), sum(tree_cpu_seconds(p) for p in others)
     gate.release.set()
     visits = await asyncio.gather(*tasks)
     times = [v.seconds for v in visits if v.seconds is not None and not v.error]
     return Burst(target.name, len(pids), n, len(times), statistics.median(times) if times else None,
                  quantile(times, 0.9) if times else None, max(times) if times else None,
-                 1000 * (cpu1 - cpu0) / n, (rss1 - rss0) / 1024 / n, sorted({v.error for v in visits if v.error})[:5])
+                 1000 * (cpu1 - cpu0) / n, (rss1 - rss0) / 1024 / n, sorted({v.error for v in visits if v.error})[:5],
+                 client_cpu_ms_per_session=1000 * (own1 - own0) / n, nginx_cpu_ms_per_session=1000 * (others1 - others0) / n)
 
 
 def city_data(folder: Path, departments: int) -> tuple[Path, Path]:
@@ -377,7 +383,7 @@ def _measure_once(target: Target, servers: int, n: int, env: dict[str, str], scr
             if warm.error:
                 raise RuntimeError(f"{target.name}: {warm.error}")
         settle(cluster.pids)
-        return run(burst(cluster.url, target, n, cluster.pids, timeout))
+        return run(burst(cluster.url, target, n, cluster.pids, timeout, [cluster.nginx.pid] if cluster.nginx else []))
 
 
 def measure_pages(targets: list[Target], servers: int, n: int, env: dict[str, str], script: Path, timeout: float) -> list[Burst]:
@@ -400,14 +406,15 @@ def table(results: list[Burst]) -> str:
     """The figures as a table, each page's median also as a multiple of the one-line page's in the same setting."""
     floor = {(b.servers, b.sessions): b.median_s for b in results if b.page == TARGETS[0].name}
     lines = ["サーバー数 | セッション | ページ | 保存先 | 完了 | 中央値 s | p90 s | 最大 s | 1行だけの何倍 | CPU ms/セッション | "
-             "メモリ KB/待機セッション",
-             "---|---|---|---|---|---|---|---|---|---|---"]
+             "メモリ KB/待機セッション | 負荷生成・nginx の CPU ms/セッション",
+             "---|---|---|---|---|---|---|---|---|---|---|---"]
     for b in results:
         base = floor.get((b.servers, b.sessions))
         ratio = f"{b.median_s / base:.1f}" if base and b.median_s else "－"
         f = (lambda x: f"{x:.2f}" if x is not None else "－")
         lines.append(f"{b.servers} | {b.sessions} | {b.page} | {b.store} | {b.finished}/{b.sessions} | {f(b.median_s)} | {f(b.p90_s)} | "
-                     f"{f(b.max_s)} | {ratio} | {b.cpu_ms_per_session:.0f} | {b.rss_kb_per_idle_session:.0f}")
+                     f"{f(b.max_s)} | {ratio} | {b.cpu_ms_per_session:.0f} | {b.rss_kb_per_idle_session:.0f} | "
+                     f"{b.client_cpu_ms_per_session:.1f}・{b.nginx_cpu_ms_per_session:.1f}")
     return "\n".join(lines)
 
 
@@ -468,7 +475,8 @@ def main() -> None:
                             b.store = kind if target.app == "dashboard" else "－"
                             results.append(b)
                             print(f"  {servers}台 {n}セッション {b.page}（{b.store}）: 完了 {b.finished}/{n}、中央値 {b.median_s or 0:.2f} s、"
-                                  f"CPU {b.cpu_ms_per_session:.0f} ms/セッション" + (f"　エラー: {b.errors}" if b.errors else ""), flush=True)
+                                  f"CPU {b.cpu_ms_per_session:.0f} ms/セッション（負荷生成 {b.client_cpu_ms_per_session:.0f}、"
+                                  f"nginx {b.nginx_cpu_ms_per_session:.0f}）" + (f"　エラー: {b.errors}" if b.errors else ""), flush=True)
         finally:
             stop()
     print(table(results))

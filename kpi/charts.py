@@ -339,6 +339,7 @@ BAR_TABLE_CSS = """
 .kpi-bars .pace { position: absolute; top: -5px; bottom: -5px; border-left: 3px solid #1A1A1A; }
 .kpi-bars .pct { white-space: nowrap; }
 .kpi-bars .change { min-width: 8em; }
+.kpi-key { color: #4A4A4A; font-size: 0.875rem; margin: 0.5rem 0 0; }
 /* Narrow (a phone, 200 % zoom): each indicator becomes a small block (name; status and value; bar; % and change)
    instead of six squeezed columns. The container, not the window, decides: the sidebar may take part of it. */
 .kpi-wrap { container-type: inline-size; }
@@ -377,9 +378,10 @@ def bar_html(r: Result, top: float = 150.0, label: str | None = None) -> str:
             + "</div>")
 
 
-def bar_table_html(rs: Sequence[Result], caption: str, top: float = 150.0) -> str:
+def bar_table_html(rs: Sequence[Result], caption: str, top: float = 150.0, key: Sequence[str] = ()) -> str:
     """Every indicator in one HTML table with a bar in each row: value ÷ target (a cap: the share used) on a
-    0–150 % scale, the target as a dashed line at 100 %, the pace as a tick; status and % in words beside.
+    0–150 % scale, the target as a dashed line at 100 %, the pace as a tick; status and % in words beside; ``key``
+    (what the marks mean, bullets_key) as a line under it, in the same element (one element less to draw).
 
     The 指標 page's first view: real table markup that reflows at any width and needs no chart library.
     Every text is escaped (it comes from the policy data and kpi.fmt).
@@ -398,7 +400,8 @@ def bar_table_html(rs: Sequence[Result], caption: str, top: float = 150.0) -> st
             f'<td class="change">{"<br>".join(f"<small>{e(x)}</small>" if i else e(x) for i, x in enumerate(fmt.change_lines(r)))}</td></tr>')
     head = "".join(f'<th scope="col">{h}</th>' for h in ("指標", "状況", "実績・目標", "達成率（0〜150%）", "達成率", "前回の報告から"))
     return (f'<style>{BAR_TABLE_CSS}</style><div class="kpi-wrap"><table class="kpi-bars"><caption>{e(caption)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            + (f'<p class="kpi-key">{e("　".join(key))}。</p>' if key else "") + "</div>")
 
 
 def yearly(ind: Indicator, years: Sequence[tuple[int, float | None, float | None]], footer: str | None = None,

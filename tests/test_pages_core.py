@@ -110,6 +110,9 @@ def test_indicators_page_year_end(tmp_path, monkeypatch):
     (bars,) = [h.proto.body for h in at.get("html") if "kpi-bars" in h.proto.body]
     assert bars.count("<tr><th scope=\"row\">") == 15 and "K2-4 AI音声認識の利用実績（市全体・月）" in bars
     assert 'aria-label="94%"' in bars  # K2-4's bar says its figure in words
+    # what the marks mean, under the table in the same element (not a caption of its own)
+    assert '<p class="kpi-key">棒＝年度の値÷年度の目標' in bars and "破線＝目標（100%）" in bars
+    assert not any("棒＝年度の値" in c.value for c in at.caption)
     assert len(at.get("plotly_chart")) == 0 and at.selectbox(key="indicator").value == ""
     at.selectbox(key="indicator").set_value("K2-4").run()
     # its standing and monthly series, drawn on the server: still no chart library in the browser

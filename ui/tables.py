@@ -49,11 +49,11 @@ def inert_figure(fig):
 
 def accessibility() -> None:
     """Once per run: the app's CSS fixes and the script that declares Japanese, translates the framework's
-    strings and gives charts their labels (assets/; app-controlled text only)."""
+    strings and gives charts their labels (assets/; app-controlled text only). One element in the sidebar for both:
+    a style applies to the whole document wherever it stands, and each element is work for the browser."""
     css, script = _assets()
-    st.html(css)
     with st.sidebar:
-        st.html(script, unsafe_allow_javascript=True, width="content")
+        st.html(css + script, unsafe_allow_javascript=True, width="content")
 
 
 @functools.lru_cache(maxsize=1)
