@@ -137,7 +137,9 @@ def split_address(address: str) -> tuple[str, str]:
 
 # --- connections: a small pool per address (opening one costs milliseconds; the server's sessions share them) ---
 
-_POOLS: dict[str, queue.LifoQueue] = {}
+POOL_SIZE = 8  # connections a process keeps per address
+POOL_WAIT = 2.0  # seconds a thread waits for one of them before it opens a connection of its own
+_POOLS: dict[str, tuple[queue.LifoQueue, threading.BoundedSemaphore]] = {}
 _POOLS_GUARD = threading.Lock()
 _READY: set[str] = set()  # addresses whose tables exist
 _INSTANCE: dict[str, str] = {}
@@ -165,23 +167,33 @@ def _connect(conninfo: str):
 
 @contextlib.contextmanager
 def _connection(conninfo: str) -> Iterator:
+    """A connection of the process's pool for ``conninfo``. At most POOL_SIZE are open at once: a burst of sessions
+    waits a moment for one (a page's query takes about a millisecond) instead of opening one each, which PostgreSQL
+    starts a process for and which, with two hundred sessions on a slower network, could pass the server's
+    max_connections (100 by default) and fail pages. A thread that waited POOL_WAIT (a long write holding every
+    slot, a nested read) opens a connection of its own and closes it after, so nothing can wait forever."""
     with _POOLS_GUARD:
-        pool = _POOLS.setdefault(conninfo, queue.LifoQueue())
+        pool, slots = _POOLS.setdefault(conninfo, (queue.LifoQueue(), threading.BoundedSemaphore(POOL_SIZE)))
+    slot = slots.acquire(timeout=POOL_WAIT)
     try:
-        conn = pool.get_nowait()
-        if conn.closed or conn.broken:
+        try:
+            conn = pool.get_nowait() if slot else None
+        except queue.Empty:
+            conn = None
+        if conn is None or conn.closed or conn.broken:
             conn = _connect(conninfo)
-    except queue.Empty:
-        conn = _connect(conninfo)
-    ok = False
-    try:
-        yield conn
-        ok = True
+        ok = False
+        try:
+            yield conn
+            ok = True
+        finally:
+            if ok and slot and not conn.closed:
+                pool.put(conn)
+            else:
+                conn.close()
     finally:
-        if ok and not conn.closed and pool.qsize() < 8:
-            pool.put(conn)
-        else:
-            conn.close()
+        if slot:
+            slots.release()
 
 
 def cache_root() -> Path:
