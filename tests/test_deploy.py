@@ -161,6 +161,29 @@ def test_deploy_config_keeps_the_apps_production_settings():
     assert "--server.address 127.0.0.1" in unit and "--server.port %i" in unit and "Restart=always" in unit
 
 
+def test_nginx_compresses_the_scripts_and_says_where_the_app_is(two_servers):
+    """A first visit fetches Streamlit's scripts compressed (Streamlit sends them as they are); every page's HTML, also
+    compressed, carries the line that tells the page where the app is."""
+    import gzip
+    import urllib.request
+
+    c, _ = two_servers
+
+    def fetch(path: str) -> tuple[str | None, bytes]:
+        req = urllib.request.Request(c.url + path, headers={"Accept-Encoding": "gzip, deflate, br"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            body, encoding = r.read(), r.headers.get("Content-Encoding")
+        return encoding, gzip.decompress(body) if encoding == "gzip" else body
+
+    for path in ("/", "/indicators?" + QUERY, "/city"):
+        encoding, html = fetch(path)
+        assert encoding == "gzip" and b"<head><script>window.__streamlit={BACKEND_BASE_URL:" in html, path
+    script = re.search(rb'src="\./(static/js/index\.[^"]+\.js)"', html).group(1).decode()
+    encoding, body = fetch("/" + script)
+    direct = urllib.request.urlopen(c.apps[0].url + "/" + script, timeout=30).read()
+    assert encoding == "gzip" and body == direct  # the same file, compressed on the way
+
+
 @pytest.mark.browser
 def test_two_browsers_through_nginx(two_servers, browser):
     """Two people open 指標 through nginx: each page is drawn and carries its own affinity cookie. The page finds
