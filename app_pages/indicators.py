@@ -36,10 +36,10 @@ st.subheader("指標の一覧")
 order = ui.url_choice("並べ方", list(ORDERS), "order", default="issue", format_func=ORDERS.get, widget=st.radio, horizontal=True)
 ordered = worst_first(rs) if order == "worst" else rs
 # A table with a bar in each row: no chart library to load, and it reflows at any width.
-st.html(charts.bar_table_html(ordered, f"{len(ordered)}指標の達成状況（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末）",
-                             key=charts.bullets_key(ordered)))
+marks = charts.bullets_key(ordered)  # what the marks mean: under the table and in the saved image's footer
+st.html(charts.bar_table_html(ordered, f"{len(ordered)}指標の達成状況（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末）", key=marks))
 ui_export.chart_downloads(ui.overview_figure(f, ordered), chart_name(p.text("department"), f.fy, "指標の達成状況"), key="overview_chart",
-                          footer="　".join(charts.bullets_key(ordered)) + f"　{note.text}　基準: {fiscal.month_label(f.as_of)}末")
+                          footer="　".join(marks) + f"　{note.text}　基準: {fiscal.month_label(f.as_of)}末")
 with st.expander("すべての列を表で見る（評価・最終報告月・年度末見込み）"):
     ui.html_table([{
         "指標ID": r.indicator.indicator_id,

@@ -315,7 +315,7 @@ class Burst:
     nginx_cpu_ms_per_session: float = 0.0
 
 
-async def burst(url: str, target: Target, n: int, pids: list[int], timeout: float, others: list[int] = ()) -> Burst:
+async def burst(url: str, target: Target, n: int, pids: list[int], timeout: float, others: Iterable[int] = ()) -> Burst:
     """``n`` sessions opened together; CPU and RSS of ``pids`` before, and after all finished (sessions still open);
     the CPU of this process (the generator) and of ``others`` (nginx) too, as they share the cores."""
     cpu0, rss0 = sum(cpu_seconds(p) for p in pids), sum(rss_bytes(p) for p in pids)

@@ -51,15 +51,14 @@ def accessibility() -> None:
     """Once per run: the app's CSS fixes and the script that declares Japanese, translates the framework's
     strings and gives charts their labels (assets/; app-controlled text only). One element in the sidebar for both:
     a style applies to the whole document wherever it stands, and each element is work for the browser."""
-    css, script = _assets()
     with st.sidebar:
-        st.html(css + script, unsafe_allow_javascript=True, width="content")
+        st.html(_assets(), unsafe_allow_javascript=True, width="content")
 
 
 @functools.lru_cache(maxsize=1)
-def _assets() -> tuple[str, str]:
-    # Read once per process, not on every run (the files ship with the app; a change needs a restart anyway).
-    return (f"<style>{(ASSETS / 'a11y.css').read_text(encoding='utf-8')}</style>",
+def _assets() -> str:
+    # Read and joined once per process, not on every run (the files ship with the app; a change needs a restart anyway).
+    return (f"<style>{(ASSETS / 'a11y.css').read_text(encoding='utf-8')}</style>"
             f"<script>{(ASSETS / 'a11y.js').read_text(encoding='utf-8')}</script>")
 
 
