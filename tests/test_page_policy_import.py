@@ -328,7 +328,9 @@ def test_browser_paste_fix_a_guess_in_the_table_and_save(root, page, tmp_path):
         page.get_by_text("推定した項目の確認").wait_for(timeout=60000)
         page.wait_for_selector(READY, timeout=60000)
         editor = page.locator('[data-testid="stDataFrame"]').filter(has=page.locator("#glide-cell-1-1")).last
-        editor.scroll_into_view_if_needed()
+        # At the top of the window: the cell's list of choices opens below it, in a layer that cannot be scrolled to
+        # (once, under load, it opened below the window's edge and the click waited out its 30 s).
+        editor.evaluate("e => e.scrollIntoView({block: 'start'})")
         assert [editor.locator(f"#glide-cell-1-{r}").inner_text() for r in range(5)] == ["sum", "latest", "ratio", "milestone", "latest"]
         editor.locator("#glide-cell-0-0").evaluate("e => e.focus()")  # the grid's first cell; then the keyboard, as a user would
         for key in ("Enter", "Escape", "ArrowRight", "ArrowDown", "Enter"):
