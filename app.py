@@ -19,8 +19,7 @@ try:
                  "<所属>/<年度>/ のフォルダを置いたフォルダを KPI_DATA_DIR に指定してください。")
         st.stop()
     ui.bootstrap(str(data_dir()), str(store_dir()))
-    pages = {path: st.Page(path, title=title, icon=icon, default=path == "app_pages/overview.py")
-             for path, title, icon in ui.pages_for(ui.PAGES, ui.catalog())}
+    pages = ui.pages(ui.catalog())
     page = st.navigation(list(pages.values()))  # drawn at the top of the sidebar whatever follows
     ui_auth.return_after_sign_in({p.url_path: p for p in pages.values()}, page.url_path)
     if next(path for path, p in pages.items() if p.url_path == page.url_path) in ui.OWN_VIEW:

@@ -31,7 +31,7 @@ from ui.data import (
     results,
     store,
 )
-from ui.sidebar import CITY_PAGE, LATEST, OWN_VIEW, PAGES, URL_KEYS, copy_link, keep_filters, pages_for, sidebar, url_choice
+from ui.sidebar import CITY_PAGE, LATEST, OWN_VIEW, PAGES, URL_KEYS, copy_link, keep_filters, pages, pages_for, sidebar, url_choice
 from ui.tables import (
     ASSETS,
     PLOTLY_CONFIG,
@@ -63,6 +63,6 @@ __all__ = [
     "ASSETS", "CITY_PAGE", "LATEST", "OWN_VIEW", "PAGES", "PLOTLY_CONFIG", "URL_KEYS", "Filters", "PageDone", "accessibility",
     "bootstrap", "catalog", "chart", "city_summary", "copy_link", "current_filters", "department", "detail_figures",
     "escape", "evaluation_view", "filters", "folder", "folder_warnings", "heading", "html_table", "inputs", "keep_filters", "load",
-    "overview_figure", "pages_for", "policy", "results", "sample_notice", "sidebar", "status_figures", "status_metrics",
+    "overview_figure", "pages", "pages_for", "policy", "results", "sample_notice", "sidebar", "status_figures", "status_metrics",
     "status_rules", "stop", "store", "table", "url_choice", "write_as_editor",
 ]

@@ -1,6 +1,10 @@
 """The sidebar and the URL: the pages on offer, the filters every page obeys, the link to the current view."""
 from __future__ import annotations
 
+import copy
+import functools
+from pathlib import Path
+
 import streamlit as st
 
 from kpi import departments, fiscal
@@ -23,6 +27,8 @@ PAGES = [
 
 
 CITY_PAGE = "app_pages/city.py"
+DEFAULT_PAGE = "app_pages/overview.py"
+APP_ROOT = Path(__file__).resolve().parent.parent  # where app.py and app_pages/ are
 
 
 # Pages that choose their own view and show no sidebar filters: 市全体 covers every department (a 所属, 経営課題 or
@@ -33,6 +39,19 @@ OWN_VIEW = {CITY_PAGE}
 def pages_for(rows: list[tuple[str, str, str]], cat: Catalog) -> list[tuple[str, str, str]]:
     """The pages to offer: 市全体 only when the data root holds several departments."""
     return [row for row in rows if row[0] != CITY_PAGE or cat.several]
+
+
+def pages(cat: Catalog) -> dict[str, st.Page]:
+    """This run's pages for st.navigation (path → st.Page): copies of pages made once per process. Making a page
+    resolves and checks its file, a tenth of the server's work for a page load under load (9 pages on every run);
+    a copy, because st.navigation marks the page it returns as runnable for that one run, and several sessions'
+    runs overlap."""
+    return {path: copy.copy(_page(path, title, icon)) for path, title, icon in pages_for(PAGES, cat)}
+
+
+@functools.cache
+def _page(path: str, title: str, icon: str) -> st.Page:
+    return st.Page(str(APP_ROOT / path), title=title, icon=icon, default=path == DEFAULT_PAGE)
 
 
 LATEST = "latest"  # written as such in the URL: a shared link says whether it meant "the newest" or a fixed month
