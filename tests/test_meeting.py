@@ -209,6 +209,17 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     assert any(m.value.startswith("##### K2-2") for m in at.markdown)
 
 
+def test_the_pages_own_defaults_stay_out_of_a_url_that_does_not_name_them(tmp_path, monkeypatch):
+    """A first visit to 指標 writes neither ?order= nor ?indicator= (their defaults; each write is a message and a
+    history update in the browser); a choice is written, and so is the way back to the default."""
+    at = run_app("app_pages/indicators.py", tmp_path / "store", monkeypatch)
+    assert "order" not in at.query_params and "indicator" not in at.query_params, dict(at.query_params)
+    at.radio(key="order").set_value("worst").run()
+    assert at.query_params["order"] == "worst"
+    at.radio(key="order").set_value("issue").run()
+    assert at.query_params["order"] == "issue" and "indicator" not in at.query_params
+
+
 def test_a_change_whose_status_moved_says_so_on_a_second_line():
     """A rise can be 悪化 when the status fell behind a rising pace: the move of the status explains the word."""
     fell = evaluate_indicator(make("sum", 120), acts({"2025-08": 45, "2025-09": 5}), FY, "2025-09")

@@ -72,7 +72,9 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
         st.session_state[key] = remembered if remembered in options else default
     value = widget(label, options, key=key, format_func=format_func, **kwargs)
     st.session_state[written] = value
-    if st.query_params.get(key) != value:
+    # The default is not written into a URL that does not name the key (it means the same): each write is a
+    # message and a history update in the browser, twice on every first visit to 指標.
+    if st.query_params.get(key) != value and (key in st.query_params or value != default):
         st.query_params[key] = value
     return value
 
