@@ -26,7 +26,8 @@ from tools.cluster import SITE  # noqa: E402
 
 # The element types that 概要, 指標 and 市全体 draw and Streamlit loads on demand (Streamlit's component names). The
 # browser test through nginx (tests/test_deploy.py) fails when one of those pages loads a script not named here.
-COMPONENTS = ("Selectbox", "Multiselect", "Radio", "Html", "PageLink", "Button")
+# Spinner: a server's first load of a department's 実績 (ui.data) shows one when it takes over half a second.
+COMPONENTS = ("Selectbox", "Multiselect", "Radio", "Html", "PageLink", "Button", "Spinner")
 MARK = "# modulepreload (tools/preload.py)"
 _LINE = re.compile(rf"^( *){re.escape(MARK)}\n *sub_filter \"</head>\" '[^'\n]*';\n", re.M)
 
