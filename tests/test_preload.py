@@ -56,6 +56,13 @@ def test_rewrite_changes_only_the_marked_line():
     assert out == f"a\n    {preload.MARK}\n    sub_filter \"</head>\" '<new></head>';\n    sub_filter_once on;\n"
     with pytest.raises(ValueError):
         preload.rewrite("no mark here\n", "x")
+    assert preload.without(text) == "a\n    sub_filter_once on;\n"
+
+
+def test_the_benchmarks_site_without_the_line_differs_only_there():
+    with_line, bare = cluster.site_config([18501], 18080), cluster.site_config([18501], 18080, preload=False)
+    assert "modulepreload" in with_line and "modulepreload" not in bare.replace(preload.MARK, "")
+    assert preload.without(with_line) == bare
 
 
 def test_the_site_names_the_installed_streamlits_scripts():

@@ -145,7 +145,9 @@ def site_config(ports: list[int], listen: int, preload: bool = True) -> str:
     without its modulepreload line (tools/preload.py) when ``preload`` is false (a benchmark's comparison)."""
     text = SITE.read_text(encoding="utf-8")
     if not preload:
-        text = re.sub(r"^ *sub_filter \"</head>\".*\n", "", text, flags=re.M)
+        from tools.preload import without  # imports this module: here, not at the top
+
+        text = without(text)
     servers = re.findall(r"^( *)server 127\.0\.0\.1:\d+( [^;]*);$", text, flags=re.M)
     if not servers:
         raise ValueError(f"{SITE}: no 'server 127.0.0.1:PORT …;' line in the upstream")

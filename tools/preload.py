@@ -71,6 +71,11 @@ def site_line(text: str) -> str | None:
     return m.group(0).splitlines()[1].strip() if m else None
 
 
+def without(text: str) -> str:
+    """The site's text without the preload line (and its mark): a benchmark's comparison (tools/cluster.py)."""
+    return _LINE.sub("", text)
+
+
 def rewrite(text: str, line: str) -> str:
     if not _LINE.search(text):
         raise ValueError(f"{SITE}: no '{MARK}' comment followed by a sub_filter \"</head>\" line")
