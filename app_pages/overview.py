@@ -46,7 +46,7 @@ for n, r in enumerate(behind):
         st.markdown("\n\n".join([
             f"**{ui.escape(fmt.status_shown(r))}**　{ui.escape(f'{ind.indicator_id} {ind.short_name}')}"
             + ("　:orange-badge[新たに" + r.status + "]" if r.newly_off_track else ""),
-            *([f":red-badge[{ui.escape(fmt.overdue_text(r))}]"] if fmt.overdue_text(r) else []),
+            *([f":red-badge[{ui.escape(overdue)}]"] if (overdue := fmt.overdue_text(r)) else []),
             "  \n".join(ui.escape(line) for line in (
                 f"{fmt.value_text(r)}（目標 {fmt.target_text(ind, r.target)}、{fmt.progress_sentence(r)}）", fmt.pace_text(r),
                 f"前回の報告から {fmt.change_text(r)}"
@@ -92,7 +92,7 @@ for iid in f.issue_ids(p):
           (f"　{r.indicator.indicator_id} {r.indicator.short_name}：{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、"
            f"{fmt.progress_sentence(r)}）", False),
           *([("　評価 ", False), (fmt.grade_text(r), True)] if r.grade else []),
-          *([("　", False), (fmt.overdue_text(r), True)] if fmt.overdue_text(r) else [])] for r in mine],
+          *([("　", False), (overdue, True)] if (overdue := fmt.overdue_text(r)) else [])] for r in mine],
         empty=f"{fiscal.fy_label(f.fy)}に目標のある指標はありません"))
 
 # The policy's own words in one element: headings bold, every line of the texts escaped and kept as a line.
