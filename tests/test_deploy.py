@@ -210,7 +210,9 @@ def late_scripts(pg, html: str) -> list[str]:
     """The scripts a drawn page fetched that its HTML (as served: Streamlit's own lines and the site's preload line,
     tools/preload.py) did not name: each was fetched only once its elements arrived, a second round of loading.
     Read from the HTML, not the document: Streamlit adds modulepreload links itself as it loads code late."""
-    named = {"/" + f for f in re.findall(r'"\./(static/js/[^"]+\.js)"', html)}
+    from tools.preload import named_scripts
+
+    named = {"/" + f for f in named_scripts(html)}
     fetched = pg.evaluate("() => performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)")
     return [p for p in fetched if p.endswith(".js") and p not in named]
 

@@ -55,8 +55,12 @@ def scripts(components: tuple[str, ...] = COMPONENTS, static: Path | None = None
         if key not in seen and key in manifest:
             seen.add(key)
             todo.extend(manifest[key].get("imports", []))
-    named = set(re.findall(r'"\./(static/js/[^"]+\.js)"', html))
-    return sorted({manifest[k]["file"] for k in seen} - named)
+    return sorted({manifest[k]["file"] for k in seen} - named_scripts(html))
+
+
+def named_scripts(html: str) -> set[str]:
+    """The script files (``static/js/…``) a page's HTML names: its own script and modulepreload lines, and the site's."""
+    return set(re.findall(r'"\./(static/js/[^"]+\.js)"', html))
 
 
 def directive(files: list[str] | None = None) -> str:
@@ -86,13 +90,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write", action="store_true", help=f"rewrite the line in {SITE.relative_to(ROOT)}")
     args = ap.parse_args()
-    line = directive()
+    files = scripts()
+    line = directive(files)
     if not args.write:
         print(line)
         return 0
     text = SITE.read_text(encoding="utf-8")
     SITE.write_text(rewrite(text, line), encoding="utf-8")
-    print(f"{SITE.relative_to(ROOT)}: {len(scripts())} scripts named", file=sys.stderr)
+    print(f"{SITE.relative_to(ROOT)}: {len(files)} scripts named", file=sys.stderr)
     return 0
 
 
