@@ -20,7 +20,14 @@ from kpi.evaluate import Result, budget_kinds, budget_span_text, budget_table, p
 from kpi.kinds import KINDS, STATUSES
 from kpi.policy import SETTLEMENT, Indicator, Policy
 
+# Saved images are drawn on the server: the font it ships (IPAexGothic) first, so that they look the same wherever made.
 FONT = "IPAexGothic, 'IPAexゴシック', 'Noto Sans CJK JP', 'Noto Sans JP', 'Hiragino Sans', 'Yu Gothic', Meiryo, sans-serif"
+# On screen (the theme's font in .streamlit/config.toml, and the charts drawn in the page): a Japanese font of the
+# reader's system first — Windows' BIZ UDPGothic / Yu Gothic UI / Meiryo, a Mac's Hiragino, Linux's Noto or IPAex.
+# With a Latin font first the browser looks for a fallback font for every run of Japanese text: measured in Chromium
+# on this machine, the last layout of 指標 took 57 ms instead of 15 and the page 0.07 s longer.
+SCREEN_FONT = ('"BIZ UDPGothic", "Yu Gothic UI", Meiryo, "Hiragino Sans", "Noto Sans CJK JP", "Noto Sans JP", IPAexGothic, '
+               'sans-serif')
 # Okabe–Ito: safe for the common colour-vision differences.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#CC79A7", "#F0E442", "#000000"]
 INK = "#1A1A1A"

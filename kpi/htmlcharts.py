@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 
 from kpi import fmt
-from kpi.charts import BAR_TABLE_CSS, FONT, INK, PALETTE, SeriesData, bar_html, gauge_alt, gauge_words, series_alt, series_data, series_title
+from kpi.charts import BAR_TABLE_CSS, INK, PALETTE, SCREEN_FONT, SeriesData, bar_html, gauge_alt, gauge_words, series_alt, series_data, series_title
 from kpi.evaluate import Result
 from kpi.kinds import STATUSES
 
@@ -99,7 +99,7 @@ def _svg(d: SeriesData, alt: str, width: int, font: int, every: int, css_class: 
         return top_m + ph - max(v, 0.0) / ymax * ph
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-           f'font-size="{font}" font-family="{e(FONT)}" fill="{INK}">']
+           f'font-size="{font}" font-family="{e(SCREEN_FONT)}" fill="{INK}">']
     for t in ticks:
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="{GRID}"/>'
                    f'<text x="{left - 6}" y="{y(t) + font * 0.35:.1f}" text-anchor="end">{e(_tick_label(t))}</text>')

@@ -9,7 +9,7 @@ import tomllib
 import pytest
 
 from conftest import ROOT, figures, frames, run_app
-from kpi import colours
+from kpi import charts, colours
 from kpi.kinds import STATUSES
 
 THEME = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["theme"]
@@ -19,6 +19,11 @@ CAPTION_ALPHA = 0.6  # Streamlit draws captions and other secondary text at 60 %
 def blend(hex_colour: str, alpha: float, background: str = "#FFFFFF") -> str:
     fg, bg = colours.rgb(hex_colour), colours.rgb(background)
     return "#" + "".join(f"{round(alpha * f + (1 - alpha) * b):02X}" for f, b in zip(fg, bg))
+
+
+def test_the_theme_font_is_the_screen_font_of_the_charts():
+    assert THEME["font"] == charts.SCREEN_FONT
+    assert THEME["font"].split(",")[-1].strip() == "sans-serif"
 
 
 def test_theme_text_and_captions_keep_4_5_to_1():

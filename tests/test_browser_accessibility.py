@@ -89,6 +89,20 @@ def test_every_page_declares_japanese_and_shows_no_framework_english(server, pag
     assert "1ファイル50MBまで" in page.evaluate("document.body.innerText")
 
 
+def test_japanese_and_latin_text_is_drawn_in_one_font(server, page):
+    """The theme names a Japanese font first (kpi.charts.SCREEN_FONT): a line of kanji and digits is drawn in one
+    font, not a Latin font with a fallback searched for each run of Japanese (which slowed every layout)."""
+    open_page(page, f"{server.url}/indicators")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    for selector in ('[data-testid="stCaptionContainer"] p', "table.kpi-bars td"):  # kanji with digits, with Latin
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        fonts = [f["familyName"] for f in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]]
+        assert len(fonts) == 1, (selector, fonts)
+
+
 def test_keyboard_focus_is_visible_on_the_sidebar_links(server, page):
     open_page(page, f"{server.url}/?as_of=2025-09")
     link = page.locator('[data-testid="stSidebarNav"] a').nth(1)
