@@ -1,7 +1,7 @@
 """指標: every indicator at a glance (one chart and its table), then the detail of the one selected.
 
 Reads top to bottom: the order → all indicators in one table with a bar per row against target and pace
-(HTML: it loads no chart library and reflows at any width) → the chosen indicator (kept in the URL,
+(HTML: it loads no chart library and reflows at any width; every column in a table under it, closed until opened) → the chosen indicator (kept in the URL,
 ?indicator=K2-2): its standing and monthly series with the pace and checkpoints (HTML and SVG drawn on the
 server, kpi.htmlcharts), data table, check-ins (要因・対策). The page draws no plotly figure: the chart library
 is loaded only for the image downloads' server-side rendering.
@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from kpi import charts, checkins, fiscal, fmt, htmlcharts, text
+from kpi import charts, checkins, fiscal, fmt, htmlcharts, htmltable, text
 from kpi.evaluate import worst_first
 from kpi.export.content import chart_name
 from kpi.kinds import KINDS
@@ -24,8 +24,7 @@ p, f = ui.policy(), ui.filters()
 rs, note = ui.results(f)
 ui.heading("指標", p, f)
 ui.sample_notice(note)
-ui.status_metrics(rs)
-ui.status_rules()
+ui.status_metrics(rs)  # the counts, and the rules under them
 
 if not rs:
     st.info(f"{fiscal.fy_label(f.fy)}に目標のある指標は、選択した経営課題にはありません。")
@@ -35,25 +34,25 @@ if not rs:
 st.subheader("指標の一覧")
 order = ui.url_choice("並べ方", list(ORDERS), "order", default="issue", format_func=ORDERS.get, widget=st.radio, horizontal=True)
 ordered = worst_first(rs) if order == "worst" else rs
-# A table with a bar in each row: no chart library to load, and it reflows at any width.
+# A table with a bar in each row: no chart library to load, and it reflows at any width. Under it, in the same
+# element, the source line and every column as a table, closed until opened (kpi.htmltable.details_html).
 marks = charts.bullets_key(ordered)  # what the marks mean: under the table and in the saved image's footer
-st.html(charts.bar_table_html(ordered, f"{len(ordered)}指標の達成状況（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末）", key=marks))
+st.html(charts.bar_table_html(ordered, f"{len(ordered)}指標の達成状況（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末）", key=marks)
+        + htmltable.caption_html(note.text)
+        + htmltable.details_html("すべての列を表で見る（評価・最終報告月・年度末見込み）", style=False, body=htmltable.dict_table_html([{
+            "指標ID": r.indicator.indicator_id,
+            "指標": r.indicator.short_name,
+            "状況": fmt.status_shown(r),
+            "実績": fmt.value_text(r),
+            "目標": fmt.target_text(r.indicator, r.target),
+            "達成率": fmt.progress_text(r),
+            "前回の報告から": "\n".join(fmt.change_lines(r)),
+            "評価": fmt.grade_text(r) if r.grade else "",
+            "最終報告月": fmt.last_report_text(r),
+            "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
+        } for r in ordered], f"指標の一覧（{len(ordered)}指標、すべての列）", nowrap=("指標ID", "最終報告月"))))
 ui_export.chart_downloads(ui.overview_figure(f, ordered), chart_name(p.text("department"), f.fy, "指標の達成状況"), key="overview_chart",
                           footer="　".join(marks) + f"　{note.text}　基準: {fiscal.month_label(f.as_of)}末")
-with st.expander("すべての列を表で見る（評価・最終報告月・年度末見込み）"):
-    ui.html_table([{
-        "指標ID": r.indicator.indicator_id,
-        "指標": r.indicator.short_name,
-        "状況": fmt.status_shown(r),
-        "実績": fmt.value_text(r),
-        "目標": fmt.target_text(r.indicator, r.target),
-        "達成率": fmt.progress_text(r),
-        "前回の報告から": "\n".join(fmt.change_lines(r)),
-        "評価": fmt.grade_text(r) if r.grade else "",
-        "最終報告月": fmt.last_report_text(r),
-        "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
-    } for r in ordered], f"指標の一覧（{len(ordered)}指標、すべての列）", nowrap=("指標ID", "最終報告月"))
-st.caption(ui.escape(note.text))
 
 # --- one indicator in detail ---------------------------------------------------------------------
 st.subheader("指標の詳細")

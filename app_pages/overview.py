@@ -61,18 +61,16 @@ for n, r in enumerate(behind):
                      query_params={"indicator": ind.indicator_id})
 
 st.subheader("指標の状況")
-ui.status_metrics(rs)
-ui.status_rules()
+ui.status_metrics(rs)  # the counts, and the rules under them
 shown = {r.indicator.indicator_id for r in behind}
 rest = [r for r in worst_first(rs) if r.indicator.indicator_id not in shown]
-if rest:
-    with st.expander(f"そのほかの指標（{len(rest)}件）", expanded=False):
-        st.markdown("\n\n".join(  # one element, a paragraph per indicator
-            f"**{ui.escape(fmt.status_shown(r))}**　" + ui.escape(
-                f"{r.indicator.indicator_id} {r.indicator.short_name}："
-                f"{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、{fmt.progress_sentence(r)}）")
-            + (f"　評価 **{ui.escape(fmt.grade_text(r))}**" if r.grade else "")
-            + ui.escape(f"　前回の報告から {'　'.join(fmt.change_lines(r))}") for r in rest))
+if rest:  # closed until opened, a paragraph per indicator (HTML: kpi.htmltable.details_html says why)
+    st.html(htmltable.details_html(f"そのほかの指標（{len(rest)}件）", htmltable.paragraphs_html([[
+        (fmt.status_shown(r), True),
+        (f"　{r.indicator.indicator_id} {r.indicator.short_name}：{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、"
+         f"{fmt.progress_sentence(r)}）", False),
+        *([("　評価 ", False), (fmt.grade_text(r), True)] if r.grade else []),
+        (f"　前回の報告から {'　'.join(fmt.change_lines(r))}", False)] for r in rest])))
 
 years, budget_rows = budget_table(p, f.issues or None)
 budgets = {row.issue_id: row for row in budget_rows}
@@ -95,11 +93,11 @@ for iid in f.issue_ids(p):
           *([("　", False), (overdue, True)] if (overdue := fmt.overdue_text(r)) else [])] for r in mine],
         empty=f"{fiscal.fy_label(f.fy)}に目標のある指標はありません"))
 
-# The policy's own words in one element: headings bold, every line of the texts escaped and kept as a line.
+# The policy's own words, closed until opened, and the source line, in one element: headings bold, every line of the
+# texts escaped and kept as a line.
 goal, mission = p.texts.get("goal", ("目標", ""))[0], p.texts.get("mission", ("使命", ""))[0]
-with st.expander(ui.escape(f"{goal}・{mission}")):
-    parts = [(goal, p.text("goal").splitlines()), (mission, p.text("mission").splitlines())]
-    if p.text("approach"):
-        parts.append((p.texts["approach"][0], [f"・{line}" for line in p.text("approach").splitlines()]))
-    st.markdown("\n\n".join(f"**{ui.escape(title)}**  \n" + "  \n".join(ui.escape(line) for line in lines) for title, lines in parts))
-st.caption(ui.escape(note.text))
+parts = [(goal, p.text("goal")), (mission, p.text("mission"))]
+if p.text("approach"):
+    parts.append((p.texts["approach"][0], "\n".join(f"・{line}" for line in p.text("approach").splitlines())))
+st.html(htmltable.details_html(f"{goal}・{mission}", htmltable.paragraphs_html([[(title, True), ("\n" + text, False)] for title, text in parts]))
+        + htmltable.caption_html(note.text, style=False))

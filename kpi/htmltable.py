@@ -7,6 +7,7 @@ links are built by the caller from known values (IDs, years), and the first colu
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -115,7 +116,100 @@ Segment = tuple[str, bool]  # (text, bold)
 
 
 def _paragraph(segments: Sequence[Segment]) -> str:
-    return "<p>" + "".join(f"<strong>{html.escape(t)}</strong>" if bold else html.escape(t) for t, bold in segments) + "</p>"
+    return "<p>" + "".join(f"<strong>{cell_html(t)}</strong>" if bold else cell_html(t) for t, bold in segments) + "</p>"
+
+
+def paragraphs_html(paragraphs: Sequence[Sequence[Segment]]) -> str:
+    """Paragraphs of text segments (some bold), every text escaped, a line break kept as a line."""
+    return "".join(_paragraph(p) for p in paragraphs)
+
+
+# What st.expander and st.caption look like, drawn as HTML inside an element the page draws anyway. Measured in
+# Chromium (bench/bench_feel.py's pages): each st.expander measures its content for its animation (a forced layout)
+# and each element is React work; 指標 with its two expanders and their contents as <details> here appeared 0.1 s sooner.
+BLOCK_CSS = """
+details.kpi-more { border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; margin: 0 0 1rem; }
+details.kpi-more > summary { cursor: pointer; list-style: none; padding: 0.5rem 1rem; font-size: 0.875rem; line-height: 1.6;
+                             border-radius: 0.5rem; }
+details.kpi-more > summary::-webkit-details-marker { display: none; }
+details.kpi-more > summary::before { content: ""; display: inline-block; width: 0.45em; height: 0.45em; margin: 0 0.8em 0.1em 0.1em;
+                                     border-right: 2px solid currentColor; border-bottom: 2px solid currentColor; transform: rotate(-45deg); }
+details.kpi-more[open] > summary::before { transform: rotate(45deg); }
+details.kpi-more > summary:hover { color: #0060A0; }
+.kpi-more-body { padding: 0 1rem 1rem; font-size: 1rem; }
+.kpi-more-body p { margin: 0 0 0.75rem; }
+.kpi-more-body ul, .kpi-more-body ol { margin: 0 0 0.5rem; padding-left: 1.5rem; }
+.kpi-more-body li { margin: 0.15rem 0; }
+p.kpi-caption { color: rgba(14, 14, 14, 0.6); font-size: 0.875rem; margin: 0 0 1rem; overflow-wrap: anywhere; }
+"""
+
+
+def _block_style(style: bool) -> str:
+    return f"<style>{BLOCK_CSS}</style>" if style else ""
+
+
+def details_html(summary: str, body: str, style: bool = True) -> str:
+    """A closed section that opens in place, as st.expander draws one: ``summary`` is escaped; ``body`` is HTML made
+    by this module's functions (never a text as given). The browser's own <details>: keyboard and screen readers
+    know it, and what it holds is neither styled nor laid out until it is opened. ``style=False`` where the same
+    element has the style already (caption_html before it)."""
+    return (f'{_block_style(style)}<details class="kpi-more"><summary>{html.escape(summary)}</summary>'
+            f'<div class="kpi-more-body">{body}</div></details>')
+
+
+def caption_html(text: str, style: bool = True) -> str:
+    """A line of small grey text under a table or chart, as st.caption draws it (escaped)."""
+    return f'{_block_style(style)}<p class="kpi-caption">{cell_html(text)}</p>'
+
+
+_ITEM = re.compile(r"^( *)(-|\d+\.) (.*)$")
+
+
+def _inline(text: str) -> str:
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text.strip()))
+
+
+def markdown_list_html(text: str) -> str:
+    """The app's own fixed texts written in Markdown (kpi.evaluate.STATUS_RULES, shown in the README too) as HTML:
+    paragraphs, "- " and "1. " items nested by their indent, an indented line without a mark continuing the item it
+    is indented under (on a line of its own), **bold**. Not a Markdown reader: any other mark stays as written, and
+    every text is escaped."""
+    out: list[str] = []
+    lists: list[tuple[int, str]] = []  # the open lists, outermost first: (indent of their items, "ul" or "ol")
+
+    def close(deeper_than: int) -> None:
+        while lists and lists[-1][0] > deeper_than:
+            out.append(f"</li></{lists.pop()[1]}>")
+
+    for line in text.splitlines():
+        item = _ITEM.match(line)
+        if not line.strip():
+            close(-1)
+        elif item:
+            indent, tag = len(item.group(1)), "ol" if item.group(2)[0].isdigit() else "ul"
+            close(indent)
+            if lists and lists[-1][0] == indent and lists[-1][1] != tag:
+                close(indent - 1)
+            if lists and lists[-1][0] == indent:
+                out.append("</li>")
+            else:
+                out.append(f"<{tag}>")
+                lists.append((indent, tag))
+            out.append(f"<li>{_inline(item.group(3))}")
+        elif lists and line.startswith(" "):
+            close(len(line) - len(line.lstrip(" ")) - 1)
+            out.append(("" if out[-1].startswith("</li></") else "<br>") + _inline(line))  # after a list: its own line already
+        else:
+            close(-1)
+            out.append(f"<p>{_inline(line)}</p>")
+    close(-1)
+    return "".join(out)
+
+
+def dict_table_html(rows: Sequence[dict], caption: str, **options) -> str:
+    """table_html of rows given as dicts with the same keys (the columns, in order)."""
+    columns = list(rows[0]) if rows else []
+    return table_html(columns, [list(row.values()) for row in rows], caption, **options)
 
 
 def section_html(heading: str, figures: Sequence[tuple[str, str]], note: str, paragraphs: Sequence[Sequence[Segment]],

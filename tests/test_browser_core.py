@@ -26,6 +26,24 @@ def test_a_copied_link_reopens_the_same_view(server, page):
     assert "基準月 令和8年3月末" in text
 
 
+def test_what_is_closed_opens_in_place_by_click_and_by_keyboard(server, page):
+    """kpi.htmltable.details_html: the whole table and the rules are closed until opened, as an expander was."""
+    goto(page, f"{server.url}/indicators?as_of=2026-03")
+    full = page.locator("details.kpi-more", has_text="すべての列を表で見る")
+    full.wait_for(timeout=30000)
+    table = full.locator("table.kpi-table")
+    assert table.count() == 1 and not table.is_visible()
+    full.locator("summary").click()
+    assert table.is_visible() and table.locator("tbody tr").count() == 15
+    assert table.locator("thead th").last.inner_text() == "年度末見込み"
+    rules = page.locator("details.kpi-more", has_text="状況・評価の判定ルール")
+    rules.locator("summary").focus()
+    page.keyboard.press("Enter")
+    assert rules.locator("li", has_text="ペース比が90%以上").is_visible()
+    page.keyboard.press("Enter")
+    assert not rules.locator("li", has_text="ペース比が90%以上").is_visible()
+
+
 def test_choosing_an_issue_updates_the_url_and_every_page_obeys(server, page):
     goto(page, f"{server.url}/budget?as_of=2026-03")
     page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').click()

@@ -145,7 +145,9 @@ VISIBLE = "() => document.body.innerText.replace(/\\u2060/g, '')"
 
 
 def _open_everything(pg) -> None:
-    """Open every expander, so that what it holds is drawn and checked too."""
+    """Open every expander (Streamlit's, and the app's own <details>: kpi.htmltable.details_html), so that what it
+    holds is drawn and checked too."""
+    pg.evaluate("document.querySelectorAll('details.kpi-more').forEach(d => { d.open = true; })")
     for summary in pg.locator('[data-testid="stExpander"] summary').all():
         try:
             if summary.get_attribute("aria-expanded") != "true":

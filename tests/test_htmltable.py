@@ -49,3 +49,43 @@ def test_section_escapes_every_text_and_keeps_bold_segments():
     assert "<strong>◎ 達成</strong>" in out and "<dt>令和7年度 予算額</dt><dd>1,153百万円</dd>" in out
     assert '<p class="kpi-note">なし</p>' not in out  # there is a paragraph
     assert '<p class="kpi-note">なし</p>' in section_html("見出し", [], "", [], empty="なし")
+
+
+@pytest.mark.parametrize("markdown, html", [
+    ("**見出し**\n\n- 一つ目\n- 二つ目", "<p><strong>見出し</strong></p><ul><li>一つ目</li><li>二つ目</li></ul>"),
+    ("- 上\n  - 下1\n  - 下2\n- 次", "<ul><li>上<ul><li>下1</li><li>下2</li></ul></li><li>次</li></ul>"),
+    ("- 順に\n  1. 甲\n  2. 乙\n  続きの文\n- 次", "<ul><li>順に<ol><li>甲</li><li>乙</li></ol>続きの文</li><li>次</li></ul>"),
+    ("- 一行目\n  二行目", "<ul><li>一行目<br>二行目</li></ul>"),
+    ("- a\n\n- b", "<ul><li>a</li></ul><ul><li>b</li></ul>"),
+    ("- 一つ\n1. 番号", "<ul><li>一つ</li></ul><ol><li>番号</li></ol>"),
+    ("- <b>x</b> & [リンク](http://example.jp) *斜体*", "<ul><li>&lt;b&gt;x&lt;/b&gt; &amp; [リンク](http://example.jp) *斜体*</li></ul>"),
+])
+def test_the_apps_own_markdown_lists_become_html(markdown, html):
+    from kpi.htmltable import markdown_list_html
+
+    assert markdown_list_html(markdown) == html
+
+
+def test_the_status_rules_keep_every_line_as_html():
+    import html as html_module
+    import re
+
+    from kpi.evaluate import STATUS_RULES
+    from kpi.htmltable import markdown_list_html
+
+    out = markdown_list_html(STATUS_RULES)
+    shown = html_module.unescape(re.sub(r"<[^>]+>", "\n", out))
+    for line in STATUS_RULES.splitlines():
+        words = re.sub(r"^\s*(?:-|\d+\.) ", "", line).strip()
+        assert all(part.strip() in shown for part in words.split("**")), line  # bold or not, every word is there
+    assert out.count("<ul>") == out.count("</ul>") and out.count("<ol>") == out.count("</ol>") == 1
+    assert out.count("<li>") == out.count("</li>")
+
+
+def test_details_caption_and_paragraphs_are_text():
+    from kpi.htmltable import caption_html, details_html, paragraphs_html
+
+    out = details_html("<img src=x onerror=alert(1)>の一覧", paragraphs_html([[("太字<b>", True), ("\n二行目 & 三", False)]]))
+    assert '<details class="kpi-more"><summary>&lt;img src=x onerror=alert(1)&gt;の一覧</summary>' in out
+    assert "<p><strong>太字&lt;b&gt;</strong><br>二行目 &amp; 三</p>" in out and " open" not in out
+    assert caption_html("出典: <a>\n基準").endswith('<p class="kpi-caption">出典: &lt;a&gt;<br>基準</p>')

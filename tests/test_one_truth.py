@@ -108,7 +108,7 @@ def status_json(as_of: str, capsys) -> dict[str, dict]:
 def overview(store_root, monkeypatch, as_of, policy) -> dict[str, dict[str, str]]:
     at = run_app("app_pages/overview.py", store_root, monkeypatch, as_of=as_of)
     out = {}
-    paragraphs = [p for m in at.markdown for p in m.value.split("\n\n")]  # そのほかの指標: one element, a paragraph each
+    paragraphs = [p for m in at.markdown for p in m.value.split("\n\n")]  # the cards of the indicators behind
     # each 経営課題's section (HTML): a paragraph per indicator, bold as <strong>, read in the same form
     paragraphs += [html.unescape(re.sub(r"</?strong>", "**", p)) for h in at.get("html") if "kpi-section" in h.proto.body
                    for p in re.findall(r"<p>(.*?)</p>", h.proto.body)]

@@ -42,6 +42,15 @@ def test_overview_first_start_loads_the_sample_and_labels_it(tmp_path, monkeypat
     assert budgets == ["128百万円", "1,153百万円", "72百万円", "594百万円"]
     assert "数値の時点: 令和8年3月" in text
     assert at.button(key="remove_sample")
+    # what is closed until opened is drawn as <details> inside the page's HTML (no st.expander): the rules under the
+    # counts, the other indicators, the policy's words with the source line after them
+    assert not at.expander
+    bodies = [h.proto.body for h in at.get("html")]
+    assert any("kpi-figures" in b and "<summary>状況・評価の判定ルール</summary>" in b for b in bodies)
+    (others,) = [b for b in bodies if "<summary>そのほかの指標（" in b]
+    assert others.count("<p><strong>") == len(re.findall(r"<strong>[◎○△×－]", others)) > 0
+    (words,) = [b for b in bodies if "<summary>目標・使命</summary>" in b]
+    assert "<strong>目標</strong><br>各所属と連携の上、次の目標を実現する。" in words and '<p class="kpi-caption">出典: ' in words
 
 
 def test_overview_as_of_mid_year(tmp_path, monkeypatch):
@@ -113,6 +122,13 @@ def test_indicators_page_year_end(tmp_path, monkeypatch):
     # what the marks mean, under the table in the same element (not a caption of its own)
     assert '<p class="kpi-key">棒＝年度の値÷年度の目標' in bars and "破線＝目標（100%）" in bars
     assert not any("棒＝年度の値" in c.value for c in at.caption)
+    # under it, in the same element: the source line, then every column as a table, closed until opened (no expander:
+    # each costs the browser a measured layout); the rules under the counts, in their element
+    assert re.search(r'<p class="kpi-caption">出典: [^<]*サンプル（架空）[^<]*</p><details class="kpi-more"><summary>すべての列を表で見る'
+                     r'（評価・最終報告月・年度末見込み）</summary><div class="kpi-more-body"><style>[^<]*</style><div class="kpi-table-box">', bars)
+    assert not at.expander
+    (counts,) = [h.proto.body for h in at.get("html") if "kpi-figures" in h.proto.body]
+    assert "<summary>状況・評価の判定ルール</summary>" in counts and "<strong>順調</strong>: ペース比が90%以上。" in counts
     assert len(at.get("plotly_chart")) == 0 and at.selectbox(key="indicator").value == ""
     at.selectbox(key="indicator").set_value("K2-4").run()
     # its standing and monthly series, drawn on the server: still no chart library in the browser

@@ -90,19 +90,26 @@ def sample_notice(note: service.SourceNote) -> None:
                    "実績をアップロードし、サンプルは「概要」ページから削除できます。", icon="⚠️")
 
 
+@functools.lru_cache(maxsize=1)
+def status_rules_html() -> str:
+    return htmltable.details_html("状況・評価の判定ルール", htmltable.markdown_list_html(STATUS_RULES))
+
+
 def status_rules() -> None:
-    with st.expander("状況・評価の判定ルール"):
-        st.markdown(STATUS_RULES)
+    """The rules of the statuses and grades (kpi.evaluate.STATUS_RULES), closed until opened."""
+    st.html(status_rules_html())
 
 
-def status_figures(counts: dict[str, int]) -> None:
-    """How many indicators stand at each status, as a row of figures (every page that opens with them)."""
+def status_figures(counts: dict[str, int], rules: bool = False) -> None:
+    """How many indicators stand at each status, as a row of figures (every page that opens with them); with
+    ``rules``, the rules under them in the same element."""
     st.html(htmltable.figures_html([(f"{STATUSES[name].symbol} {name}", f"{n}件") for name, n in counts.items()],
-                                   "状況ごとの指標の数"))
+                                   "状況ごとの指標の数") + (status_rules_html() if rules else ""))
 
 
 def status_metrics(rs: list[Result]) -> None:
-    status_figures(status_counts(rs))
+    """The status counts of ``rs`` and the rules that decide them."""
+    status_figures(status_counts(rs), rules=True)
 
 
 # After a backslash escape the framework still makes links of bare addresses (http://…, www.…, a@b.jp) and reads
@@ -123,19 +130,6 @@ def escape(text: object) -> str:
     out = re.sub(r"^(\s*\d*)([-+.=)])(?=\s|$)", r"\1\\\2", out)  # "- x", "+ x", "1. x", "1) x" would open a list
     out = re.sub(r"([:@])", "\\1" + _JOIN, out)
     return re.sub(r"(?i)w(?=ww)", lambda m: m.group(0) + _JOIN, out)
-
-
-def html_table(frame: pd.DataFrame | list[dict], caption: str, numeric: tuple[str, ...] = (), nowrap: tuple[str, ...] = ()) -> None:
-    """A static table drawn as plain HTML (kpi.htmltable, every cell escaped), with its caption shown. Where a page
-    opens with a table, this keeps the browser from loading st.table's Arrow reader (about 1 MB of scripts).
-    ``frame`` may be a list of rows as dicts (the same keys in each): building a DataFrame only to take it apart
-    again was 5% of a run of 指標."""
-    if isinstance(frame, pd.DataFrame):
-        columns, rows = list(frame.columns), frame.to_numpy().tolist()
-    else:
-        columns = list(frame[0]) if frame else []
-        rows = [list(row.values()) for row in frame]
-    st.html(htmltable.table_html(columns, rows, caption, numeric=numeric, nowrap=nowrap))
 
 
 def table(frame: pd.DataFrame, alt: str, user_columns: list[str] | tuple[str, ...] = ()) -> None:
