@@ -148,7 +148,9 @@ def test_generated_csv_beyond_a_bound_is_refused_and_whatever_is_accepted_is_wit
     if res.ok:
         assert len(res.rows) <= BOUNDS["MAX_RECORDS"] and not over
     if any(w in str(p) for p in res.errors for w in BOUND_WORDS):
-        assert len(res.errors) == 1 and res.errors[0].row in (None, *range(1, len(records) + 2))
+        # a row the file has: a cell's bare line break (csv.writer leaves "\n" unquoted when lines end in "\r") starts
+        # a record of its own, as it does in Excel, so the file may have more records than were generated
+        assert len(res.errors) == 1 and res.errors[0].row in (None, *range(1, max(len(records), len(text.splitlines())) + 2))
 
 
 @SETTINGS
