@@ -75,14 +75,15 @@ if rest:  # closed until opened, a paragraph per indicator (HTML: kpi.htmltable.
 years, budget_rows = budget_table(p, f.issues or None)
 budgets = {row.issue_id: row for row in budget_rows}
 st.subheader("経営課題ごとの予算と指標")
+sections = []
 for iid in f.issue_ids(p):
     issue = p.issues[iid]
     mine = [r for r in rs if r.indicator.issue_id == iid]
     row = budgets.get(iid)
     year = (f.fy if f.fy in row.amounts else max(row.amounts)) if row else None
-    # One HTML section per 経営課題 (heading, budget figure, counts, a paragraph per indicator): the page drew eight
-    # elements for it, each a message to the browser and work for the server on every load.
-    st.html(htmltable.section_html(
+    # One HTML section per 経営課題 (heading, budget figure, counts, a paragraph per indicator), all in one element: the
+    # page drew eight elements for each, each a message to the browser, work for it and for the server on every load.
+    sections.append(htmltable.section_html(
         f"{issue.label}　{issue.title}",
         [(f"{fiscal.fy_label(year)} {row.amounts[year].kind}額", fmt.million_yen(row.amounts[year].amount))] if row else [("予算額", "－")],
         "　".join(f"{STATUSES[s].symbol}{s} {n}" for s in STATUSES if (n := sum(r.status == s for r in mine))),
@@ -91,7 +92,9 @@ for iid in f.issue_ids(p):
            f"{fmt.progress_sentence(r)}）", False),
           *([("　評価 ", False), (fmt.grade_text(r), True)] if r.grade else []),
           *([("　", False), (overdue, True)] if (overdue := fmt.overdue_text(r)) else [])] for r in mine],
-        empty=f"{fiscal.fy_label(f.fy)}に目標のある指標はありません"))
+        empty=f"{fiscal.fy_label(f.fy)}に目標のある指標はありません", style=not sections))
+if sections:
+    st.html("".join(sections))
 
 # The policy's own words, closed until opened, and the source line, in one element: headings bold, every line of the
 # texts escaped and kept as a line.

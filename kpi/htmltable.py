@@ -104,6 +104,7 @@ def _figures_dl(figures: Sequence[tuple[str, str]], label: str) -> str:
 
 SECTION_CSS = """
 section.kpi-section { border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; padding: 1rem; margin: 0; }
+section.kpi-section + section.kpi-section { margin-top: 1rem; }
 .kpi-section h4 { font-size: 1.25rem; font-weight: 600; line-height: 1.4; margin: 0 0 0.75rem; padding: 0; }
 .kpi-section-body { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; }
 .kpi-section-side { flex: 1 1 11rem; }
@@ -129,6 +130,7 @@ def paragraphs_html(paragraphs: Sequence[Sequence[Segment]]) -> str:
 # and each element is React work; 指標 with its two expanders and their contents as <details> here appeared 0.1 s sooner.
 BLOCK_CSS = """
 details.kpi-more { border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; margin: 0 0 1rem; }
+details.kpi-more:last-child { margin-bottom: 0; }  /* the page's own gap follows */
 details.kpi-more > summary { cursor: pointer; list-style: none; padding: 0.5rem 1rem; font-size: 0.875rem; line-height: 1.6;
                              border-radius: 0.5rem; }
 details.kpi-more > summary::-webkit-details-marker { display: none; }
@@ -213,13 +215,14 @@ def dict_table_html(rows: Sequence[dict], caption: str, **options) -> str:
 
 
 def section_html(heading: str, figures: Sequence[tuple[str, str]], note: str, paragraphs: Sequence[Sequence[Segment]],
-                 empty: str = "") -> str:
+                 empty: str = "", style: bool = True) -> str:
     """A bordered section: its heading, a side column of figures (figures_html) and a note, and the main column's
     paragraphs (each a list of text segments, some bold); ``empty`` when there are none. One element where the page
     drew eight (container, heading, two columns, figures, caption, paragraphs): each is a message to the browser and
-    work for the server. Every text is escaped; the columns stack when narrow."""
+    work for the server. Every text is escaped; the columns stack when narrow. Sections one after another may share
+    an element (``style=False`` after the first)."""
     e = html.escape
     main = "".join(_paragraph(p) for p in paragraphs) or f'<p class="kpi-note">{e(empty)}</p>'
     side = _figures_dl(figures, heading) + (f'<p class="kpi-note">{e(note)}</p>' if note else "")
-    return (f'<style>{FIGURES_CSS}{SECTION_CSS}</style><section class="kpi-section" aria-label="{e(heading)}"><h4>{e(heading)}</h4>'
+    return (f'{f"<style>{FIGURES_CSS}{SECTION_CSS}</style>" if style else ""}<section class="kpi-section" aria-label="{e(heading)}"><h4>{e(heading)}</h4>'
             f'<div class="kpi-section-body"><div class="kpi-section-side">{side}</div><div class="kpi-section-main">{main}</div></div></section>')

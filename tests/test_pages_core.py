@@ -49,6 +49,8 @@ def test_overview_first_start_loads_the_sample_and_labels_it(tmp_path, monkeypat
     assert any("kpi-figures" in b and "<summary>状況・評価の判定ルール</summary>" in b for b in bodies)
     (others,) = [b for b in bodies if "<summary>そのほかの指標（" in b]
     assert others.count("<p><strong>") == len(re.findall(r"<strong>[◎○△×－]", others)) > 0
+    (sections,) = [b for b in bodies if "kpi-section" in b]  # every 経営課題's section in one element, styled once
+    assert sections.count('<section class="kpi-section"') == 4 and sections.count("<style>") == 1
     (words,) = [b for b in bodies if "<summary>目標・使命</summary>" in b]
     assert "<strong>目標</strong><br>各所属と連携の上、次の目標を実現する。" in words and '<p class="kpi-caption">出典: ' in words
 
