@@ -20,7 +20,7 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 
 run: $(VENV)/.run-deps
 	@$(BIN)/python -m kpi.browser_check || true
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/python serve.py run app.py --server.port $(PORT)
 
 # axe-core for the accessibility tests (npm, pinned in package-lock.json)
 node_modules/axe-core/axe.min.js: package.json package-lock.json

@@ -41,13 +41,13 @@ def free_port() -> int:
 
 
 class Server:
-    """``streamlit run SCRIPT`` on a free port with its own environment (KPI_STORE, KPI_DATA_DIR, …)."""
+    """``streamlit run SCRIPT`` (through serve.py, as every app server) on a free port with its own environment (KPI_STORE, KPI_DATA_DIR, …)."""
 
     def __init__(self, env: dict | None = None, script: Path = ROOT / "app.py", port: int | None = None):
         self.port = port or free_port()
         self.url = f"http://localhost:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(self.port),
+            [sys.executable, str(ROOT / "serve.py"), "run", str(script), "--server.port", str(self.port),
              "--server.headless", "true", "--server.address", "localhost"],
             cwd=ROOT, env=os.environ | (env or {}), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
