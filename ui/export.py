@@ -6,7 +6,6 @@ process keeps; without Chrome/Chromium the buttons give way to a Japanese messag
 """
 from __future__ import annotations
 
-import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -22,12 +21,8 @@ UNAVAILABLE_SHORT = "画像のダウンロードには Chrome/Chromium が必要
 
 
 @st.cache_resource(show_spinner=False)
-@functools.cache
 def start_browser() -> threading.Thread | None:
-    """Once per server process: start kaleido's browser in the background so the first export is quick. Once, not
-    on every run: the warm-up builds a plotly figure and renders it, and a thread doing that on each page load held
-    the interpreter for 40–50 ms in the middle of the page's script (the browser then drew the page in two passes).
-    A browser that dies later is started again by the next export (kpi.export.images)."""
+    """Once per server process: start kaleido's browser in the background so the first export is quick."""
     if not images.available():
         return None
     t = threading.Thread(target=images.warm_up, name="kaleido-warm-up", daemon=True)
