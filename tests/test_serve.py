@@ -6,6 +6,7 @@ import asyncio
 import asyncio.base_events
 import shlex
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import serve
 from conftest import ROOT
@@ -30,14 +31,20 @@ async def _accepted_nodelay() -> int:
     return value
 
 
+def accepted_nodelay() -> int:
+    # On a thread of its own: a browser test's synchronous Playwright may keep an event loop on this worker's thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _accepted_nodelay()).result()
+
+
 def test_an_accepted_connection_sends_small_writes_at_once(monkeypatch):
     monkeypatch.setattr(asyncio.base_events, "_set_nodelay", serve.nodelay)
-    assert asyncio.run(_accepted_nodelay()) != 0
+    assert accepted_nodelay() != 0
 
 
 def test_why_serve_exists_asyncio_alone_leaves_nagle_on_for_an_accepted_socket():
     # If a Python release fixes this, serve.py's patch is no longer needed (but does no harm).
-    assert asyncio.run(_accepted_nodelay()) == 0
+    assert accepted_nodelay() == 0
 
 
 def test_every_app_server_command_goes_through_serve():
