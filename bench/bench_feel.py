@@ -111,7 +111,7 @@ def main() -> None:
             also = f"、先読みなしの1行だけの {med / bare_base:.2f} 倍" if bare_base else ""
             print(f"  {name}: {med:.2f} s（1行だけの {med / base:.2f} 倍{also}）、スクリプト {statistics.median(r['js'] for r in rs):.0f} 本、"
                   f"転送 {statistics.median(r['kb'] for r in rs):.0f} KB、最後の読み込み {statistics.median(r['last_ms'] for r in rs) / 1000:.2f} s、"
-                  f"サーバーのスクリプト実行 {script.get(name, 0):.3f} s")
+                  "サーバーのスクリプト実行 " + (f"{script[name]:.3f} s" if name in script else "－（同じページ）"))
 
 
 if __name__ == "__main__":
