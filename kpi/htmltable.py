@@ -174,8 +174,8 @@ def _inline(text: str) -> str:
 def markdown_list_html(text: str) -> str:
     """The app's own fixed texts written in Markdown (kpi.evaluate.STATUS_RULES, shown in the README too) as HTML:
     paragraphs, "- " and "1. " items nested by their indent, an indented line without a mark continuing the item it
-    is indented under (on a line of its own), **bold**. Not a Markdown reader: any other mark stays as written, and
-    every text is escaped."""
+    is indented under (joined without a space, as Japanese text is; after a nested list it starts a line of its own),
+    **bold**. Not a Markdown reader: any other mark stays as written, and every text is escaped."""
     out: list[str] = []
     lists: list[tuple[int, str]] = []  # the open lists, outermost first: (indent of their items, "ul" or "ol")
 
@@ -200,7 +200,7 @@ def markdown_list_html(text: str) -> str:
             out.append(f"<li>{_inline(item.group(3))}")
         elif lists and line.startswith(" "):
             close(len(line) - len(line.lstrip(" ")) - 1)
-            out.append(("" if out[-1].startswith("</li></") else "<br>") + _inline(line))  # after a list: its own line already
+            out.append(_inline(line))  # the same sentence or paragraph (after a list: a line of its own already)
         else:
             close(-1)
             out.append(f"<p>{_inline(line)}</p>")

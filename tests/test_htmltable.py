@@ -55,7 +55,7 @@ def test_section_escapes_every_text_and_keeps_bold_segments():
     ("**見出し**\n\n- 一つ目\n- 二つ目", "<p><strong>見出し</strong></p><ul><li>一つ目</li><li>二つ目</li></ul>"),
     ("- 上\n  - 下1\n  - 下2\n- 次", "<ul><li>上<ul><li>下1</li><li>下2</li></ul></li><li>次</li></ul>"),
     ("- 順に\n  1. 甲\n  2. 乙\n  続きの文\n- 次", "<ul><li>順に<ol><li>甲</li><li>乙</li></ol>続きの文</li><li>次</li></ul>"),
-    ("- 一行目\n  二行目", "<ul><li>一行目<br>二行目</li></ul>"),
+    ("- 一行目、\n  二行目", "<ul><li>一行目、二行目</li></ul>"),  # one sentence over two lines: no break, no space
     ("- a\n\n- b", "<ul><li>a</li></ul><ul><li>b</li></ul>"),
     ("- 一つ\n1. 番号", "<ul><li>一つ</li></ul><ol><li>番号</li></ol>"),
     ("- <b>x</b> & [リンク](http://example.jp) *斜体*", "<ul><li>&lt;b&gt;x&lt;/b&gt; &amp; [リンク](http://example.jp) *斜体*</li></ul>"),
