@@ -8,6 +8,16 @@ from kpi.evaluate import OFF_TRACK, attention, budget_table, worst_first
 from kpi.kinds import STATUSES
 from ui import auth as ui_auth
 
+
+def standing(r) -> list[htmltable.Segment]:
+    """An indicator's line as the lists below start it: status (bold), ID and name, value against target and
+    progress, and the final grade once there is one (bold)."""
+    return [(fmt.status_shown(r), True),
+            (f"　{r.indicator.indicator_id} {r.indicator.short_name}：{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、"
+             f"{fmt.progress_sentence(r)}）", False),
+            *([("　評価 ", False), (fmt.grade_text(r), True)] if r.grade else [])]
+
+
 p, f = ui.policy(), ui.filters()
 rs, note = ui.results(f)
 
@@ -65,12 +75,8 @@ ui.status_metrics(rs)  # the counts, and the rules under them
 shown = {r.indicator.indicator_id for r in behind}
 rest = [r for r in worst_first(rs) if r.indicator.indicator_id not in shown]
 if rest:  # closed until opened, a paragraph per indicator (HTML: kpi.htmltable.details_html says why)
-    st.html(htmltable.details_html(f"そのほかの指標（{len(rest)}件）", htmltable.paragraphs_html([[
-        (fmt.status_shown(r), True),
-        (f"　{r.indicator.indicator_id} {r.indicator.short_name}：{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、"
-         f"{fmt.progress_sentence(r)}）", False),
-        *([("　評価 ", False), (fmt.grade_text(r), True)] if r.grade else []),
-        (f"　前回の報告から {'　'.join(fmt.change_lines(r))}", False)] for r in rest])))
+    st.html(htmltable.details_html(f"そのほかの指標（{len(rest)}件）", htmltable.paragraphs_html(
+        [[*standing(r), (f"　前回の報告から {'　'.join(fmt.change_lines(r))}", False)] for r in rest])))
 
 years, budget_rows = budget_table(p, f.issues or None)
 budgets = {row.issue_id: row for row in budget_rows}
@@ -87,11 +93,7 @@ for iid in f.issue_ids(p):
         f"{issue.label}　{issue.title}",
         [(f"{fiscal.fy_label(year)} {row.amounts[year].kind}額", fmt.million_yen(row.amounts[year].amount))] if row else [("予算額", "－")],
         "　".join(f"{STATUSES[s].symbol}{s} {n}" for s in STATUSES if (n := sum(r.status == s for r in mine))),
-        [[(fmt.status_shown(r), True),
-          (f"　{r.indicator.indicator_id} {r.indicator.short_name}：{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、"
-           f"{fmt.progress_sentence(r)}）", False),
-          *([("　評価 ", False), (fmt.grade_text(r), True)] if r.grade else []),
-          *([("　", False), (overdue, True)] if (overdue := fmt.overdue_text(r)) else [])] for r in mine],
+        [[*standing(r), *([("　", False), (overdue, True)] if (overdue := fmt.overdue_text(r)) else [])] for r in mine],
         empty=f"{fiscal.fy_label(f.fy)}に目標のある指標はありません", style=not sections))
 if sections:
     st.html("".join(sections))
