@@ -48,7 +48,7 @@ def behind(r: city.DepartmentSummary) -> str:
 st.subheader("所属ごとの状況（遅れ・注意の多い順）")
 ordered = sorted(rows, key=lambda r: (-(r.counts.get("遅れ", 0)), -(r.counts.get("注意", 0)), r.dept_id))
 counts = [f"{STATUSES[s].symbol}\n{s}" for s in STATUSES]  # two lines: the counts' columns stay narrow
-st.html(htmltable.table_html(
+ui.html(htmltable.table_html(
     ["所属", "年度", *counts, "遅れ・注意の指標（悪い順）", "予算", "伸び", "最終報告月", "最終登録"],
     [[overview_link(r), fiscal.fy_short(r.fiscal_year), *(r.counts.get(s, 0) for s in STATUSES), behind(r),
       f"{fiscal.fy_short(r.budget_year)} {r.budget_kind}\n{fmt.million_yen(r.budget_total)}" if r.budget_year else "－",

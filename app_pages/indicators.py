@@ -37,7 +37,7 @@ ordered = worst_first(rs) if order == "worst" else rs
 # A table with a bar in each row: no chart library to load, and it reflows at any width. Under it, in the same
 # element, the source line and every column as a table, closed until opened (kpi.htmltable.details_html).
 marks = charts.bullets_key(ordered)  # what the marks mean: under the table and in the saved image's footer
-st.html(charts.bar_table_html(ordered, f"{len(ordered)}指標の達成状況（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末）", key=marks)
+ui.html(charts.bar_table_html(ordered, f"{len(ordered)}指標の達成状況（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末）", key=marks)
         + htmltable.caption_html(note.text)
         + htmltable.details_html("すべての列を表で見る（評価・最終報告月・年度末見込み）", style=False, body=htmltable.dict_table_html([{
             "指標ID": r.indicator.indicator_id,
@@ -72,7 +72,7 @@ with st.container(border=True, key="indicator_detail"):
                          + (f"｜期間: {fiscal.fy_label(ind.period[0])}〜{fiscal.fy_label(ind.period[1])}" if ind.period else "")))
     left, right = st.columns([2, 3])
     with left:
-        st.html(htmlcharts.gauge_html(r))
+        ui.html(htmlcharts.gauge_html(r))
         ui_export.chart_downloads(gauge, chart_name(p.text("department"), f.fy, issue.label, iid, "達成状況"), key="gauge", width=700,
                                   title=f"{iid} {ind.short_name} 達成状況", footer=f"{note.text}　基準: {fiscal.month_label(r.as_of)}末")
         e = ui.escape  # the texts below hold the policy's units and wording: literal, never Markdown
@@ -94,7 +94,7 @@ with st.container(border=True, key="indicator_detail"):
             st.text(f"※ 評価の上書き: {fmt.grade_label(r.override.grade)}（算定 {r.computed_grade or '未確定'}）"
                     f"　理由: {r.override.reason}（{fmt.signed(r.override.user, r.override.at)}）")
     with right:
-        st.html(htmlcharts.series_html(r))
+        ui.html(htmlcharts.series_html(r))
         source = f"{note.text}　基準: {fiscal.month_label(r.as_of)}末"
         st.caption(ui.escape(source))
         ui_export.chart_downloads(series, chart_name(p.text("department"), f.fy, issue.label, iid, "月次推移"), key="series", width=900, footer=source)

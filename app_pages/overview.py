@@ -75,7 +75,7 @@ ui.status_metrics(rs)  # the counts, and the rules under them
 shown = {r.indicator.indicator_id for r in behind}
 rest = [r for r in worst_first(rs) if r.indicator.indicator_id not in shown]
 if rest:  # closed until opened, a paragraph per indicator (HTML: kpi.htmltable.details_html says why)
-    st.html(htmltable.details_html(f"そのほかの指標（{len(rest)}件）", htmltable.paragraphs_html(
+    ui.html(htmltable.details_html(f"そのほかの指標（{len(rest)}件）", htmltable.paragraphs_html(
         [[*standing(r), (f"　前回の報告から {'　'.join(fmt.change_lines(r))}", False)] for r in rest])))
 
 years, budget_rows = budget_table(p, f.issues or None)
@@ -96,7 +96,7 @@ for iid in f.issue_ids(p):
         [[*standing(r), *([("　", False), (overdue, True)] if (overdue := fmt.overdue_text(r)) else [])] for r in mine],
         empty=f"{fiscal.fy_label(f.fy)}に目標のある指標はありません", style=not sections))
 if sections:
-    st.html("".join(sections))
+    ui.html("".join(sections))
 
 # The policy's own words, closed until opened, and the source line, in one element: headings bold, every line of the
 # texts escaped and kept as a line.
@@ -104,5 +104,5 @@ goal, mission = p.texts.get("goal", ("目標", ""))[0], p.texts.get("mission", (
 parts = [(goal, p.text("goal")), (mission, p.text("mission"))]
 if p.text("approach"):
     parts.append((p.texts["approach"][0], "\n".join(f"・{line}" for line in p.text("approach").splitlines())))
-st.html(htmltable.details_html(f"{goal}・{mission}", htmltable.paragraphs_html([[(title, True), ("\n" + text, False)] for title, text in parts]))
+ui.html(htmltable.details_html(f"{goal}・{mission}", htmltable.paragraphs_html([[(title, True), ("\n" + text, False)] for title, text in parts]))
         + htmltable.caption_html(note.text, style=False))

@@ -40,6 +40,7 @@ from ui.tables import (
     escape,
     folder_warnings,
     heading,
+    html,
     sample_notice,
     status_figures,
     status_metrics,
@@ -61,7 +62,7 @@ def stop() -> None:
 __all__ = [
     "ASSETS", "CITY_PAGE", "LATEST", "OWN_VIEW", "PAGES", "PLOTLY_CONFIG", "URL_KEYS", "Filters", "PageDone", "accessibility",
     "bootstrap", "catalog", "chart", "city_summary", "copy_link", "current_filters", "department", "detail_figures",
-    "escape", "evaluation_view", "filters", "folder", "folder_warnings", "heading", "inputs", "keep_filters", "load",
+    "escape", "evaluation_view", "filters", "folder", "folder_warnings", "heading", "html", "inputs", "keep_filters", "load",
     "overview_figure", "pages", "pages_for", "policy", "results", "sample_notice", "sidebar", "status_figures", "status_metrics",
     "status_rules", "stop", "store", "table", "url_choice", "write_as_editor",
 ]

@@ -23,6 +23,21 @@ PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False, "locale": "ja"}
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
+class _Markup(str):
+    """App-made HTML handed to st.html as it is: the framework takes an object's _repr_html_ without the dedent and
+    strip it runs over a plain string, whose cost grows with the text (the 指標 list's table is 22 KB: a tenth of
+    the page's server time under 100 sessions at once, measured with py-spy)."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def html(markup: str, **kwargs) -> None:
+    """st.html of markup the app built (kpi.htmltable, kpi.charts, kpi.htmlcharts, assets/): every text in it is
+    escaped where it was built."""
+    st.html(_Markup(markup), **kwargs)
+
+
 def chart(fig, key: str) -> None:
     """A plotly figure as every page draws one: its own template, no toolbar; its layout.meta.alt is its text alternative."""
     st.plotly_chart(inert_figure(fig), theme=None, key=key, config=PLOTLY_CONFIG)
@@ -52,7 +67,7 @@ def accessibility() -> None:
     strings and gives charts their labels (assets/; app-controlled text only). One element in the sidebar for both:
     a style applies to the whole document wherever it stands, and each element is work for the browser."""
     with st.sidebar:
-        st.html(_assets(), unsafe_allow_javascript=True, width="content")
+        html(_assets(), unsafe_allow_javascript=True, width="content")
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,13 +112,13 @@ def status_rules_html() -> str:
 
 def status_rules() -> None:
     """The rules of the statuses and grades (kpi.evaluate.STATUS_RULES), closed until opened."""
-    st.html(status_rules_html())
+    html(status_rules_html())
 
 
 def status_figures(counts: dict[str, int], rules: bool = False) -> None:
     """How many indicators stand at each status, as a row of figures (every page that opens with them); with
     ``rules``, the rules under them in the same element."""
-    st.html(htmltable.figures_html([(f"{STATUSES[name].symbol} {name}", f"{n}件") for name, n in counts.items()],
+    html(htmltable.figures_html([(f"{STATUSES[name].symbol} {name}", f"{n}件") for name, n in counts.items()],
                                    "状況ごとの指標の数") + (status_rules_html() if rules else ""))
 
 
@@ -139,4 +154,4 @@ def table(frame: pd.DataFrame, alt: str, user_columns: list[str] | tuple[str, ..
     ``user_columns`` (the columns that hold what users typed) is kept for the callers: every column is escaped."""
     columns = [str(c) for c in frame.columns]
     rows = [["" if v is None or (isinstance(v, float) and v != v) else v for v in row] for row in frame.to_numpy().tolist()]
-    st.html(htmltable.table_html(columns, rows, alt, wide=[c for c in columns if c in user_columns], hidden_caption=True))
+    html(htmltable.table_html(columns, rows, alt, wide=[c for c in columns if c in user_columns], hidden_caption=True))
