@@ -11,6 +11,7 @@ from kpi.service import SAMPLE_LABEL
 from kpi.store import JST, StoreError
 from ui import auth as ui_auth
 from ui import export as ui_export
+from ui.turns import TURNS
 
 p, f = ui.policy(), ui.filters()
 ui.heading("会議資料", p, f)
@@ -69,7 +70,7 @@ st.button("資料を作成", type="primary", icon=":material/slideshow:", key="m
 if st.session_state.pop("mat_requested", False) and chosen:
     files = {}
     made = ui_export.made_files()
-    with st.status("資料を作成しています…", expanded=True) as status:
+    with TURNS.aside(), st.status("資料を作成しています…", expanded=True) as status:
         bar = st.progress(0.0, text="実績を集計しています")
         try:
             m = export.gather(store, p, scope)

@@ -23,6 +23,7 @@ from kpi.store import store_dir, write_log
 from ui import auth as ui_auth
 from ui.data import forget_catalog
 from ui.tables import escape
+from ui.turns import TURNS
 
 ACTION = "運営方針の取り込み"
 OVERVIEW = "app_pages/overview.py"
@@ -82,7 +83,7 @@ def save(imp: pi.Imported, root: Path, dept_id: str, fy: int, exists: bool) -> N
                         f"action={ACTION!r} user={ui_auth.current_user()!r} dept={dept_id!r}: {refusal}")
         refuse("保存しませんでした: ", f"{refusal}（記録: {ref}）")
         return
-    with st.status("保存しています…", expanded=True) as status:
+    with TURNS.aside(), st.status("保存しています…", expanded=True) as status:
         try:
             st.text("保存先を確認しています…")
             out = pi.department_folder(root, dept_id, fy)
@@ -164,7 +165,7 @@ fy = int(c1.number_input("運営方針の年度（西暦の開始年）", min_va
                          help="例 2025 = 令和7年度"))
 dept_name = c2.text_input("所属名（空欄なら題名から）", key="pi_dept_name").strip() or None
 try:
-    with st.spinner("本文を読み取っています…"):
+    with TURNS.aside(), st.spinner("本文を読み取っています…"):
         imp = read(text, fy, dept_name)
 except pi.ImportRefused as exc:
     refuse("読み取れませんでした: ", exc)

@@ -8,6 +8,7 @@ import streamlit as st
 import ui
 from kpi import fiscal, importer, template
 from ui import auth as ui_auth
+from ui.turns import TURNS
 
 MAX_LISTED = 100  # problems listed as text; all of them are in the table below
 MAX_TABLE = 1000  # preview rows sent to the browser
@@ -126,7 +127,7 @@ preview_key = (up.file_id, version)
 pv = importer.PREVIEWS.get(session, preview_key)
 if pv is None:
     raw = up.getvalue()
-    with st.status("ファイルを確認しています…", expanded=len(raw) > 1_000_000) as box:
+    with TURNS.aside(), st.status("ファイルを確認しています…", expanded=len(raw) > 1_000_000) as box:
         st.text(f"ファイル: {up.name}")
         pv = importer.preview(store, known, raw, up.name, progress=st.text)
         box.update(label=f"確認しました: {pv.read.n_rows:,}行" if pv.ok else "このファイルは登録できません",
