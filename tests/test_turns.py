@@ -66,14 +66,17 @@ def test_a_run_waits_no_longer_than_the_limit_and_the_count_of_turns_stays_right
 @pytest.mark.parametrize("at_once", [1, 2, 3])
 def test_at_once_runs_hold_turns_together(at_once):
     t = Turns(at_once=at_once, wait_s=10)
-    inside, most, lock = [0], [0], threading.Lock()
+    inside, most, lock, full = [0], [0], threading.Lock(), threading.Event()
 
     def run():
         with t.turn():
             with lock:
                 inside[0] += 1
                 most[0] = max(most[0], inside[0])
-            time.sleep(0.02)
+                if inside[0] >= at_once:
+                    full.set()
+            full.wait(5)  # the first runs stay until all turns are taken, however slowly the threads start
+            time.sleep(0.01)
             with lock:
                 inside[0] -= 1
 
