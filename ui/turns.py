@@ -13,6 +13,7 @@ works. Waiting releases the interpreter lock; nothing here imports streamlit.
 """
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections import deque
@@ -98,9 +99,11 @@ def from_environment() -> Turns:
     (default 2) for its turn."""
     def number(name: str, default: float) -> float:
         try:
-            return float(os.environ.get(name) or default)
+            value = float(os.environ.get(name) or default)
         except ValueError:
             return default
+        # a wait of "inf" or "nan" would make every page's lock call raise; a negative one means no turns at all
+        return value if math.isfinite(value) and 0 <= value <= 3600 else default
 
     return Turns(int(number("KPI_RUNS_AT_ONCE", DEFAULT_AT_ONCE)), number("KPI_RUN_WAIT_SECONDS", DEFAULT_WAIT_S))
 
