@@ -119,9 +119,9 @@ def test_an_error_in_a_run_gives_its_turn_back():
     ({"KPI_RUNS_AT_ONCE": "4", "KPI_RUN_WAIT_SECONDS": "0.5"}, (4, 0.5)),
     ({"KPI_RUNS_AT_ONCE": "0"}, (1, 2.0)),  # at least one
     ({"KPI_RUNS_AT_ONCE": "たくさん", "KPI_RUN_WAIT_SECONDS": ""}, (1, 2.0)),  # unreadable: the default
-    ({"KPI_RUNS_AT_ONCE": "inf", "KPI_RUN_WAIT_SECONDS": "nan"}, (1, 2.0)),  # would raise at import or in every wait
+    ({"KPI_RUNS_AT_ONCE": "inf", "KPI_RUN_WAIT_SECONDS": "nan"}, (1, 2.0)),  # inf: a count that raised at import; nan: no turns at all
     ({"KPI_RUN_WAIT_SECONDS": "-1"}, (1, 2.0)),
-    ({"KPI_RUN_WAIT_SECONDS": "1e9"}, (1, 2.0)),  # too large for a lock's timeout
+    ({"KPI_RUN_WAIT_SECONDS": "1e9"}, (1, 2.0)),  # a wait without end behind a stuck run
     ({"KPI_RUN_WAIT_SECONDS": "0"}, (1, 0.0)),  # no waiting: every run goes at once
 ])
 def test_settings_from_the_environment(monkeypatch, env, expected):

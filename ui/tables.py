@@ -25,8 +25,8 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 class _Markup(str):
     """App-made HTML handed to st.html as it is: the framework takes an object's _repr_html_ without the dedent and
-    strip it runs over a plain string, whose cost grows with the text (the 指標 list's table is 22 KB: a tenth of
-    the page's server time under 100 sessions at once, measured with py-spy)."""
+    strip it runs over a plain string, whose cost grows with the text (the 指標 list's table is 22 KB: 2–5 % of the
+    server's time under 100 sessions at once, measured with py-spy)."""
 
     def _repr_html_(self) -> str:
         return str(self)
@@ -119,7 +119,7 @@ def status_figures(counts: dict[str, int], rules: bool = False) -> None:
     """How many indicators stand at each status, as a row of figures (every page that opens with them); with
     ``rules``, the rules under them in the same element."""
     html(htmltable.figures_html([(f"{STATUSES[name].symbol} {name}", f"{n}件") for name, n in counts.items()],
-                                   "状況ごとの指標の数") + (status_rules_html() if rules else ""))
+                                "状況ごとの指標の数") + (status_rules_html() if rules else ""))
 
 
 def status_metrics(rs: list[Result]) -> None:

@@ -102,7 +102,8 @@ def from_environment() -> Turns:
             value = float(os.environ.get(name) or default)
         except ValueError:
             return default
-        # a wait of "inf" or "nan" would make every page's lock call raise; a negative one means no turns at all
+        # "inf" or 1e9 would let a run wait without end behind a stuck one, "nan" would silently mean no turns, and an
+        # infinite count would raise at import
         return value if math.isfinite(value) and 0 <= value <= 3600 else default
 
     return Turns(int(number("KPI_RUNS_AT_ONCE", DEFAULT_AT_ONCE)), number("KPI_RUN_WAIT_SECONDS", DEFAULT_WAIT_S))
