@@ -11,6 +11,8 @@ With ``--nginx`` both the dashboard and the one-line page are served as the city
 systemd unit's command) behind deploy/'s nginx site (tools/cluster.py). The site names the dashboard's element code
 in every page's HTML (tools/preload.py), the one-line page's too; so that this cannot flatter the ratios, the
 one-line page is also loaded from the site without that line (「1行だけ（先読みなし）」) and the ratios to it given.
+「枠だけ」 is the dashboard's frame around a one-line page (the sidebar's page list and its filters, tools/served.py):
+what every page with filters costs before its own content, served as the dashboard is.
 """
 from __future__ import annotations
 
@@ -28,13 +30,16 @@ sys.path.insert(0, str(ROOT / "bench"))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tools.cluster import Cluster  # noqa: E402
-from tools.served import CHROMIUM, CHROMIUM_FLAGS, READY, Server, one_line_page  # noqa: E402
+from tools.served import CHROMIUM, CHROMIUM_FLAGS, READY, Server, frame_page, one_line_page  # noqa: E402
+from ui.sidebar import PAGES as DASHBOARD_PAGES  # noqa: E402
 
-# (name, path and query, what must be on screen once drawn)
+# (name, path and query, what must be on screen once drawn: every one of the selectors)
+FRAME = ("枠だけ", "", ("h1", '[data-testid="stSidebar"] [data-testid="stPopover"]'))
 PAGES = [
     ("1行だけ", "", "h1"),
+    FRAME,
     ("指標", "/indicators?dept=digital&fy=2025&as_of=2026-03", "table.kpi-bars"),
-    ("概要", "/?dept=digital&fy=2025&as_of=2026-03", '[data-testid="stHeading"] h3'),
+    ("概要", "/?dept=digital&fy=2025&as_of=2026-03", "section.kpi-section"),
     ("市全体", "/city", "table.kpi-table"),
 ]
 BARE = "1行だけ（先読みなし）"
@@ -46,12 +51,13 @@ RESOURCES = """() => {
 }"""
 
 
-def load(context, url: str, drawn: str) -> dict:
+def load(context, url: str, drawn: str | tuple[str, ...]) -> dict:
     page = context.new_page()
     t0 = time.perf_counter()
     page.goto(url)
     page.wait_for_selector(READY, timeout=120000)
-    page.locator(drawn).first.wait_for(timeout=120000)
+    for selector in (drawn,) if isinstance(drawn, str) else drawn:
+        page.locator(selector).first.wait_for(timeout=120000)
     took = time.perf_counter() - t0
     res = page.evaluate(RESOURCES)
     page.close()
@@ -70,13 +76,15 @@ def main() -> None:
         root, stores = city_data(Path(tmp), args.departments)
         env = {"KPI_DATA_DIR": str(root), "KPI_STORE": str(stores)}
         pages, bare = PAGES, None
+        frame_script = frame_page(Path(tmp), [(title, icon) for _, title, icon in DASHBOARD_PAGES])
         if args.nginx:
             app, floor = Cluster(1, env, nginx=True), Cluster(1, {}, one_line_page(Path(tmp)), nginx=True)
             bare = Cluster(1, {}, one_line_page(Path(tmp)), nginx=True, preload=False)
+            frame = Cluster(1, {}, frame_script, nginx=True)
             pages = [PAGES[0], (BARE, "", "h1"), *PAGES[1:]]
         else:
-            app, floor = Server(env), Server(script=one_line_page(Path(tmp)))
-        served = {"1行だけ": floor, BARE: bare}
+            app, floor, frame = Server(env), Server(script=one_line_page(Path(tmp))), Server(script=frame_script)
+        served = {"1行だけ": floor, BARE: bare, FRAME[0]: frame}
         urls = {name: served.get(name, app).url + path for name, path, _ in pages}
         drawn = {name: sel for name, _, sel in pages}
         runs: dict[str, dict[str, list[dict]]] = {k: {name: [] for name in urls} for k in ("cached", "fresh")}
@@ -99,7 +107,7 @@ def main() -> None:
                     script[t.name] = statistics.median(run(visit(app.url, t)).seconds for _ in range(args.repeats))
             script["1行だけ"] = statistics.median(run(visit(floor.url, TARGETS[0])).seconds for _ in range(args.repeats))
         finally:
-            for server in (app, floor, bare):
+            for server in (app, floor, bare, frame):
                 if server:
                     server.stop()
     for kind in ("cached", "fresh"):
@@ -111,7 +119,7 @@ def main() -> None:
             also = f"、先読みなしの1行だけの {med / bare_base:.2f} 倍" if bare_base else ""
             print(f"  {name}: {med:.2f} s（1行だけの {med / base:.2f} 倍{also}）、スクリプト {statistics.median(r['js'] for r in rs):.0f} 本、"
                   f"転送 {statistics.median(r['kb'] for r in rs):.0f} KB、最後の読み込み {statistics.median(r['last_ms'] for r in rs) / 1000:.2f} s、"
-                  "サーバーのスクリプト実行 " + (f"{script[name]:.3f} s" if name in script else "－（同じページ）"))
+                  "サーバーのスクリプト実行 " + (f"{script[name]:.3f} s" if name in script else "－"))
 
 
 if __name__ == "__main__":

@@ -290,6 +290,14 @@ def goto(pg, url: str, timeout: int = 60000) -> None:
     wait_ready(pg, timeout)
 
 
+def open_filters(pg) -> None:
+    """Open the sidebar's 「表示の条件を変える」 (its widgets are drawn once it is open), unless it is open already."""
+    filters = pg.locator('[data-testid="stPopoverBody"] [data-testid="stSelectbox"]')  # the popover opens over the page
+    if not filters.count():
+        pg.locator('[data-testid="stSidebar"]').get_by_role("button", name="表示の条件を変える").click()
+    filters.first.wait_for(timeout=30000)
+
+
 # A ward's policy like the fictional ward page (../shared/examples/ward_page_fictional.txt), built in code: a target
 # over three years (「マイ避難カードを作成した世帯の数 6,000世帯以上(R4~R6作成合計目標)」, published 1,950 / 5,410 / B,
 # 前年度実績 1,880), a yearly count with a stated baseline, no budgets.csv, and results.csv as the import writes it.

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import goto, wait_ready
+from conftest import goto, open_filters, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -46,12 +46,16 @@ def test_what_is_closed_opens_in_place_by_click_and_by_keyboard(server, page):
 
 def test_choosing_an_issue_updates_the_url_and_every_page_obeys(server, page):
     goto(page, f"{server.url}/budget?as_of=2026-03")
-    page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').click()
+    assert "経営課題：すべて" in page.locator('[data-testid="stSidebar"]').inner_text()  # the filters in words, closed
+    assert not page.locator('[data-testid="stMultiSelect"]').count()
+    open_filters(page)
+    page.locator('[data-testid="stMultiSelect"]').click()
     page.get_by_role("option", name=re.compile("経営課題4")).click()
     page.keyboard.press("Escape")
     wait_ready(page)
     page.wait_for_function("() => location.search.includes('issue=4')", timeout=10000)
     assert "594" in main_text(page) and "1,153" not in main_text(page)
+    assert "経営課題：経営課題4" in page.locator('[data-testid="stSidebar"]').inner_text()
     page.get_by_role("link", name="指標").click()
     wait_ready(page)
     page.locator("table.kpi-bars", has_text="K4-1").first.wait_for(timeout=30000)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import goto, wait_ready
+from conftest import goto, open_filters, wait_ready
 from kpi.export import images
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not images.available(), reason="no Chrome/Chromium for kaleido")]
@@ -17,7 +17,9 @@ def test_deck_download_has_only_the_filtered_issue(server, page):
 
     goto(page, f"{server.url}/materials?issue=2&as_of=2025-09")  # a link with the sidebar's filter: 経営課題2
     main = page.locator('[data-testid="stMain"]')
-    assert "経営課題2" in page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').inner_text()
+    open_filters(page)
+    assert "経営課題2" in page.locator('[data-testid="stPopoverBody"] [data-testid="stMultiSelect"]').inner_text()
+    page.keyboard.press("Escape")
     assert "経営課題2" in main.locator('[data-testid="stMultiSelect"]').inner_text()  # the sidebar's filter is the default
 
     main.get_by_role("button", name="資料を作成").click()

@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from conftest import DATA, Server, goto, wait_ready
+from conftest import DATA, Server, goto, open_filters, wait_ready
 from kpi import checkins, departments, importer
 from kpi import evaluation as ev
 from kpi.store import Store
@@ -193,7 +193,8 @@ def test_reproducer_2_a_link_opens_the_department_it_names(served, browser, want
     pg = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
     try:
         goto(pg, srv.url + f"/?dept={wanted}&fy=2025")
-        chosen = pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"] input').first.input_value()
+        open_filters(pg)
+        chosen = pg.locator('[data-testid="stPopoverBody"] [data-testid="stSelectbox"] input').first.input_value()
         assert f"（{wanted}）" in chosen and f"（{other}）" not in chosen
         assert f"dept={wanted}" in pg.url
         caption = pg.evaluate(VISIBLE)

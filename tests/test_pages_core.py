@@ -177,3 +177,18 @@ def test_an_ended_year_defaults_to_march_and_the_url_says_latest(tmp_path, monke
     assert at.query_params["as_of"] == "latest" and at.query_params["fy"] == "2025"
     at = run("app_pages/overview.py", tmp_path / "store", monkeypatch, as_of="2025-09")
     assert at.query_params["as_of"] == "2025-09"
+
+
+@pytest.mark.parametrize("state, lines", [
+    ({}, ["年度：令和7年度（2025年度）", "経営課題：すべて", "基準月：令和8年3月"]),
+    ({"as_of": "latest"}, ["経営課題：すべて", "基準月：最新（令和8年3月）"]),
+    ({"issue": ["3", "1"], "as_of": "2025-09"}, ["経営課題：経営課題1 ", "、経営課題3 ", "基準月：令和7年9月"]),
+])
+def test_the_sidebar_says_the_filters_in_words_and_keeps_their_widgets_in_a_popover(state, lines, tmp_path, monkeypatch):
+    at = run("app_pages/indicators.py", tmp_path / "store", monkeypatch, **state)
+    summary = [c.value for c in at.sidebar.caption if "年度" in c.value and "基準月" in c.value]
+    assert len(summary) == 1 and all(line in unescape(summary[0]) for line in lines), summary
+    # the widgets that change them are in the popover (drawn by the browser only once it is opened), with the same values
+    (popover,) = [p for p in at.sidebar.get("popover") if p.proto.popover.label == "表示の条件を変える"]
+    assert {w.key for w in popover.selectbox} == {"fy", "as_of"} and [w.key for w in popover.multiselect] == ["issue"]
+    assert popover.selectbox(key="as_of").value == state.get("as_of", "2026-03")

@@ -11,6 +11,7 @@ from kpi import departments, fiscal
 from kpi.departments import Catalog
 from ui import auth
 from ui.data import Filters, catalog, load
+from ui.tables import escape
 
 # One row per page: add a page by adding a row. 市全体 shows only when the data root holds several departments.
 PAGES = [
@@ -131,7 +132,13 @@ def sidebar() -> Filters:
             st.caption("サインインが設定されていません。このダッシュボードを開いた人は誰でも、実績の登録・取り消し、"
                        "評価の上書き、振り返りの記入ができます（記録者は「ローカル利用者」）。")
         st.subheader("表示の条件")
+        summary = st.container()  # filled once the choices are known: they are made in the popover below
         dept_id = departments.SINGLE
+        # The choices behind a button: a popover's widgets are drawn in the browser only once it is opened, and the
+        # three filters drawn on every page load cost about as much as the rest of 指標 or 概要 (bench/bench_feel.py's
+        # 「枠だけ」). What is shown stays in words above the button and in every page's heading.
+        choices = st.popover("表示の条件を変える", icon=":material/tune:", width="stretch")
+    with choices:
         if cat.several:
             ids, labels = list(cat.departments), cat.labels()  # by ID: a repeated name carries its ID (never one choice for two)
             dept_id = url_choice("所属", ids, "dept", default=ids[0], format_func=labels.get)
@@ -157,8 +164,18 @@ def sidebar() -> Filters:
         )
     order = {iid: i for i, iid in enumerate(p.issues)}
     f = Filters(fy, tuple(sorted(issues, key=order.get)), latest if choice == LATEST else choice, dept_id)
+    with summary:
+        st.caption("  \n".join(escape(line) for line in summary_lines(
+            dept.label if cat.several else None, fy, [f"{p.issues[i].label} {p.issues[i].short_title}" for i in f.issues],
+            f"最新（{fiscal.month_label(latest)}）" if choice == LATEST else fiscal.month_label(choice))))
     _write_url(f, choice, cat.several)
     return f
+
+
+def summary_lines(dept: str | None, fy: int, issues: list[str], as_of: str) -> list[str]:
+    """The filters in words, a line each, as the sidebar shows them above the button that changes them."""
+    return [*([f"所属：{dept}"] if dept else []), f"年度：{fiscal.fy_label(fy, western=True)}",
+            f"経営課題：{'、'.join(issues) if issues else 'すべて'}", f"基準月：{as_of}"]
 
 
 def copy_link() -> None:
