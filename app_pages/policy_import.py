@@ -103,7 +103,8 @@ def save(imp: pi.Imported, root: Path, dept_id: str, fy: int, exists: bool) -> N
         status.update(label="保存しました", state="complete")
     st.cache_data.clear()  # every page reads anew
     forget_catalog()  # the new department is in the sidebar at once
-    st.session_state[FLASH] = {"lead": f"保存しました（{fiscal.fy_label(fy)}・指標 {len(imp.indicators)}件）。サイドバーの「所属」から選べます。",
+    st.session_state[FLASH] = {"lead": f"保存しました（{fiscal.fy_label(fy)}・指標 {len(imp.indicators)}件）。"
+                                       "サイドバーの「表示の条件を変える」の「所属」から選べます。",
                                "lines": pi.save_summary(imp, out, written), "dept": dept_id, "fy": fy}
     st.rerun()
 

@@ -118,7 +118,7 @@ def test_save_writes_the_department_folder_and_it_loads(root):
     at.text_input(key="pi_dept_id").input("minato-ku").run()
     at.button(key="pi_save").click().run()
     assert not at.exception, at.exception
-    assert "保存しました（令和6年度・指標 5件）。サイドバーの「所属」から選べます。" in texts(at)
+    assert "保存しました（令和6年度・指標 5件）。サイドバーの「表示の条件を変える」の「所属」から選べます。" in texts(at)
     # run on its own (not through app.py's pages) the page cannot link to 概要: it says where it is
     assert "概要は、ダッシュボードで ?dept=minato-ku&fy=2024 を開くと表示されます。" in texts(at)
     folder = root / "minato-ku" / "2024"
