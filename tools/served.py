@@ -36,8 +36,7 @@ def one_line_page(folder: Path) -> Path:
 
 # The dashboard's frame around a one-line page: the sidebar's page list (as many pages, same titles and icons) and its
 # filters as ui/sidebar.py draws them (in words, and the same kinds of widget in a popover: 年度, 経営課題, 基準月),
-# each page a title only. What any page of the dashboard
-# costs before its own content (bench/bench_feel.py).
+# each page a title only. What any page of the dashboard costs before its own content (bench/bench_feel.py).
 FRAME = """import streamlit as st
 
 st.set_page_config(page_title="枠だけ", page_icon="📊", layout="wide")

@@ -150,24 +150,25 @@ def sidebar() -> Filters:
         fy = st.selectbox("年度", years, key="fy", format_func=lambda y: fiscal.fy_label(y, western=True))
         p = load(str(dept.folder_for(fy)))
         st.session_state["issue"] = [i for i in st.session_state.get("issue", []) if i in p.issues]  # this year's 経営課題 only
-        issues = st.multiselect(
-            "経営課題（未選択ならすべて）", list(p.issues), key="issue",
-            format_func=lambda i: f"{p.issues[i].label} {p.issues[i].short_title}", placeholder="すべての経営課題",
-        )
+
+        def issue_name(i: str) -> str:  # the choice and the summary above the button alike
+            return f"{p.issues[i].label} {p.issues[i].short_title}"
+
+        issues = st.multiselect("経営課題（未選択ならすべて）", list(p.issues), key="issue", format_func=issue_name, placeholder="すべての経営課題")
         latest = fiscal.latest_as_of(fy)  # this month, or March once the year has ended
         months = [m for m in fiscal.fy_months(fy) if m <= latest]
         if st.session_state.get("as_of") not in (LATEST, *months):
             st.session_state["as_of"] = LATEST  # a month of another fiscal year
-        choice = st.selectbox(
-            "基準月（その月末時点で表示）", [LATEST, *months], key="as_of",
-            format_func=lambda m: f"最新（{fiscal.month_label(latest)}）" if m == LATEST else fiscal.month_label(m),
-        )
+
+        def month_name(m: str) -> str:  # likewise
+            return f"最新（{fiscal.month_label(latest)}）" if m == LATEST else fiscal.month_label(m)
+
+        choice = st.selectbox("基準月（その月末時点で表示）", [LATEST, *months], key="as_of", format_func=month_name)
     order = {iid: i for i, iid in enumerate(p.issues)}
     f = Filters(fy, tuple(sorted(issues, key=order.get)), latest if choice == LATEST else choice, dept_id)
     with summary:
         st.caption("  \n".join(escape(line) for line in summary_lines(
-            dept.label if cat.several else None, fy, [f"{p.issues[i].label} {p.issues[i].short_title}" for i in f.issues],
-            f"最新（{fiscal.month_label(latest)}）" if choice == LATEST else fiscal.month_label(choice))))
+            dept.label if cat.several else None, fy, [issue_name(i) for i in f.issues], month_name(choice))))
     _write_url(f, choice, cat.several)
     return f
 
