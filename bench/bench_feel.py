@@ -8,9 +8,7 @@ in turn within each repeat, so all see the same moments of a shared machine. Bes
 reports where the time goes: the page's scripts and styles fetched (count, KB over the network), when the
 WebSocket opened, and the server's script time for the same page (one protocol session, bench/load.py).
 With ``--nginx`` both the dashboard and the one-line page are served as the city serves them: one app server (the
-systemd unit's command) behind deploy/'s nginx site (tools/cluster.py). The site names the dashboard's element code
-in every page's HTML (tools/preload.py), the one-line page's too; so that this cannot flatter the ratios, the
-one-line page is also loaded from the site without that line (「1行だけ（先読みなし）」) and the ratios to it given.
+systemd unit's command) behind deploy/'s nginx site (tools/cluster.py).
 「枠だけ」 is the dashboard's frame around a one-line page (the sidebar's page list and its filters, tools/served.py):
 what every page with filters costs before its own content, served as the dashboard is.
 """
@@ -42,7 +40,6 @@ PAGES = [
     ("概要", "/?dept=digital&fy=2025&as_of=2026-03", "section.kpi-section"),
     ("市全体", "/city", "table.kpi-table"),
 ]
-BARE = "1行だけ（先読みなし）"
 RESOURCES = """() => {
   const r = performance.getEntriesByType('resource');
   const js = r.filter(e => e.initiatorType === 'script' || e.name.endsWith('.js'));
@@ -75,18 +72,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root, stores = city_data(Path(tmp), args.departments)
         env = {"KPI_DATA_DIR": str(root), "KPI_STORE": str(stores)}
-        pages, bare = PAGES, None
         frame_script = frame_page(Path(tmp), [(title, icon) for _, title, icon in DASHBOARD_PAGES])
         if args.nginx:
             app, floor = Cluster(1, env, nginx=True), Cluster(1, {}, one_line_page(Path(tmp)), nginx=True)
-            bare = Cluster(1, {}, one_line_page(Path(tmp)), nginx=True, preload=False)
             frame = Cluster(1, {}, frame_script, nginx=True)
-            pages = [PAGES[0], (BARE, "", "h1"), *PAGES[1:]]
         else:
             app, floor, frame = Server(env), Server(script=one_line_page(Path(tmp))), Server(script=frame_script)
-        served = {"1行だけ": floor, BARE: bare, FRAME[0]: frame}
-        urls = {name: served.get(name, app).url + path for name, path, _ in pages}
-        drawn = {name: sel for name, _, sel in pages}
+        served = {"1行だけ": floor, FRAME[0]: frame}
+        urls = {name: served.get(name, app).url + path for name, path, _ in PAGES}
+        drawn = {name: sel for name, _, sel in PAGES}
         runs: dict[str, dict[str, list[dict]]] = {k: {name: [] for name in urls} for k in ("cached", "fresh")}
         try:
             with sync_playwright() as pw:
@@ -107,17 +101,14 @@ def main() -> None:
                     script[t.name] = statistics.median(run(visit(app.url, t)).seconds for _ in range(args.repeats))
             script["1行だけ"] = statistics.median(run(visit(floor.url, TARGETS[0])).seconds for _ in range(args.repeats))
         finally:
-            for server in (app, floor, bare, frame):
-                if server:
-                    server.stop()
+            for server in (app, floor, frame):
+                server.stop()
     for kind in ("cached", "fresh"):
         base = statistics.median(r["s"] for r in runs[kind]["1行だけ"])
-        bare_base = statistics.median(r["s"] for r in runs[kind][BARE]) if BARE in runs[kind] else None
         print(f"{'キャッシュあり' if kind == 'cached' else '新しいブラウザ'}（描画まで、中央値 {args.repeats}回）")
         for name, rs in runs[kind].items():
             med = statistics.median(r["s"] for r in rs)
-            also = f"、先読みなしの1行だけの {med / bare_base:.2f} 倍" if bare_base else ""
-            print(f"  {name}: {med:.2f} s（1行だけの {med / base:.2f} 倍{also}）、スクリプト {statistics.median(r['js'] for r in rs):.0f} 本、"
+            print(f"  {name}: {med:.2f} s（1行だけの {med / base:.2f} 倍）、スクリプト {statistics.median(r['js'] for r in rs):.0f} 本、"
                   f"転送 {statistics.median(r['kb'] for r in rs):.0f} KB、最後の読み込み {statistics.median(r['last_ms'] for r in rs) / 1000:.2f} s、"
                   "サーバーのスクリプト実行 " + (f"{script[name]:.3f} s" if name in script else "－"))
 

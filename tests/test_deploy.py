@@ -205,34 +205,3 @@ def test_two_browsers_through_nginx(two_servers, browser):
     assert all(cookies) and cookies[0] != cookies[1], cookies
     assert "/_stcore/health" in asked and not [u for u in asked if u.startswith("/indicators/")], asked
 
-
-def late_scripts(pg, html: str) -> list[str]:
-    """The scripts a drawn page fetched that its HTML (as served: Streamlit's own lines and the site's preload line,
-    tools/preload.py) did not name: each was fetched only once its elements arrived, a second round of loading.
-    Read from the HTML, not the document: Streamlit adds modulepreload links itself as it loads code late."""
-    from tools.preload import named_scripts
-
-    named = {"/" + f for f in named_scripts(html)}
-    fetched = pg.evaluate("() => performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)")
-    return [p for p in fetched if p.endswith(".js") and p not in named]
-
-
-@pytest.mark.browser
-def test_the_first_pages_load_their_code_with_the_page(two_servers, browser):
-    """概要 (the first page) and 指標 through nginx fetch every script they need while the page connects: none is
-    fetched after their elements arrive (a new kind of element on them needs its name in tools/preload.py)."""
-    from conftest import wait_ready
-
-    c, _ = two_servers
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
-    try:
-        for path, drawn in (("/?" + QUERY, "text=経営課題ごとの予算と指標"), ("/indicators?" + QUERY, "table.kpi-bars")):
-            pg = context.new_page()
-            html = pg.goto(c.url + path).text()
-            pg.locator(drawn).first.wait_for(timeout=30000)
-            wait_ready(pg)
-            assert "Selectbox." in html and late_scripts(pg, html) == [], path
-            pg.close()
-    finally:
-        context.close()
-

@@ -140,14 +140,9 @@ class AppServer:
         self.proc.wait(10)
 
 
-def site_config(ports: list[int], listen: int, preload: bool = True) -> str:
-    """deploy/nginx/kpi-dashboard.conf with its upstream servers replaced by ``ports`` and listening on ``listen``;
-    without its modulepreload line (tools/preload.py) when ``preload`` is false (a benchmark's comparison)."""
+def site_config(ports: list[int], listen: int) -> str:
+    """deploy/nginx/kpi-dashboard.conf with its upstream servers replaced by ``ports`` and listening on ``listen``."""
     text = SITE.read_text(encoding="utf-8")
-    if not preload:
-        from tools.preload import without  # imports this module: here, not at the top
-
-        text = without(text)
     servers = re.findall(r"^( *)server 127\.0\.0\.1:\d+( [^;]*);$", text, flags=re.M)
     if not servers:
         raise ValueError(f"{SITE}: no 'server 127.0.0.1:PORT …;' line in the upstream")
@@ -162,12 +157,12 @@ def site_config(ports: list[int], listen: int, preload: bool = True) -> str:
 class Nginx:
     """nginx in the foreground with its own prefix (a temporary folder): the main config wraps the deploy site."""
 
-    def __init__(self, ports: list[int], folder: Path, port: int | None = None, preload: bool = True):
+    def __init__(self, ports: list[int], folder: Path, port: int | None = None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "logs").mkdir(exist_ok=True)
-        (folder / "site.conf").write_text(site_config(ports, self.port, preload), encoding="utf-8")
+        (folder / "site.conf").write_text(site_config(ports, self.port), encoding="utf-8")
         # Running as root, nginx's workers would become "nobody" and could not use the temporary folder.
         user = "user root;\n" if os.geteuid() == 0 else ""
         (folder / "nginx.conf").write_text(
@@ -203,11 +198,9 @@ class Nginx:
 
 class Cluster:
     """``servers`` app servers of ``script`` over one store (``env``: KPI_STORE, KPI_DATA_DIR), behind nginx when
-    ``nginx`` is true (always with two or more). ``url`` is where clients connect; ``pids`` are the app servers'.
-    ``preload=False``: the site without its modulepreload line (tools/preload.py), for a benchmark's comparison."""
+    ``nginx`` is true (always with two or more). ``url`` is where clients connect; ``pids`` are the app servers'."""
 
-    def __init__(self, servers: int, env: dict[str, str], script: Path = ROOT / "app.py", nginx: bool | None = None,
-                 preload: bool = True):
+    def __init__(self, servers: int, env: dict[str, str], script: Path = ROOT / "app.py", nginx: bool | None = None):
         self.tmp = Path(tempfile.mkdtemp(prefix="kpi-cluster-"))
         workdir = self.tmp / "etc"
         (workdir / ".streamlit").mkdir(parents=True)
@@ -218,7 +211,7 @@ class Cluster:
             for a in self.apps:
                 a.ready()
             if nginx or (nginx is None and servers > 1):
-                self.nginx = Nginx([a.port for a in self.apps], self.tmp / "nginx", preload=preload).ready()
+                self.nginx = Nginx([a.port for a in self.apps], self.tmp / "nginx").ready()
         except BaseException:
             self.stop()
             raise
