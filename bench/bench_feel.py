@@ -4,9 +4,11 @@
 
 Each load is a new Streamlit session. "cached": a tab of a browser profile that has opened the dashboard before
 (its static files cached, as a daily user's); "fresh": a new browser context (nothing cached). The pages are loaded
-in turn within each repeat, so all see the same moments of a shared machine. Besides the time until drawn it
-reports where the time goes: the page's scripts and styles fetched (count, KB over the network), when the
-WebSocket opened, and the server's script time for the same page (one protocol session, bench/load.py).
+in turn within each repeat, so all see the same moments of a shared machine. Besides the time until drawn it gives
+the ratio of each load to the one-line page's load of the same repeat (median and quartiles: how much the shared
+machine moves it), and reports where the time goes: the page's scripts and styles fetched (count, KB over the
+network), when the WebSocket opened, and the server's script time for the same page (one protocol session,
+bench/load.py).
 With ``--nginx`` both the dashboard and the one-line page are served as the city serves them: one app server (the
 systemd unit's command) behind deploy/'s nginx site (tools/cluster.py).
 「枠だけ」 is the dashboard's frame around a one-line page (the sidebar's page list and its filters, tools/served.py):
@@ -108,9 +110,20 @@ def main() -> None:
         print(f"{'キャッシュあり' if kind == 'cached' else '新しいブラウザ'}（描画まで、中央値 {args.repeats}回）")
         for name, rs in runs[kind].items():
             med = statistics.median(r["s"] for r in rs)
-            print(f"  {name}: {med:.2f} s（1行だけの {med / base:.2f} 倍）、スクリプト {statistics.median(r['js'] for r in rs):.0f} 本、"
+            spread = paired(rs, runs[kind]["1行だけ"])
+            print(f"  {name}: {med:.2f} s（1行だけの {med / base:.2f} 倍{spread}）、スクリプト {statistics.median(r['js'] for r in rs):.0f} 本、"
                   f"転送 {statistics.median(r['kb'] for r in rs):.0f} KB、最後の読み込み {statistics.median(r['last_ms'] for r in rs) / 1000:.2f} s、"
                   "サーバーのスクリプト実行 " + (f"{script[name]:.3f} s" if name in script else "－"))
+
+
+def paired(rs: list[dict], floor: list[dict]) -> str:
+    """Each load against the one-line page's load of the same repeat (moments apart): how far the ratio moves with the
+    shared machine's state, which the ratio of the medians does not show."""
+    ratios = [r["s"] / f["s"] for r, f in zip(rs, floor)]
+    if len(ratios) < 4:
+        return ""
+    q1, q2, q3 = statistics.quantiles(ratios, n=4)
+    return f"。同じ回どうしの倍率は中央値 {q2:.2f}、四分位 {q1:.2f}〜{q3:.2f}"
 
 
 if __name__ == "__main__":
