@@ -110,7 +110,7 @@ def main() -> None:
         print(f"{'キャッシュあり' if kind == 'cached' else '新しいブラウザ'}（描画まで、中央値 {args.repeats}回）")
         for name, rs in runs[kind].items():
             med = statistics.median(r["s"] for r in rs)
-            spread = paired(rs, runs[kind]["1行だけ"])
+            spread = "" if name == "1行だけ" else paired(rs, runs[kind]["1行だけ"])
             print(f"  {name}: {med:.2f} s（1行だけの {med / base:.2f} 倍{spread}）、スクリプト {statistics.median(r['js'] for r in rs):.0f} 本、"
                   f"転送 {statistics.median(r['kb'] for r in rs):.0f} KB、最後の読み込み {statistics.median(r['last_ms'] for r in rs) / 1000:.2f} s、"
                   "サーバーのスクリプト実行 " + (f"{script[name]:.3f} s" if name in script else "－"))
