@@ -35,7 +35,7 @@ def one_line_page(folder: Path) -> Path:
 
 
 # The dashboard's frame around a one-line page: the sidebar's page list (as many pages, same titles and icons) and its
-# filters as ui/sidebar.py draws them (in words, and the same kinds of widget in a popover: 年度, 経営課題, 基準月),
+# filters as ui/sidebar.py draws them (in its words, and the same kinds of widget in a popover: 年度, 経営課題, 基準月),
 # each page a title only. What any page of the dashboard costs before its own content (bench/bench_feel.py).
 FRAME = """import streamlit as st
 
@@ -46,11 +46,11 @@ def page() -> None:
     st.title("枠だけのページ")
 
 
-pages = [st.Page(page, title=title, icon=icon, url_path=f"p{n}", default=n == 0) for n, (title, icon) in enumerate(%r)]
+pages = [st.Page(page, title=title, icon=icon, url_path=f"p{n}", default=n == 0) for n, (title, icon) in enumerate(%(pages)r)]
 current = st.navigation(pages)
 with st.sidebar:
     st.subheader("表示の条件")
-    st.caption("年度：令和7年度（2025年度）  \\n経営課題：すべて  \\n基準月：最新")
+    st.caption(%(summary)r)
 with st.sidebar.popover("表示の条件を変える", icon=":material/tune:", width="stretch"):
     st.selectbox("年度", ["2025年度（令和7年度）", "2024年度（令和6年度）"], key="fy")
     st.multiselect("経営課題（未選択ならすべて）", [f"経営課題{n}" for n in range(1, 5)], key="issue", placeholder="すべての経営課題")
@@ -59,10 +59,11 @@ current.run()
 """
 
 
-def frame_page(folder: Path, pages: list[tuple[str, str]]) -> Path:
-    """A Streamlit script with the dashboard's frame (``pages``: title and icon of each page) around a one-line page."""
+def frame_page(folder: Path, pages: list[tuple[str, str]], summary: str) -> Path:
+    """A Streamlit script with the dashboard's frame (``pages``: title and icon of each page; ``summary``: the filters in
+    words, as the sidebar's caption) around a one-line page."""
     script = Path(folder) / "frame_page.py"
-    script.write_text(FRAME % (pages,), encoding="utf-8")
+    script.write_text(FRAME % {"pages": pages, "summary": summary}, encoding="utf-8")
     return script
 
 
