@@ -1,4 +1,5 @@
-"""Real Chromium: two app servers on one store folder see each other's imports and rollbacks; 市全体 opens a department.
+"""Real Chromium: two app servers on one store folder see each other's imports and rollbacks; 市全体 opens a department;
+the 所属 choice shows every department's whole name.
 
 This is the layout for several servers behind a load balancer (README: 複数のサーバーで動かす): each server
 reads the shared folder on every rerun, and the store's sequence keeps the order whoever writes.
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, Server, goto, wait_ready
+from conftest import ROOT, Server, goto, open_filters, wait_ready
 
 pytestmark = pytest.mark.browser
 EXAMPLES = ROOT / "examples" / "departments"
@@ -71,6 +72,37 @@ def test_city_page_opens_a_departments_overview(tmp_path, browser):
         wait_ready(overview)
         assert "dept=higashisumiyoshi" in overview.url
         overview.get_by_text("令和8年度 東住吉区運営方針（サンプル・架空）", exact=False).first.wait_for(timeout=30000)
+    finally:
+        page.close()
+        srv.stop()
+
+
+# Every element under ``root`` whose text is cut (wider than its box): what the reader sees ends in the middle.
+CUT = """(root) => Array.from(root.querySelectorAll('*')).filter(e => e.children.length === 0 && e.textContent.trim()
+  && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())"""
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_the_department_choice_shows_whole_names(tmp_path, browser, width):
+    """「デジタル統括室（サンプル・架空）」 was cut to 「デジタル統括室（サンプル・」 in the sidebar-wide popover, in the box and in
+    its list alike: two names beginning alike could not be told apart."""
+    srv = Server(tmp_path / "store", EXAMPLES)
+    page = browser.new_page(viewport={"width": width, "height": 900}, locale="ja-JP")
+    try:
+        goto(page, srv.url + "/indicators?dept=higashisumiyoshi")
+        if width < 640:  # the sidebar is folded away on a phone
+            page.locator('[data-testid="stExpandSidebarButton"]').click()
+        open_filters(page)
+        body = page.locator('[data-testid="stPopoverBody"]')
+        box = body.locator('[data-testid="stSelectbox"]').first
+        assert box.inner_text().splitlines()[0] == "所属"
+        assert box.evaluate(CUT) == []
+        box.get_by_role("combobox").click()
+        options = page.get_by_role("option")
+        options.first.wait_for(timeout=10000)
+        assert sorted(options.all_inner_texts()) == ["デジタル統括室（サンプル・架空）", "東住吉区役所（サンプル・架空）"]
+        assert page.locator('[role="listbox"]').evaluate(CUT) == []
+        assert body.bounding_box()["x"] + body.bounding_box()["width"] <= width  # never past the window's edge
     finally:
         page.close()
         srv.stop()
