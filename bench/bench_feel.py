@@ -32,9 +32,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from kpi import fiscal  # noqa: E402
 from tools.cluster import Cluster  # noqa: E402
 from tools.served import CHROMIUM, CHROMIUM_FLAGS, READY, Server, frame_page, one_line_page  # noqa: E402
+from ui.sidebar import LATEST, as_of_name, summary_caption  # noqa: E402
 from ui.sidebar import PAGES as DASHBOARD_PAGES  # noqa: E402
-from ui.sidebar import summary_lines  # noqa: E402
-from ui.tables import escape  # noqa: E402
 
 # (name, path and query, what must be on screen once drawn: every one of the selectors)
 FRAME = ("枠だけ", "", ("h1", '[data-testid="stSidebar"] [data-testid="stPopover"]'))
@@ -78,7 +77,7 @@ def main() -> None:
         root, stores = city_data(Path(tmp), args.departments)
         env = {"KPI_DATA_DIR": str(root), "KPI_STORE": str(stores)}
         # The sidebar's words for the year the dashboard opens at, every 経営課題, the newest month (ui/sidebar.py)
-        summary = "  \n".join(escape(line) for line in summary_lines(None, 2025, [], f"最新（{fiscal.month_label(fiscal.latest_as_of(2025))}）"))
+        summary = summary_caption(None, 2025, [], as_of_name(LATEST, fiscal.latest_as_of(2025)))
         frame_script = frame_page(Path(tmp), [(title, icon) for _, title, icon in DASHBOARD_PAGES], summary)
         if args.nginx:
             app, floor = Cluster(1, env, nginx=True), Cluster(1, {}, one_line_page(Path(tmp)), nginx=True)

@@ -160,23 +160,26 @@ def sidebar() -> Filters:
         if st.session_state.get("as_of") not in (LATEST, *months):
             st.session_state["as_of"] = LATEST  # a month of another fiscal year
 
-        def month_name(m: str) -> str:  # likewise
-            return f"最新（{fiscal.month_label(latest)}）" if m == LATEST else fiscal.month_label(m)
-
-        choice = st.selectbox("基準月（その月末時点で表示）", [LATEST, *months], key="as_of", format_func=month_name)
+        choice = st.selectbox("基準月（その月末時点で表示）", [LATEST, *months], key="as_of",
+                              format_func=lambda m: as_of_name(m, latest))
     order = {iid: i for i, iid in enumerate(p.issues)}
     f = Filters(fy, tuple(sorted(issues, key=order.get)), latest if choice == LATEST else choice, dept_id)
     with summary:
-        st.caption("  \n".join(escape(line) for line in summary_lines(
-            dept.label if cat.several else None, fy, [issue_name(i) for i in f.issues], month_name(choice))))
+        st.caption(summary_caption(dept.label if cat.several else None, fy, [issue_name(i) for i in f.issues], as_of_name(choice, latest)))
     _write_url(f, choice, cat.several)
     return f
 
 
-def summary_lines(dept: str | None, fy: int, issues: list[str], as_of: str) -> list[str]:
-    """The filters in words, a line each, as the sidebar shows them above the button that changes them."""
-    return [*([f"所属：{dept}"] if dept else []), f"年度：{fiscal.fy_label(fy, western=True)}",
-            f"経営課題：{'、'.join(issues) if issues else 'すべて'}", f"基準月：{as_of}"]
+def as_of_name(choice: str, latest: str) -> str:
+    """A 基準月 choice in words: 「最新（令和8年3月）」 for ``LATEST`` (``latest`` being the month it stands for), else the month."""
+    return f"最新（{fiscal.month_label(latest)}）" if choice == LATEST else fiscal.month_label(choice)
+
+
+def summary_caption(dept: str | None, fy: int, issues: list[str], as_of: str) -> str:
+    """The filters in words, a line each (names escaped), as the sidebar's caption above the button that changes them."""
+    lines = [*([f"所属：{dept}"] if dept else []), f"年度：{fiscal.fy_label(fy, western=True)}",
+             f"経営課題：{'、'.join(issues) if issues else 'すべて'}", f"基準月：{as_of}"]
+    return "  \n".join(escape(line) for line in lines)
 
 
 def copy_link() -> None:
