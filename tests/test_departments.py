@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
-from conftest import ROOT, figures, frames
+from conftest import ROOT, figures, frames, unescape
 from kpi import departments
 from kpi import evaluation as ev
 from kpi.checkdata import check_data, errors
@@ -95,6 +95,34 @@ def run(page: str | None = None, query: dict | None = None, **state) -> AppTest:
         at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
+
+
+LONG = "K" * 40
+
+
+@pytest.mark.parametrize("query, said", [
+    ({"dept": "nowhere"}, "所属「nowhere」"),
+    ({"dept": "digital", "fy": "2030"}, "年度「2030」"),
+    ({"dept": "digital", "fy": "2025", "issue": "9"}, "経営課題「9」"),
+    ({"dept": "digital", "fy": "2025", "as_of": "2024-05"}, "基準月「2024-05」"),
+    ({"dept": "digital", "as_of": "来月"}, "基準月「来月」"),
+    ({"dept": "digital", "fy": LONG}, f"年度「{'K' * 30}…」"),  # a URL carries any length: 30 characters and …
+    ({"dept": "digital", "fy": "[x](https://e.example)"}, "年度「[x](https://e.example)」"),  # as text, not a link
+])
+def test_a_link_value_the_view_does_not_offer_is_said_once_under_the_filters(root, query, said):
+    at = run("app_pages/overview.py", query)
+    notes = [c.value for c in at.sidebar.caption if "リンクで指定された" in c.value]
+    assert len(notes) == 1, notes
+    assert said in unescape(notes[0]) and unescape(notes[0]).endswith("は、この表示にないため使っていません。")
+    assert not re.search(r"(?<!\\)[\[\]]", notes[0])  # every bracket escaped: Markdown forms no link
+    at.run()  # the URL now says what is shown: nothing more to say
+    assert not [c for c in at.sidebar.caption if "リンクで指定された" in c.value]
+
+
+def test_a_link_that_matches_the_view_says_nothing(root):
+    at = run("app_pages/overview.py", {"dept": "higashisumiyoshi", "fy": "2026", "as_of": "2026-05", "issue": "1"})
+    assert at.selectbox(key="as_of").value == "2026-05"
+    assert not [c for c in at.caption if "リンクで指定された" in c.value]
 
 
 def test_the_sidebar_picks_the_department_and_its_years_kept_in_the_url(root):

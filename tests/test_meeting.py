@@ -209,6 +209,27 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     assert any(m.value.startswith("##### K2-2") for m in at.markdown)
 
 
+@pytest.mark.parametrize("query, said", [
+    ({"indicator": "K9-9"}, "詳しく見る指標「K9-9」"),  # last year's link, or a mistyped one
+    ({"order": "best"}, "並べ方「best」"),
+])
+def test_a_page_choice_in_a_link_that_the_page_does_not_offer_is_said_under_it(query, said, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KPI_STORE", str(tmp_path / "store"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in {"as_of": "2025-09", **query}.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("app_pages/indicators.py").run()
+    notes = [c.value for c in at.main.caption if "リンクで指定された" in c.value]
+    assert len(notes) == 1 and said in unescape(notes[0]) and "この表示にないため使っていません" in notes[0]
+    assert at.selectbox(key="indicator").value == "" and at.radio(key="order").value == "issue"  # the defaults
+    assert not [c for c in at.sidebar.caption if "リンクで指定された" in c.value]
+    at.radio(key="order").set_value("worst").run()
+    assert not [c for c in at.caption if "リンクで指定された" in c.value]
+
+
 def test_the_pages_own_defaults_stay_out_of_a_url_that_does_not_name_them(tmp_path, monkeypatch):
     """A first visit to 指標 writes neither ?order= nor ?indicator= (their defaults; each write is a message and a
     history update in the browser); a choice is written, and so is the way back to the default."""

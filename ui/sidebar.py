@@ -61,17 +61,22 @@ LATEST = "latest"  # written as such in the URL: a shared link says whether it m
 URL_KEYS = ("dept", "fy", "issue", "as_of")
 
 
-def url_choice(label: str, options: list[str], key: str, *, default: str, format_func=str, widget=st.selectbox, **kwargs) -> str:
-    """A choice kept in the URL under ``key`` (?indicator=K2-2): a copied link reopens it; unknown values are ignored."""
+def url_choice(label: str, options: list[str], key: str, *, default: str, format_func=str, widget=st.selectbox,
+               notes: list[str] | None = None, **kwargs) -> str:
+    """A choice kept in the URL under ``key`` (?indicator=K2-2): a copied link reopens it. A value the choice does not
+    offer is not used, and the reader is told so under the widget (or in ``notes``, for a widget in a closed popover)."""
     written = f"_url_{key}"  # what this session last put in the URL: anything else there came from a link
     wanted = st.query_params.get(key)
-    if wanted in options and wanted != st.session_state.get(written):
+    from_link = wanted is not None and wanted != st.session_state.get(written)
+    if from_link and wanted in options:
         st.session_state[key] = wanted
     if st.session_state.get(key) not in options:
         # Streamlit forgets a widget's value while another page is shown; the last choice comes back with the page.
         remembered = st.session_state.get(written)
         st.session_state[key] = remembered if remembered in options else default
     value = widget(label, options, key=key, format_func=format_func, **kwargs)
+    if from_link and wanted not in options:
+        _tell_unused(label, wanted, notes)
     st.session_state[written] = value
     # The default is not written into a URL that does not name the key (it means the same): each write is a
     # message and a history update in the browser, twice on every first visit to 指標.
@@ -80,27 +85,51 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
     return value
 
 
-def _adopt_url(years: list[int], default_fy: int) -> None:
+LINK_VALUE_SHOWN = 30  # characters of a link's value repeated on screen: a URL can carry any length of anything
+
+
+def unused_link_value(label: str, value: str) -> str:
+    """The words for a value in a link that this view does not offer (last year's indicator, a year without data)."""
+    shown = value if len(value) <= LINK_VALUE_SHOWN else value[:LINK_VALUE_SHOWN] + "…"
+    return f"リンクで指定された{label}「{shown}」は、この表示にないため使っていません。"
+
+
+def _tell_unused(label: str, value: str, notes: list[str] | None) -> None:
+    """Say that a link's value was not used: in ``notes`` when given, else as a caption where the choice is."""
+    if notes is None:
+        st.caption(":material/link_off: " + escape(unused_link_value(label, value)))
+    else:
+        notes.append(unused_link_value(label, value))
+
+
+def _adopt_url(years: list[int], default_fy: int) -> dict[str, str | list[str]]:
     """A link (?fy=2025&issue=2&as_of=2025-09) opens the same view: each value in the URL that this session did not
     write itself (a copied link, a link from 市全体, the browser's back button) is taken over. Unknown values are
-    ignored rather than trusted (the 経営課題 are checked against the policy of the year)."""
+    not trusted (the 経営課題 are checked against the policy of the year): what was taken over is returned, so that
+    the sidebar can say which of it the view does not offer."""
     written = st.session_state.setdefault("_url_written", {})
     qp = st.query_params
+    adopted: dict[str, str | list[str]] = {}
     fy = qp.get("fy")
-    if fy is not None and fy != written.get("fy") and fy.isdigit() and int(fy) in years:
-        st.session_state["fy"] = int(fy)
+    if fy is not None and fy != written.get("fy"):
+        adopted["fy"] = fy
+        if fy.isdigit() and int(fy) in years:
+            st.session_state["fy"] = int(fy)
     as_of = qp.get("as_of")
     if as_of is not None and as_of != written.get("as_of"):
-        try:
-            st.session_state["as_of"] = as_of if as_of == LATEST else fiscal.ym(*fiscal.parse_ym(as_of))
+        adopted["as_of"] = as_of
+        try:  # the month as the choices spell it (a link may say 2025-9)
+            st.session_state["as_of"] = adopted["as_of"] = as_of if as_of == LATEST else fiscal.ym(*fiscal.parse_ym(as_of))
         except ValueError:
             pass
     issues = qp.get_all("issue")
     if issues and issues != written.get("issue"):
+        adopted["issue"] = issues
         st.session_state["issue"] = issues
     st.session_state.setdefault("fy", default_fy)
     st.session_state.setdefault("as_of", LATEST)
     st.session_state.setdefault("issue", [])
+    return adopted
 
 
 def _write_url(f: Filters, as_of_choice: str, several: bool) -> None:
@@ -134,6 +163,7 @@ def sidebar() -> Filters:
         st.subheader("表示の条件")
         summary = st.container()  # filled once the choices are known: they are made in the popover below
         dept_id = departments.SINGLE
+        unused: list[str] = []  # a link's values that this view does not offer, said under the summary
         # The choices behind a button: a popover's widgets are drawn in the browser only once it is opened, and the
         # three filters drawn on every page load cost about as much as the rest of 指標 or 概要 (bench/bench_feel.py's
         # 「枠だけ」). What is shown stays in words above the button and in every page's heading.
@@ -141,14 +171,18 @@ def sidebar() -> Filters:
     with choices:
         if cat.several:
             ids, labels = list(cat.departments), cat.labels()  # by ID: a repeated name carries its ID (never one choice for two)
-            dept_id = url_choice("所属", ids, "dept", default=ids[0], format_func=labels.get)
+            dept_id = url_choice("所属", ids, "dept", default=ids[0], format_func=labels.get, notes=unused)
         dept = cat.get(dept_id)
         years = dept.fiscal_years()
-        _adopt_url(years, dept.default_year())
+        adopted = _adopt_url(years, dept.default_year())
         if st.session_state.get("fy") not in years:
             st.session_state["fy"] = dept.default_year()
         fy = st.selectbox("年度", years, key="fy", format_func=lambda y: fiscal.fy_label(y, western=True))
+        if "fy" in adopted and adopted["fy"] != str(fy):
+            unused.append(unused_link_value("年度", adopted["fy"]))
         p = load(str(dept.folder_for(fy)))
+        if missing := [i for i in adopted.get("issue", []) if i not in p.issues]:
+            unused.append(unused_link_value("経営課題", "、".join(missing)))
         st.session_state["issue"] = [i for i in st.session_state.get("issue", []) if i in p.issues]  # this year's 経営課題 only
 
         def issue_name(i: str) -> str:  # the choice and the summary above the button alike
@@ -162,10 +196,14 @@ def sidebar() -> Filters:
 
         choice = st.selectbox("基準月（その月末時点で表示）", [LATEST, *months], key="as_of",
                               format_func=lambda m: as_of_name(m, latest))
+        if "as_of" in adopted and adopted["as_of"] != choice:
+            unused.append(unused_link_value("基準月", adopted["as_of"]))
     order = {iid: i for i, iid in enumerate(p.issues)}
     f = Filters(fy, tuple(sorted(issues, key=order.get)), latest if choice == LATEST else choice, dept_id)
     with summary:
         st.caption(summary_caption(dept.label if cat.several else None, fy, [issue_name(i) for i in f.issues], as_of_name(choice, latest)))
+        for note in unused:
+            st.caption(":material/link_off: " + escape(note))
     _write_url(f, choice, cat.several)
     return f
 
