@@ -29,7 +29,7 @@ with left:
                             key=f"mat_issue_{'-'.join(f.issues)}",
                             format_func=lambda i: f"{p.issues[i].label} {p.issues[i].short_title}", placeholder="すべての経営課題")
     as_of = as_of_for(fy, f.fy, f.as_of)
-    st.caption(f"基準月: {fiscal.month_label(as_of)}末（サイドバーの基準月。別の年度は年度末またはいまの月）")
+    st.caption(f"基準月: {fiscal.month_label(as_of)}末（サイドバーの基準月。別の年度は年度末または終わった最後の月）")
 with right:
     st.markdown("**含める内容**")
     sections = [k for k, label in export.SECTIONS.items()

@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("status", help="指標ごとの状況")
     s.add_argument("--fy", type=int, help="年度（西暦の開始年、例 2025 = 令和7年度）")
-    s.add_argument("--as-of", type=_month, help="基準月 YYYY-MM（その月末時点で評価。既定: 最新＝いまの月、終わった年度はその年度の3月）")
+    s.add_argument("--as-of", type=_month, help="基準月 YYYY-MM（その月末時点で評価。既定: 最新＝終わった最後の月、終わった年度はその年度の3月）")
     s.add_argument("--issue", action="append", help="経営課題（複数可）")
     s.add_argument("--json", action="store_true")
 

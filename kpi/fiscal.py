@@ -57,8 +57,24 @@ def current_month(today: dt.date | None = None) -> str:
 
 
 def latest_as_of(fy: int, today: dt.date | None = None) -> str:
-    """The as-of month "最新" means for ``fy``: this month while the year runs, its March once it has ended."""
+    """The as-of month "最新" means for ``fy``: the last month that has ended while the year runs (on 3 December,
+    November: December's figures are not due yet, and its share of a yearly target is not yet expected), the
+    year's April while April runs (no month of it has ended), and its March once the year has ended."""
+    now, months = current_month(today), fy_months(fy)
+    if now <= months[0]:  # the year's first month, or a year not yet begun
+        return now
+    return min(previous_month(now), months[-1])
+
+
+def last_choosable(fy: int, today: dt.date | None = None) -> str:
+    """The last month of ``fy`` one may view the year as of: this month (a figure uploaded for it early is seen by
+    choosing it), its March once the year has ended."""
     return min(current_month(today), fy_months(fy)[-1])
+
+
+def previous_month(month: str) -> str:
+    year, mon = parse_ym(month)
+    return ym(year - 1, 12) if mon == 1 else ym(year, mon - 1)
 
 
 def wareki_year(year: int) -> str:

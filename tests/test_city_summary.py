@@ -29,10 +29,14 @@ def dept(tmp_path, policy, monkeypatch):
     return d
 
 
-def test_the_as_of_month_is_this_month_while_the_year_runs(dept, monkeypatch):
-    monkeypatch.setattr(fiscal, "current_month", lambda today=None: "2025-09")
+def test_the_as_of_month_is_the_last_month_ended_while_the_year_runs(dept, monkeypatch):
+    monkeypatch.setattr(fiscal, "current_month", lambda today=None: "2025-10")
     s = city.summarise(dept, 2025)
     assert s.as_of == "2025-09" and s.last_reported == "2025-09"  # not March: September's figures are the newest known
+    monkeypatch.setattr(fiscal, "current_month", lambda today=None: "2025-09")
+    s = city.summarise(dept, 2025)
+    # September has not ended: its figures are not yet due, and the pace asks for August's share of the year
+    assert s.as_of == "2025-08" and s.last_reported == "2025-08"
     monkeypatch.setattr(fiscal, "current_month", lambda today=None: "2026-07")
     assert city.summarise(dept, 2025).as_of == "2026-03"  # the year has ended: its March
 

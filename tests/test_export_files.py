@@ -128,7 +128,7 @@ def test_cp932_maps_characters_excel_users_expect():
 def test_as_of_for_other_years():
     assert as_of_for(2025, 2025, "2025-09") == "2025-09"
     assert as_of_for(2024, 2025, "2025-09", dt.date(2025, 9, 1)) == "2025-03"  # an ended year: its March
-    assert as_of_for(2026, 2025, "2025-09", dt.date(2026, 5, 1)) == "2026-05"  # a running year: this month
+    assert as_of_for(2026, 2025, "2025-09", dt.date(2026, 5, 1)) == "2026-04"  # a running year: the last month ended
     assert as_of_for(2027, 2025, "2025-09", dt.date(2026, 5, 1)) == "2026-05"  # not begun: this month, as 最新 on screen
 
 

@@ -50,3 +50,21 @@ def test_date_label():
 
 def test_datetime_label():
     assert fiscal.datetime_label("2026-11-27T00:25:49+09:00") == "令和8年11月27日 00:25"
+
+
+@pytest.mark.parametrize("today, latest, choosable", [
+    ("2025-12-03", "2025-11", "2025-12"),  # December has not ended: 最新 is November; December may still be chosen
+    ("2025-12-31", "2025-11", "2025-12"),
+    ("2026-01-01", "2025-12", "2026-01"),  # across the calendar year
+    ("2025-05-01", "2025-04", "2025-05"),
+    ("2025-04-10", "2025-04", "2025-04"),  # the year's first month: no month of it has ended, so April itself
+    ("2026-04-01", "2026-03", "2026-03"),  # the year has ended: its March
+    ("2027-08-20", "2026-03", "2026-03"),
+    ("2025-02-10", "2025-02", "2025-02"),  # the year has not begun: this month (no month of it counts as elapsed)
+])
+def test_latest_is_the_last_month_that_has_ended(today, latest, choosable):
+    import datetime as dt
+
+    day = dt.date.fromisoformat(today)
+    assert fiscal.latest_as_of(2025, day) == latest and fiscal.last_choosable(2025, day) == choosable
+    assert fiscal.latest_as_of(2025, day) <= fiscal.last_choosable(2025, day)

@@ -179,6 +179,19 @@ def test_an_ended_year_defaults_to_march_and_the_url_says_latest(tmp_path, monke
     assert at.query_params["as_of"] == "2025-09"
 
 
+def test_latest_is_the_last_month_that_has_ended_and_this_month_can_still_be_chosen(tmp_path, monkeypatch):
+    from kpi import fiscal
+
+    monkeypatch.setattr(fiscal, "current_month", lambda today=None: "2026-12")  # the clock: some day in December 2026
+    at = run("app_pages/overview.py", tmp_path / "store", monkeypatch, fy=2026, as_of="latest")
+    (summary,) = [c.value for c in at.sidebar.caption if "基準月" in c.value]
+    assert "基準月：最新（令和8年11月）" in unescape(summary)
+    assert "基準月 令和8年11月末" in text_of(at)  # the page's heading: as of the end of November
+    assert at.selectbox(key="as_of").options[-1] == "令和8年12月"  # an early December figure is seen by choosing it
+    at.selectbox(key="as_of").set_value("2026-12").run()
+    assert "基準月 令和8年12月末" in text_of(at)
+
+
 @pytest.mark.parametrize("state, lines", [
     ({}, ["年度：令和7年度（2025年度）", "経営課題：すべて", "基準月：令和8年3月"]),
     ({"as_of": "latest"}, ["経営課題：すべて", "基準月：最新（令和8年3月）"]),

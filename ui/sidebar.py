@@ -189,8 +189,8 @@ def sidebar() -> Filters:
             return f"{p.issues[i].label} {p.issues[i].short_title}"
 
         issues = st.multiselect("経営課題（未選択ならすべて）", list(p.issues), key="issue", format_func=issue_name, placeholder="すべての経営課題")
-        latest = fiscal.latest_as_of(fy)  # this month, or March once the year has ended
-        months = [m for m in fiscal.fy_months(fy) if m <= latest]
+        latest = fiscal.latest_as_of(fy)  # the last month that has ended, or March once the year has ended
+        months = [m for m in fiscal.fy_months(fy) if m <= fiscal.last_choosable(fy)]  # this month too, when chosen
         if st.session_state.get("as_of") not in (LATEST, *months):
             st.session_state["as_of"] = LATEST  # a month of another fiscal year
 

@@ -194,5 +194,5 @@ def chart_name(department: str, fy: int, *parts: str) -> str:
 
 def as_of_for(fy: int, chosen_fy: int, chosen_as_of: str, today=None) -> str:
     """The as-of month for exporting ``fy``: the filter's month when it is the filter's year, otherwise
-    what 最新 means for that year (its March once it has ended, else the current month)."""
+    what 最新 means for that year (its March once it has ended, else the last month that has ended)."""
     return chosen_as_of if fy == chosen_fy else fiscal.latest_as_of(fy, today)
