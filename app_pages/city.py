@@ -18,7 +18,7 @@ cat = ui.catalog()
 years = city.years(cat)
 st.title("市全体")
 ui.folder_warnings()
-st.caption(f"{len(cat.departments)}所属の運営方針。各所属の最新の実績（年度が終わっていれば3月末）で表示します。"
+st.caption(f"{len(cat.departments)}所属の運営方針。各所属を「最新」の基準月（終わった最後の月の末、年度が終わっていれば3月末）で表示します。"
            "所属名を押すと、その所属の「概要」を新しいタブで開きます。")
 now = fiscal.fy_of_month(fiscal.current_month())
 # Buttons, not a list box: the few years are all in sight and one click away (and the page loads no list-box scripts).
@@ -45,6 +45,15 @@ def behind(r: city.DepartmentSummary) -> str:
     return "、".join(shown) + more if shown else "なし"
 
 
+def as_of_words(rows: list[city.DepartmentSummary]) -> str:
+    """基準月 令和8年11月末; by year when the departments' years differ (one without the chosen year shows its own):
+    基準月 R7は令和8年3月末、R8は令和8年11月末."""
+    by_year = dict(sorted({(r.fiscal_year, r.as_of) for r in rows}))
+    if len(by_year) == 1:
+        return f"基準月 {fiscal.month_label(next(iter(by_year.values())))}末"
+    return "基準月 " + "、".join(f"{fiscal.fy_short(y)}は{fiscal.month_label(m)}末" for y, m in by_year.items())
+
+
 st.subheader("所属ごとの状況（遅れ・注意の多い順）")
 ordered = sorted(rows, key=lambda r: (-(r.counts.get("遅れ", 0)), -(r.counts.get("注意", 0)), r.dept_id))
 counts = [f"{STATUSES[s].symbol}\n{s}" for s in STATUSES]  # two lines: the counts' columns stay narrow
@@ -54,5 +63,5 @@ ui.html(htmltable.table_html(
       f"{fiscal.fy_short(r.budget_year)} {r.budget_kind}\n{fmt.million_yen(r.budget_total)}" if r.budget_year else "－",
       r.growth, fiscal.month_label(r.last_reported) if r.last_reported else "未報告",
       fiscal.datetime_label(r.last_upload).replace(" ", "\n") if r.last_upload else "－"] for r in ordered],
-    caption=f"{len(rows)}所属の指標の状況、遅れ・注意の指標、予算、最終報告（所属名から各所属の「概要」へ）",
+    caption=f"{len(rows)}所属の指標の状況（{as_of_words(rows)}）、遅れ・注意の指標、予算、最終報告（所属名から各所属の「概要」へ）",
     numeric=[*counts, "伸び"], nowrap=["年度", "予算", "最終報告月", "最終登録"], wide=["遅れ・注意の指標（悪い順）"]))

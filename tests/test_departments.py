@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui
 from conftest import ROOT, figures, frames, unescape
-from kpi import departments
+from kpi import departments, fiscal
 from kpi import evaluation as ev
 from kpi.checkdata import check_data, errors
 from kpi.importer import commit, preview
@@ -163,6 +163,12 @@ def test_city_page_lists_every_department_and_links_to_its_overview(root):
                      ("./?dept=higashisumiyoshi&amp;fy=2026&amp;as_of=latest", "東住吉区役所（サンプル・架空）")}
     ward = next(row for row in table.split("<tr>") if "東住吉" in row)
     assert "K1-2 防犯パトロールへの参加者" in ward  # the ward's indicator behind its pace
+    # the month it is read as of, in words: 最新 is the last month that has ended
+    assert f"2所属の指標の状況（基準月 {fiscal.month_label(fiscal.latest_as_of(2026))}末）" in table
+    at.radio(key="city_fy").set_value(2025).run()
+    # the ward has no 令和7年度 policy and shows its own year: each year's month is said
+    assert f"2所属の指標の状況（基準月 R7は令和8年3月末、R8は{fiscal.month_label(fiscal.latest_as_of(2026))}末）" in \
+        next(h.proto.body for h in at.get("html") if "kpi-table" in h.proto.body)
 
 
 def test_the_city_page_shows_its_own_year_and_keeps_the_sidebar_choices_for_the_next_page(root):
