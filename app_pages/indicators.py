@@ -57,7 +57,7 @@ ui_export.chart_downloads(ui.overview_figure(f, ordered), chart_name(p.text("dep
 # --- one indicator in detail ---------------------------------------------------------------------
 st.subheader("指標の詳細")
 by_id = {r.indicator.indicator_id: r for r in ordered}
-iid = ui.url_choice("詳しく見る指標", [NONE, *by_id], "indicator", default=NONE,
+iid = ui.url_choice("詳しく見る指標", [NONE, *by_id], "indicator", default=NONE, noun="指標",
                     format_func=lambda i: "（選んでください）" if i == NONE else f"{i} {by_id[i].indicator.short_name}（{fmt.status_text(by_id[i].status)}）")
 if iid == NONE:
     st.caption("指標を選ぶと、達成状況、想定ペースと中間目標の入った月次推移、月ごとの数値、振り返り（要因・対策）を表示します。選んだ指標はリンクにも残ります。")

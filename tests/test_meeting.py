@@ -210,7 +210,7 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("query, said", [
-    ({"indicator": "K9-9"}, "詳しく見る指標「K9-9」"),  # last year's link, or a mistyped one
+    ({"indicator": "K9-9"}, "リンクで指定された指標「K9-9」"),  # last year's link, or a mistyped one
     ({"order": "best"}, "並べ方「best」"),
 ])
 def test_a_page_choice_in_a_link_that_the_page_does_not_offer_is_said_under_it(query, said, tmp_path, monkeypatch):

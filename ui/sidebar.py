@@ -62,9 +62,10 @@ URL_KEYS = ("dept", "fy", "issue", "as_of")
 
 
 def url_choice(label: str, options: list[str], key: str, *, default: str, format_func=str, widget=st.selectbox,
-               notes: list[str] | None = None, **kwargs) -> str:
+               notes: list[str] | None = None, noun: str | None = None, **kwargs) -> str:
     """A choice kept in the URL under ``key`` (?indicator=K2-2): a copied link reopens it. A value the choice does not
-    offer is not used, and the reader is told so under the widget (or in ``notes``, for a widget in a closed popover)."""
+    offer is not used, and the reader is told so, naming it by ``noun`` (else the label): under the widget, or in
+    ``notes`` for a widget in a closed popover."""
     written = f"_url_{key}"  # what this session last put in the URL: anything else there came from a link
     wanted = st.query_params.get(key)
     from_link = wanted is not None and wanted != st.session_state.get(written)
@@ -76,7 +77,7 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
         st.session_state[key] = remembered if remembered in options else default
     value = widget(label, options, key=key, format_func=format_func, **kwargs)
     if from_link and wanted not in options:
-        _tell_unused(label, wanted, notes)
+        _tell_unused(noun or label, wanted, notes)
     st.session_state[written] = value
     # The default is not written into a URL that does not name the key (it means the same): each write is a
     # message and a history update in the browser, twice on every first visit to 指標.
