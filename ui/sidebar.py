@@ -77,7 +77,11 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
         st.session_state[key] = remembered if remembered in options else default
     value = widget(label, options, key=key, format_func=format_func, **kwargs)
     if from_link and wanted not in options:
-        _tell_unused(noun or label, wanted, notes)
+        note = unused_link_value(noun or label, wanted)
+        if notes is None:
+            show_unused([note])
+        else:
+            notes.append(note)
     st.session_state[written] = value
     # The default is not written into a URL that does not name the key (it means the same): each write is a
     # message and a history update in the browser, twice on every first visit to 指標.
@@ -95,12 +99,10 @@ def unused_link_value(label: str, value: str) -> str:
     return f"リンクで指定された{label}「{shown}」は、この表示にないため使っていません。"
 
 
-def _tell_unused(label: str, value: str, notes: list[str] | None) -> None:
-    """Say that a link's value was not used: in ``notes`` when given, else as a caption where the choice is."""
-    if notes is None:
-        st.caption(":material/link_off: " + escape(unused_link_value(label, value)))
-    else:
-        notes.append(unused_link_value(label, value))
+def show_unused(notes: list[str]) -> None:
+    """Each note on a link's unused value as a caption, where the call is (under a choice, under the filters)."""
+    for note in notes:
+        st.caption(":material/link_off: " + escape(note))
 
 
 def _adopt_url(years: list[int], default_fy: int) -> dict[str, str | list[str]]:
@@ -203,8 +205,7 @@ def sidebar() -> Filters:
     f = Filters(fy, tuple(sorted(issues, key=order.get)), latest if choice == LATEST else choice, dept_id)
     with summary:
         st.caption(summary_caption(dept.label if cat.several else None, fy, [issue_name(i) for i in f.issues], as_of_name(choice, latest)))
-        for note in unused:
-            st.caption(":material/link_off: " + escape(note))
+        show_unused(unused)
     _write_url(f, choice, cat.several)
     return f
 
