@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -291,6 +292,22 @@ async def checkin(url: str, target: Target, cause: str, timeout: float = 120) ->
             return any("振り返りを記録しました" in t for t in after.toasts), ""
     except (OSError, TimeoutError, websockets.WebSocketException, ScriptError) as exc:
         return False, f"{type(exc).__name__}: {exc}"[:200]
+
+
+async def arrivals(url: str, target: Target, n: int, timeout: float = 120) -> list[float]:
+    """``n`` sessions connected first, then all asking for the page at the same instant: seconds from that instant until
+    each page finished, in the order they arrived. Timing from the connection instead mixes in the server's work of
+    accepting ``n`` connections (on this machine about half a second for 60), which comes before any page runs."""
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = await asyncio.gather(*(stack.enter_async_context(connect(url, new_cookie(), open_timeout=timeout))
+                                         for _ in range(n)))
+        t0 = time.perf_counter()
+
+        async def one(ws) -> float:
+            await asyncio.wait_for(run_script(ws, target), timeout)
+            return time.perf_counter() - t0
+
+        return sorted(await asyncio.gather(*(one(ws) for ws in sockets)))
 
 
 def quantile(values: list[float], q: float) -> float:

@@ -14,10 +14,11 @@ import sys
 import pytest
 
 from conftest import ROOT
+from tools.cluster import Cluster
 from tools.served import one_line_page
 
 sys.path.insert(0, str(ROOT / "bench"))
-from load import TARGETS, city_data, measure, measure_pages, table  # noqa: E402
+from load import TARGETS, arrivals, city_data, measure, measure_pages, run, settle, table, visit  # noqa: E402
 
 pytestmark = pytest.mark.alone  # timed against pages measured in the same run: nothing else may run beside it
 SESSIONS = 12
@@ -44,12 +45,21 @@ def test_sessions_at_once_cost_the_server_less_than_the_naive_page(tmp_path):
 
 
 def test_under_a_burst_the_first_pages_arrive_long_before_the_last(tmp_path):
-    """Page runs take turns (ui/turns.py): of 60 sessions opened at once on one server, the first page arrives while
-    the others wait. Without turns every page arrived at the end of the burst (measured: first 0.80 s, last 0.84 s;
-    with turns 0.38 s and 0.67 s). With KPI_RUNS_AT_ONCE=1000 (no turns) this test fails."""
+    """Page runs take turns (ui/turns.py): of 60 sessions asking for 指標 at the same instant on one server, the first page
+    arrives while the others wait. Timed from that instant, the 60 connections already open (bench/load.arrivals):
+    timed from each connection's start, the server's work of accepting 60 connections came first, and on CI it hid
+    the turns (first 0.67 s, last 0.72 s). Measured here, 12 bursts: with turns first/last 0.20–0.69 (median burst
+    0.32 s and 0.80 s), the best of each three 0.20–0.45; without turns (KPI_RUNS_AT_ONCE=1000) 0.93–0.95 in every
+    burst. The best of three bursts is asserted, so that one disturbed burst does not decide; without turns it fails."""
     root, stores = city_data(tmp_path, 0)
     target = next(t for t in TARGETS if t.name == "指標")
-    b = measure(target, 1, 60, {"KPI_DATA_DIR": str(root), "KPI_STORE": str(stores)}, ROOT / "app.py", 120)
-    print(f"\n60 sessions: first {b.min_s:.2f} s, median {b.median_s:.2f} s, last {b.max_s:.2f} s")
-    assert b.finished == 60, b.errors
-    assert b.min_s <= 0.75 * b.max_s, (b.min_s, b.median_s, b.max_s)
+    with Cluster(1, {"KPI_DATA_DIR": str(root), "KPI_STORE": str(stores)}, ROOT / "app.py") as cluster:
+        assert not run(visit(cluster.url, target)).error  # the first run of a process loads its modules and caches
+        bursts = []
+        for _ in range(3):
+            settle(cluster.pids)  # the previous burst's sessions closed: their ending is the server's work too
+            bursts.append(run(arrivals(cluster.url, target, 60)))
+    for times in bursts:
+        print(f"\n60 sessions: first {times[0]:.2f} s, median {times[30]:.2f} s, last {times[-1]:.2f} s")
+        assert len(times) == 60
+    assert min(t[0] / t[-1] for t in bursts) <= 0.75, [(round(t[0], 2), round(t[-1], 2)) for t in bursts]
