@@ -24,7 +24,7 @@ VIEWS = [
     ("overview", "", 1),
     ("budget", "budget", 1),
     ("indicators", "indicators", 0),
-    ("indicator_K2-2", "indicators?indicator=K2-2", 0),
+    ("indicator_K2-2", "indicators?fy=2025&indicator=K2-2", 0),
     ("indicator_K1-1", "indicators?indicator=K1-1", 0),
     ("evaluation", "evaluation", 0),
     ("upload", "upload", 0),
