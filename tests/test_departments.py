@@ -156,19 +156,21 @@ def test_city_page_lists_every_department_and_links_to_its_overview(root):
     at = run("app_pages/city.py")
     (table,) = [h.proto.body for h in at.get("html") if "kpi-table" in h.proto.body]
     heads = [h.replace("<br>", "") for h in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', table)]
-    assert heads[:2] == ["所属", "年度"] and set(heads) >= {
-        "◎達成", "○順調", "△注意", "×遅れ", "－未報告", "遅れ・注意の指標（悪い順）", "予算", "伸び", "最終報告月", "最終登録"}
+    # every department shows the chosen year: no 年度 column (the caption says it), 伸び inside 予算's cell
+    assert heads == ["所属", "◎達成", "○順調", "△注意", "×遅れ", "－未報告", "遅れ・注意の指標（悪い順）", "予算", "最終報告月", "最終登録"]
     links = set(re.findall(r'<a href="([^"]*)" target="_blank" rel="noopener">([^<]*)</a>', table))
     assert links == {("./?dept=digital&amp;fy=2026&amp;as_of=latest", "デジタル統括室（サンプル・架空）"),
                      ("./?dept=higashisumiyoshi&amp;fy=2026&amp;as_of=latest", "東住吉区役所（サンプル・架空）")}
     ward = next(row for row in table.split("<tr>") if "東住吉" in row)
     assert "K1-2 防犯パトロールへの参加者" in ward  # the ward's indicator behind its pace
     # the month it is read as of, in words: 最新 is the last month that has ended
-    assert f"2所属の指標の状況（基準月 {fiscal.month_label(fiscal.latest_as_of(2026))}末）" in table
+    assert f"2所属の指標の状況（令和8年度・基準月 {fiscal.month_label(fiscal.latest_as_of(2026))}末）" in table
+    assert re.search(r"R8 予算<br>[0-9,]+百万円<br>伸び [0-9.]+倍</td>", ward)
     at.radio(key="city_fy").set_value(2025).run()
-    # the ward has no 令和7年度 policy and shows its own year: each year's month is said
-    assert f"2所属の指標の状況（基準月 R7は令和8年3月末、R8は{fiscal.month_label(fiscal.latest_as_of(2026))}末）" in \
-        next(h.proto.body for h in at.get("html") if "kpi-table" in h.proto.body)
+    # the ward has no 令和7年度 policy and shows its own year: a 年度 column, and each year's month is said
+    table = next(h.proto.body for h in at.get("html") if "kpi-table" in h.proto.body)
+    assert f"2所属の指標の状況（基準月 R7は令和8年3月末、R8は{fiscal.month_label(fiscal.latest_as_of(2026))}末）" in table
+    assert [h.replace("<br>", "") for h in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', table)][:2] == ["所属", "年度"]
 
 
 def test_the_city_page_shows_its_own_year_and_keeps_the_sidebar_choices_for_the_next_page(root):
