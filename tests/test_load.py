@@ -50,7 +50,8 @@ def test_under_a_burst_the_first_pages_arrive_long_before_the_last(tmp_path):
     timed from each connection's start, the server's work of accepting 60 connections came first, and on CI it hid
     the turns (first 0.67 s, last 0.72 s). Measured here, 12 bursts: with turns first/last 0.20–0.69 (median burst
     0.32 s and 0.80 s), the best of each three 0.20–0.45; without turns (KPI_RUNS_AT_ONCE=1000) 0.93–0.95 in every
-    burst. The best of three bursts is asserted, so that one disturbed burst does not decide; without turns it fails."""
+    burst; with one core kept busy by another process, best of three 0.47–0.53. The best of three bursts is asserted
+    (≤ 0.8), so that one disturbed burst does not decide; without turns it fails."""
     root, stores = city_data(tmp_path, 0)
     target = next(t for t in TARGETS if t.name == "指標")
     with Cluster(1, {"KPI_DATA_DIR": str(root), "KPI_STORE": str(stores)}, ROOT / "app.py") as cluster:
@@ -62,4 +63,4 @@ def test_under_a_burst_the_first_pages_arrive_long_before_the_last(tmp_path):
     for times in bursts:
         print(f"\n60 sessions: first {times[0]:.2f} s, median {times[30]:.2f} s, last {times[-1]:.2f} s")
         assert len(times) == 60
-    assert min(t[0] / t[-1] for t in bursts) <= 0.75, [(round(t[0], 2), round(t[-1], 2)) for t in bursts]
+    assert min(t[0] / t[-1] for t in bursts) <= 0.8, [(round(t[0], 2), round(t[-1], 2)) for t in bursts]
