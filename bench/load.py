@@ -330,7 +330,6 @@ class Burst:
     store: str = "folder"  # the dashboard's store: folder or postgresql (the other pages have none)
     client_cpu_ms_per_session: float = 0.0  # this load generator's own CPU: it shares the machine's cores
     nginx_cpu_ms_per_session: float = 0.0
-    min_s: float | None = None  # the first page to arrive: with page runs taking turns (ui/turns.py) well before the last
 
 
 async def burst(url: str, target: Target, n: int, pids: list[int], timeout: float, others: Iterable[int] = ()) -> Burst:
@@ -350,8 +349,7 @@ async def burst(url: str, target: Target, n: int, pids: list[int], timeout: floa
     return Burst(target.name, len(pids), n, len(times), statistics.median(times) if times else None,
                  quantile(times, 0.9) if times else None, max(times) if times else None,
                  1000 * (cpu1 - cpu0) / n, (rss1 - rss0) / 1024 / n, sorted({v.error for v in visits if v.error})[:5],
-                 client_cpu_ms_per_session=1000 * (own1 - own0) / n, nginx_cpu_ms_per_session=1000 * (others1 - others0) / n,
-                 min_s=min(times) if times else None)
+                 client_cpu_ms_per_session=1000 * (own1 - own0) / n, nginx_cpu_ms_per_session=1000 * (others1 - others0) / n)
 
 
 def city_data(folder: Path, departments: int) -> tuple[Path, Path]:

@@ -8,6 +8,7 @@ import shlex
 import socket
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -87,7 +88,7 @@ def test_the_app_server_answers_every_page_address_with_that_html(server):
     script = html.split('src="./static/js/', 1)[1].split('"', 1)[0]
     from streamlit import file_util
 
-    assert fetch(f"{server.url}/static/js/{script}")[2] == (ROOT / file_util.get_static_dir() / "static" / "js" / script).read_bytes()
+    assert fetch(f"{server.url}/static/js/{script}")[2] == Path(file_util.get_static_dir(), "static", "js", script).read_bytes()
 
 
 @pytest.mark.browser
