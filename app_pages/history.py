@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from kpi import evaluation as ev
-from kpi import fiscal, provenance, text
+from kpi import fiscal, fmt, provenance, text
 from kpi.service import SAMPLE_LABEL
 from kpi.store import SOURCE_LABELS, StoreError
 from ui import auth as ui_auth
@@ -51,10 +51,11 @@ def act(kind: str, batch_id: str) -> None:
     st.session_state["reason"] = ""
 
 
-def detail_lines(b) -> str:
+def detail_lines(b, covers) -> str:
     """The batch's record as plain text (st.text): what the user typed or uploaded is never interpreted."""
     return "\n".join([
         f"ファイル名　{b.file_name}",
+        f"対象　　　　{fmt.coverage_text(covers)}",
         f"登録日時　　{fiscal.datetime_label(b.created_at)}（日本時間）",
         f"登録者　　　{b.user}",
         f"経路　　　　{SOURCE_LABELS.get(b.source, b.source)}",
@@ -81,9 +82,10 @@ if not batches:
 
 st.caption("アップロードした実績は、ファイルごとに1つのバッチとして元のファイルのまま保存され、消されることはありません。"
            "同じ指標・月に複数の値があるときは、有効なバッチのうち最も新しいものの値を使います。"
-           "取り消しも記録として残り、「元に戻す」で戻せます。")
+           "取り消しも記録として残り、「元に戻す」で戻せます。「対象」は、そのファイルの実績の年月と指標の数です。")
+covers = ui.batch_coverage()
 st.dataframe(pd.DataFrame([{
-    "登録日時": when(b.created_at), "登録者": b.user, "ファイル名": b.file_name, "行数": b.rows,
+    "登録日時": when(b.created_at), "登録者": b.user, "ファイル名": b.file_name, "対象": fmt.coverage_text(covers.get(b.batch_id)), "行数": b.rows,
     "新規": b.counts.get("新規"), "変更": b.counts.get("変更"), "変更なし": b.counts.get("変更なし"),
     "状態": b.state, "区分": SAMPLE_LABEL if b.sample else SOURCE_LABELS.get(b.source, b.source), "バッチID": b.batch_id,
 } for b in batches]), hide_index=True, key="batches_table")
@@ -97,7 +99,7 @@ b = by_id[choice]
 with st.container(border=True, key="batch_detail"):
     state = ":green-badge[:material/check_circle: 有効]" if b.active else ":gray-badge[:material/block: 取り消し済み]"
     st.markdown(state + (f"　:orange-badge[{SAMPLE_LABEL}]" if b.sample else ""))
-    st.text(detail_lines(b))
+    st.text(detail_lines(b, covers.get(b.batch_id)))
     st.download_button("元のファイルをダウンロード", data=partial(s.original, b.batch_id), file_name=b.file_name, key="download_original",
                        on_click="ignore", icon=":material/download:", help="アップロードされたときのファイルそのものです")
 

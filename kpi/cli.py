@@ -221,15 +221,16 @@ def cmd_import(args, policy, store) -> int:
 
 
 def cmd_history(args, policy, store) -> int:
-    batches = store.batches()
+    batches, covers = store.batches(), store.coverage()
     if args.json:
-        print(json.dumps([b.record() for b in batches], ensure_ascii=False, indent=1))
+        print(json.dumps([b.record() | (covers[b.batch_id].record() if b.batch_id in covers else {}) for b in batches],
+                         ensure_ascii=False, indent=1))
         return OK
     if not batches:
         print("登録されたバッチはありません")
     for b in batches:
-        print("\t".join(printable(x) for x in [b.batch_id, b.created_at, b.user, b.file_name, f"{b.rows}行", b.state]
-                        + (["サンプル"] if b.sample else [])))
+        print("\t".join(printable(x) for x in [b.batch_id, b.created_at, b.user, b.file_name, fmt.coverage_text(covers.get(b.batch_id)),
+                                                f"{b.rows}行", b.state] + (["サンプル"] if b.sample else [])))
     return OK
 
 

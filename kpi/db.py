@@ -50,6 +50,11 @@ FROM new_rows AS n LEFT JOIN ({current}) AS c ON n.indicator_id = c.indicator_id
 ORDER BY n._pos
 """
 _COUNT = "SELECT count(*) FROM ({rows})"
+# What each batch's rows cover: its first and last month, how many months and indicators (履歴, kpi history).
+_COVERAGE = """
+SELECT batch_id, min(month), max(month), count(DISTINCT month), count(DISTINCT indicator_id)
+FROM ({rows}) GROUP BY batch_id ORDER BY batch_id
+"""
 
 
 def _split(files: Sequence[str]) -> dict[str, list[str]]:
@@ -107,6 +112,15 @@ def count_rows(files: Sequence[str]) -> int:
         return 0
     with _cursor() as con:
         return int(con.execute(_COUNT.format(rows=_rows_sql(params)), params).fetchone()[0])
+
+
+def batch_coverage(files: Sequence[str]) -> list[tuple[str, str, str, int, int]]:
+    """Per batch of ``files``: (batch id, first month, last month, months, indicators)."""
+    params = _split(files)
+    if not params:
+        return []
+    with _cursor() as con:
+        return [tuple(r) for r in con.execute(_COVERAGE.format(rows=_rows_sql(params)), params).fetchall()]
 
 
 def _diff(new: pd.DataFrame, current_sql: str, params: dict, kinds: tuple[str, str, str], current: pd.DataFrame | None = None) -> pd.DataFrame:

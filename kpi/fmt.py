@@ -16,6 +16,7 @@ from kpi.policy import Indicator, Target
 
 if TYPE_CHECKING:
     from kpi.evaluate import Result
+    from kpi.store.base import Coverage
 
 PROVISIONAL_LABEL = "未確定（年度途中）"
 OVERRIDE_MARK = "※"
@@ -107,6 +108,13 @@ def period_label(period: tuple[int, int], ind: Indicator) -> str:
 def year_short(fy: int) -> str:
     """6年度 (the city's short form of 令和6年度 in a published result)."""
     return fiscal.wareki_year(fy).removeprefix("令和").removeprefix("平成") + "年度"
+
+
+def coverage_text(c: Coverage | None) -> str:
+    """What a batch covers: 令和7年4月〜令和8年3月（12か月・15指標）; a batch without rows "－"."""
+    if c is None:
+        return "－"
+    return f"{fiscal.month_range_label(c.first, c.last)}（{c.months}か月・{c.indicators}指標）"
 
 
 def status_text(status: str) -> str:

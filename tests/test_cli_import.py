@@ -57,10 +57,11 @@ def test_import_json_then_history_and_rollback(kpi, good):
     first = records[1]
     assert (first["user"], first["file_name"], first["rows"], first["new"], first["active"], first["source"]) == \
         ("定期ジョブ", "実績_4月.csv", 2, 2, True, "cli")
+    assert (first["first_month"], first["last_month"], first["months"], first["indicators"]) == ("2025-04", "2025-04", 1, 2)
     assert kpi.store.original(bid) == good.read_bytes()
 
     text = kpi("history")
-    assert "実績_4月.csv" in text.stdout and "有効" in text.stdout
+    assert "実績_4月.csv\t令和7年4月（1か月・2指標）\t2行\t有効" in text.stdout
 
     rb = kpi("rollback", bid, "--reason", "誤り")
     assert rb.returncode == 0 and "取り消しました" in rb.stdout

@@ -44,6 +44,17 @@ def test_month_label():
     assert fiscal.month_label("2026-03") == "令和8年3月"
 
 
+@pytest.mark.parametrize("first, last, text", [
+    ("2025-04", "2026-03", "令和7年4月〜令和8年3月"),
+    ("2025-04", "2025-09", "令和7年4月〜9月"),
+    ("2026-01", "2026-03", "令和8年1月〜3月"),
+    ("2025-12", "2026-01", "令和7年12月〜令和8年1月"),
+    ("2025-04", "2025-04", "令和7年4月"),
+])
+def test_month_range_label(first, last, text):
+    assert fiscal.month_range_label(first, last) == text
+
+
 def test_date_label():
     assert fiscal.date_label("2026-11-26T10:00:00+09:00") == "令和8年11月26日"
 

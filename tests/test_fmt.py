@@ -99,3 +99,11 @@ def test_an_overdue_report_is_named_with_its_month_and_the_last_report(months, a
 def test_excel_number_format_shows_what_the_screen_shows(value, digits_format):
     assert fmt.excel_format(fmt.rounded(value), "件") == digits_format
     assert fmt.rounded(1981.923809523809) == 1981.9 and fmt.rounded(2000.0) == 2000
+
+
+def test_coverage_text():
+    from kpi.store.base import Coverage
+
+    assert fmt.coverage_text(Coverage("2025-04", "2026-03", 12, 15)) == "令和7年4月〜令和8年3月（12か月・15指標）"
+    assert fmt.coverage_text(Coverage("2026-04", "2026-04", 1, 1)) == "令和8年4月（1か月・1指標）"
+    assert fmt.coverage_text(None) == "－"

@@ -78,6 +78,9 @@ def test_preview_then_commit_shows_batch_and_history(at, store):
     assert table["ファイル名"].tolist() == ["四半期.csv", "sample_actuals.csv"]
     assert table["状態"].tolist() == ["有効", "有効"] and table["区分"].tolist()[1] == "サンプル（架空）"
     assert table.iloc[0][["行数", "新規", "変更", "変更なし"]].tolist() == [3, 1, 1, 1]
+    assert table["対象"].tolist()[0] == "令和6年4月〜令和8年3月（3か月・2指標）"  # the months and indicators of each batch
+    assert table["対象"].tolist()[1].startswith("令和7年4月〜")
+    assert "対象　　　　令和6年4月〜令和8年3月（3か月・2指標）" in at.text[0].value
 
 
 def test_bad_file_lists_every_error_and_writes_nothing(at, store):

@@ -79,6 +79,16 @@ def test_write_read_rollback_restore_and_records(store, policy):
             store.original(bad)
 
 
+def test_coverage_says_the_months_and_indicators_of_every_batch_rolled_back_or_not(store):
+    first = store.write_batch(b"x", "a.csv", [Actual("K1-1", m, 1.0, None, None, "") for m in ("2025-04", "2025-06", "2026-03")]
+                              + [Actual("K1-2", "2025-05", 2.0, None, None, "")], "u")
+    second = store.write_batch(b"y", "b.csv", [Actual("K4-3", "2026-04", 3.0, None, None, "")], "u")
+    store.rollback(first, "u")
+    assert {bid: (c.first, c.last, c.months, c.indicators) for bid, c in store.coverage().items()} == {
+        first: ("2025-04", "2026-03", 4, 2), second: ("2026-04", "2026-04", 1, 1)}
+    assert set(store.as_known_at(1).coverage()) == {first}
+
+
 def test_version_changes_whenever_something_that_is_shown_lands(store, policy):
     seen = {store.version()}
     bid = put(store, policy, "K1-1,2025-04,1")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from ui.auth import write_as_editor
 from ui.data import (
     Filters,
+    batch_coverage,
     bootstrap,
     catalog,
     city_summary,
@@ -60,7 +61,7 @@ def stop() -> None:
 
 
 __all__ = [
-    "ASSETS", "CITY_PAGE", "LATEST", "OWN_VIEW", "PAGES", "PLOTLY_CONFIG", "URL_KEYS", "Filters", "PageDone", "accessibility",
+    "ASSETS", "CITY_PAGE", "LATEST", "OWN_VIEW", "PAGES", "PLOTLY_CONFIG", "URL_KEYS", "Filters", "PageDone", "accessibility", "batch_coverage",
     "bootstrap", "catalog", "chart", "city_summary", "copy_link", "current_filters", "department", "detail_figures",
     "escape", "evaluation_view", "filters", "folder", "folder_warnings", "heading", "html", "inputs", "keep_filters", "load",
     "overview_figure", "pages", "pages_for", "policy", "results", "sample_notice", "sidebar", "status_figures", "status_metrics",

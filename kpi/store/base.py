@@ -105,6 +105,19 @@ class Batch:
         }
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """What a batch's rows cover: the first and last month (YYYY-MM), how many months and indicators."""
+    first: str
+    last: str
+    months: int
+    indicators: int
+
+    def record(self) -> dict:
+        """Its part of ``python -m kpi history --json``."""
+        return {"first_month": self.first, "last_month": self.last, "months": self.months, "indicators": self.indicators}
+
+
 def batch_from_meta(meta: dict, active: bool) -> Batch:
     """A batch from its metadata (extra keys, added by later versions, are kept in the metadata and ignored here)."""
     return Batch(meta["batch_id"], meta["user"], meta["created_at"], meta["file_name"], meta["sha256"], meta["size"],
@@ -346,6 +359,12 @@ class Store:
 
     def batch_frame(self, batch_id: str) -> pd.DataFrame:
         return db.batch_rows([self.rows_file(batch_id)])
+
+    def coverage(self) -> dict[str, Coverage]:
+        """What each batch covers (rolled back or not), by batch id: read from its rows, so every batch has it,
+        whenever and however it was written."""
+        files = [self.rows_file(m["batch_id"]) for m in self.batch_metas()]
+        return {bid: Coverage(first, last, months, n) for bid, first, last, months, n in db.batch_coverage(files)}
 
     def current_frame(self, first: str = "0000-00", last: str = "9999-99") -> pd.DataFrame:
         return db.current_actuals(self.active_files(), first, last)
