@@ -85,16 +85,18 @@ st.caption("アップロードした実績は、ファイルごとに1つのバ�
            "取り消しも記録として残り、「元に戻す」で戻せます。「対象」は、そのファイルの実績の年月と指標の数です。")
 covers = ui.batch_coverage()
 st.dataframe(pd.DataFrame([{
-    "登録日時": when(b.created_at), "登録者": b.user, "ファイル名": b.file_name, "対象": fmt.coverage_text(covers.get(b.batch_id)), "行数": b.rows,
-    "新規": b.counts.get("新規"), "変更": b.counts.get("変更"), "変更なし": b.counts.get("変更なし"),
-    "状態": b.state, "区分": SAMPLE_LABEL if b.sample else SOURCE_LABELS.get(b.source, b.source), "バッチID": b.batch_id,
+    # What tells batches apart first (a grid wider than the page scrolls sideways inside itself): counts and ID after.
+    "登録日時": when(b.created_at), "登録者": b.user, "ファイル名": b.file_name, "対象": fmt.coverage_text(covers.get(b.batch_id)),
+    "状態": b.state, "区分": SAMPLE_LABEL if b.sample else SOURCE_LABELS.get(b.source, b.source), "行数": b.rows,
+    "新規": b.counts.get("新規"), "変更": b.counts.get("変更"), "変更なし": b.counts.get("変更なし"), "バッチID": b.batch_id,
 } for b in batches]), hide_index=True, key="batches_table")
 
 st.subheader("バッチの詳細")
 by_id = {b.batch_id: b for b in batches}
+# No state in the labels (a widget keeps its first labels); what a batch covers never changes.
 choice = st.selectbox("バッチを選ぶ", list(by_id), key="batch",
                       format_func=lambda bid: f"{fiscal.datetime_label(by_id[bid].created_at)}　{by_id[bid].file_name}"
-                      + ("　" + SAMPLE_LABEL if by_id[bid].sample else ""))  # no state here: a widget keeps its first labels
+                      f"　{fmt.coverage_text(covers.get(bid))}" + ("　" + SAMPLE_LABEL if by_id[bid].sample else ""))
 b = by_id[choice]
 with st.container(border=True, key="batch_detail"):
     state = ":green-badge[:material/check_circle: 有効]" if b.active else ":gray-badge[:material/block: 取り消し済み]"

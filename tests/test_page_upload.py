@@ -80,6 +80,7 @@ def test_preview_then_commit_shows_batch_and_history(at, store):
     assert table.iloc[0][["行数", "新規", "変更", "変更なし"]].tolist() == [3, 1, 1, 1]
     assert table["対象"].tolist()[0] == "令和6年4月〜令和8年3月（3か月・2指標）"  # the months and indicators of each batch
     assert table["対象"].tolist()[1].startswith("令和7年4月〜")
+    assert at.selectbox(key="batch").options[0].endswith("四半期.csv　令和6年4月〜令和8年3月（3か月・2指標）")  # the choice says it too
     assert "対象　　　　令和6年4月〜令和8年3月（3か月・2指標）" in at.text[0].value
 
 
