@@ -39,21 +39,6 @@ def page_html(original: str, base_path: str) -> str:
     return original.replace('<html lang="en">', '<html lang="ja">', 1).replace("<head>", "<head>" + script, 1)
 
 
-def preload_links(static: Path, names: list[str], html: str) -> str:
-    """``<link rel=modulepreload>`` for the lazy chunks of Streamlit's elements ``names`` and the modules they import."""
-    import re
-    js = static / "static" / "js"
-    todo = [f.name for name in names for f in js.glob(f"{name}.*.js")]
-    seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        todo += re.findall(r'(?:from|import)\s*"\./([\w.-]+\.js)"', (js / name).read_text(encoding="utf-8"))
-    return "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{n}">' for n in sorted(seen) if f"/{n}\"" not in html)
-
-
 def with_page_html(create: Callable) -> Callable:
     """Streamlit's static-file handler (``create(directory, base_url)``), answering index.html with ``page_html``: for
     "/" and for every page's own address (which Streamlit answers with index.html)."""
@@ -63,9 +48,6 @@ def with_page_html(create: Callable) -> Callable:
         handler = create(directory, base_url)
         index = Path(directory, "index.html").resolve()
         html = page_html(index.read_text(encoding="utf-8"), base_url or "")
-        import os
-        if os.environ.get("KPI_PRELOAD"):
-            html = html.replace("</head>", preload_links(Path(directory), os.environ["KPI_PRELOAD"].split(","), html) + "</head>", 1)
         answer = handler.get_response
 
         async def get_response(path: str, scope):
