@@ -35,6 +35,14 @@ CSS = """
 .kpi-table caption.kpi-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .kpi-table .nw { white-space: nowrap; }
 .kpi-table .wide { min-width: 12em; }
+/* A window a little narrower than a laptop's (the page 700–840 px wide): tighter cells and name columns before the
+   table scrolls sideways (市全体 was 76 px too wide in a 1180 px window). */
+@container (max-width: 840px) {
+  .kpi-table th, .kpi-table td { padding: 0.35rem 0.35rem; }
+  .kpi-table tbody th { min-width: 6em; }
+  .kpi-table .wide { min-width: 9em; }
+  .kpi-table .num { padding: 0.35rem 0.25rem; }
+}
 /* Narrow (a phone, 200 % zoom): each row becomes a block of "column: value" lines instead of a table wider than the
    screen. The container decides, not the window; the header stays in the markup for screen readers. */
 .kpi-table-box { container-type: inline-size; }
