@@ -22,7 +22,7 @@ from kpi.policy import PolicyError, data_dir, load_policy
 from kpi.store import store_dir, write_log
 from ui import auth as ui_auth
 from ui.data import forget_catalog
-from ui.tables import escape
+from ui.tables import escape, link_notes
 from ui.turns import TURNS
 
 ACTION = "運営方針の取り込み"
@@ -135,6 +135,7 @@ def targets_text(d: pi.IndicatorDraft) -> str:
 
 
 st.title("方針の取り込み")
+link_notes()
 st.caption("公開されている運営方針（区・局のページの本文、または運営方針の様式）を貼り付けるか、テキストファイルを選ぶと、"
            "経営課題・主な戦略・アウトカム指標・目標・予算額・公表された実績を読み取ります。本文に書かれていない集計方法と方向は"
            "語句から推定するので、下の表で確認してから保存してください。")

@@ -109,14 +109,18 @@ LONG = "K" * 40
     ({"dept": "digital", "fy": LONG}, f"年度「{'K' * 30}…」"),  # a URL carries any length: 30 characters and …
     ({"dept": "digital", "fy": "[x](https://e.example)"}, "年度「[x](https://e.example)」"),  # as text, not a link
 ])
-def test_a_link_value_the_view_does_not_offer_is_said_once_under_the_filters(root, query, said):
+def test_a_link_value_the_view_does_not_offer_is_said_once_under_the_heading(root, query, said):
+    """Under the page's heading, not in the sidebar: a phone keeps the sidebar folded away."""
     at = run("app_pages/overview.py", query)
-    notes = [c.value for c in at.sidebar.caption if "リンクで指定された" in c.value]
+    notes = [c.value for c in at.main.caption if "リンクで指定された" in c.value]
     assert len(notes) == 1, notes
+    assert not [c for c in at.sidebar.caption if "リンクで指定された" in c.value]
+    captions = [c.value for c in at.main.caption]
+    assert captions.index(notes[0]) == 1  # right under the heading's line (所属・方針・年度・基準月)
     assert said in unescape(notes[0]) and unescape(notes[0]).endswith("は、この表示にないため使っていません。")
     assert not re.search(r"(?<!\\)[\[\]]", notes[0])  # every bracket escaped: Markdown forms no link
     at.run()  # the URL now says what is shown: nothing more to say
-    assert not [c for c in at.sidebar.caption if "リンクで指定された" in c.value]
+    assert not [c for c in at.caption if "リンクで指定された" in c.value]
 
 
 def test_a_link_that_matches_the_view_says_nothing(root):

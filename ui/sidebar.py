@@ -11,7 +11,7 @@ from kpi import departments, fiscal
 from kpi.departments import Catalog
 from ui import auth
 from ui.data import Filters, catalog, load
-from ui.tables import escape
+from ui.tables import LINK_NOTES, escape, show_unused
 
 # One row per page: add a page by adding a row. 市全体 shows only when the data root holds several departments.
 PAGES = [
@@ -99,12 +99,6 @@ def unused_link_value(label: str, value: str) -> str:
     return f"リンクで指定された{label}「{shown}」は、この表示にないため使っていません。"
 
 
-def show_unused(notes: list[str]) -> None:
-    """Each note on a link's unused value as a caption, where the call is (under a choice, under the filters)."""
-    for note in notes:
-        st.caption(":material/link_off: " + escape(note))
-
-
 def _adopt_url(years: list[int], default_fy: int) -> dict[str, str | list[str]]:
     """A link (?fy=2025&issue=2&as_of=2025-09) opens the same view: each value in the URL that this session did not
     write itself (a copied link, a link from 市全体, the browser's back button) is taken over. Unknown values are
@@ -166,7 +160,7 @@ def sidebar() -> Filters:
         st.subheader("表示の条件")
         summary = st.container()  # filled once the choices are known: they are made in the popover below
         dept_id = departments.SINGLE
-        unused: list[str] = []  # a link's values that this view does not offer, said under the summary
+        unused: list[str] = []  # a link's values that this view does not offer, said under the page's heading
         # The choices behind a button: a popover's widgets are drawn in the browser only once it is opened, and the
         # three filters drawn on every page load cost about as much as the rest of 指標 or 概要 (bench/bench_feel.py's
         # 「枠だけ」). What is shown stays in words above the button and in every page's heading.
@@ -205,7 +199,7 @@ def sidebar() -> Filters:
     f = Filters(fy, tuple(sorted(issues, key=order.get)), latest if choice == LATEST else choice, dept_id)
     with summary:
         st.caption(summary_caption(dept.label if cat.several else None, fy, [issue_name(i) for i in f.issues], as_of_name(choice, latest)))
-        show_unused(unused)
+    st.session_state[LINK_NOTES] = unused
     _write_url(f, choice, cat.several)
     return f
 

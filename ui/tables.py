@@ -82,9 +82,25 @@ def heading(title: str, p: Policy, f: Filters) -> None:
     scope = "・".join(p.issues[i].label for i in f.issues) if f.issues else "すべての経営課題"
     dept = f"{department(f).label}　|　" if catalog().several else ""
     st.caption(escape(f"{dept}{p.text('title')}　|　{fiscal.fy_label(f.fy, western=True)}　|　{scope}　|　基準月 {fiscal.month_label(f.as_of)}末"))
+    link_notes()
     if p.text("sample"):  # a policy of the example root: never to be taken for a real one
         st.warning(f"**サンプル（架空）** の運営方針です。{escape(p.text('sample'))}", icon=":material/science:")
     folder_warnings()
+
+
+LINK_NOTES = "_link_notes"  # this run's notes on a link's values that the view does not offer (ui.sidebar)
+
+
+def link_notes() -> None:
+    """Under the page's heading: which values of the link that opened it the view does not offer. There, not in the
+    sidebar, which a phone keeps folded away."""
+    show_unused(st.session_state.pop(LINK_NOTES, []))
+
+
+def show_unused(notes: list[str]) -> None:
+    """Each note on a link's unused value as a caption, where the call is (under a choice, under the heading)."""
+    for note in notes:
+        st.caption(":material/link_off: " + escape(note))
 
 
 def folder_warnings() -> None:
