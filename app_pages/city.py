@@ -55,8 +55,9 @@ def as_of_words(rows: list[city.DepartmentSummary]) -> str:
 
 
 def after_era_year(label: str) -> str:
-    """令和8年 and the rest on two lines: the table's columns stay narrow enough for a 1280 px window."""
-    return label.replace("年", "年\n", 1)
+    """令和8年 and the rest on two lines in the table (its columns stay narrow enough for a 1280 px window), on one in
+    the narrow layout's blocks."""
+    return label.replace("年", "年" + htmltable.TABLE_BREAK, 1)
 
 
 def budget(r: city.DepartmentSummary) -> str:
@@ -78,7 +79,7 @@ ui.html(htmltable.table_html(
     ["所属", *year_column, *counts, "遅れ・注意の指標（悪い順）", "予算", "最終報告月", "最終登録"],
     [[overview_link(r), *([fiscal.fy_short(r.fiscal_year)] if own_years else []), *(r.counts.get(s, 0) for s in STATUSES),
       behind(r), budget(r), after_era_year(fiscal.month_label(r.last_reported)) if r.last_reported else "未報告",
-      after_era_year(fiscal.datetime_label(r.last_upload)).replace(" ", "\n") if r.last_upload else "－"] for r in ordered],
+      after_era_year(fiscal.datetime_label(r.last_upload)).replace(" ", " " + htmltable.TABLE_BREAK) if r.last_upload else "－"] for r in ordered],
     caption=f"{len(rows)}所属の指標の状況（{'' if own_years else fiscal.fy_label(fy) + '・'}{as_of_words(rows)}）、"
             "遅れ・注意の指標、予算、最終報告（所属名から各所属の「概要」へ）",
     numeric=counts, nowrap=["年度", "予算", "最終報告月", "最終登録"], wide=["遅れ・注意の指標（悪い順）"]))

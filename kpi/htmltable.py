@@ -54,21 +54,25 @@ CSS = """
   .kpi-table tbody th { font-weight: 600; background: #F2F4F7; display: block; }
   .kpi-table td::before { content: attr(data-label); color: #4A4A4A; }
   .kpi-table .num { text-align: left; }
+  .kpi-table br.kpi-soft { display: none; }
 }
 """
+# In a text of a cell: a line break in the table only (a date kept narrow: 令和8年 / 10月), gone in the narrow layout's
+# "column: value" line, where it would only split the value.
+TABLE_BREAK = "\u2028"
 
 
 def cell_html(value: Cell) -> str:
     if isinstance(value, Link):
         extra = ' target="_blank" rel="noopener"' if value.new_tab else ""
         return f'<a href="{html.escape(value.href)}"{extra}>{html.escape(value.text)}</a>'
-    return "" if value is None else html.escape(str(value)).replace("\n", "<br>")
+    return "" if value is None else html.escape(str(value)).replace("\n", "<br>").replace(TABLE_BREAK, '<br class="kpi-soft">')
 
 
 def table_html(columns: Sequence[str], rows: Sequence[Sequence[Cell]], caption: str,
                numeric: Collection[str] = (), nowrap: Collection[str] = (), wide: Collection[str] = (),
                hidden_caption: bool = False) -> str:
-    """One table: ``rows`` hold a cell per column (a line break in a text is kept); ``numeric`` columns are
+    """One table: ``rows`` hold a cell per column (a line break in a text is kept, TABLE_BREAK in the table layout only); ``numeric`` columns are
     right-aligned, ``nowrap`` ones kept on one line, ``wide`` ones given room for a sentence. A ``hidden_caption``
     is read by screen readers only (where the page's own heading already says what the table is)."""
     def cls(col: str) -> str:

@@ -86,6 +86,14 @@ def test_city_page_opens_a_departments_overview(tmp_path, browser):
         wait_ready(overview)
         assert "dept=higashisumiyoshi" in overview.url
         overview.get_by_text("令和8年度 東住吉区運営方針（サンプル・架空）", exact=False).first.wait_for(timeout=30000)
+        # The era's year on its own line in the table only: a phone's "column: value" block reads 令和8年10月 on one line
+        month = page.locator('td[data-label="最終報告月"]').first
+        assert "\n" in month.inner_text()
+        page.set_viewport_size({"width": 390, "height": 900})
+        page.wait_for_function("() => getComputedStyle(document.querySelector('table.kpi-table thead')).position === 'absolute'")
+        assert "\n" not in month.inner_text().removeprefix("最終報告月") and month.inner_text().endswith("月")
+        upload = page.locator('td[data-label="最終登録"]').first.inner_text()
+        assert upload.count("\n") == 0 and " " in upload, upload  # 令和8年12月3日 22:45: its space kept
     finally:
         page.close()
         srv.stop()
