@@ -133,6 +133,8 @@ def test_a_store_written_before_parquet_and_sequences_still_reads(tmp_path, poli
     assert value(store, "K4-3", "2025-04") == 5.0 and len(store.current()[0].note) == 2_100_000
     new = put(store, policy, "K1-1,2025-04,150")
     assert store.batches()[0].batch_id == new and value(store, "K1-1", "2025-04") == 150
+    assert {bid: (c.first, c.months, c.indicators) for bid, c in store.coverage().items()} == {  # 履歴's 対象, from rows.csv too
+        old_id: ("2025-04", 1, 2), rolled_id: ("2025-04", 1, 1), new: ("2025-04", 1, 1)}
     store.restore(rolled_id, "新")  # a legacy batch's state changes like any other
     assert value(store, "K4-3", "2025-04") == 9.0
     with pytest.raises(Exception, match="取り消されていません"):
