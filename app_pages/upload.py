@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from kpi import fiscal, importer, template
+from kpi import fiscal, fmt, importer, template
 from ui import auth as ui_auth
 from ui.turns import TURNS
 
@@ -142,6 +142,7 @@ if pv.ok:
     cols[1].metric("新規", f"{counts['new']:,}行")
     cols[2].metric("変更", f"{counts['changed']:,}行")
     cols[3].metric("変更なし", f"{counts['unchanged']:,}行")
+    st.caption(f"このファイルの実績: {fmt.coverage_text(pv.coverage)}（年月と指標の数。登録すると「履歴」にもこう表示されます）")
 
 if pv.warnings:
     st.warning(f"**注意 {len(pv.warnings):,}件**（登録はできます。内容を確認してください）", icon=":material/warning:")

@@ -210,7 +210,7 @@ def cmd_import(args, policy, store) -> int:
         name = printable(pv.file_name)
         if out["ok"]:
             verb = "取り込めます（--dry-run のため未登録）" if args.dry_run else f"登録しました（バッチ {out['batch_id']}）"
-            print(f"{name}: {out['rows']}行 新規{out['new']} 変更{out['changed']} 変更なし{out['unchanged']} — {verb}")
+            print(f"{name}: {out['rows']}行 {fmt.coverage_text(pv.coverage)} 新規{out['new']} 変更{out['changed']} 変更なし{out['unchanged']} — {verb}")
         else:
             if not pv.errors:
                 print("エラー: 取り込める行がありません", file=sys.stderr)

@@ -123,6 +123,16 @@ def batch_coverage(files: Sequence[str]) -> list[tuple[str, str, str, int, int]]
         return [tuple(r) for r in con.execute(_COVERAGE.format(rows=_rows_sql(params)), params).fetchall()]
 
 
+def frame_coverage(frame: pd.DataFrame) -> tuple[str, str, int, int] | None:
+    """The same for rows not yet stored (a file's preview): (first month, last month, months, indicators)."""
+    if frame is None or frame.empty:
+        return None
+    with _cursor() as con:
+        con.register("new_rows", pa.Table.from_pandas(frame[["indicator_id", "month"]], preserve_index=False))
+        row = con.execute(_COVERAGE.format(rows="SELECT indicator_id, month, '' AS batch_id FROM new_rows")).fetchone()
+    return tuple(row[1:])
+
+
 def _diff(new: pd.DataFrame, current_sql: str, params: dict, kinds: tuple[str, str, str], current: pd.DataFrame | None = None) -> pd.DataFrame:
     # NaN in the new frame becomes NULL (as stored), so empty parts compare equal
     table = pa.Table.from_pandas(new.assign(_pos=np.arange(len(new))), preserve_index=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
+import functools
 import gc
 import os
 import stat
@@ -30,6 +31,7 @@ from kpi.evaluate import Actual
 from kpi.policy import Policy
 from kpi.reader import Problem, ReadResult, limits, read_actuals
 from kpi.store import Store, StoreError
+from kpi.store.base import Coverage
 
 NEW, CHANGED, UNCHANGED = "新規", "変更", "変更なし"
 DEFAULT_MAX_MB = 50
@@ -177,6 +179,13 @@ class Preview:
     def count(self, kind: str) -> int:
         return 0 if self.diff is None else int((self.diff["kind"] == kind).sum())
 
+    @functools.cached_property
+    def coverage(self) -> Coverage | None:
+        """The months and indicators of the rows to be registered: what 履歴 will say of the batch (once per preview:
+        the page asks on every run)."""
+        found = db.frame_coverage(self.diff) if self.ok else None
+        return Coverage(*found) if found else None
+
     def summary(self) -> dict:
         return {
             "ok": self.ok,
@@ -184,6 +193,7 @@ class Preview:
             "new": self.count(NEW),
             "changed": self.count(CHANGED),
             "unchanged": self.count(UNCHANGED),
+            **(self.coverage.record() if self.coverage is not None else {}),
             "errors": [{"row": p.row, "column": p.column, "message": p.message} for p in self.errors],
             "warnings": [{"row": p.row, "column": p.column, "message": p.message} for p in self.warnings],
         }

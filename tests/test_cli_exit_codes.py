@@ -154,7 +154,7 @@ def test_import_of_a_file_named_in_shift_jis(tmp_path):
                        capture_output=True, timeout=120)
     out, err = r.stdout.decode("utf-8"), r.stderr.decode("utf-8")
     assert r.returncode == 0, err
-    assert out.startswith("実績_4月.csv: 1行 新規1") and not INTERNALS.search(err)
+    assert out.startswith("実績_4月.csv: 1行 令和7年4月（1か月・1指標） 新規1") and not INTERNALS.search(err)
     history = subprocess.run([sys.executable, "-m", "kpi", "history", "--json"], cwd=ROOT, env=env, capture_output=True, text=True,
                              timeout=120)
     assert json.loads(history.stdout)[0]["file_name"] == "実績_4月.csv"

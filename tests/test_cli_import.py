@@ -38,6 +38,8 @@ def test_import_json_then_history_and_rollback(kpi, good):
     assert dry.returncode == 0, dry.stderr
     out = json.loads(dry.stdout)
     assert KEYS <= out.keys() and out["ok"] and out["batch_id"] is None and (out["rows"], out["new"]) == (2, 2)
+    assert (out["first_month"], out["last_month"], out["months"], out["indicators"]) == ("2025-04", "2025-04", 1, 2)
+    assert "2行 令和7年4月（1か月・2指標） 新規2" in kpi("import", str(good), "--dry-run").stdout
     assert kpi.store.is_empty()
 
     r = kpi("import", str(good), "--json", "--user", "定期ジョブ")

@@ -58,6 +58,7 @@ def test_preview_then_commit_shows_batch_and_history(at, store):
     raw = "指標ID,年月,実績値,備考\r\nK1-1,2026-03,2500,訂正\r\nK1-1,2026-02,1979,サンプル（架空）\r\nK4-3,2024-04,5,\r\n".encode("cp932")
     upload(at, "四半期.csv", raw)
     assert metrics(at) == {"読み取った行": "3行", "新規": "1行", "変更": "1行", "変更なし": "1行"}
+    assert "このファイルの実績: 令和6年4月〜令和8年3月（3か月・2指標）" in [c.value.split("（年月")[0] for c in at.caption]
     changed = frame(at, "変更前")
     assert changed.iloc[0][["指標ID", "年月", "変更前", "変更後"]].tolist() == ["K1-1", "令和8年3月", "2,046", "2,500"]
     assert len(store.batches()) == 1  # only the sample: nothing written by the preview

@@ -89,6 +89,14 @@ def test_coverage_says_the_months_and_indicators_of_every_batch_rolled_back_or_n
     assert set(store.as_known_at(1).coverage()) == {first}
 
 
+def test_a_preview_says_the_coverage_that_the_stored_batch_then_has(store, policy):
+    """One fact on both sides: the upload's preview (before 登録) and 履歴 (after) say the same months and indicators."""
+    pv = importer.preview(store, policy, csv("K1-1,2025-06,1,,,", "K1-1,2025-04,2,,,", "K4-3,2026-02,3,,,"), "a.csv")
+    assert (pv.coverage.first, pv.coverage.last, pv.coverage.months, pv.coverage.indicators) == ("2025-04", "2026-02", 3, 2)
+    bid = importer.commit(store, pv, "u")
+    assert store.coverage() == {bid: pv.coverage}
+
+
 def test_version_changes_whenever_something_that_is_shown_lands(store, policy):
     seen = {store.version()}
     bid = put(store, policy, "K1-1,2025-04,1")
