@@ -82,4 +82,4 @@ ui.html(htmltable.table_html(
       after_era_year(fiscal.datetime_label(r.last_upload)).replace(" ", " " + htmltable.TABLE_BREAK) if r.last_upload else "－"] for r in ordered],
     caption=f"{len(rows)}所属の指標の状況（{'' if own_years else fiscal.fy_label(fy) + '・'}{as_of_words(rows)}）、"
             "遅れ・注意の指標、予算、最終報告（所属名から各所属の「概要」へ）",
-    numeric=counts, nowrap=["年度", "予算", "最終報告月", "最終登録"], wide=["遅れ・注意の指標（悪い順）"]))
+    numeric=counts, nowrap=["年度", "予算", "最終報告月", "最終登録"], wide=["遅れ・注意の指標（悪い順）"], side_by_side=counts))

@@ -55,6 +55,7 @@ CSS = """
   .kpi-table td::before { content: attr(data-label); color: #4A4A4A; }
   .kpi-table .num { text-align: left; }
   .kpi-table br.kpi-soft { display: none; }
+  .kpi-table td.inl { display: inline-flex; column-gap: 0.25rem; padding-right: 0.5rem; }  /* short figures side by side */
 }
 """
 # In a text of a cell: a line break in the table only (a date kept narrow: 令和8年 / 10月), gone in the narrow layout's
@@ -71,12 +72,14 @@ def cell_html(value: Cell) -> str:
 
 def table_html(columns: Sequence[str], rows: Sequence[Sequence[Cell]], caption: str,
                numeric: Collection[str] = (), nowrap: Collection[str] = (), wide: Collection[str] = (),
-               hidden_caption: bool = False) -> str:
+               hidden_caption: bool = False, side_by_side: Collection[str] = ()) -> str:
     """One table: ``rows`` hold a cell per column (a line break in a text is kept, TABLE_BREAK in the table layout only); ``numeric`` columns are
     right-aligned, ``nowrap`` ones kept on one line, ``wide`` ones given room for a sentence. A ``hidden_caption``
-    is read by screen readers only (where the page's own heading already says what the table is)."""
+    is read by screen readers only (where the page's own heading already says what the table is). In the narrow layout,
+    the ``side_by_side`` columns (short figures) share lines instead of taking one each."""
     def cls(col: str) -> str:
-        names = [n for n, on in (("num", col in numeric), ("nw", col in nowrap), ("wide", col in wide)) if on]
+        names = [n for n, on in (("num", col in numeric), ("nw", col in nowrap), ("wide", col in wide), ("inl", col in side_by_side))
+                 if on]
         return f' class="{" ".join(names)}"' if names else ""
 
     def cell(i: int, col: str, value: Cell) -> str:

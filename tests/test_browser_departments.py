@@ -94,6 +94,9 @@ def test_city_page_opens_a_departments_overview(tmp_path, browser):
         assert "\n" not in month.inner_text().removeprefix("最終報告月") and month.inner_text().endswith("月")
         upload = page.locator('td[data-label="最終登録"]').first.inner_text()
         assert upload.count("\n") == 0 and " " in upload, upload  # 令和8年12月3日 22:45: its space kept
+        # the five status counts share a line or two of the block (they took five lines, one each)
+        counts = page.locator("table.kpi-table tbody tr").first.locator("td.num")
+        assert counts.count() == 5 and len({round(c.bounding_box()["y"]) for c in counts.all()}) <= 2
     finally:
         page.close()
         srv.stop()
