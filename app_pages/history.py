@@ -51,11 +51,11 @@ def act(kind: str, batch_id: str) -> None:
     st.session_state["reason"] = ""
 
 
-def detail_lines(b, covers) -> str:
+def detail_lines(b, coverage) -> str:
     """The batch's record as plain text (st.text): what the user typed or uploaded is never interpreted."""
     return "\n".join([
         f"ファイル名　{b.file_name}",
-        f"対象　　　　{fmt.coverage_text(covers)}",
+        f"対象　　　　{fmt.coverage_text(coverage)}",
         f"登録日時　　{fiscal.datetime_label(b.created_at)}（日本時間）",
         f"登録者　　　{b.user}",
         f"経路　　　　{SOURCE_LABELS.get(b.source, b.source)}",

@@ -107,8 +107,8 @@ def month_range_label(first: str, last: str) -> str:
     """2025-04, 2026-03 → 令和7年4月〜令和8年3月; 2025-04, 2025-09 → 令和7年4月〜9月; one month → 令和7年4月."""
     if first == last:
         return month_label(first)
-    same_year = parse_ym(first)[0] == parse_ym(last)[0]
-    return f"{month_label(first)}〜{f'{parse_ym(last)[1]}月' if same_year else month_label(last)}"
+    (year, _), (last_year, last_mon) = parse_ym(first), parse_ym(last)
+    return f"{month_label(first)}〜{f'{last_mon}月' if year == last_year else month_label(last)}"
 
 
 def month_short(month: str) -> str:

@@ -114,7 +114,7 @@ class Coverage:
     indicators: int
 
     def record(self) -> dict:
-        """Its part of ``python -m kpi history --json``."""
+        """Its part of the JSON of ``python -m kpi history`` and ``import``."""
         return {"first_month": self.first, "last_month": self.last, "months": self.months, "indicators": self.indicators}
 
 
