@@ -21,9 +21,10 @@ ui.folder_warnings()
 st.caption(f"{len(cat.departments)}所属の運営方針。各所属を「最新」の基準月（終わった最後の月の末、年度が終わっていれば3月末）で表示します。"
            "所属名を押すと、その所属の「概要」を新しいタブで開きます。")
 now = fiscal.fy_of_month(fiscal.current_month())
-# Buttons, not a list box: the few years are all in sight and one click away (and the page loads no list-box scripts).
-fy = st.radio("年度", years, horizontal=True, index=years.index(now) if now in years else len(years) - 1, key="city_fy",
-              format_func=lambda y: fiscal.fy_label(y, western=True))
+# Buttons, not a list box: the few years are all in sight and one click away. A segmented control, not radio buttons:
+# its scripts come with the page's own, and neither list-box nor radio scripts are loaded for this page.
+fy = st.segmented_control("年度", years, default=now if now in years else years[-1], required=True, key="city_fy",
+                          format_func=fiscal.fy_label)  # 令和7年度: two years side by side on a phone too
 rows = ui.city_summary(fy)
 if any(r.sample for r in rows):
     st.warning("**サンプル（架空）** の運営方針を含みます。所属名に「サンプル・架空」とあるものは実在の運営方針ではありません。",

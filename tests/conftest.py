@@ -279,6 +279,12 @@ def wait_ready(pg, timeout: int = 60000) -> None:
     pg.wait_for_selector(READY, timeout=timeout)
 
 
+def loaded_widgets(pg) -> set[str]:
+    """The framework's element scripts the page has loaded (Radio, Selectbox, Html, …; files named Kind.hash.js)."""
+    names = pg.evaluate("performance.getEntriesByType('resource').map(e => e.name.split('/').pop())")
+    return {n.split(".")[0] for n in names if n.endswith(".js")}
+
+
 def goto(pg, url: str, timeout: int = 60000) -> None:
     """Open a page of the dashboard and wait for its first full run.
 

@@ -198,14 +198,14 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     assert at.markdown and any(m.value.startswith("##### K4-3") for m in at.markdown)
     at.selectbox(key="indicator").set_value("K2-2").run()
     assert at.query_params["indicator"] == "K2-2"
-    at.radio(key="order").set_value("worst").run()
+    at.segmented_control(key="order").set_value("worst").run()
     table = next(t for t in frames(at) if "前回の報告から" in t.columns)
     assert list(table["状況"])[:3] == ["× 遅れ", "△ 注意", "△ 注意"] and at.query_params["order"] == "worst"
     # Another page and back (as after an upload): the same indicator and order come back with the page.
     at.switch_page("app_pages/upload.py").run()
     at.query_params.pop("indicator", None)  # a page link carries the filters, not the page's own choices
     at.switch_page("app_pages/indicators.py").run()
-    assert at.selectbox(key="indicator").value == "K2-2" and at.radio(key="order").value == "worst"
+    assert at.selectbox(key="indicator").value == "K2-2" and at.segmented_control(key="order").value == "worst"
     assert any(m.value.startswith("##### K2-2") for m in at.markdown)
 
 
@@ -224,9 +224,9 @@ def test_a_page_choice_in_a_link_that_the_page_does_not_offer_is_said_under_it(q
     at.switch_page("app_pages/indicators.py").run()
     notes = [c.value for c in at.main.caption if "リンクで指定された" in c.value]
     assert len(notes) == 1 and said in unescape(notes[0]) and "この表示にないため使っていません" in notes[0]
-    assert at.selectbox(key="indicator").value == "" and at.radio(key="order").value == "issue"  # the defaults
+    assert at.selectbox(key="indicator").value == "" and at.segmented_control(key="order").value == "issue"  # the defaults
     assert not [c for c in at.sidebar.caption if "リンクで指定された" in c.value]
-    at.radio(key="order").set_value("worst").run()
+    at.segmented_control(key="order").set_value("worst").run()
     assert not [c for c in at.caption if "リンクで指定された" in c.value]
 
 
@@ -235,9 +235,9 @@ def test_the_pages_own_defaults_stay_out_of_a_url_that_does_not_name_them(tmp_pa
     history update in the browser); a choice is written, and so is the way back to the default."""
     at = run_app("app_pages/indicators.py", tmp_path / "store", monkeypatch)
     assert "order" not in at.query_params and "indicator" not in at.query_params, dict(at.query_params)
-    at.radio(key="order").set_value("worst").run()
+    at.segmented_control(key="order").set_value("worst").run()
     assert at.query_params["order"] == "worst"
-    at.radio(key="order").set_value("issue").run()
+    at.segmented_control(key="order").set_value("issue").run()
     assert at.query_params["order"] == "issue" and "indicator" not in at.query_params
 
 
