@@ -33,7 +33,7 @@ if not rs:
 # --- every indicator at a glance -----------------------------------------------------------------
 st.subheader("指標の一覧")
 # A segmented control, not radio buttons: the same one click, and its scripts come with the page's own (radio
-# buttons load theirs on first use, about 0.08 s of every first load in bench/bench_feel.py's terms)
+# buttons load theirs on first use: 0.04–0.05 s of 指標's first load in a bench/bench_feel.py A/B, README)
 order = ui.url_choice("並べ方", list(ORDERS), "order", default="issue", format_func=ORDERS.get, widget=st.segmented_control, required=True)
 ordered = worst_first(rs) if order == "worst" else rs
 # A table with a bar in each row: no chart library to load, and it reflows at any width. Under it, in the same

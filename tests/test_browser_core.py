@@ -24,7 +24,7 @@ def test_a_copied_link_reopens_the_same_view(server, page):
     assert "K1-1" not in text and "経営課題1　" not in text
     assert "サンプル（架空）" in text
     assert "基準月 令和8年3月末" in text
-    # 並べ方 is a segmented control: no radio-button scripts to load for the page's first screen (about 0.08 s)
+    # 並べ方 is a segmented control: no radio-button scripts to load for the page's first screen
     assert "Radio" not in loaded_widgets(page) and "Html" in loaded_widgets(page)
 
 

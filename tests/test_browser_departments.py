@@ -70,7 +70,7 @@ def test_city_page_opens_a_departments_overview(tmp_path, browser):
         box = page.locator(".kpi-table-wrap").first
         assert box.evaluate("e => e.scrollWidth - e.clientWidth") <= 1
         # The years are a segmented control: neither radio-button nor list-box scripts are loaded for this page
-        # (each widget kind loads its own the first time it is drawn, about 0.08 s of a first load)
+        # (each widget kind loads its own the first time it is drawn)
         assert not {"Radio", "Selectbox"} & loaded_widgets(page), loaded_widgets(page)
         # A narrower window, with the 年度 column (the ward has no R7 policy): tighter cells, still nothing to scroll
         # (76 px in a 1180 px window before, 22 px at 1280 with the column)
