@@ -19,6 +19,7 @@ from ui import export as ui_export
 
 ORDERS = {"issue": "経営課題の順", "worst": "遅れ・注意から（悪い順）"}
 NONE = ""  # no indicator chosen: the page is the list alone (no chart library to load)
+MENU = "indicator_menu"  # the popover that holds the list of indicators: open or closed
 
 p, f = ui.policy(), ui.filters()
 rs, note = ui.results(f)
@@ -59,8 +60,25 @@ ui_export.chart_downloads(ui.overview_figure(f, ordered), chart_name(p.text("dep
 # --- one indicator in detail ---------------------------------------------------------------------
 st.subheader("指標の詳細")
 by_id = {r.indicator.indicator_id: r for r in ordered}
-iid = ui.url_choice("詳しく見る指標", [NONE, *by_id], "indicator", default=NONE, noun="指標",
-                    format_func=lambda i: "（選んでください）" if i == NONE else f"{i} {by_id[i].indicator.short_name}（{fmt.status_text(by_id[i].status)}）")
+
+
+def choice_name(i: str) -> str:
+    return "（選んでください）" if i == NONE else f"{i} {by_id[i].indicator.short_name}（{fmt.status_text(by_id[i].status)}）"
+
+
+def close_menu() -> None:
+    """A choice made closes the list: the page's detail is what the person wanted to see."""
+    st.session_state[MENU] = False
+
+
+# The indicators as a list in a popover whose button names the current one: the list's widget is drawn only once it is
+# opened, so the page's first screen loads no list-box scripts (a list box on the page cost 指標's first load 0.08 s
+# with the browser's files cached, 0.12 s without, bench/bench_feel.py A/B in README). Arrow keys move between the
+# indicators, Enter or a click chooses one and closes the list.
+iid = ui.url_choice("詳しく見る指標", [NONE, *by_id], "indicator", default=NONE, noun="指標", widget=st.pills, required=True,
+                    format_func=lambda i: ui.escape(choice_name(i)), on_change=close_menu,
+                    within=lambda shown: st.popover(ui.escape(f"詳しく見る指標：{choice_name(shown)}"), icon=":material/monitoring:",
+                                                    key=MENU, on_change="rerun"))
 if iid == NONE:
     st.caption("指標を選ぶと、達成状況、想定ペースと中間目標の入った月次推移、月ごとの数値、振り返り（要因・対策）を表示します。選んだ指標はリンクにも残ります。")
     ui.stop()

@@ -70,12 +70,13 @@ PAGES = ["app_pages/overview.py", "app_pages/budget.py", "app_pages/indicators.p
 
 
 def shown_strings(at) -> list[str]:
-    """What the app itself writes on a page: texts, labels, help, placeholders, options, table headers."""
+    """What the app itself writes on a page: texts, labels, help, placeholders, options, popovers' buttons, table headers."""
     out = [e.value for e in (*at.markdown, *at.caption, *at.title, *at.subheader, *at.header, *at.info, *at.warning, *at.error,
                              *at.success, *at.text)]
     for w in (*at.button, *at.checkbox, *at.selectbox, *at.multiselect, *at.radio, *at.button_group, *at.text_input, *at.text_area, *at.number_input):
         out += [w.label, getattr(w, "help", "") or "", getattr(w, "placeholder", "") or ""]
         out += [str(o) for o in getattr(w, "options", [])]
+    out += [b.proto.popover.label for b in at.get("popover")]
     out += [*figures(at)] + [*figures(at).values()]
     for t in frames(at):
         out += [str(c) for c in t.columns]

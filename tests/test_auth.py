@@ -142,7 +142,7 @@ def test_after_sign_in_the_user_returns_to_the_page_and_view(sample_store, polic
     monkeypatch.setattr(streamlit, "login", lambda *a, **k: logins.append(a))
     at = app("app_pages/indicators.py", {"is_logged_in": False}, auth=True, editors=[EDITOR])
     at.selectbox(key="as_of").set_value("2025-09").run()
-    at.selectbox(key="indicator").set_value("K2-2").run()
+    at.pills(key="indicator").set_value("K2-2").run()
     at.button(key="login").click().run()
     assert not at.exception, at.exception
     assert logins and kept["browser-1"][1] == "indicators"
@@ -154,11 +154,11 @@ def test_after_sign_in_the_user_returns_to_the_page_and_view(sample_store, polic
     back.user = {"is_logged_in": True, "email": EDITOR.lower()}
     back.run()
     assert not back.exception, back.exception
-    assert back.selectbox(key="indicator").value == "K2-2" and back.selectbox(key="as_of").value == "2025-09"
+    assert back.pills(key="indicator").value == "K2-2" and back.selectbox(key="as_of").value == "2025-09"
     # the indicator choice is 指標's own: the page came back too
     assert "browser-1" not in kept  # used once
     back.run()  # later runs stay where the user goes next
-    assert back.selectbox(key="indicator").value == "K2-2"
+    assert back.pills(key="indicator").value == "K2-2"
 
 
 def test_another_browser_does_not_inherit_the_place(sample_store, policy, monkeypatch):

@@ -24,8 +24,48 @@ def test_a_copied_link_reopens_the_same_view(server, page):
     assert "K1-1" not in text and "経営課題1　" not in text
     assert "サンプル（架空）" in text
     assert "基準月 令和8年3月末" in text
-    # 並べ方 is a segmented control: no radio-button scripts to load for the page's first screen
-    assert "Radio" not in loaded_widgets(page) and "Html" in loaded_widgets(page)
+    # 並べ方 is a segmented control and the indicators' list waits in a popover: no radio-button or list-box scripts to
+    # load for the page's first screen
+    assert not {"Radio", "Selectbox"} & loaded_widgets(page) and "Html" in loaded_widgets(page)
+
+
+def test_an_indicator_is_chosen_from_the_list_by_keyboard_and_by_click(server, page):
+    """詳しく見る指標: a button that names the indicator shown opens the list; arrow keys move between the indicators
+    without choosing, Enter or a click chooses one, closes the list and shows its detail, kept in the URL."""
+    goto(page, f"{server.url}/indicators?as_of=2026-03")
+    menu = page.get_by_role("button", name=re.compile("^詳しく見る指標：（選んでください）"))
+    menu.click()
+    wait_ready(page)
+    listed = page.locator('[data-testid="stPopoverBody"]').get_by_role("radio")
+    listed.first.wait_for(timeout=30000)
+    assert listed.count() == 16 and listed.nth(1).inner_text().startswith("K1-1 ")  # （選んでください） and 15 indicators
+    listed.first.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # K1-2, not chosen yet
+    assert listed.nth(2).evaluate("e => e === document.activeElement") and listed.nth(0).get_attribute("aria-checked") == "true"
+    page.keyboard.press("Enter")
+    wait_ready(page)
+    page.locator(".st-key-indicator_detail h5", has_text="K1-2").wait_for(timeout=30000)
+    assert not page.locator('[data-testid="stPopoverBody"]').count() and "indicator=K1-2" in page.url
+    page.get_by_role("button", name=re.compile("^詳しく見る指標：K1-2 ")).click()
+    page.locator('[data-testid="stPopoverBody"]').get_by_role("radio", name=re.compile("^K2-2 ")).click()
+    wait_ready(page)
+    page.locator(".st-key-indicator_detail h5", has_text="K2-2").wait_for(timeout=30000)
+    assert not page.locator('[data-testid="stPopoverBody"]').count() and "indicator=K2-2" in page.url
+
+
+def test_the_list_of_indicators_shows_whole_names_on_a_phone(server, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 800}, locale="ja-JP")
+    try:
+        goto(page, f"{server.url}/indicators?as_of=2026-03")
+        page.get_by_role("button", name=re.compile("^詳しく見る指標：")).click()
+        listed = page.locator('[data-testid="stPopoverBody"]').get_by_role("radio")
+        listed.first.wait_for(timeout=30000)
+        cut = listed.evaluate_all("""(pills) => pills.filter(p => Array.from(p.querySelectorAll('*')).some(
+            e => e.scrollWidth > e.clientWidth + 1) || p.getBoundingClientRect().right > window.innerWidth).map(p => p.textContent)""")
+        assert cut == [] and listed.nth(3).inner_text().endswith("）")  # the status at its end is on screen
+    finally:
+        page.close()
 
 
 def test_what_is_closed_opens_in_place_by_click_and_by_keyboard(server, page):

@@ -185,6 +185,12 @@ def test_overview_leads_with_the_indicators_behind_worst_first_under_a_filter(tm
     assert "K1-1" not in "\n".join(m.value for m in at.markdown)
 
 
+def indicator_menu(at) -> str:
+    """The label of 指標's popover that holds the list of indicators, as the reader sees it."""
+    (label,) = [b.proto.popover.label for b in at.get("popover") if b.proto.popover.label.startswith("詳しく見る指標")]
+    return unescape(label)
+
+
 def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
@@ -194,10 +200,13 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     at.query_params["as_of"] = "2025-09"
     at.run()
     at.switch_page("app_pages/indicators.py").run()
-    assert at.selectbox(key="indicator").value == "K4-3" and at.query_params["indicator"] == "K4-3"
+    assert at.pills(key="indicator").value == "K4-3" and at.query_params["indicator"] == "K4-3"
     assert at.markdown and any(m.value.startswith("##### K4-3") for m in at.markdown)
-    at.selectbox(key="indicator").set_value("K2-2").run()
+    assert indicator_menu(at).startswith("詳しく見る指標：K4-3 ")  # the list's button names the indicator shown
+    at.session_state["indicator_menu"] = True  # the list opened
+    at.pills(key="indicator").set_value("K2-2").run()
     assert at.query_params["indicator"] == "K2-2"
+    assert indicator_menu(at).startswith("詳しく見る指標：K2-2 ") and at.session_state["indicator_menu"] is False  # chosen: closed
     at.segmented_control(key="order").set_value("worst").run()
     table = next(t for t in frames(at) if "前回の報告から" in t.columns)
     assert list(table["状況"])[:3] == ["× 遅れ", "△ 注意", "△ 注意"] and at.query_params["order"] == "worst"
@@ -205,7 +214,7 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     at.switch_page("app_pages/upload.py").run()
     at.query_params.pop("indicator", None)  # a page link carries the filters, not the page's own choices
     at.switch_page("app_pages/indicators.py").run()
-    assert at.selectbox(key="indicator").value == "K2-2" and at.segmented_control(key="order").value == "worst"
+    assert at.pills(key="indicator").value == "K2-2" and at.segmented_control(key="order").value == "worst"
     assert any(m.value.startswith("##### K2-2") for m in at.markdown)
 
 
@@ -224,7 +233,7 @@ def test_a_page_choice_in_a_link_that_the_page_does_not_offer_is_said_under_it(q
     at.switch_page("app_pages/indicators.py").run()
     notes = [c.value for c in at.main.caption if "リンクで指定された" in c.value]
     assert len(notes) == 1 and said in unescape(notes[0]) and "この表示にないため使っていません" in notes[0]
-    assert at.selectbox(key="indicator").value == "" and at.segmented_control(key="order").value == "issue"  # the defaults
+    assert at.pills(key="indicator").value == "" and at.segmented_control(key="order").value == "issue"  # the defaults
     assert not [c for c in at.sidebar.caption if "リンクで指定された" in c.value]
     at.segmented_control(key="order").set_value("worst").run()
     assert not [c for c in at.caption if "リンクで指定された" in c.value]

@@ -131,8 +131,8 @@ def test_indicators_page_year_end(tmp_path, monkeypatch):
     assert not at.expander
     (counts,) = [h.proto.body for h in at.get("html") if "kpi-figures" in h.proto.body]
     assert "<summary>状況・評価の判定ルール</summary>" in counts and "<strong>順調</strong>: ペース比が90%以上。" in counts
-    assert len(at.get("plotly_chart")) == 0 and at.selectbox(key="indicator").value == ""
-    at.selectbox(key="indicator").set_value("K2-4").run()
+    assert len(at.get("plotly_chart")) == 0 and at.pills(key="indicator").value == ""
+    at.pills(key="indicator").set_value("K2-4").run()
     # its standing and monthly series, drawn on the server: still no chart library in the browser
     assert len(at.get("plotly_chart")) == 0
     bodies = [h.proto.body for h in at.get("html")]

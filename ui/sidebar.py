@@ -1,8 +1,11 @@
 """The sidebar and the URL: the pages on offer, the filters every page obeys, the link to the current view."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import streamlit as st
@@ -62,10 +65,12 @@ URL_KEYS = ("dept", "fy", "issue", "as_of")
 
 
 def url_choice(label: str, options: list[str], key: str, *, default: str, format_func=str, widget=st.selectbox,
-               notes: list[str] | None = None, noun: str | None = None, **kwargs) -> str:
+               notes: list[str] | None = None, noun: str | None = None,
+               within: Callable[[str], AbstractContextManager] | None = None, **kwargs) -> str:
     """A choice kept in the URL under ``key`` (?indicator=K2-2): a copied link reopens it. A value the choice does not
     offer is not used, and the reader is told so, naming it by ``noun`` (else the label): under the widget, or in
-    ``notes`` for a widget in a closed popover."""
+    ``notes`` for a widget in a closed popover. ``within``, given the value the widget will show, makes the container
+    the widget is drawn in (a popover whose button names the current choice); the note goes under that container."""
     written = f"_url_{key}"  # what this session last put in the URL: anything else there came from a link
     wanted = st.query_params.get(key)
     from_link = wanted is not None and wanted != st.session_state.get(written)
@@ -75,7 +80,8 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
         # Streamlit forgets a widget's value while another page is shown; the last choice comes back with the page.
         remembered = st.session_state.get(written)
         st.session_state[key] = remembered if remembered in options else default
-    value = widget(label, options, key=key, format_func=format_func, **kwargs)
+    with within(st.session_state[key]) if within else contextlib.nullcontext():
+        value = widget(label, options, key=key, format_func=format_func, **kwargs)
     if from_link and wanted not in options:
         note = unused_link_value(noun or label, wanted)
         if notes is None:
