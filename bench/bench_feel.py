@@ -65,6 +65,13 @@ def load(context, url: str, drawn: str | tuple[str, ...]) -> dict:
     return {"s": took} | res
 
 
+def frame_of_the_dashboard(folder: Path) -> Path:
+    """「枠だけ」: the dashboard's pages and filters around a one-line page (tools/served.py), in the sidebar's words for
+    the year the dashboard opens at, every 経営課題 and the newest month (ui/sidebar.py)."""
+    summary = summary_caption(None, 2025, [], as_of_name(LATEST, fiscal.latest_as_of(2025)))
+    return frame_page(folder, [(title, icon) for _, title, icon in DASHBOARD_PAGES], summary)
+
+
 def main() -> None:
     from load import TARGETS, city_data, run, visit
 
@@ -76,9 +83,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root, stores = city_data(Path(tmp), args.departments)
         env = {"KPI_DATA_DIR": str(root), "KPI_STORE": str(stores)}
-        # The sidebar's words for the year the dashboard opens at, every 経営課題, the newest month (ui/sidebar.py)
-        summary = summary_caption(None, 2025, [], as_of_name(LATEST, fiscal.latest_as_of(2025)))
-        frame_script = frame_page(Path(tmp), [(title, icon) for _, title, icon in DASHBOARD_PAGES], summary)
+        frame_script = frame_of_the_dashboard(Path(tmp))
         if args.nginx:
             app, floor = Cluster(1, env, nginx=True), Cluster(1, {}, one_line_page(Path(tmp)), nginx=True)
             frame = Cluster(1, {}, frame_script, nginx=True)
