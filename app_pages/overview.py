@@ -1,5 +1,7 @@
 """概要: what a monthly meeting needs first — the indicators behind (遅れ・注意, worst first) with their change
 since the previous report and their latest check-in — then the status counts, the rest, and each 経営課題's budget."""
+from urllib.parse import urlencode
+
 import streamlit as st
 
 import ui
@@ -16,6 +18,26 @@ def standing(r) -> list[htmltable.Segment]:
             (f"　{r.indicator.indicator_id} {r.indicator.short_name}：{fmt.value_text(r)}（目標 {fmt.target_text(r.indicator, r.target)}、"
              f"{fmt.progress_sentence(r)}）", False),
             *([("　評価 ", False), (fmt.grade_text(r), True)] if r.grade else [])]
+
+
+def card(r) -> htmltable.Card:
+    """An indicator behind, as a card: status, name and badges, its figures, its latest check-in (a person's text:
+    each of its lines kept as a line), and the link to its detail on 指標 with the view's filters, followed within the
+    app (htmltable.Link.in_app)."""
+    ind = r.indicator
+    checkin = [f"要因: {r.checkin.cause}", f"対策: {r.checkin.action}", *([f"コメント: {r.checkin.comment}"] if r.checkin.comment else []),
+               f"（{fmt.checkin_signature(r)}）"] if r.checkin else []
+    query = [(k, v) for k in ui.URL_KEYS for v in st.query_params.get_all(k)] + [("indicator", ind.indicator_id)]
+    return htmltable.Card(f"{ind.indicator_id} {ind.short_name}", [
+        [(fmt.status_shown(r), True), (f"　{ind.indicator_id} {ind.short_name}", False),
+         *([htmltable.Badge(f"新たに{r.status}", "orange")] if r.newly_off_track else [])],
+        *([[htmltable.Badge(overdue, "red")]] if (overdue := fmt.overdue_text(r)) else []),
+        [("\n".join((f"{fmt.value_text(r)}（目標 {fmt.target_text(ind, r.target)}、{fmt.progress_sentence(r)}）", fmt.pace_text(r),
+                      f"前回の報告から {fmt.change_text(r)}"
+                      + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
+                         if r.prior_month else ""))), False)],
+        [("\n".join(checkin) or "振り返り（要因・対策）は未記入です。指標の詳細から記入できます。", False)],
+    ], htmltable.Link(f"{ind.indicator_id} の詳細・振り返り", "indicators?" + urlencode(query), in_app=True))
 
 
 p, f = ui.policy(), ui.filters()
@@ -47,28 +69,8 @@ if rs and latest is None:  # nothing registered: not "all is well"
             "「実績アップロード」から月次の実績を登録すると、状況を判定します。", icon=":material/info:")
 elif not behind:
     st.success("遅れ・注意の指標はありません。", icon=":material/check_circle:")
-columns = st.columns(2)
-for n, r in enumerate(behind):
-    ind = r.indicator
-    with columns[n % 2].container(border=True, key=f"behind_{ind.indicator_id}"):
-        # One element for the card's name, badge and figures (paragraphs as before): each element is a message and
-        # a wake of the server's event loop.
-        st.markdown("\n\n".join([
-            f"**{ui.escape(fmt.status_shown(r))}**　{ui.escape(f'{ind.indicator_id} {ind.short_name}')}"
-            + ("　:orange-badge[新たに" + r.status + "]" if r.newly_off_track else ""),
-            *([f":red-badge[{ui.escape(overdue)}]"] if (overdue := fmt.overdue_text(r)) else []),
-            "  \n".join(ui.escape(line) for line in (
-                f"{fmt.value_text(r)}（目標 {fmt.target_text(ind, r.target)}、{fmt.progress_sentence(r)}）", fmt.pace_text(r),
-                f"前回の報告から {fmt.change_text(r)}"
-                + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
-                   if r.prior_month else ""))),
-            # the check-in in the same element: a person's text, escaped, each of its lines kept as a line
-            "  \n".join(ui.escape(part) for line in (
-                [f"要因: {r.checkin.cause}", f"対策: {r.checkin.action}", *([f"コメント: {r.checkin.comment}"] if r.checkin.comment else []),
-                 f"（{fmt.checkin_signature(r)}）"] if r.checkin else []) for part in line.splitlines())
-            or "振り返り（要因・対策）は未記入です。指標の詳細から記入できます。"]))
-        st.page_link("app_pages/indicators.py", label=ui.escape(f"{ind.indicator_id} の詳細・振り返り"), icon=":material/monitoring:",
-                     query_params={"indicator": ind.indicator_id})
+if behind:
+    ui.html(htmltable.cards_html([card(r) for r in behind]))
 
 st.subheader("指標の状況")
 ui.status_metrics(rs)  # the counts, and the rules under them

@@ -14,11 +14,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Link:
-    """A cell that links somewhere: ``text`` is shown (escaped), ``href`` must come from known values."""
+    """A cell that links somewhere: ``text`` is shown (escaped), ``href`` must come from known values. An ``in_app``
+    link names a page of this app (``indicators?indicator=K2-2&fy=2025``): assets/a11y.js follows it within the app,
+    as the browser's back button does, instead of loading the whole app again."""
 
     text: str
     href: str
     new_tab: bool = False
+    in_app: bool = False
 
 
 Cell = str | int | float | Link | None
@@ -65,7 +68,7 @@ TABLE_BREAK = "\u2028"
 
 def cell_html(value: Cell) -> str:
     if isinstance(value, Link):
-        extra = ' target="_blank" rel="noopener"' if value.new_tab else ""
+        extra = (' target="_blank" rel="noopener"' if value.new_tab else "") + (" data-kpi-page" if value.in_app else "")
         return f'<a href="{html.escape(value.href)}"{extra}>{html.escape(value.text)}</a>'
     return "" if value is None else html.escape(str(value)).replace("\n", "<br>").replace(TABLE_BREAK, '<br class="kpi-soft">')
 
@@ -131,8 +134,23 @@ section.kpi-section + section.kpi-section { margin-top: 1rem; }
 Segment = tuple[str, bool]  # (text, bold)
 
 
-def _paragraph(segments: Sequence[Segment]) -> str:
-    return "<p>" + "".join(f"<strong>{cell_html(t)}</strong>" if bold else cell_html(t) for t, bold in segments) + "</p>"
+@dataclass(frozen=True)
+class Badge:
+    """A short label on a tinted ground inside a paragraph (「新たに遅れ」, a report overdue), as st.badge draws one."""
+
+    text: str
+    colour: str  # "orange" or "red" (CARD_CSS)
+
+
+def _segment(part: Segment | Badge) -> str:
+    if isinstance(part, Badge):
+        return f'<span class="kpi-badge kpi-badge-{html.escape(part.colour)}">{html.escape(part.text)}</span>'
+    text, bold = part
+    return f"<strong>{cell_html(text)}</strong>" if bold else cell_html(text)
+
+
+def _paragraph(segments: Sequence[Segment | Badge]) -> str:
+    return "<p>" + "".join(_segment(s) for s in segments) + "</p>"
 
 
 def paragraphs_html(paragraphs: Sequence[Sequence[Segment]]) -> str:
@@ -241,3 +259,35 @@ def section_html(heading: str, figures: Sequence[tuple[str, str]], note: str, pa
     side = _figures_dl(figures, heading) + (f'<p class="kpi-note">{e(note)}</p>' if note else "")
     return (f'{f"<style>{FIGURES_CSS}{SECTION_CSS}</style>" if style else ""}<section class="kpi-section" aria-label="{e(heading)}"><h4>{e(heading)}</h4>'
             f'<div class="kpi-section-body"><div class="kpi-section-side">{side}</div><div class="kpi-section-main">{main}</div></div></section>')
+
+
+CARD_CSS = """
+.kpi-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 22rem), 1fr)); gap: 1rem; }
+.kpi-card { border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; padding: 1rem; overflow-wrap: anywhere; }
+.kpi-card p { margin: 0 0 0.75rem; }
+.kpi-card p:last-child { margin: 0; }
+.kpi-card a { color: #0B57A4; }
+.kpi-badge { display: inline-block; border-radius: 0.25rem; padding: 0 0.4rem; font-size: 0.875rem; line-height: 1.6; }
+p > .kpi-badge:not(:first-child) { margin-left: 0.5rem; }
+.kpi-badge-orange { background: #FFF0DB; color: #7A3E00; }
+.kpi-badge-red { background: #FDE8E8; color: #9F0000; }
+"""
+
+
+@dataclass(frozen=True)
+class Card:
+    """A bordered card: its paragraphs (text segments, some bold, and badges; the first names it), then its link."""
+
+    label: str
+    paragraphs: Sequence[Sequence[Segment | Badge]]
+    link: Link
+
+
+def cards_html(cards: Sequence[Card]) -> str:
+    """Cards side by side, as many as fit at 22rem or more (one under another on a phone), in one element: 概要 drew
+    three elements a card (a bordered container, its text, a page link) in two columns, and appeared 0.1 s sooner this
+    way (bench/bench_feel.py A/B, README). Every text is escaped; the links are built by the caller from known values."""
+    e = html.escape
+    items = "".join(f'<article class="kpi-card" aria-label="{e(c.label)}">{"".join(_paragraph(p) for p in c.paragraphs)}'
+                    f"<p>{cell_html(c.link)}</p></article>" for c in cards)
+    return f'<style>{CARD_CSS}</style><div class="kpi-cards">{items}</div>' if cards else ""

@@ -207,6 +207,16 @@ def figures(at) -> dict[str, str]:
     return found
 
 
+def overview_cards(at) -> list[str]:
+    """The text of each card of 概要's indicators behind (one HTML element for all), a line break kept as a line."""
+    import html
+    import re
+
+    bodies = [h.proto.body for h in at.get("html") if 'class="kpi-cards"' in h.proto.body]
+    cards = re.findall(r'(?s)<article class="kpi-card"[^>]*>(.*?)</article>', "".join(bodies))
+    return [html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<br>|</p>", "\n", c))).strip() for c in cards]
+
+
 def html_texts(at) -> list[str]:
     """The text a reader sees in each of the page's HTML elements (st.html: kpi.htmltable's sections, tables and
     figures), without its style and script, entities decoded."""

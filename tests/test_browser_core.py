@@ -54,6 +54,22 @@ def test_an_indicator_is_chosen_from_the_list_by_keyboard_and_by_click(server, p
     assert not page.locator('[data-testid="stPopoverBody"]').count() and "indicator=K2-2" in page.url
 
 
+def test_a_card_on_the_overview_opens_its_indicator_within_the_app_with_the_view(server, page):
+    """概要's cards are one HTML element; their links are followed by assets/links.js in the same session (no new load
+    of the app), as the page links they replaced were, and carry the view's filters."""
+    goto(page, f"{server.url}/?as_of=2025-09&issue=2")
+    link = page.locator(".kpi-card a", has_text="K2-2 の詳細・振り返り")
+    link.wait_for(timeout=30000)
+    page.evaluate("window.__sameDocument = true")
+    link.click()
+    page.locator(".st-key-indicator_detail h5", has_text="K2-2").wait_for(timeout=30000)
+    wait_ready(page)
+    assert page.evaluate("window.__sameDocument === true")  # the same document: followed within the app
+    assert "indicator=K2-2" in page.url and "issue=2" in page.url and "as_of=2025-09" in page.url
+    assert page.get_by_role("button", name=re.compile("^詳しく見る指標：K2-2 ")).count() == 1
+    assert "基準月 令和7年9月末" in main_text(page)
+
+
 def test_the_list_of_indicators_shows_whole_names_on_a_phone(server, browser):
     page = browser.new_page(viewport={"width": 390, "height": 800}, locale="ja-JP")
     try:

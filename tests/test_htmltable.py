@@ -2,6 +2,8 @@
 caller built them, the first column heads its row, numeric columns right-aligned."""
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from kpi.htmltable import Link, table_html
@@ -89,3 +91,20 @@ def test_details_caption_and_paragraphs_are_text():
     assert '<details class="kpi-more"><summary>&lt;img src=x onerror=alert(1)&gt;の一覧</summary>' in out
     assert "<p><strong>太字&lt;b&gt;</strong><br>二行目 &amp; 三</p>" in out and " open" not in out
     assert caption_html("出典: <a>\n基準").endswith('<p class="kpi-caption">出典: &lt;a&gt;<br>基準</p>')
+
+
+@pytest.mark.parametrize("name", ["<img src=x onerror=alert(1)>", "**太字** :red[赤]", 'A&B" onclick="x'])
+def test_cards_escape_every_text_and_mark_the_apps_own_links(name):
+    from kpi.htmltable import Badge, Card, cards_html
+
+    out = cards_html([Card(f"K1-1 {name}", [[("× 遅れ", True), (f"　K1-1 {name}", False), Badge(f"新たに{name}", "orange")],
+                                            [Badge("9月分未報告（最終報告 7月）", "red")], [(f"要因: {name}\n対策: 次へ", False)]],
+                          Link("K1-1 の詳細・振り返り", "indicators?fy=2025&indicator=K1-1", in_app=True))])
+    body = out.split("</style>")[1]
+    assert "<img" not in body and 'onclick="' not in body and f"　K1-1 {html.escape(name)}" in body
+    assert body.startswith('<div class="kpi-cards"><article class="kpi-card" aria-label="K1-1 ')
+    assert '<p><strong>× 遅れ</strong>　K1-1 ' in body and '<span class="kpi-badge kpi-badge-orange">新たに' in body
+    assert '<p><span class="kpi-badge kpi-badge-red">9月分未報告（最終報告 7月）</span></p>' in body
+    assert "<br>対策: 次へ</p>" in body  # a person's line break kept as a line
+    assert '<p><a href="indicators?fy=2025&amp;indicator=K1-1" data-kpi-page>K1-1 の詳細・振り返り</a></p></article></div>' in body
+    assert cards_html([]) == ""

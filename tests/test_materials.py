@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pptx import Presentation
 
-from conftest import DATA, frames, pptx_text, run_app
+from conftest import DATA, frames, overview_cards, pptx_text, run_app
 from kpi import checkins, export, service
 from kpi import evaluation as ev
 from kpi.evaluate import OFF_TRACK, attention
@@ -107,9 +107,8 @@ def test_an_overdue_report_needs_attention_on_every_surface(meeting, policy, mon
 
     at = run_app("app_pages/overview.py", meeting.root, monkeypatch, as_of="2025-09")
     assert at.subheader[0].value.startswith("遅れ・注意・報告遅れの指標")
-    markdown = [m.value for m in at.markdown]
-    card = next(v for v in markdown if "K2-4 " in v and v.startswith("**")).split("\n\n")  # the card: one element
-    assert text in card[1]  # on the card, right under its title
+    card = next(c for c in overview_cards(at) if "K2-4 " in c.splitlines()[0]).splitlines()
+    assert card[1] == text  # on the card, right under its title
     assert not [s for s in at.success if "遅れ・注意の指標はありません" in s.value]
 
     at = run_app("app_pages/indicators.py", meeting.root, monkeypatch, as_of="2025-09")

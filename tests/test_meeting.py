@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pg import STORE_KINDS
 
-from conftest import ROOT, frames, run_app, unescape
+from conftest import ROOT, frames, overview_cards, run_app, unescape
 from kpi import charts, checkins, export, fiscal, fmt
 from kpi.evaluate import Actual, evaluate_indicator, exceptions
 from kpi.policy import Indicator, Target
@@ -154,8 +154,8 @@ def test_checkin_round_trip_cli_status_pages_deck_and_workbook(sample_store, pol
     assert analysis == "令和7年9月分　要因: 研修が9月にずれ込み、着手が遅れた　対策: 伴走支援で5業務の運用開始をめざす"
     # 概要: K2-2 is behind, with its check-in
     at = run_app("app_pages/overview.py", root, monkeypatch, as_of="2025-09")
-    card = next(unescape(m.value) for m in at.markdown if "K2-2 ノーコードツール" in m.value)  # the card: one element
-    assert "要因: 研修が9月にずれ込み、着手が遅れた  \n対策: 伴走支援で5業務の運用開始をめざす  \n（令和7年9月分" in card
+    card = next(c for c in overview_cards(at) if "K2-2 ノーコードツール" in c)
+    assert "要因: 研修が9月にずれ込み、着手が遅れた\n対策: 伴走支援で5業務の運用開始をめざす\n（令和7年9月分" in card
     # the workbook and the deck carry it
     m = export.gather(Store(root), policy, export.Scope(FY, (), "2025-09", ("summary", "indicators")))
     ws = load_workbook(io.BytesIO(export.build(m, "xlsx")))["指標（振り返り）"]
@@ -177,12 +177,15 @@ def test_overview_leads_with_the_indicators_behind_worst_first_under_a_filter(tm
     at = run_app("app_pages/overview.py", tmp_path / "store", monkeypatch, as_of="2025-09", issue=["2"])
     # K2-3 (1 of 4, first reported at 1 in April) is on the pace from its first report; K2-2 (9 of 20) is not
     assert at.subheader[0].value == "遅れ・注意の指標（1件、悪い順）"
-    cards = [m.value for m in at.markdown if m.value.startswith("**× 遅れ**") or m.value.startswith("**△ 注意**")]
-    assert cards and {c.split("　")[1].split(" ")[0] for c in cards} == {"K2-2"}
+    cards = overview_cards(at)
+    assert [c.split("　")[0] for c in cards] == ["△ 注意"] and {c.split("　")[1].split(" ")[0] for c in cards} == {"K2-2"}
     s = Store(tmp_path / "store")
     assert [r.indicator.indicator_id for r in exceptions(results(s, policy, FY, "2025-09", ["2"]))] == ["K2-2"]
     assert [r.indicator.indicator_id for r in exceptions(results(s, policy, FY, "2025-09"))] == ["K4-8", "K3-1", "K1-2", "K2-2"]
-    assert "K1-1" not in "\n".join(m.value for m in at.markdown)
+    assert "K1-1" not in "\n".join(overview_cards(at))
+    # each card links to its detail on 指標 with the view's filters (a link opened in a new tab shows the same view)
+    (body,) = [h.proto.body for h in at.get("html") if 'class="kpi-cards"' in h.proto.body]
+    assert re.findall(r'<a href="([^"]+)" data-kpi-page>', body) == ["indicators?fy=2025&amp;issue=2&amp;as_of=2025-09&amp;indicator=K2-2"]
 
 
 def indicator_menu(at) -> str:

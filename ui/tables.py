@@ -64,7 +64,8 @@ def inert_figure(fig):
 
 def accessibility() -> None:
     """Once per run: the app's CSS fixes and the script that declares Japanese, translates the framework's
-    strings and gives charts their labels (assets/; app-controlled text only). One element in the sidebar for both:
+    strings and gives charts their labels, and the one that follows the app's own links within it (assets/;
+    app-controlled text only). One element in the sidebar for both:
     a style applies to the whole document wherever it stands, and each element is work for the browser."""
     with st.sidebar:
         html(_assets(), unsafe_allow_javascript=True, width="content")
@@ -74,7 +75,7 @@ def accessibility() -> None:
 def _assets() -> str:
     # Read and joined once per process, not on every run (the files ship with the app; a change needs a restart anyway).
     return (f"<style>{(ASSETS / 'a11y.css').read_text(encoding='utf-8')}</style>"
-            f"<script>{(ASSETS / 'a11y.js').read_text(encoding='utf-8')}</script>")
+            f"<script>{(ASSETS / 'a11y.js').read_text(encoding='utf-8')}\n{(ASSETS / 'links.js').read_text(encoding='utf-8')}</script>")
 
 
 def heading(title: str, p: Policy, f: Filters) -> None:
