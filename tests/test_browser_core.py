@@ -68,6 +68,11 @@ def test_a_card_on_the_overview_opens_its_indicator_within_the_app_with_the_view
     assert "indicator=K2-2" in page.url and "issue=2" in page.url and "as_of=2025-09" in page.url
     assert page.get_by_role("button", name=re.compile("^詳しく見る指標：K2-2 ")).count() == 1
     assert "基準月 令和7年9月末" in main_text(page)
+    # and the browser's back button leads to the same view of 概要 (its 基準月 fell back to 最新 before)
+    page.go_back()
+    page.locator(".kpi-card").first.wait_for(timeout=30000)
+    wait_ready(page)
+    assert "基準月 令和7年9月末" in main_text(page) and "as_of=2025-09" in page.url and "issue=2" in page.url
 
 
 def test_the_list_of_indicators_shows_whole_names_on_a_phone(server, browser):

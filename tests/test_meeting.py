@@ -242,6 +242,22 @@ def test_a_page_choice_in_a_link_that_the_page_does_not_offer_is_said_under_it(q
     assert not [c for c in at.caption if "リンクで指定された" in c.value]
 
 
+def test_the_address_decides_when_the_session_has_forgotten_a_filter(tmp_path, monkeypatch):
+    """The browser's back button leads to a page whose filters the framework has forgotten (its widgets' values) while
+    the address still says them: the address is then taken at its word, not the defaults (基準月 went back to 最新)."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KPI_STORE", str(tmp_path / "store"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["fy"], at.query_params["as_of"], at.query_params["issue"] = "2025", "2025-09", "2"
+    # as after the back button: the address this session wrote, and no choice held any more
+    at.session_state["_url_written"] = {"fy": "2025", "issue": ["2"], "as_of": "2025-09"}
+    at.run()
+    assert at.session_state["_filters"].as_of == "2025-09" and at.session_state["_filters"].issues == ("2",)
+    assert at.query_params["as_of"] == "2025-09" and at.query_params["issue"] == "2"
+    assert not [c for c in at.main.caption if "リンクで指定された" in c.value]  # nothing to say: the view offers both
+
+
 def test_the_pages_own_defaults_stay_out_of_a_url_that_does_not_name_them(tmp_path, monkeypatch):
     """A first visit to 指標 writes neither ?order= nor ?indicator= (their defaults; each write is a message and a
     history update in the browser); a choice is written, and so is the way back to the default."""
