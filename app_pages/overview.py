@@ -20,14 +20,13 @@ def standing(r) -> list[htmltable.Segment]:
             *([("　評価 ", False), (fmt.grade_text(r), True)] if r.grade else [])]
 
 
-def card(r) -> htmltable.Card:
+def card(r, view: list[tuple[str, str]]) -> htmltable.Card:
     """An indicator behind, as a card: status, name and badges, its figures, its latest check-in (a person's text:
-    each of its lines kept as a line), and the link to its detail on 指標 with the view's filters, followed within the
-    app (htmltable.Link.in_app)."""
+    each of its lines kept as a line), and the link to its detail on 指標 with the view's filters (``view``: as the
+    address says them), followed within the app (htmltable.Link.in_app)."""
     ind = r.indicator
     checkin = [f"要因: {r.checkin.cause}", f"対策: {r.checkin.action}", *([f"コメント: {r.checkin.comment}"] if r.checkin.comment else []),
                f"（{fmt.checkin_signature(r)}）"] if r.checkin else []
-    query = [(k, v) for k in ui.URL_KEYS for v in st.query_params.get_all(k)] + [("indicator", ind.indicator_id)]
     return htmltable.Card(f"{ind.indicator_id} {ind.short_name}", [
         [(fmt.status_shown(r), True), (f"　{ind.indicator_id} {ind.short_name}", False),
          *([htmltable.Badge(f"新たに{r.status}", "orange")] if r.newly_off_track else [])],
@@ -37,7 +36,7 @@ def card(r) -> htmltable.Card:
                       + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
                          if r.prior_month else ""))), False)],
         [("\n".join(checkin) or "振り返り（要因・対策）は未記入です。指標の詳細から記入できます。", False)],
-    ], htmltable.Link(f"{ind.indicator_id} の詳細・振り返り", "indicators?" + urlencode(query), in_app=True))
+    ], htmltable.Link(f"{ind.indicator_id} の詳細・振り返り", "indicators?" + urlencode([*view, ("indicator", ind.indicator_id)]), in_app=True))
 
 
 p, f = ui.policy(), ui.filters()
@@ -70,7 +69,8 @@ if rs and latest is None:  # nothing registered: not "all is well"
 elif not behind:
     st.success("遅れ・注意の指標はありません。", icon=":material/check_circle:")
 if behind:
-    ui.html(htmltable.cards_html([card(r) for r in behind]))
+    view = [(k, v) for k in ui.URL_KEYS for v in st.query_params.get_all(k)]
+    ui.html(htmltable.cards_html([card(r, view) for r in behind]))
 
 st.subheader("指標の状況")
 ui.status_metrics(rs)  # the counts, and the rules under them

@@ -52,13 +52,18 @@ RESOURCES = """() => {
 }"""
 
 
-def load(context, url: str, drawn: str | tuple[str, ...]) -> dict:
-    page = context.new_page()
-    t0 = time.perf_counter()
+def open_until_drawn(page, url: str, drawn: str | tuple[str, ...]) -> None:
+    """Open ``url`` in ``page`` and wait until the run has ended and every one of the ``drawn`` selectors is on screen."""
     page.goto(url)
     page.wait_for_selector(READY, timeout=120000)
     for selector in (drawn,) if isinstance(drawn, str) else drawn:
         page.locator(selector).first.wait_for(timeout=120000)
+
+
+def load(context, url: str, drawn: str | tuple[str, ...]) -> dict:
+    page = context.new_page()
+    t0 = time.perf_counter()
+    open_until_drawn(page, url, drawn)
     took = time.perf_counter() - t0
     res = page.evaluate(RESOURCES)
     page.close()

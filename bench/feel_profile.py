@@ -69,17 +69,15 @@ def by_kind(files: dict[str, float]) -> dict[str, float]:
 
 
 def profiled_load(context, url: str, drawn: str | tuple[str, ...]) -> dict[str, float]:
-    from tools.served import READY
+    """One load of ``url`` as bench_feel times it (until drawn), profiled: milliseconds per script file."""
+    from bench_feel import open_until_drawn
 
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Profiler.enable")
     cdp.send("Profiler.setSamplingInterval", {"interval": 100})
     cdp.send("Profiler.start")
-    page.goto(url)
-    page.wait_for_selector(READY, timeout=120000)
-    for selector in (drawn,) if isinstance(drawn, str) else drawn:
-        page.locator(selector).first.wait_for(timeout=120000)
+    open_until_drawn(page, url, drawn)
     profile = cdp.send("Profiler.stop")["profile"]
     page.close()
     return by_file(profile)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Link:
     """A cell that links somewhere: ``text`` is shown (escaped), ``href`` must come from known values. An ``in_app``
-    link names a page of this app (``indicators?indicator=K2-2&fy=2025``): assets/a11y.js follows it within the app,
+    link names a page of this app (``indicators?indicator=K2-2&fy=2025``): assets/links.js follows it within the app,
     as the browser's back button does, instead of loading the whole app again."""
 
     text: str

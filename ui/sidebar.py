@@ -112,7 +112,7 @@ def _adopt_url(years: list[int], default_fy: int) -> dict[str, str | list[str]]:
     the sidebar can say which of it the view does not offer."""
     written = st.session_state.setdefault("_url_written", {})
 
-    def new(key: str, value) -> bool:
+    def to_adopt(key: str, value) -> bool:
         # Not written by this session, or the session no longer holds the choice: the framework forgets the widgets'
         # values when the browser's back button leads to a page, and the address is then all there is to go by.
         return value != written.get(key) or key not in st.session_state
@@ -120,19 +120,19 @@ def _adopt_url(years: list[int], default_fy: int) -> dict[str, str | list[str]]:
     qp = st.query_params
     adopted: dict[str, str | list[str]] = {}
     fy = qp.get("fy")
-    if fy is not None and new("fy", fy):
+    if fy is not None and to_adopt("fy", fy):
         adopted["fy"] = fy
         if fy.isdigit() and int(fy) in years:
             st.session_state["fy"] = int(fy)
     as_of = qp.get("as_of")
-    if as_of is not None and new("as_of", as_of):
+    if as_of is not None and to_adopt("as_of", as_of):
         adopted["as_of"] = as_of
         try:  # the month as the choices spell it (a link may say 2025-9)
             st.session_state["as_of"] = adopted["as_of"] = as_of if as_of == LATEST else fiscal.ym(*fiscal.parse_ym(as_of))
         except ValueError:
             pass
     issues = qp.get_all("issue")
-    if issues and new("issue", issues):
+    if issues and to_adopt("issue", issues):
         adopted["issue"] = issues
         st.session_state["issue"] = issues
     st.session_state.setdefault("fy", default_fy)

@@ -65,7 +65,7 @@ def inert_figure(fig):
 def accessibility() -> None:
     """Once per run: the app's CSS fixes and the script that declares Japanese, translates the framework's
     strings and gives charts their labels, and the one that follows the app's own links within it (assets/;
-    app-controlled text only). One element in the sidebar for both:
+    app-controlled text only). One element in the sidebar for all of them:
     a style applies to the whole document wherever it stands, and each element is work for the browser."""
     with st.sidebar:
         html(_assets(), unsafe_allow_javascript=True, width="content")
