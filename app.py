@@ -40,6 +40,7 @@ def main() -> None:
         st.stop()
 
     ui.accessibility()
+    ui.arrived(page.url_path)
     try:
         page.run()
     except ui.PageDone:  # the page ended early (ui.stop): the link below still follows

@@ -1,7 +1,8 @@
 """指標: every indicator at a glance (one chart and its table), then the detail of the one selected.
 
-Reads top to bottom: the order → all indicators in one table with a bar per row against target and pace
-(HTML: it loads no chart library and reflows at any width; every column in a table under it, closed until opened) → the chosen indicator (kept in the URL,
+Reads top to bottom: the order and the table's form (links: ?order=worst&show=columns) → all indicators in one table
+with a bar per row against target and pace (HTML: it loads no chart library and reflows at any width), or every
+column as a table → the chosen indicator (kept in the URL,
 ?indicator=K2-2): its standing and monthly series with the pace and checkpoints (HTML and SVG drawn on the
 server, kpi.htmlcharts), data table, check-ins (要因・対策). The page draws no plotly figure: the chart library
 is loaded only for the image downloads' server-side rendering.
@@ -18,6 +19,7 @@ from ui import auth as ui_auth
 from ui import export as ui_export
 
 ORDERS = {"issue": "経営課題の順", "worst": "遅れ・注意から（悪い順）"}
+SHOWS = {"bars": "達成率の棒", "columns": "すべての列の表"}
 NONE = ""  # no indicator chosen: the page is the list alone (no chart library to load)
 MENU = "indicator_menu"  # the popover that holds the list of indicators: open or closed
 
@@ -33,27 +35,41 @@ if not rs:
 
 # --- every indicator at a glance -----------------------------------------------------------------
 st.subheader("指標の一覧")
-# A segmented control, not radio buttons: the same one click, and its scripts come with the page's own (radio
-# buttons load theirs on first use: 0.04–0.05 s of 指標's first load in a bench/bench_feel.py A/B, README)
-order = ui.url_choice("並べ方", list(ORDERS), "order", default="issue", format_func=ORDERS.get, widget=st.segmented_control, required=True)
+# 並べ方 and 表示 are links that change the address (?order=worst&show=columns), not widgets: plain HTML in the table's
+# element loads no widget's scripts, and the table not shown is not built (a segmented control's five script files
+# and the closed table of every column cost 指標's first load 0.07–0.13× of the one-line page, bench/bench_feel.py
+# A/B, README). The links keep the view's filters and the indicator chosen below.
+order = ui.url_choice("並べ方", list(ORDERS), "order", default="issue", widget=None)
+shown = ui.url_choice("表示", list(SHOWS), "show", default="bars", widget=None)
 ordered = worst_first(rs) if order == "worst" else rs
-# A table with a bar in each row: no chart library to load, and it reflows at any width. Under it, in the same
-# element, the source line and every column as a table, closed until opened (kpi.htmltable.details_html).
+
+
+def href(**change: str) -> str:
+    return ui.view_href({"order": order, "show": shown, "indicator": st.session_state.get("indicator") or None} | change,
+                        defaults={"order": "issue", "show": "bars"})
+
+
+choices = (htmltable.choices_html("並べ方", [htmltable.Choice(text, None if k == order else href(order=k), f"order:{k}") for k, text in ORDERS.items()])
+           + htmltable.choices_html("表示", [htmltable.Choice(text, None if k == shown else href(show=k), f"show:{k}") for k, text in SHOWS.items()],
+                                    style=False))
 marks = charts.bullets_key(ordered)  # what the marks mean: under the table and in the saved image's footer
-ui.html(charts.bar_table_html(ordered, f"{len(ordered)}指標の達成状況（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末）", key=marks)
-        + htmltable.caption_html(note.text)
-        + htmltable.details_html("すべての列を表で見る（評価・最終報告月・年度末見込み）", style=False, body=htmltable.dict_table_html([{
-            "指標ID": r.indicator.indicator_id,
-            "指標": r.indicator.short_name,
-            "状況": fmt.status_shown(r),
-            "実績": fmt.value_text(r),
-            "目標": fmt.target_text(r.indicator, r.target),
-            "達成率": fmt.progress_text(r),
-            "前回の報告から": "\n".join(fmt.change_lines(r)),
-            "評価": fmt.grade_text(r) if r.grade else "",
-            "最終報告月": fmt.last_report_text(r),
-            "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
-        } for r in ordered], f"指標の一覧（{len(ordered)}指標、すべての列）", nowrap=("指標ID", "最終報告月"))))
+if shown == "bars":  # a table with a bar in each row: no chart library to load, and it reflows at any width
+    table = charts.bar_table_html(ordered, f"{len(ordered)}指標の達成状況（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末）", key=marks)
+else:
+    table = htmltable.dict_table_html([{
+        "指標ID": r.indicator.indicator_id,
+        "指標": r.indicator.short_name,
+        "状況": fmt.status_shown(r),
+        "実績": fmt.value_text(r),
+        "目標": fmt.target_text(r.indicator, r.target),
+        "達成率": fmt.progress_text(r),
+        "前回の報告から": "\n".join(fmt.change_lines(r)),
+        "評価": fmt.grade_text(r) if r.grade else "",
+        "最終報告月": fmt.last_report_text(r),
+        "年度末見込み": fmt.with_unit(r.forecast, r.indicator.unit),
+    } for r in ordered], f"{len(ordered)}指標の一覧（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末、すべての列）",
+        nowrap=("指標ID", "最終報告月"))
+ui.html(choices + table + htmltable.caption_html(note.text))
 ui_export.chart_downloads(ui.overview_figure(f, ordered), chart_name(p.text("department"), f.fy, "指標の達成状況"), key="overview_chart",
                           footer="　".join(marks) + f"　{note.text}　基準: {fiscal.month_label(f.as_of)}末")
 

@@ -291,3 +291,42 @@ def cards_html(cards: Sequence[Card]) -> str:
     items = "".join(f'<article class="kpi-card" aria-label="{e(c.label)}">{"".join(_paragraph(p) for p in c.paragraphs)}'
                     f"<p>{cell_html(c.link)}</p></article>" for c in cards)
     return f'<style>{CARD_CSS}</style><div class="kpi-cards">{items}</div>' if cards else ""
+
+
+CHOICES_CSS = """
+.kpi-choices { display: flex; flex-wrap: wrap; align-items: center; gap: 0.35rem 0.6rem; margin: 0 0 0.6rem; font-size: 0.875rem; }
+.kpi-choices .kpi-choices-label { color: rgba(14, 14, 14, 0.75); }
+.kpi-choices ul { display: inline-flex; flex-wrap: wrap; list-style: none; margin: 0; padding: 0; }
+.kpi-choices li { margin: 0; }
+.kpi-choices li > * { display: inline-block; min-height: 2rem; box-sizing: border-box; padding: 0.3rem 0.8rem;
+                      border: 1px solid rgba(49, 51, 63, 0.25); margin-left: -1px; line-height: 1.4; }
+.kpi-choices li:first-child > * { border-radius: 0.5rem 0 0 0.5rem; margin-left: 0; }
+.kpi-choices li:last-child > * { border-radius: 0 0.5rem 0.5rem 0; }
+.kpi-choices a { color: #0B57A4; text-decoration: none; background: #FFFFFF; }
+.kpi-choices a:hover { background: #F0F4FA; text-decoration: underline; }
+.kpi-choices [aria-current] { position: relative; background: #E6EEF8; border-color: #0B57A4; color: #0A3D73; font-weight: 600; }
+.kpi-choices + .kpi-choices { margin-top: -0.2rem; }
+"""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One way to show a view: its words and, unless it is the one shown, the address that shows it (an in-app link)."""
+
+    text: str
+    href: str | None
+    name: str = ""  # what the link chooses (order:worst): after the new view is drawn, assets/links.js focuses it
+
+
+def choices_html(label: str, choices: Sequence[Choice], style: bool = True) -> str:
+    """A choice of view as a row of links, the one shown marked (aria-current) and not a link: a link chooses by the
+    address (?order=worst), followed within the app (assets/links.js) like the Back button. Plain HTML loads no widget's
+    scripts: 並べ方 as a segmented control cost 指標's first load five script files (bench/bench_feel.py A/B, README).
+    Every text is escaped; the addresses are built by the caller from known values."""
+    e = html.escape
+    items = "".join(
+        f'<li><span aria-current="true" tabindex="-1" data-kpi-choice="{e(c.name)}">{e(c.text)}</span></li>' if c.href is None
+        else f'<li><a href="{e(c.href)}" data-kpi-page data-kpi-choice="{e(c.name)}">{e(c.text)}</a></li>' for c in choices)
+    return (f"<style>{CHOICES_CSS}</style>" if style else "") + (
+        f'<nav class="kpi-choices" aria-label="{e(label)}"><span class="kpi-choices-label" aria-hidden="true">{e(label)}：</span>'
+        f"<ul>{items}</ul></nav>")

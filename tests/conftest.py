@@ -195,6 +195,29 @@ def frames(at) -> list:
     return [t.value for t in (*at.table, *at.dataframe)] + html_tables
 
 
+def follow(at, text: str):
+    """Follow the page's in-app link to a view of itself (kpi.htmltable.choices_html: 並べ方, 表示) by its words, as
+    assets/links.js does in the browser: the address becomes the link's, and the page runs again."""
+    import html
+    from urllib.parse import parse_qs, urlsplit
+
+    links = {html.unescape(t): html.unescape(h) for b in (h.proto.body for h in at.get("html"))
+             for h, t in re.findall(r'<a href="([^"]*)" data-kpi-page[^>]*>([^<]*)</a>', b)}
+    href = links[text]
+    assert href.startswith("?"), href  # a view of the same page
+    at.query_params.clear()
+    for key, values in parse_qs(urlsplit(href).query).items():
+        at.query_params[key] = values if len(values) > 1 else values[0]
+    return at.run()
+
+
+def every_column(at):
+    """指標's table of every column (表示「すべての列の表」), then back to the bars; the table as a DataFrame."""
+    (table,) = [t for t in frames(follow(at, "すべての列の表")) if "指標ID" in t.columns]
+    follow(at, "達成率の棒")
+    return table
+
+
 def figures(at) -> dict[str, str]:
     """Every labelled figure a page shows: st.metric and the rows of figures of kpi.htmltable.figures_html."""
     import html

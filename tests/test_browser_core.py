@@ -24,9 +24,9 @@ def test_a_copied_link_reopens_the_same_view(server, page):
     assert "K1-1" not in text and "経営課題1　" not in text
     assert "サンプル（架空）" in text
     assert "基準月 令和8年3月末" in text
-    # 並べ方 is a segmented control and the indicators' list waits in a popover: no radio-button or list-box scripts to
-    # load for the page's first screen
-    assert not {"Radio", "Selectbox"} & loaded_widgets(page) and "Html" in loaded_widgets(page)
+    # 並べ方 and 表示 are links and the indicators' list waits in a popover: no widget's scripts to load for the page's
+    # first screen
+    assert not {"Radio", "Selectbox", "ButtonGroup"} & loaded_widgets(page) and "Html" in loaded_widgets(page)
 
 
 def test_an_indicator_is_chosen_from_the_list_by_keyboard_and_by_click(server, page):
@@ -89,22 +89,53 @@ def test_the_list_of_indicators_shows_whole_names_on_a_phone(server, browser):
         page.close()
 
 
-def test_what_is_closed_opens_in_place_by_click_and_by_keyboard(server, page):
-    """kpi.htmltable.details_html: the whole table and the rules are closed until opened, as an expander was."""
+def test_the_rules_open_in_place_by_click_and_by_keyboard(server, page):
+    """kpi.htmltable.details_html: the rules are closed until opened, as an expander was."""
     goto(page, f"{server.url}/indicators?as_of=2026-03")
-    full = page.locator("details.kpi-more", has_text="すべての列を表で見る")
-    full.wait_for(timeout=30000)
-    table = full.locator("table.kpi-table")
-    assert table.count() == 1 and not table.is_visible()
-    full.locator("summary").click()
-    assert table.is_visible() and table.locator("tbody tr").count() == 15
-    assert table.locator("thead th").last.inner_text() == "年度末見込み"
     rules = page.locator("details.kpi-more", has_text="状況・評価の判定ルール")
+    rules.locator("summary").click()
+    assert rules.locator("li", has_text="ペース比が90%以上").is_visible()
+    rules.locator("summary").click()
     rules.locator("summary").focus()
     page.keyboard.press("Enter")
     assert rules.locator("li", has_text="ペース比が90%以上").is_visible()
     page.keyboard.press("Enter")
     assert not rules.locator("li", has_text="ペース比が90%以上").is_visible()
+
+
+def test_the_lists_order_and_form_are_links_followed_within_the_app(server, page):
+    """並べ方 and 表示 (kpi.htmltable.choices_html): links that change the address, followed in the same session by
+    assets/links.js; the one shown is marked, the view's filters and the chosen indicator are kept, and the keyboard's
+    place is the choice just made."""
+    goto(page, f"{server.url}/indicators?issue=4&as_of=2026-03&indicator=K4-2")
+    order = page.get_by_role("navigation", name="並べ方")
+    assert order.locator('[aria-current="true"]').inner_text() == "経営課題の順"
+    page.evaluate("window.__sameDocument = true")
+    order.get_by_role("link", name="遅れ・注意から（悪い順）").click()
+    page.locator('nav[aria-label="並べ方"] [aria-current="true"]', has_text="悪い順").wait_for(timeout=30000)
+    wait_ready(page)
+    first = page.locator("table.kpi-bars tbody th").first.inner_text()
+    assert first.startswith("K4-8 ") and page.evaluate("window.__sameDocument === true")  # 遅れ first, same session
+    assert "order=worst" in page.url and "issue=4" in page.url and "indicator=K4-2" in page.url
+    assert page.locator(".st-key-indicator_detail h5", has_text="K4-2").count() == 1
+    assert "ButtonGroup" not in loaded_widgets(page)  # the links load no widget's scripts
+    # by keyboard: Tab to 「すべての列の表」, Enter; the table of every column, and the place kept on the choice made
+    columns = page.get_by_role("navigation", name="表示").get_by_role("link", name="すべての列の表")
+    columns.focus()
+    page.keyboard.press("Enter")
+    table = page.locator("table.kpi-table", has_text="年度末見込み")
+    table.wait_for(timeout=30000)
+    wait_ready(page)
+    assert table.locator("tbody tr").count() == 8 and table.locator("thead th").last.inner_text() == "年度末見込み"
+    assert table.locator("tbody tr").first.inner_text().startswith("K4-8")  # still the worst first
+    assert page.locator("table.kpi-bars").count() == 0 and "show=columns" in page.url and "order=worst" in page.url
+    page.wait_for_function("document.activeElement && document.activeElement.textContent === 'すべての列の表'", timeout=10000)
+    assert page.evaluate("document.activeElement.getAttribute('aria-current')") == "true"
+    # the browser's back button leads to the bars again
+    page.go_back()
+    page.locator("table.kpi-bars").wait_for(timeout=30000)
+    wait_ready(page)
+    assert "show=columns" not in page.url
 
 
 def test_choosing_an_issue_updates_the_url_and_every_page_obeys(server, page):

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pptx import Presentation
 
-from conftest import DATA, frames, overview_cards, pptx_text, run_app
+from conftest import DATA, every_column, overview_cards, pptx_text, run_app
 from kpi import checkins, export, service
 from kpi import evaluation as ev
 from kpi.evaluate import OFF_TRACK, attention
@@ -112,7 +112,7 @@ def test_an_overdue_report_needs_attention_on_every_surface(meeting, policy, mon
     assert not [s for s in at.success if "遅れ・注意の指標はありません" in s.value]
 
     at = run_app("app_pages/indicators.py", meeting.root, monkeypatch, as_of="2025-09")
-    (table,) = [t for t in frames(at) if "最終報告月" in t.columns]
+    table = every_column(at)
     assert dict(zip(table["指標ID"], table["最終報告月"]))["K2-4"] == text
 
     m = gather(meeting, policy, "2025-09", ("summary",))

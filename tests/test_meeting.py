@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pg import STORE_KINDS
 
-from conftest import ROOT, frames, overview_cards, run_app, unescape
+from conftest import ROOT, follow, frames, overview_cards, run_app, unescape
 from kpi import charts, checkins, export, fiscal, fmt
 from kpi.evaluate import Actual, evaluate_indicator, exceptions
 from kpi.policy import Indicator, Target
@@ -210,15 +210,23 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     at.pills(key="indicator").set_value("K2-2").run()
     assert at.query_params["indicator"] == "K2-2"
     assert indicator_menu(at).startswith("詳しく見る指標：K2-2 ") and at.session_state["indicator_menu"] is False  # chosen: closed
-    at.segmented_control(key="order").set_value("worst").run()
+    follow(at, "遅れ・注意から（悪い順）")  # a link that keeps the indicator chosen
+    assert at.query_params["order"] == "worst" and at.query_params["indicator"] == "K2-2"
+    follow(at, "すべての列の表")
     table = next(t for t in frames(at) if "前回の報告から" in t.columns)
     assert list(table["状況"])[:3] == ["× 遅れ", "△ 注意", "△ 注意"] and at.query_params["order"] == "worst"
     # Another page and back (as after an upload): the same indicator and order come back with the page.
     at.switch_page("app_pages/upload.py").run()
     at.query_params.pop("indicator", None)  # a page link carries the filters, not the page's own choices
     at.switch_page("app_pages/indicators.py").run()
-    assert at.pills(key="indicator").value == "K2-2" and at.segmented_control(key="order").value == "worst"
+    assert at.pills(key="indicator").value == "K2-2" and at.query_params["order"] == "worst"
+    assert at.query_params["show"] == "columns" and any("年度末見込み" in t.columns for t in frames(at))
     assert any(m.value.startswith("##### K2-2") for m in at.markdown)
+    # within the page, the address is all: the Back button to an address without ?order= shows the default order
+    at.query_params.pop("order")
+    at.run()
+    assert "order" not in at.query_params and at.query_params["show"] == "columns"
+    assert list(next(t for t in frames(at) if "前回の報告から" in t.columns)["指標ID"])[:2] == ["K1-1", "K1-2"]
 
 
 @pytest.mark.parametrize("query, said", [
@@ -236,9 +244,9 @@ def test_a_page_choice_in_a_link_that_the_page_does_not_offer_is_said_under_it(q
     at.switch_page("app_pages/indicators.py").run()
     notes = [c.value for c in at.main.caption if "リンクで指定された" in c.value]
     assert len(notes) == 1 and said in unescape(notes[0]) and "この表示にないため使っていません" in notes[0]
-    assert at.pills(key="indicator").value == "" and at.segmented_control(key="order").value == "issue"  # the defaults
+    assert at.pills(key="indicator").value == "" and at.session_state["order"] == "issue"  # the defaults
     assert not [c for c in at.sidebar.caption if "リンクで指定された" in c.value]
-    at.segmented_control(key="order").set_value("worst").run()
+    follow(at, "遅れ・注意から（悪い順）")
     assert not [c for c in at.caption if "リンクで指定された" in c.value]
 
 
@@ -260,13 +268,13 @@ def test_the_address_decides_when_the_session_has_forgotten_a_filter(tmp_path, m
 
 def test_the_pages_own_defaults_stay_out_of_a_url_that_does_not_name_them(tmp_path, monkeypatch):
     """A first visit to 指標 writes neither ?order= nor ?indicator= (their defaults; each write is a message and a
-    history update in the browser); a choice is written, and so is the way back to the default."""
+    history update in the browser); a choice is in the address, and the default is not."""
     at = run_app("app_pages/indicators.py", tmp_path / "store", monkeypatch)
     assert "order" not in at.query_params and "indicator" not in at.query_params, dict(at.query_params)
-    at.segmented_control(key="order").set_value("worst").run()
+    follow(at, "遅れ・注意から（悪い順）")
     assert at.query_params["order"] == "worst"
-    at.segmented_control(key="order").set_value("issue").run()
-    assert at.query_params["order"] == "issue" and "indicator" not in at.query_params
+    follow(at, "経営課題の順")  # the link to the default leaves it out of the address
+    assert "order" not in at.query_params and "indicator" not in at.query_params
 
 
 def test_a_change_whose_status_moved_says_so_on_a_second_line():

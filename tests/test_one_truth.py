@@ -20,7 +20,7 @@ import pytest
 from openpyxl import load_workbook
 from pptx import Presentation
 
-from conftest import DATA, SECOND_ACTUALS, SECOND_POLICY, frames, run_app
+from conftest import DATA, SECOND_ACTUALS, SECOND_POLICY, every_column, frames, run_app
 from kpi import cli, export
 from kpi import evaluation as ev
 from kpi.export import deck
@@ -126,7 +126,7 @@ def overview(store_root, monkeypatch, as_of, policy) -> dict[str, dict[str, str]
 
 def indicators_page(store_root, monkeypatch, as_of) -> dict[str, dict[str, str]]:
     at = run_app("app_pages/indicators.py", store_root, monkeypatch, as_of=as_of)
-    (table,) = [t for t in frames(at) if "評価" in t.columns and "指標ID" in t.columns]
+    table = every_column(at)
     return {r["指標ID"]: {"value": r["実績"], "pct": r["達成率"], "status": r["状況"], "grade": r["評価"]}
             for r in table.to_dict("records")}
 

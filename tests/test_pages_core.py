@@ -6,7 +6,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import figures, frames, html_texts, run_app, unescape
+from conftest import every_column, figures, frames, html_texts, run_app, unescape
 
 
 def run(page: str, store_root, monkeypatch, **state):
@@ -109,7 +109,7 @@ def test_indicators_page_year_end(tmp_path, monkeypatch):
     at = run("app_pages/indicators.py", tmp_path / "store", monkeypatch)
     text = text_of(at)
     assert "サンプル（架空）" in text
-    table = frame(at, "指標ID")
+    table = every_column(at)
     assert len(table) == 15
     k11 = table[table["指標ID"] == "K1-1"].iloc[0]
     assert (k11["実績"], k11["目標"], k11["状況"], k11["評価"]) == ("2,046件", "2,000件（累計）", "◎ 達成", "A（達成）")
@@ -124,10 +124,13 @@ def test_indicators_page_year_end(tmp_path, monkeypatch):
     # what the marks mean, under the table in the same element (not a caption of its own)
     assert '<p class="kpi-key">棒＝年度の値÷年度の目標' in bars and "破線＝目標（100%）" in bars
     assert not any("棒＝年度の値" in c.value for c in at.caption)
-    # under it, in the same element: the source line, then every column as a table, closed until opened (no expander:
-    # each costs the browser a measured layout); the rules under the counts, in their element
-    assert re.search(r'<p class="kpi-caption">出典: [^<]*サンプル（架空）[^<]*</p><details class="kpi-more"><summary>すべての列を表で見る'
-                     r'（評価・最終報告月・年度末見込み）</summary><div class="kpi-more-body"><style>[^<]*</style><div class="kpi-table-box">', bars)
+    # in the same element: 並べ方 and 表示 as links above it (the one shown marked, not a link), the source line under
+    # it; the table of every column is drawn only when chosen (no expander: each costs the browser a measured layout);
+    # the rules under the counts, in their element
+    assert '<nav class="kpi-choices" aria-label="並べ方">' in bars and '<nav class="kpi-choices" aria-label="表示">' in bars
+    assert re.search(r'<span aria-current="true"[^>]*>達成率の棒</span>', bars) and "年度末見込み" not in bars
+    assert re.search(r'<a href="\?fy=2025&amp;as_of=2026-03&amp;show=columns" data-kpi-page[^>]*>すべての列の表</a>', bars), bars[:3000]
+    assert re.search(r'<p class="kpi-caption">出典: [^<]*サンプル（架空）[^<]*</p>$', bars)
     assert not at.expander
     (counts,) = [h.proto.body for h in at.get("html") if "kpi-figures" in h.proto.body]
     assert "<summary>状況・評価の判定ルール</summary>" in counts and "<strong>順調</strong>: ペース比が90%以上。" in counts
@@ -143,7 +146,7 @@ def test_indicators_page_year_end(tmp_path, monkeypatch):
 
 def test_indicators_page_issue_2_mid_year(tmp_path, monkeypatch):
     at = run("app_pages/indicators.py", tmp_path / "store", monkeypatch, issue=["2"], as_of="2025-09")
-    table = frame(at, "指標ID")
+    table = every_column(at)
     assert list(table["指標ID"]) == ["K2-1", "K2-2", "K2-3", "K2-4"]
     assert set(table["評価"]) == {""}
     k22 = table[table["指標ID"] == "K2-2"].iloc[0]
@@ -153,7 +156,7 @@ def test_indicators_page_issue_2_mid_year(tmp_path, monkeypatch):
 
 def test_next_fiscal_year_shows_k4_5_at_70_percent(tmp_path, monkeypatch):
     at = run("app_pages/indicators.py", tmp_path / "store", monkeypatch, fy=2026, as_of="latest")
-    table = frame(at, "指標ID")
+    table = every_column(at)
     assert list(table["指標ID"]) == ["K4-5"]
     assert table.iloc[0]["目標"] == "70% 以上"
     assert table.iloc[0]["状況"] == "－ 未報告"

@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -70,7 +71,9 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
     """A choice kept in the URL under ``key`` (?indicator=K2-2): a copied link reopens it. A value the choice does not
     offer is not used, and the reader is told so, naming it by ``noun`` (else the label): under the widget, or in
     ``notes`` for a widget in a closed popover. ``within``, given the value the widget will show, makes the container
-    the widget is drawn in (a popover whose button names the current choice); the note goes under that container."""
+    the widget is drawn in (a popover whose button names the current choice); the note goes under that container.
+    ``widget=None``: the page draws no widget but links that change the address (view_href, kpi.htmltable.choices_html);
+    the choice is remembered as a widget's is."""
     written = f"_url_{key}"  # what this session last put in the URL: anything else there came from a link
     wanted = st.query_params.get(key)
     from_link = wanted is not None and wanted != st.session_state.get(written)
@@ -80,8 +83,15 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
         # Streamlit forgets a widget's value while another page is shown; the last choice comes back with the page.
         remembered = st.session_state.get(written)
         st.session_state[key] = remembered if remembered in options else default
-    with within(st.session_state[key]) if within else contextlib.nullcontext():
-        value = widget(label, options, key=key, format_func=format_func, **kwargs)
+    if widget is None:  # no widget: links on the page choose (view_href), and the address is read as above
+        if wanted is None and st.session_state.get(SAME_PAGE):
+            # Within the page the address is all: the Back button (or a link) to an address without the key means the
+            # default. From another page the last choice comes back, as a widget's does.
+            st.session_state[key] = default
+        value = st.session_state[key]
+    else:
+        with within(st.session_state[key]) if within else contextlib.nullcontext():
+            value = widget(label, options, key=key, format_func=format_func, **kwargs)
     if from_link and wanted not in options:
         note = unused_link_value(noun or label, wanted)
         if notes is None:
@@ -94,6 +104,24 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
     if st.query_params.get(key) != value and (key in st.query_params or value != default):
         st.query_params[key] = value
     return value
+
+
+SAME_PAGE = "_same_page"  # this run shows the page the session's last run showed (set by arrived)
+
+
+def arrived(page: str) -> None:
+    """Note which page this run shows, and whether the last run showed the same one (url_choice without a widget)."""
+    st.session_state[SAME_PAGE] = st.session_state.get("_page") == page
+    st.session_state["_page"] = page
+
+
+def view_href(choices: dict[str, str | None], defaults: dict[str, str]) -> str:
+    """The address of this page with the view's filters as the address says them (URL_KEYS) and the page's own
+    ``choices`` (order, show, indicator), each left out when it is its default or None: a link that shows the same
+    view but for what it changes (kpi.htmltable.choices_html), also when opened in a new tab."""
+    pairs = [(k, v) for k in URL_KEYS for v in st.query_params.get_all(k)]
+    pairs += [(k, v) for k, v in choices.items() if v is not None and v != defaults.get(k)]
+    return "?" + urlencode(pairs)
 
 
 LINK_VALUE_SHOWN = 30  # characters of a link's value repeated on screen: a URL can carry any length of anything
