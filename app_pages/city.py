@@ -21,16 +21,18 @@ ui.folder_warnings()
 st.caption(f"{len(cat.departments)}所属の運営方針。各所属を「最新」の基準月（終わった最後の月の末、年度が終わっていれば3月末）で表示します。"
            "所属名を押すと、その所属の「概要」を新しいタブで開きます。")
 now = fiscal.fy_of_month(fiscal.current_month())
-# Buttons, not a list box: the few years are all in sight and one click away. A segmented control, not radio buttons:
-# its scripts come with the page's own, and neither list-box nor radio scripts are loaded for this page.
-fy = st.segmented_control("年度", years, default=now if now in years else years[-1], required=True, key="city_fy",
-                          format_func=fiscal.fy_label)  # 令和7年度: two years side by side on a phone too
+# The years as links that change the address (?year=2025), not a widget: the few years are all in sight and one click
+# away, and plain HTML loads no widget's scripts (a segmented control's five script files, as 指標's 並べ方 had).
+default = str(now if now in years else years[-1])
+fy = int(ui.url_choice("年度", [str(y) for y in years], "year", default=default, widget=None))
 rows = ui.city_summary(fy)
 if any(r.sample for r in rows):
     st.warning("**サンプル（架空）** の運営方針を含みます。所属名に「サンプル・架空」とあるものは実在の運営方針ではありません。",
                icon=":material/science:")
-
-ui.status_figures({s: sum(r.counts.get(s, 0) for r in rows) for s in STATUSES})
+year_choice = htmltable.choices_html("年度", [
+    htmltable.Choice(fiscal.fy_label(y), None if y == fy else ui.view_href({"year": str(y)}, defaults={"year": default}), f"year:{y}")
+    for y in years])
+ui.status_figures({s: sum(r.counts.get(s, 0) for r in rows) for s in STATUSES}, head=year_choice)
 
 
 def overview_link(r: city.DepartmentSummary) -> htmltable.Link:

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
-from conftest import ROOT, figures, frames, unescape
+from conftest import ROOT, figures, follow, frames, unescape
 from kpi import departments, fiscal
 from kpi import evaluation as ev
 from kpi.checkdata import check_data, errors
@@ -170,7 +170,9 @@ def test_city_page_lists_every_department_and_links_to_its_overview(root):
     # the month it is read as of, in words: 最新 is the last month that has ended
     assert f"2所属の指標の状況（令和8年度・基準月 {fiscal.month_label(fiscal.latest_as_of(2026))}末）" in table
     assert re.search(r"R8 予算<br>[0-9,]+百万円<br>伸び [0-9.]+倍</td>", ward)
-    at.segmented_control(key="city_fy").set_value(2025).run()
+    assert "year" not in at.query_params  # the default year is not written
+    follow(at, "令和7年度")
+    assert at.query_params["year"] == "2025"
     # the ward has no 令和7年度 policy and shows its own year: a 年度 column, and each year's month is said
     table = next(h.proto.body for h in at.get("html") if "kpi-table" in h.proto.body)
     assert f"2所属の指標の状況（基準月 R7は令和8年3月末、R8は{fiscal.month_label(fiscal.latest_as_of(2026))}末）" in table
@@ -183,12 +185,14 @@ def test_the_city_page_shows_its_own_year_and_keeps_the_sidebar_choices_for_the_
     at.multiselect(key="issue").set_value(["2"]).run()
     at.switch_page("app_pages/city.py").run()
     assert not at.exception
-    assert [s.key for s in at.sidebar.selectbox] == [] and [s.key for s in at.segmented_control] == ["city_fy"]
+    assert [s.key for s in at.sidebar.selectbox] == [] and not at.segmented_control  # 年度 is links (choices_html)
+    assert re.search(r'<nav class="kpi-choices" aria-label="年度">.*<span aria-current="true"[^>]*>令和8年度</span>',
+                     next(h.proto.body for h in at.get("html") if "kpi-figures" in h.proto.body))
     (table,) = frames(at)  # the city's counts are the sums of the departments' rows
     shown = {name.split()[1]: int(value.rstrip("件")) for name, value in figures(at).items()}
     assert shown == {s: sum(int(c) for c in next(table[col] for col in table.columns if s in col)) for s in STATUSES}
     assert sum(shown.values()) > 0
-    at.segmented_control(key="city_fy").set_value(2025).run()  # the city's own year: the sidebar's stays as chosen
+    follow(at, "令和7年度")  # the city's own year: the sidebar's stays as chosen
     assert "R7" in frames(at)[0]["年度"].tolist()
     at.switch_page("app_pages/overview.py").run()
     assert (at.selectbox(key="dept").value, at.selectbox(key="fy").value, at.multiselect(key="issue").value) == \

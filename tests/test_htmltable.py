@@ -108,3 +108,18 @@ def test_cards_escape_every_text_and_mark_the_apps_own_links(name):
     assert "<br>対策: 次へ</p>" in body  # a person's line break kept as a line
     assert '<p><a href="indicators?fy=2025&amp;indicator=K1-1" data-kpi-page>K1-1 の詳細・振り返り</a></p></article></div>' in body
     assert cards_html([]) == ""
+
+
+@pytest.mark.parametrize("text", ["遅れ・注意から（悪い順）", "<img src=x onerror=alert(1)>", 'A&B" onclick="x'])
+def test_a_choice_of_view_is_links_with_the_one_shown_marked(text):
+    """choices_html: the one shown is marked (aria-current) and is no link; the others are in-app links with their
+    names for assets/links.js. Texts and addresses are escaped."""
+    from kpi.htmltable import Choice, choices_html
+
+    out = choices_html("並べ方", [Choice("経営課題の順", None, "order:issue"), Choice(text, "?fy=2025&order=worst", "order:worst")])
+    assert '<nav class="kpi-choices" aria-label="並べ方">' in out and out.startswith("<style>")
+    assert '<li><span aria-current="true" tabindex="-1" data-kpi-choice="order:issue">経営課題の順</span></li>' in out
+    assert (f'<li><a href="?fy=2025&amp;order=worst" data-kpi-page data-kpi-choice="order:worst">{html.escape(text)}</a></li>'
+            in out)
+    assert out.count("<a ") == 1 and "<img" not in out and 'onclick="' not in out
+    assert not choices_html("表示", [Choice("達成率の棒", None)], style=False).startswith("<style>")

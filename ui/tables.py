@@ -132,10 +132,10 @@ def status_rules() -> None:
     html(status_rules_html())
 
 
-def status_figures(counts: dict[str, int], rules: bool = False) -> None:
+def status_figures(counts: dict[str, int], rules: bool = False, head: str = "") -> None:
     """How many indicators stand at each status, as a row of figures (every page that opens with them); with
-    ``rules``, the rules under them in the same element."""
-    html(htmltable.figures_html([(f"{STATUSES[name].symbol} {name}", f"{n}件") for name, n in counts.items()],
+    ``rules``, the rules under them in the same element; ``head``: app-made HTML above them in the element."""
+    html(head + htmltable.figures_html([(f"{STATUSES[name].symbol} {name}", f"{n}件") for name, n in counts.items()],
                                 "状況ごとの指標の数") + (status_rules_html() if rules else ""))
 
 
