@@ -69,17 +69,22 @@ def test_city_page_opens_a_departments_overview(tmp_path, browser):
         # 139 px at 1280; with the year in the caption and 伸び in 予算's cell, 0)
         box = page.locator(".kpi-table-wrap").first
         assert box.evaluate("e => e.scrollWidth - e.clientWidth") <= 1
-        # The years are a segmented control: neither radio-button nor list-box scripts are loaded for this page
-        # (each widget kind loads its own the first time it is drawn)
-        assert not {"Radio", "Selectbox"} & loaded_widgets(page), loaded_widgets(page)
+        # The years are links (kpi.htmltable.choices_html): no widget's scripts are loaded for this page (each widget
+        # kind loads its own the first time it is drawn)
+        assert not {"Radio", "Selectbox", "ButtonGroup"} & loaded_widgets(page), loaded_widgets(page)
+        years = page.get_by_role("navigation", name="年度")
+        assert years.locator('[aria-current="true"]').inner_text() == "令和8年度"
         # A narrower window, with the 年度 column (the ward has no R7 policy): tighter cells, still nothing to scroll
         # (76 px in a 1180 px window before, 22 px at 1280 with the column)
         page.set_viewport_size({"width": 1180, "height": 1000})
-        page.get_by_role("radio", name="令和7年度", exact=True).click()
+        years.get_by_role("link", name="令和7年度", exact=True).click()
+        years.locator('[aria-current="true"]', has_text="令和7年度").wait_for(timeout=30000)
         wait_ready(page)
+        assert "year=2025" in page.url
         page.locator("table.kpi-table thead th", has_text="年度").first.wait_for(timeout=30000)
         assert box.evaluate("e => e.scrollWidth - e.clientWidth") <= 1
-        page.get_by_role("radio", name="令和8年度", exact=True).click()
+        years.get_by_role("link", name="令和8年度", exact=True).click()
+        years.locator('[aria-current="true"]', has_text="令和8年度").wait_for(timeout=30000)
         wait_ready(page)
         page.locator("table.kpi-table", has_text="東住吉区役所").first.wait_for(timeout=30000)
         with page.expect_popup() as opened:  # a link in a table opens in a new tab, 市全体 stays
