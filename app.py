@@ -26,9 +26,8 @@ def main() -> None:
         pages = ui.pages(ui.catalog())
         page = st.navigation(list(pages.values()))  # drawn at the top of the sidebar whatever follows
         ui_auth.return_after_sign_in({p.url_path: p for p in pages.values()}, page.url_path)
-        if next(path for path, p in pages.items() if p.url_path == page.url_path) in ui.OWN_VIEW:
-            ui.keep_filters()
-        else:
+        # 市全体 chooses its own view; the filters' choices are plain state (ui.held_widget) and wait for the next page
+        if next(path for path, p in pages.items() if p.url_path == page.url_path) not in ui.OWN_VIEW:
             st.session_state["_filters"] = ui.sidebar()
         ui_auth.account_box(page.url_path)  # サインイン / サインアウト on every page, once sign-in is configured
     except PolicyError as exc:

@@ -44,8 +44,11 @@ shown = ui.url_choice("表示", list(SHOWS), "show", default="bars", widget=None
 ordered = worst_first(rs) if order == "worst" else rs
 
 
+chosen = ui.link_choice("indicator", [NONE, *(r.indicator.indicator_id for r in rs)], default=NONE)  # drawn below
+
+
 def href(**change: str) -> str:
-    return ui.view_href({"order": order, "show": shown, "indicator": st.session_state.get("indicator") or None} | change,
+    return ui.view_href({"order": order, "show": shown, "indicator": chosen or None} | change,
                         defaults={"order": "issue", "show": "bars"})
 
 

@@ -195,6 +195,14 @@ def frames(at) -> list:
     return [t.value for t in (*at.table, *at.dataframe)] + html_tables
 
 
+def held(widgets, key: str):
+    """The widget that shows the choice ``key`` (ui.sidebar.held_widget: keyed ``as_of~0``, renewed as ``as_of~1`` when
+    a link sets the choice), from a list of AppTest's widgets: ``held(at.selectbox, "as_of")``."""
+    found = [w for w in widgets if (w.key or "").rpartition("~")[0] == key]
+    assert len(found) == 1, f"one widget for {key}, found {[w.key for w in widgets]}"
+    return found[0]
+
+
 def follow(at, text: str):
     """Follow the page's in-app link to a view of itself (kpi.htmltable.choices_html: 並べ方, 表示) by its words, as
     assets/links.js does in the browser: the address becomes the link's, and the page runs again."""

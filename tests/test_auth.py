@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, held
 from kpi import importer
 from kpi.auth import LOCAL_USER, editors_from, may_edit
 
@@ -141,8 +141,8 @@ def test_after_sign_in_the_user_returns_to_the_page_and_view(sample_store, polic
     monkeypatch.setattr(ui_auth, "browser_key", lambda: "browser-1")
     monkeypatch.setattr(streamlit, "login", lambda *a, **k: logins.append(a))
     at = app("app_pages/indicators.py", {"is_logged_in": False}, auth=True, editors=[EDITOR])
-    at.selectbox(key="as_of").set_value("2025-09").run()
-    at.pills(key="indicator").set_value("K2-2").run()
+    held(at.selectbox, "as_of").set_value("2025-09").run()
+    held(at.pills, "indicator").set_value("K2-2").run()
     at.button(key="login").click().run()
     assert not at.exception, at.exception
     assert logins and kept["browser-1"][1] == "indicators"
@@ -154,11 +154,11 @@ def test_after_sign_in_the_user_returns_to_the_page_and_view(sample_store, polic
     back.user = {"is_logged_in": True, "email": EDITOR.lower()}
     back.run()
     assert not back.exception, back.exception
-    assert back.pills(key="indicator").value == "K2-2" and back.selectbox(key="as_of").value == "2025-09"
+    assert held(back.pills, "indicator").value == "K2-2" and held(back.selectbox, "as_of").value == "2025-09"
     # the indicator choice is 指標's own: the page came back too
     assert "browser-1" not in kept  # used once
     back.run()  # later runs stay where the user goes next
-    assert back.pills(key="indicator").value == "K2-2"
+    assert held(back.pills, "indicator").value == "K2-2"
 
 
 def test_another_browser_does_not_inherit_the_place(sample_store, policy, monkeypatch):

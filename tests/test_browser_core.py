@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import goto, loaded_widgets, open_filters, wait_ready
 
@@ -52,6 +53,45 @@ def test_an_indicator_is_chosen_from_the_list_by_keyboard_and_by_click(server, p
     wait_ready(page)
     page.locator(".st-key-indicator_detail h5", has_text="K2-2").wait_for(timeout=30000)
     assert not page.locator('[data-testid="stPopoverBody"]').count() and "indicator=K2-2" in page.url
+
+
+def follow_address(page, query: str) -> None:
+    """Go to ``query`` on this page as an in-app link or the back button does: the address changes, no new load."""
+    page.evaluate("q => { history.pushState(null, '', location.pathname + q); window.dispatchEvent(new PopStateEvent('popstate')); }", query)
+    wait_ready(page)
+
+
+def test_a_choice_set_by_a_link_is_not_undone_by_the_widget_the_browser_last_saw(server, page):
+    """ui.sidebar.held_widget: the filters and the list of indicators wait in popovers, whose widgets the browser draws
+    only while open. A link that changed a choice after its widget was last drawn was undone by the next click: 基準月
+    fell back to the month chosen before, and the list, opened, went back to the indicator chosen before."""
+    goto(page, f"{server.url}/indicators?as_of=2026-03")
+    open_filters(page)
+    page.locator('[data-testid="stPopoverBody"] [data-testid="stSelectbox"]').last.click()
+    page.get_by_role("option", name="令和7年9月").click()
+    wait_ready(page)
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name=re.compile("^詳しく見る指標：")).click()
+    page.locator('[data-testid="stPopoverBody"]').get_by_role("radio", name=re.compile("^K1-2 ")).click()
+    wait_ready(page)
+    page.locator(".st-key-indicator_detail h5", has_text="K1-2").wait_for(timeout=30000)
+    assert "基準月 令和7年9月末" in main_text(page)
+    follow_address(page, "?fy=2025&as_of=2025-12&indicator=K2-2")  # as 概要's card or the back button would
+    page.locator(".st-key-indicator_detail h5", has_text="K2-2").wait_for(timeout=30000)
+    assert "基準月 令和7年12月末" in main_text(page)
+    page.get_by_role("navigation", name="並べ方").get_by_role("link", name="遅れ・注意から（悪い順）").click()  # another run
+    page.locator('nav[aria-label="並べ方"] [aria-current="true"]', has_text="悪い順").wait_for(timeout=30000)
+    wait_ready(page)
+    assert "基準月 令和7年12月末" in main_text(page) and "as_of=2025-12" in page.url
+    page.get_by_role("button", name=re.compile("^詳しく見る指標：K2-2 ")).click()  # opening the list is a run too
+    wait_ready(page)
+    checked = page.locator('[data-testid="stPopoverBody"] [role="radio"][aria-checked="true"]')
+    checked.first.wait_for(timeout=30000)
+    assert checked.count() == 1 and checked.inner_text().startswith("K2-2 ")
+    assert page.locator(".st-key-indicator_detail h5", has_text="K2-2").count() == 1 and "indicator=K2-2" in page.url
+    page.keyboard.press("Escape")
+    open_filters(page)  # and the filters show the month the link set
+    expect(page.locator('[data-testid="stPopoverBody"] [data-testid="stSelectbox"] input').last).to_have_value("令和7年12月")
 
 
 def test_a_card_on_the_overview_opens_its_indicator_within_the_app_with_the_view(server, page):

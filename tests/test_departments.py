@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
-from conftest import ROOT, figures, follow, frames, unescape
+from conftest import ROOT, figures, follow, frames, held, unescape
 from kpi import departments, fiscal
 from kpi import evaluation as ev
 from kpi.checkdata import check_data, errors
@@ -125,27 +125,27 @@ def test_a_link_value_the_view_does_not_offer_is_said_once_under_the_heading(roo
 
 def test_a_link_that_matches_the_view_says_nothing(root):
     at = run("app_pages/overview.py", {"dept": "higashisumiyoshi", "fy": "2026", "as_of": "2026-05", "issue": "1"})
-    assert at.selectbox(key="as_of").value == "2026-05"
+    assert held(at.selectbox, "as_of").value == "2026-05"
     assert not [c for c in at.caption if "リンクで指定された" in c.value]
 
 
 def test_the_sidebar_picks_the_department_and_its_years_kept_in_the_url(root):
     at = run("app_pages/overview.py", {"dept": "higashisumiyoshi", "fy": "2026"})
-    assert at.selectbox(key="dept").value == "higashisumiyoshi"
-    assert at.selectbox(key="fy").options == ["令和8年度（2026年度）"]
+    assert held(at.selectbox, "dept").value == "higashisumiyoshi"
+    assert held(at.selectbox, "fy").options == ["令和8年度（2026年度）"]
     assert "令和8年度 東住吉区運営方針（サンプル・架空）" in at.caption[0].value
     assert any("サンプル（架空）" in w.value for w in at.warning)  # the fictional policy says so
     assert (at.query_params["dept"], at.query_params["fy"]) == ("higashisumiyoshi", "2026")
-    at.selectbox(key="dept").set_value("digital").run()
-    assert at.selectbox(key="fy").options == ["令和7年度（2025年度）", "令和8年度（2026年度）"]
-    assert at.selectbox(key="fy").value == 2026  # the default: this year's policy
+    held(at.selectbox, "dept").set_value("digital").run()
+    assert held(at.selectbox, "fy").options == ["令和7年度（2025年度）", "令和8年度（2026年度）"]
+    assert held(at.selectbox, "fy").value == 2026  # the default: this year's policy
     assert at.query_params["dept"] == "digital"
 
 
 def test_the_r7_evaluation_stays_editable_while_r8_is_the_default(root):
     at = run("app_pages/evaluation.py", {"dept": "digital"})
-    assert at.selectbox(key="fy").value == 2026
-    at.selectbox(key="fy").set_value(2025).run()
+    assert held(at.selectbox, "fy").value == 2026
+    held(at.selectbox, "fy").set_value(2025).run()
     rows = {r["指標ID"]: r for t in frames(at) if "最終評価" in t.columns for r in t.to_dict("records")}
     assert "K4-7" in rows and "K5-1" not in rows  # 令和7年度's own indicators
     at.selectbox(key="override_indicator").set_value("K4-7")
@@ -181,8 +181,8 @@ def test_city_page_lists_every_department_and_links_to_its_overview(root):
 
 def test_the_city_page_shows_its_own_year_and_keeps_the_sidebar_choices_for_the_next_page(root):
     at = run("app_pages/overview.py", {"dept": "digital"})
-    at.selectbox(key="fy").set_value(2025).run()
-    at.multiselect(key="issue").set_value(["2"]).run()
+    held(at.selectbox, "fy").set_value(2025).run()
+    held(at.multiselect, "issue").set_value(["2"]).run()
     at.switch_page("app_pages/city.py").run()
     assert not at.exception
     assert [s.key for s in at.sidebar.selectbox] == [] and not at.segmented_control  # 年度 is links (choices_html)
@@ -195,7 +195,7 @@ def test_the_city_page_shows_its_own_year_and_keeps_the_sidebar_choices_for_the_
     follow(at, "令和7年度")  # the city's own year: the sidebar's stays as chosen
     assert "R7" in frames(at)[0]["年度"].tolist()
     at.switch_page("app_pages/overview.py").run()
-    assert (at.selectbox(key="dept").value, at.selectbox(key="fy").value, at.multiselect(key="issue").value) == \
+    assert (held(at.selectbox, "dept").value, held(at.selectbox, "fy").value, held(at.multiselect, "issue").value) == \
         ("digital", 2025, ["2"])
 
 
@@ -343,7 +343,7 @@ def test_reproducer_2_the_sidebar_chooses_by_id_when_names_repeat(tmp_path, monk
         at.run()
         assert not at.exception, at.exception
         assert at.session_state["_filters"].dept == wanted
-        assert at.sidebar.selectbox(key="dept").value == wanted
+        assert held(at.sidebar.selectbox, "dept").value == wanted
 
 
 def test_reproducer_6_a_stray_year_folder_takes_no_department_down(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pg import STORE_KINDS
 
-from conftest import ROOT, follow, frames, overview_cards, run_app, unescape
+from conftest import ROOT, follow, frames, held, overview_cards, run_app, unescape
 from kpi import charts, checkins, export, fiscal, fmt
 from kpi.evaluate import Actual, evaluate_indicator, exceptions
 from kpi.policy import Indicator, Target
@@ -203,11 +203,11 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     at.query_params["as_of"] = "2025-09"
     at.run()
     at.switch_page("app_pages/indicators.py").run()
-    assert at.pills(key="indicator").value == "K4-3" and at.query_params["indicator"] == "K4-3"
+    assert held(at.pills, "indicator").value == "K4-3" and at.query_params["indicator"] == "K4-3"
     assert at.markdown and any(m.value.startswith("##### K4-3") for m in at.markdown)
     assert indicator_menu(at).startswith("詳しく見る指標：K4-3 ")  # the list's button names the indicator shown
     at.session_state["indicator_menu"] = True  # the list opened
-    at.pills(key="indicator").set_value("K2-2").run()
+    held(at.pills, "indicator").set_value("K2-2").run()
     assert at.query_params["indicator"] == "K2-2"
     assert indicator_menu(at).startswith("詳しく見る指標：K2-2 ") and at.session_state["indicator_menu"] is False  # chosen: closed
     follow(at, "遅れ・注意から（悪い順）")  # a link that keeps the indicator chosen
@@ -219,7 +219,7 @@ def test_indicator_selection_is_kept_in_the_url(tmp_path, monkeypatch):
     at.switch_page("app_pages/upload.py").run()
     at.query_params.pop("indicator", None)  # a page link carries the filters, not the page's own choices
     at.switch_page("app_pages/indicators.py").run()
-    assert at.pills(key="indicator").value == "K2-2" and at.query_params["order"] == "worst"
+    assert held(at.pills, "indicator").value == "K2-2" and at.query_params["order"] == "worst"
     assert at.query_params["show"] == "columns" and any("年度末見込み" in t.columns for t in frames(at))
     assert any(m.value.startswith("##### K2-2") for m in at.markdown)
     # within the page, the address is all: the Back button to an address without ?order= shows the default order
@@ -244,7 +244,7 @@ def test_a_page_choice_in_a_link_that_the_page_does_not_offer_is_said_under_it(q
     at.switch_page("app_pages/indicators.py").run()
     notes = [c.value for c in at.main.caption if "リンクで指定された" in c.value]
     assert len(notes) == 1 and said in unescape(notes[0]) and "この表示にないため使っていません" in notes[0]
-    assert at.pills(key="indicator").value == "" and at.session_state["order"] == "issue"  # the defaults
+    assert held(at.pills, "indicator").value == "" and at.session_state["order"] == "issue"  # the defaults
     assert not [c for c in at.sidebar.caption if "リンクで指定された" in c.value]
     follow(at, "遅れ・注意から（悪い順）")
     assert not [c for c in at.caption if "リンクで指定された" in c.value]

@@ -6,7 +6,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import every_column, figures, frames, html_texts, run_app, unescape
+from conftest import every_column, figures, frames, held, html_texts, run_app, unescape
 
 
 def run(page: str, store_root, monkeypatch, **state):
@@ -138,8 +138,8 @@ def test_indicators_page_year_end(tmp_path, monkeypatch):
     assert not at.expander
     (counts,) = [h.proto.body for h in at.get("html") if "kpi-figures" in h.proto.body]
     assert "<summary>状況・評価の判定ルール</summary>" in counts and "<strong>順調</strong>: ペース比が90%以上。" in counts
-    assert len(at.get("plotly_chart")) == 0 and at.pills(key="indicator").value == ""
-    at.pills(key="indicator").set_value("K2-4").run()
+    assert len(at.get("plotly_chart")) == 0 and held(at.pills, "indicator").value == ""
+    held(at.pills, "indicator").set_value("K2-4").run()
     # its standing and monthly series, drawn on the server: still no chart library in the browser
     assert len(at.get("plotly_chart")) == 0
     bodies = [h.proto.body for h in at.get("html")]
@@ -194,8 +194,8 @@ def test_latest_is_the_last_month_that_has_ended_and_this_month_can_still_be_cho
     (summary,) = [c.value for c in at.sidebar.caption if "基準月" in c.value]
     assert "基準月：最新（令和8年11月）" in unescape(summary)
     assert "基準月 令和8年11月末" in text_of(at)  # the page's heading: as of the end of November
-    assert at.selectbox(key="as_of").options[-1] == "令和8年12月"  # an early December figure is seen by choosing it
-    at.selectbox(key="as_of").set_value("2026-12").run()
+    assert held(at.selectbox, "as_of").options[-1] == "令和8年12月"  # an early December figure is seen by choosing it
+    held(at.selectbox, "as_of").set_value("2026-12").run()
     assert "基準月 令和8年12月末" in text_of(at)
 
 
@@ -210,5 +210,24 @@ def test_the_sidebar_says_the_filters_in_words_and_keeps_their_widgets_in_a_popo
     assert len(summary) == 1 and all(line in unescape(summary[0]) for line in lines), summary
     # the widgets that change them are in the popover (drawn by the browser only once it is opened), with the same values
     (popover,) = [p for p in at.sidebar.get("popover") if p.proto.popover.label == "表示の条件を変える"]
-    assert {w.key for w in popover.selectbox} == {"fy", "as_of"} and [w.key for w in popover.multiselect] == ["issue"]
-    assert popover.selectbox(key="as_of").value == state.get("as_of", "2026-03")
+    assert {w.key for w in popover.selectbox} == {"fy~0", "as_of~0"} and [w.key for w in popover.multiselect] == ["issue~0"]
+    assert held(popover.selectbox, "as_of").value == state.get("as_of", "2026-03")
+
+
+def test_a_choice_set_by_a_link_renews_its_widget_and_one_made_in_it_does_not(tmp_path, monkeypatch):
+    """ui.sidebar.held_widget: the browser keeps the value it last saw in a widget it does not draw (a closed popover)
+    and sends it back; a widget whose choice a link changed gets a new key (unknown to the browser), drawn with the
+    link's value. A choice made in the widget keeps it (no widget drawn anew under the person's hand)."""
+    at = run("app_pages/indicators.py", tmp_path / "store", monkeypatch)
+    held(at.selectbox, "as_of").set_value("2025-09").run()
+    held(at.pills, "indicator").set_value("K1-2").run()
+    assert (held(at.selectbox, "as_of").key, held(at.pills, "indicator").key) == ("as_of~0", "indicator~0")
+    assert at.session_state["as_of"] == "2025-09" and at.session_state["indicator"] == "K1-2"
+    at.query_params["as_of"], at.query_params["indicator"] = "2025-12", "K2-2"  # a link, or the back button
+    at.run()
+    assert (held(at.selectbox, "as_of").key, held(at.pills, "indicator").key) == ("as_of~1", "indicator~1")
+    assert held(at.selectbox, "as_of").value == "2025-12" and held(at.pills, "indicator").value == "K2-2"
+    assert "基準月 令和7年12月末" in text_of(at) and any("K2-2" in h.value for h in at.markdown if h.value.startswith("#####"))
+    # the links drawn above the list carry the link's indicator, not the one chosen before
+    links = "".join(h.proto.body for h in at.get("html") if "data-kpi-choice" in h.proto.body)
+    assert "indicator=K2-2" in links and "indicator=K1-2" not in links

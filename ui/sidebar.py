@@ -74,15 +74,10 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
     the widget is drawn in (a popover whose button names the current choice); the note goes under that container.
     ``widget=None``: the page draws no widget but links that change the address (view_href, kpi.htmltable.choices_html);
     the choice is remembered as a widget's is."""
-    written = f"_url_{key}"  # what this session last put in the URL: anything else there came from a link
+    written = written_key(key)
     wanted = st.query_params.get(key)
     from_link = wanted is not None and wanted != st.session_state.get(written)
-    if from_link and wanted in options:
-        st.session_state[key] = wanted
-    if st.session_state.get(key) not in options:
-        # Streamlit forgets a widget's value while another page is shown; the last choice comes back with the page.
-        remembered = st.session_state.get(written)
-        st.session_state[key] = remembered if remembered in options else default
+    link_choice(key, options, default=default)
     if widget is None:  # no widget: links on the page choose (view_href), and the address is read as above
         if wanted is None and st.session_state.get(SAME_PAGE):
             # Within the page the address is all: the Back button (or a link) to an address without the key means the
@@ -91,7 +86,7 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
         value = st.session_state[key]
     else:
         with within(st.session_state[key]) if within else contextlib.nullcontext():
-            value = widget(label, options, key=key, format_func=format_func, **kwargs)
+            value = held_widget(widget, label, options, key, format_func=format_func, **kwargs)
     if from_link and wanted not in options:
         note = unused_link_value(noun or label, wanted)
         if notes is None:
@@ -104,6 +99,56 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
     if st.query_params.get(key) != value and (key in st.query_params or value != default):
         st.query_params[key] = value
     return value
+
+
+def link_choice(key: str, options: list[str], *, default: str) -> str:
+    """The choice ``key`` this run shows, held in ``st.session_state[key]``: a link's value (?indicator=K2-2) when this
+    view offers it, else the choice held, else the default. What is drawn before the choice's widget (links that carry
+    it) asks here, so that a link's value is not known only from the widget on."""
+    wanted = st.query_params.get(key)
+    if wanted is not None and wanted != st.session_state.get(written_key(key)) and wanted in options:
+        st.session_state[key] = wanted  # not what this session last put in the URL: it came from a link
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+    return st.session_state[key]
+
+
+def written_key(key: str) -> str:
+    """Where the session keeps what it last put in the URL under ``key``: anything else there came from a link."""
+    return f"_url_{key}"
+
+
+WIDGET_ROUNDS = "_widget_rounds"  # per choice: how often its widget was renewed (held_widget)
+
+
+def held_widget(widget: Callable, label: str, options: list, key: str, *, on_change: Callable[[], None] | None = None,
+                **kwargs):
+    """A widget that shows and changes the choice held in ``st.session_state[key]`` (the sidebar's filters, 指標's list).
+
+    These widgets wait in popovers, and the browser draws a popover's widgets only while it is open. A value the
+    script gives a widget that is not drawn never reaches the browser, which keeps the last value it saw and sends it
+    back with the next run: a link or the back button that changed the choice was undone by the next click (基準月
+    fell back to the month chosen before; 指標's list, opened after a card's link, went back to the indicator chosen
+    before). So the choice is kept apart from its widget, the widget is drawn with the choice as its default, and it
+    is renewed (a new key, unknown to the browser) whenever the choice was set by anything but the widget itself."""
+    rounds = st.session_state.setdefault(WIDGET_ROUNDS, {})
+    held = st.session_state[key]
+    if widget_key(key) in st.session_state and st.session_state[widget_key(key)] != held:
+        rounds[key] = rounds.get(key, 0) + 1
+    own = widget_key(key)
+
+    def chosen() -> None:  # a choice made in the widget: held before the script runs, so all of the run sees it
+        st.session_state[key] = st.session_state[own]
+        if on_change:
+            on_change()
+
+    shown = {"index": options.index(held)} if widget is st.selectbox else {"default": held}
+    return widget(label, options, key=own, on_change=chosen, **shown, **kwargs)
+
+
+def widget_key(key: str) -> str:
+    """The key of the widget that shows the choice ``key`` now (held_widget): ``as_of~0``, ``as_of~1`` after a link."""
+    return f"{key}~{st.session_state.get(WIDGET_ROUNDS, {}).get(key, 0)}"
 
 
 SAME_PAGE = "_same_page"  # this run shows the page the session's last run showed (set by arrived)
@@ -182,14 +227,6 @@ def _write_url(f: Filters, as_of_choice: str, several: bool) -> None:
             st.query_params[key] = value
 
 
-def keep_filters() -> None:
-    """On a page without the sidebar's filters: keep their choices for the next page. Streamlit drops the value of
-    a widget that a run does not draw; written back as plain state, it survives until the widget returns."""
-    for key in URL_KEYS:  # the sidebar's widgets carry the keys they write in the URL
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
-
-
 def sidebar() -> Filters:
     """The filters every page obeys, kept in the URL (?dept=digital&fy=2025&issue=2&as_of=2025-09)."""
     cat = catalog()
@@ -214,7 +251,7 @@ def sidebar() -> Filters:
         adopted = _adopt_url(years, dept.default_year())
         if st.session_state.get("fy") not in years:
             st.session_state["fy"] = dept.default_year()
-        fy = st.selectbox("年度", years, key="fy", format_func=lambda y: fiscal.fy_label(y, western=True))
+        fy = held_widget(st.selectbox, "年度", years, "fy", format_func=lambda y: fiscal.fy_label(y, western=True))
         if "fy" in adopted and adopted["fy"] != str(fy):
             unused.append(unused_link_value("年度", adopted["fy"]))
         p = load(str(dept.folder_for(fy)))
@@ -225,14 +262,15 @@ def sidebar() -> Filters:
         def issue_name(i: str) -> str:  # the choice and the summary above the button alike
             return f"{p.issues[i].label} {p.issues[i].short_title}"
 
-        issues = st.multiselect("経営課題（未選択ならすべて）", list(p.issues), key="issue", format_func=issue_name, placeholder="すべての経営課題")
+        issues = held_widget(st.multiselect, "経営課題（未選択ならすべて）", list(p.issues), "issue", format_func=issue_name,
+                             placeholder="すべての経営課題")
         latest = fiscal.latest_as_of(fy)  # the last month that has ended, or March once the year has ended
         months = [m for m in fiscal.fy_months(fy) if m <= fiscal.last_choosable(fy)]  # this month too, when chosen
         if st.session_state.get("as_of") not in (LATEST, *months):
             st.session_state["as_of"] = LATEST  # a month of another fiscal year
 
-        choice = st.selectbox("基準月（その月末時点で表示）", [LATEST, *months], key="as_of",
-                              format_func=lambda m: as_of_name(m, latest))
+        choice = held_widget(st.selectbox, "基準月（その月末時点で表示）", [LATEST, *months], "as_of",
+                             format_func=lambda m: as_of_name(m, latest))
         if "as_of" in adopted and adopted["as_of"] != choice:
             unused.append(unused_link_value("基準月", adopted["as_of"]))
     order = {iid: i for i, iid in enumerate(p.issues)}
