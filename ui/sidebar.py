@@ -74,9 +74,7 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
     the widget is drawn in (a popover whose button names the current choice); the note goes under that container.
     ``widget=None``: the page draws no widget but links that change the address (view_href, kpi.htmltable.choices_html);
     the choice is remembered as a widget's is."""
-    written = written_key(key)
-    wanted = st.query_params.get(key)
-    from_link = wanted is not None and wanted != st.session_state.get(written)
+    wanted, linked = st.query_params.get(key), link_value(key)
     link_choice(key, options, default=default)
     if widget is None:  # no widget: links on the page choose (view_href), and the address is read as above
         if wanted is None and st.session_state.get(SAME_PAGE):
@@ -87,13 +85,13 @@ def url_choice(label: str, options: list[str], key: str, *, default: str, format
     else:
         with within(st.session_state[key]) if within else contextlib.nullcontext():
             value = held_widget(widget, label, options, key, format_func=format_func, **kwargs)
-    if from_link and wanted not in options:
-        note = unused_link_value(noun or label, wanted)
+    if linked is not None and linked not in options:
+        note = unused_link_value(noun or label, linked)
         if notes is None:
             show_unused([note])
         else:
             notes.append(note)
-    st.session_state[written] = value
+    st.session_state[written_key(key)] = value
     # The default is not written into a URL that does not name the key (it means the same): each write is a
     # message and a history update in the browser, twice on every first visit to 指標.
     if st.query_params.get(key) != value and (key in st.query_params or value != default):
@@ -105,12 +103,19 @@ def link_choice(key: str, options: list[str], *, default: str) -> str:
     """The choice ``key`` this run shows, held in ``st.session_state[key]``: a link's value (?indicator=K2-2) when this
     view offers it, else the choice held, else the default. What is drawn before the choice's widget (links that carry
     it) asks here, so that a link's value is not known only from the widget on."""
-    wanted = st.query_params.get(key)
-    if wanted is not None and wanted != st.session_state.get(written_key(key)) and wanted in options:
-        st.session_state[key] = wanted  # not what this session last put in the URL: it came from a link
+    linked = link_value(key)
+    if linked is not None and linked in options:
+        st.session_state[key] = linked
     if st.session_state.get(key) not in options:
         st.session_state[key] = default
     return st.session_state[key]
+
+
+def link_value(key: str) -> str | None:
+    """The address's value under ``key`` when it is not what this session last put there: it came from a link (a
+    copied one, a card's, the Back button). None when the address holds the session's own value or none."""
+    wanted = st.query_params.get(key)
+    return wanted if wanted is not None and wanted != st.session_state.get(written_key(key)) else None
 
 
 def written_key(key: str) -> str:
@@ -132,10 +137,10 @@ def held_widget(widget: Callable, label: str, options: list, key: str, *, on_cha
     before). So the choice is kept apart from its widget, the widget is drawn with the choice as its default, and it
     is renewed (a new key, unknown to the browser) whenever the choice was set by anything but the widget itself."""
     rounds = st.session_state.setdefault(WIDGET_ROUNDS, {})
-    held = st.session_state[key]
-    if widget_key(key) in st.session_state and st.session_state[widget_key(key)] != held:
+    held, own = st.session_state[key], widget_key(key)
+    if own in st.session_state and st.session_state[own] != held:
         rounds[key] = rounds.get(key, 0) + 1
-    own = widget_key(key)
+        own = widget_key(key)
 
     def chosen() -> None:  # a choice made in the widget: held before the script runs, so all of the run sees it
         st.session_state[key] = st.session_state[own]
@@ -186,8 +191,8 @@ def _adopt_url(years: list[int], default_fy: int) -> dict[str, str | list[str]]:
     written = st.session_state.setdefault("_url_written", {})
 
     def to_adopt(key: str, value) -> bool:
-        # Not written by this session, or the session no longer holds the choice: the framework forgets the widgets'
-        # values when the browser's back button leads to a page, and the address is then all there is to go by.
+        # Not written by this session, or the session holds no choice: the address is then all there is to go by.
+        # (The choices are plain state since held_widget, so a session that wrote the address also holds them.)
         return value != written.get(key) or key not in st.session_state
 
     qp = st.query_params
