@@ -184,6 +184,20 @@ def test_nginx_compresses_the_scripts_and_says_where_the_app_is(two_servers):
     assert encoding == "gzip" and body == direct  # the same file, compressed on the way
 
 
+def test_no_other_site_may_steer_the_dashboard(two_servers):
+    """The page that Streamlit's host configuration gives the browser lists no origin whose messages it obeys (by
+    default Streamlit Community Cloud's): no page that embeds the dashboard can rerun, stop or sign in its sessions,
+    and the browser no longer checks each of the page's own messages against 16 patterns. Through nginx and from
+    each app server, as the deployment's config says (deploy/streamlit/config.toml)."""
+    import json
+    import urllib.request
+
+    c, _ = two_servers
+    for url in (c.url, *(app.url for app in c.apps)):
+        with urllib.request.urlopen(url + "/_stcore/host-config", timeout=30) as r:
+            assert json.loads(r.read())["allowedOrigins"] == [], url
+
+
 @pytest.mark.browser
 def test_two_browsers_through_nginx(two_servers, browser):
     """Two people open 指標 through nginx: each page is drawn and carries its own affinity cookie. The page finds
