@@ -60,12 +60,12 @@ def _distinct_fast(raw: bytes, file_name: str) -> dict[tuple, int] | None:
     """Each distinct (ID, name, unit) cell triple and its first row, for a CSV whose header is line 1, parsed by pyarrow;
     {} without a name or unit column; None when the file needs the general path (xlsx, a title row, quoted line breaks)."""
     import csv as pycsv
-    import io
 
     import numpy as np
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
+    from kpi import arrow_bytes
     from kpi.reader import decoding
 
     if raw[:2] == b"PK" or file_name.lower().endswith((".xlsx", ".xlsm")):
@@ -86,7 +86,7 @@ def _distinct_fast(raw: bytes, file_name: str) -> dict[tuple, int] | None:
     data = text.encode("utf-8")
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            arrow_bytes.reader(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={names[c]: pa.string() for c in wanted},

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from kpi import arrow_bytes
 from kpi.reader import limits, sheet_fast, xlsx
 from kpi.reader.layout import Grid, grid_from_rows, header_map
 from kpi.reader.result import COLUMN_LABELS, COLUMNS, Refuse
@@ -156,7 +157,7 @@ def fast_csv(text: str, utf8: bytes | None = None) -> Grid | None:
     names = [f"c{i}" for i in range(len(header))]
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(data),
+            arrow_bytes.reader(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True,

@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from kpi import arrow_bytes
 from kpi.evaluate import Actual
 from kpi.store.base import (
     EVENT_LABELS,
@@ -286,16 +287,16 @@ class PgStore(Store):
     def _insert_batch(self, conn, meta: dict, raw: bytes, table: pa.Table) -> None:
         from psycopg.types.json import Jsonb
 
-        parquet = io.BytesIO()  # the same rows as one Parquet value: a new app server fetches a batch in one read
+        parquet = arrow_bytes.sink()  # the same rows as one Parquet value: a new app server fetches a batch in one read
         pq.write_table(table, parquet, compression="zstd")
         conn.execute(SQL["insert_batch"], self._p(id=meta["batch_id"], seq=meta.get("sequence"), meta=Jsonb(meta), raw=raw,
-                                                  parquet=parquet.getvalue()))
+                                                  parquet=parquet.getvalue().to_pybytes()))
         full = table.add_column(0, "batch_id", pa.array([meta["batch_id"]] * table.num_rows, pa.string()))
         full = full.add_column(0, "ns", pa.array([self.ns] * table.num_rows, pa.string()))
-        buf = io.BytesIO()
+        buf = arrow_bytes.sink()
         pacsv.write_csv(full, buf, pacsv.WriteOptions(include_header=True))
         with conn.cursor().copy(SQL["copy_rows"]) as copy:
-            copy.write(buf.getvalue())
+            copy.write(buf.getvalue().to_pybytes())
 
     def record_event(self, kind: str, batch_id: str, user: str, reason: str = "") -> str:
         """Append a rollback / restore; KeyError for an unknown batch, StoreError when it changes nothing (checked under the lock)."""
@@ -408,7 +409,7 @@ class PgStore(Store):
         """The batch's rows: its Parquet value, or (rows loaded by other means) the rows table through COPY."""
         blob = self._query("rows_parquet", id=batch_id)
         if blob and blob[0][0] is not None:
-            return pq.read_table(io.BytesIO(bytes(blob[0][0]))).select(list(ROW_COLUMNS)).cast(SCHEMA)
+            return pq.read_table(arrow_bytes.reader(bytes(blob[0][0]))).select(list(ROW_COLUMNS)).cast(SCHEMA)
         return self.rows_from_table(batch_id)
 
     def rows_from_table(self, batch_id: str) -> pa.Table:
@@ -420,9 +421,8 @@ class PgStore(Store):
         with _connection(self.conninfo) as conn, conn.cursor().copy(statement) as copy:
             for chunk in copy:
                 buf.write(chunk)
-        buf.seek(0)
         types = {f.name: f.type for f in SCHEMA}
-        table = pacsv.read_csv(buf, parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        table = pacsv.read_csv(arrow_bytes.reader(buf.getvalue()), parse_options=pacsv.ParseOptions(newlines_in_values=True),
                                convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False,
                                                                     quoted_strings_can_be_null=False))
         return table.select(list(ROW_COLUMNS)).cast(SCHEMA)
