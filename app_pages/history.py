@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from kpi import evaluation as ev
-from kpi import fiscal, fmt, provenance, text
+from kpi import fiscal, fmt, provenance, service, text
 from kpi.service import SAMPLE_LABEL
 from kpi.store import SOURCE_LABELS, StoreError
 from ui import auth as ui_auth
@@ -72,6 +72,18 @@ s, editor = ui.store(), ui_auth.can_edit()
 flash = st.session_state.pop("_history_flash", None)
 if flash:
     (st.success if flash[0] == "success" else st.error)(ui.escape(flash[1]))
+
+if editor and ui.data.sample_batches():
+    # Here, with the batches it rolls back, not on 概要: the screen a meeting looks at carries no removal (and its
+    # popover cost 概要's first load 0.06–0.08× of the one-line page, bench/HISTORY.md). Behind a button that says
+    # what will happen, then the one that does it: a second click for a removal, words a touch screen and a keyboard reach.
+    with st.popover("サンプルデータを削除…", icon=":material/delete:", key="remove_sample_menu"):
+        st.caption("サンプル（架空）の実績をすべて削除します。取り消しとして記録され、このページの「元に戻す」で戻せます。")
+        if st.button("削除する", key="remove_sample", type="primary") and ui_auth.require_editor("サンプルデータの削除"):
+            n = service.remove_sample(s, ui_auth.current_user())
+            st.cache_data.clear()
+            st.session_state["_history_flash"] = ("success", f"サンプルデータ（{n}件のバッチ）を削除しました。")
+            st.rerun()
 
 batches = s.batches()
 st.subheader("登録されたバッチ")

@@ -5,10 +5,9 @@ from urllib.parse import urlencode
 import streamlit as st
 
 import ui
-from kpi import fiscal, fmt, htmltable, service
+from kpi import fiscal, fmt, htmltable
 from kpi.evaluate import OFF_TRACK, attention, budget_table, worst_first
 from kpi.kinds import STATUSES
-from ui import auth as ui_auth
 
 
 def standing(r) -> list[htmltable.Segment]:
@@ -39,27 +38,11 @@ def card(r, view: list[tuple[str, str]]) -> htmltable.Card:
     ], htmltable.Link(f"{ind.indicator_id} の詳細・振り返り", "indicators?" + urlencode([*view, ("indicator", ind.indicator_id)]), in_app=True))
 
 
-REMOVED = "_sample_removed"  # the words of a removal just made, said once the page is drawn again
-
 p, f = ui.policy(), ui.filters()
 rs, note = ui.results(f)
 
 ui.heading("概要", p, f)
 ui.sample_notice(note)
-if ui.data.sample_batches() and ui_auth.can_edit():
-    # Behind a button that says what will happen, then the one that does it: a second click for a removal, words a
-    # touch screen and a keyboard reach (a tooltip did not), and the button's scripts load only once it is opened
-    # (a button with a tooltip on the page cost 概要's first load 0.1 s, bench/bench_feel.py A/B, README).
-    with st.popover("サンプルデータを削除…", icon=":material/delete:", key="remove_sample_menu"):
-        st.caption("サンプル（架空）の実績をすべて削除します。取り消しとして記録され、「履歴」から元に戻せます。")
-        if st.button("削除する", key="remove_sample", type="primary") and ui_auth.require_editor("サンプルデータの削除"):
-            n = service.remove_sample(ui.store(), ui_auth.current_user())
-            # Said in the next run: a toast made in the popover, which the rerun no longer draws, vanished with it.
-            st.session_state[REMOVED] = f"サンプルデータ（{n}件のバッチ）を削除しました"
-            st.rerun()
-if REMOVED in st.session_state:
-    st.toast(st.session_state.pop(REMOVED), icon=":material/delete:")
-
 
 behind = attention(rs)  # 遅れ・注意 worst first, then the indicators whose latest report is overdue
 newly = [r for r in behind if r.newly_off_track]

@@ -235,15 +235,18 @@ def test_the_dashboard_asks_nothing_of_the_internet(server, page):
     assert not outside, outside
 
 
-def test_the_sample_is_removed_from_the_overview_in_two_steps(server, page):
-    """「サンプルデータを削除…」 says what will happen before the button that does it (no tooltip to hover)."""
+def test_the_sample_is_removed_on_the_history_page_in_two_steps(server, page):
+    """「サンプルデータを削除…」 is on 履歴 (not on 概要, the screen a meeting looks at) and says what will happen before
+    the button that does it (no tooltip to hover)."""
     goto(page, f"{server.url}/?as_of=2026-03")
+    assert "サンプルは「履歴」ページから削除できます" in main_text(page)
+    assert not page.get_by_role("button", name=re.compile("サンプルデータを削除")).count()
+    goto(page, f"{server.url}/history")
     page.get_by_role("button", name=re.compile("サンプルデータを削除…")).click()
     body = page.locator('[data-testid="stPopoverBody"]')
-    body.get_by_text("取り消しとして記録され、「履歴」から元に戻せます").wait_for(timeout=30000)
-    assert "サンプル（架空）" in main_text(page)
+    body.get_by_text("取り消しとして記録され、このページの「元に戻す」で戻せます").wait_for(timeout=30000)
     body.get_by_role("button", name="削除する").click()
     page.get_by_role("button", name=re.compile("サンプルデータを削除")).wait_for(state="detached", timeout=30000)
-    page.locator('[data-testid="stToast"]', has_text=re.compile(r"サンプルデータ（\d+件のバッチ）を削除しました")).wait_for(timeout=10000)
-    wait_ready(page)
+    page.get_by_text(re.compile(r"サンプルデータ（\d+件のバッチ）を削除しました。")).wait_for(timeout=10000)
+    goto(page, f"{server.url}/?as_of=2026-03")
     assert "実績（サンプル（架空））" not in main_text(page) and "15件" in main_text(page)  # every indicator 未報告

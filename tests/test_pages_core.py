@@ -41,10 +41,10 @@ def test_overview_first_start_loads_the_sample_and_labels_it(tmp_path, monkeypat
                for k, v in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", h.proto.body) if k == "令和7年度 予算額"]
     assert budgets == ["128百万円", "1,153百万円", "72百万円", "594百万円"]
     assert "数値の時点: 令和8年3月" in text
-    # the removal behind a button that says what it does: the words and the button that removes are in its popover
-    (menu,) = [b for b in at.get("popover") if b.proto.popover.label == "サンプルデータを削除…"]
-    assert at.button(key="remove_sample").label == "削除する" and "remove_sample" in [w.key for w in menu.button]
-    assert any("取り消しとして記録され、「履歴」から元に戻せます" in c.value for c in menu.caption)
+    # the screen a meeting looks at offers no removal: the notice says where it is
+    assert "サンプルデータを削除…" not in [b.proto.popover.label for b in at.get("popover")]
+    assert "remove_sample" not in [b.key for b in at.button]
+    assert "サンプルは「履歴」ページから削除できます" in text
     # what is closed until opened is drawn as <details> inside the page's HTML (no st.expander): the rules under the
     # counts, the other indicators, the policy's words with the source line after them
     assert not at.expander
@@ -75,12 +75,18 @@ def test_overview_under_issue_2(tmp_path, monkeypatch):
     assert metrics(at)["令和7年度 予算額"] == "1,153百万円"
 
 
-def test_remove_sample_button_rolls_it_back(tmp_path, monkeypatch):
-    at = run("app_pages/overview.py", tmp_path / "store", monkeypatch)
+def test_remove_sample_on_the_history_page_rolls_it_back(tmp_path, monkeypatch):
+    at = run("app_pages/history.py", tmp_path / "store", monkeypatch)
+    # behind a button that says what it does: the words and the button that removes are in its popover
+    (menu,) = [b for b in at.get("popover") if b.proto.popover.label == "サンプルデータを削除…"]
+    assert at.button(key="remove_sample").label == "削除する" and "remove_sample" in [w.key for w in menu.button]
+    assert any("取り消しとして記録され、このページの「元に戻す」で戻せます" in c.value for c in menu.caption)
     at.button(key="remove_sample").click().run()
-    assert [t.value for t in at.toast] == ["サンプルデータ（1件のバッチ）を削除しました"]  # said once the page is drawn again
-    text = text_of(at)
-    assert "サンプル（架空）" not in text
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == ["サンプルデータ（1件のバッチ）を削除しました。"]  # said once the page is drawn again
+    assert "サンプルデータを削除…" not in [b.proto.popover.label for b in at.get("popover")]
+    at.switch_page("app_pages/overview.py").run()
+    assert "サンプル（架空）" not in text_of(at)
     assert metrics(at)["－ 未報告"] == "15件"
 
 

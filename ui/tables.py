@@ -119,7 +119,7 @@ def folder_warnings() -> None:
 def sample_notice(note: service.SourceNote) -> None:
     if note.sample:
         st.warning(f"**{service.SAMPLE_LABEL}** の実績を表示しています。実際の数値ではありません。"
-                   "実績をアップロードし、サンプルは「概要」ページから削除できます。", icon="⚠️")
+                   "実績をアップロードし、サンプルは「履歴」ページから削除できます。", icon="⚠️")
 
 
 @functools.lru_cache(maxsize=1)
