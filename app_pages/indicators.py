@@ -56,8 +56,11 @@ choices = (htmltable.choices_html("並べ方", [htmltable.Choice(text, None if k
            + htmltable.choices_html("表示", [htmltable.Choice(text, None if k == shown else href(show=k), f"show:{k}") for k, text in SHOWS.items()],
                                     style=False))
 marks = charts.bullets_key(ordered)  # what the marks mean: under the table and in the saved image's footer
-if shown == "bars":  # a table with a bar in each row: no chart library to load, and it reflows at any width
-    table = charts.bar_table_html(ordered, f"{len(ordered)}指標の達成状況（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末）", key=marks)
+DETAIL = "indicator_detail"  # the container of the chosen indicator's detail: the list's links lead there
+linked = shown == "bars"  # the list's names are links to their detail; the table of every column has none
+if linked:  # a table with a bar in each row: no chart library to load, and it reflows at any width
+    table = charts.bar_table_html(ordered, f"{len(ordered)}指標の達成状況（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末）", key=marks,
+                                  detail=charts.DetailLinks(lambda i: href(indicator=i), chosen or None, DETAIL))
 else:
     table = htmltable.dict_table_html([{
         "指標ID": r.indicator.indicator_id,
@@ -90,22 +93,27 @@ def close_menu() -> None:
     st.session_state[MENU] = False
 
 
-# The indicators as a list in a popover whose button names the current one: the list's widget is drawn only once it is
-# opened, so the page's first screen loads no list-box scripts (a list box on the page cost 指標's first load 0.08 s
-# with the browser's files cached, 0.12 s without, bench/bench_feel.py A/B in README). Arrow keys move between the
-# indicators, Enter or a click chooses one and closes the list.
-iid = ui.url_choice("詳しく見る指標", [NONE, *by_id], "indicator", default=NONE, noun="指標", widget=st.pills, required=True,
-                    format_func=lambda i: ui.escape(choice_name(i)), on_change=close_menu,
-                    within=lambda shown: st.popover(ui.escape(f"詳しく見る指標：{choice_name(shown)}"), icon=":material/monitoring:",
-                                                    key=MENU, on_change="rerun"))
+# Before any is chosen, the list's names above are the way in (links: no widget, and no popover to draw on the page's
+# first screen, which cost 0.03–0.07× of the one-line page, bench/HISTORY.md). Once one is shown, or in the table of
+# every column, the indicators also wait as a list in a popover whose button names the current one: its widget is
+# drawn only once it is opened (a list box on the page cost 指標's first load 0.08 s with the browser's files cached,
+# 0.12 s without). Arrow keys move between the indicators, Enter or a click chooses one and closes the list.
+if linked and chosen == NONE:
+    iid = ui.url_choice("詳しく見る指標", [NONE, *by_id], "indicator", default=NONE, noun="指標", widget=None)
+else:
+    iid = ui.url_choice("詳しく見る指標", [NONE, *by_id], "indicator", default=NONE, noun="指標", widget=st.pills, required=True,
+                        format_func=lambda i: ui.escape(choice_name(i)), on_change=close_menu,
+                        within=lambda shown: st.popover(ui.escape(f"詳しく見る指標：{choice_name(shown)}"), icon=":material/monitoring:",
+                                                        key=MENU, on_change="rerun"))
 if iid == NONE:
-    st.caption("指標を選ぶと、達成状況、想定ペースと中間目標の入った月次推移、月ごとの数値、振り返り（要因・対策）を表示します。選んだ指標はリンクにも残ります。")
+    st.caption(("一覧の指標名を選ぶと" if linked else "指標を選ぶと")
+               + "、達成状況、想定ペースと中間目標の入った月次推移、月ごとの数値、振り返り（要因・対策）をここに表示します。選んだ指標はリンクにも残ります。")
     ui.stop()
 r = by_id[iid]
 ind = r.indicator
 issue = p.issues[ind.issue_id]
 gauge, series = ui.detail_figures(f, iid)
-with st.container(border=True, key="indicator_detail"):
+with st.container(border=True, key=DETAIL):
     st.markdown(f"##### {ui.escape(f'{ind.indicator_id}　{ind.short_name}')}")
     st.caption(ui.escape(f"{issue.label} {issue.short_title}｜{ind.strategy}｜{r.target.source_text}｜集計: {KINDS[ind.aggregation].label}"
                          + (f"｜期間: {fiscal.fy_label(ind.period[0])}〜{fiscal.fy_label(ind.period[1])}" if ind.period else "")))

@@ -1,6 +1,6 @@
 // The app's own links to its pages and views inside HTML it draws (kpi/htmltable.py: Link.in_app, 概要's cards to 指標;
-// choices_html, 指標's 並べ方 and 表示), followed within the app: the address changes as the browser's back button changes
-// it, and the framework runs the page the address names with its query (dept, fy, issue, as_of, indicator, order, show)
+// choices_html, 指標's 並べ方 and 表示; kpi/charts.py: DetailLinks, 指標's list to each indicator's detail), followed
+// within the app: the address changes as the browser's back button changes it, and the framework runs the page the address names with its query (dept, fy, issue, as_of, indicator, order, show)
 // in the same session, without loading the app again. A click with a modifier or another button (a new tab or window)
 // and any other link are left to the browser.
 (() => {
@@ -17,6 +17,26 @@
     };
     requestAnimationFrame(look);
   };
+  // A link to a part the page draws below (data-kpi-show: the key of its container, 指標's list to the indicator's
+  // detail): once the run the link started has ended, the part's heading comes into view and takes the keyboard's
+  // place, as if the person had gone there.
+  const showWhenDrawn = (key) => {
+    const until = performance.now() + 10000;
+    let ran = false;
+    const look = () => {
+      const state = document.querySelector('[data-testid="stApp"]')?.getAttribute("data-test-script-state");
+      ran = ran || state === "running";
+      const box = document.querySelector(`.st-key-${CSS.escape(key)}`);
+      if (ran && state === "notRunning" && box) {
+        const heading = box.querySelector("h1, h2, h3, h4, h5, h6") || box;
+        heading.setAttribute("tabindex", "-1");
+        heading.style.scrollMarginTop = "4.5rem"; // below the app's header, which stays on top
+        heading.scrollIntoView({ block: "start" });
+        heading.focus({ preventScroll: true });
+      } else if (performance.now() < until) requestAnimationFrame(look);
+    };
+    requestAnimationFrame(look);
+  };
   document.addEventListener("click", (event) => {
     const link = event.target instanceof Element ? event.target.closest("a[data-kpi-page]") : null;
     if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
@@ -26,5 +46,6 @@
     history.pushState(null, "", to.href);
     window.dispatchEvent(new PopStateEvent("popstate", { state: null }));
     if (link.dataset.kpiChoice) focusWhenDrawn(link.dataset.kpiChoice);
+    if (link.dataset.kpiShow) showWhenDrawn(link.dataset.kpiShow);
   });
 })();

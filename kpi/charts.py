@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -346,6 +346,8 @@ BAR_TABLE_CSS = """
 .kpi-bars .pace { position: absolute; top: -5px; bottom: -5px; border-left: 3px solid #1A1A1A; }
 .kpi-bars .pct { white-space: nowrap; }
 .kpi-bars .change { min-width: 8em; }
+.kpi-bars tbody th a { color: #0B57A4; }
+.kpi-bars tbody th a[aria-current] { color: #0A3D73; font-weight: 700; }
 .kpi-key { color: #4A4A4A; font-size: 0.875rem; margin: 0.5rem 0 0; }
 /* Narrow (a phone, 200 % zoom): each indicator becomes a small block (name; status and value; bar; % and change)
    instead of six squeezed columns. The container, not the window, decides: the sidebar may take part of it. */
@@ -385,10 +387,28 @@ def bar_html(r: Result, top: float = 150.0, label: str | None = None) -> str:
             + "</div>")
 
 
-def bar_table_html(rs: Sequence[Result], caption: str, top: float = 150.0, key: Sequence[str] = ()) -> str:
+@dataclass(frozen=True)
+class DetailLinks:
+    """Links from a list of indicators to each one's detail on the same page: ``href`` gives an indicator's address
+    (built by the caller from known values), ``shown`` is the indicator whose detail is on screen, and ``box`` the key
+    of the container that holds the detail: assets/links.js follows the link within the app, then brings that
+    container's heading into view and gives it the keyboard's place."""
+    href: Callable[[str], str]
+    shown: str | None
+    box: str
+
+    def link(self, iid: str, text: str) -> str:
+        """``text`` (escaped by the caller) as the link to ``iid``'s detail."""
+        current = ' aria-current="true"' if iid == self.shown else ""
+        return f'<a href="{html.escape(self.href(iid))}" data-kpi-page data-kpi-show="{html.escape(self.box)}"{current}>{text}</a>'
+
+
+def bar_table_html(rs: Sequence[Result], caption: str, top: float = 150.0, key: Sequence[str] = (),
+                   detail: DetailLinks | None = None) -> str:
     """Every indicator in one HTML table with a bar in each row: value ÷ target (a cap: the share used) on a
     0–150 % scale, the target as a dashed line at 100 %, the pace as a tick; status and % in words beside; ``key``
     (what the marks mean, bullets_key) as a line under it, in the same element (one element less to draw).
+    With ``detail``, each indicator's name is a link to its detail (the one shown marked), followed within the app.
 
     The 指標 page's first view: real table markup that reflows at any width and needs no chart library.
     Every text is escaped (it comes from the policy data and kpi.fmt).
@@ -398,8 +418,9 @@ def bar_table_html(rs: Sequence[Result], caption: str, top: float = 150.0, key: 
     for r in rs:
         status = STATUSES[r.status]
         bar = bar_html(r, top)
+        iid, name = r.indicator.indicator_id, f"{e(r.indicator.indicator_id)} {e(r.indicator.short_name)}"
         rows.append(
-            f'<tr><th scope="row">{e(r.indicator.indicator_id)} {e(r.indicator.short_name)}</th>'
+            f'<tr><th scope="row">{detail.link(iid, name) if detail else name}</th>'
             f'<td class="status" style="color:{status.ink}">{e(fmt.status_text(r.status))}</td>'
             f'<td>{e(fmt.value_text(r))}<br><small>目標 {e(fmt.target_text(r.indicator, r.target))}</small></td>'
             f'<td class="barcell">{bar}</td><td class="pct">{e(fmt.progress_text(r))}'

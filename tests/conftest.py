@@ -203,20 +203,32 @@ def held(widgets, key: str):
     return found[0]
 
 
-def follow(at, text: str):
-    """Follow the page's in-app link to a view of itself (kpi.htmltable.choices_html: 並べ方, 表示) by its words, as
-    assets/links.js does in the browser: the address becomes the link's, and the page runs again."""
+def in_app_links(at) -> dict[str, str]:
+    """The page's in-app links (words → address) in the HTML it drew."""
     import html
+
+    return {html.unescape(t): html.unescape(h) for b in (h.proto.body for h in at.get("html"))
+            for h, t in re.findall(r'<a href="([^"]*)" data-kpi-page[^>]*>([^<]*)</a>', b)}
+
+
+def follow(at, text: str):
+    """Follow the page's in-app link to a view of itself (kpi.htmltable.choices_html: 並べ方, 表示; 指標's list to an
+    indicator's detail) by its words, as assets/links.js does in the browser: the address becomes the link's, and the
+    page runs again."""
     from urllib.parse import parse_qs, urlsplit
 
-    links = {html.unescape(t): html.unescape(h) for b in (h.proto.body for h in at.get("html"))
-             for h, t in re.findall(r'<a href="([^"]*)" data-kpi-page[^>]*>([^<]*)</a>', b)}
-    href = links[text]
+    href = in_app_links(at)[text]
     assert href.startswith("?"), href  # a view of the same page
     at.query_params.clear()
     for key, values in parse_qs(urlsplit(href).query).items():
         at.query_params[key] = values if len(values) > 1 else values[0]
     return at.run()
+
+
+def open_detail(at, iid: str):
+    """On 指標, open ``iid``'s detail as a person first does: its name in the list is a link (kpi.charts.DetailLinks)."""
+    (text,) = [t for t in in_app_links(at) if t.startswith(f"{iid} ")]
+    return follow(at, text)
 
 
 def every_column(at):

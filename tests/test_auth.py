@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, held
+from conftest import ROOT, held, open_detail
 from kpi import importer
 from kpi.auth import LOCAL_USER, editors_from, may_edit
 
@@ -142,7 +142,7 @@ def test_after_sign_in_the_user_returns_to_the_page_and_view(sample_store, polic
     monkeypatch.setattr(streamlit, "login", lambda *a, **k: logins.append(a))
     at = app("app_pages/indicators.py", {"is_logged_in": False}, auth=True, editors=[EDITOR])
     held(at.selectbox, "as_of").set_value("2025-09").run()
-    held(at.pills, "indicator").set_value("K2-2").run()
+    open_detail(at, "K2-2")
     at.button(key="login").click().run()
     assert not at.exception, at.exception
     assert logins and kept["browser-1"][1] == "indicators"

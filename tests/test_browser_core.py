@@ -30,25 +30,37 @@ def test_a_copied_link_reopens_the_same_view(server, page):
     assert not {"Radio", "Selectbox", "ButtonGroup"} & loaded_widgets(page) and "Html" in loaded_widgets(page)
 
 
-def test_an_indicator_is_chosen_from_the_list_by_keyboard_and_by_click(server, page):
-    """詳しく見る指標: a button that names the indicator shown opens the list; arrow keys move between the indicators
-    without choosing, Enter or a click chooses one, closes the list and shows its detail, kept in the URL."""
+def test_an_indicator_is_opened_from_its_name_in_the_list_then_chosen_from_the_list_by_keyboard_and_by_click(server, page):
+    """Each name in 指標's list is a link to its detail (kpi.charts.DetailLinks), followed within the app: the detail's
+    heading comes into view and takes the keyboard's place. Once one is shown, 詳しく見る指標: a button that names it
+    opens the list; arrow keys move between the indicators without choosing, Enter or a click chooses one, closes the
+    list and shows its detail, kept in the URL."""
     goto(page, f"{server.url}/indicators?as_of=2026-03")
-    menu = page.get_by_role("button", name=re.compile("^詳しく見る指標：（選んでください）"))
-    menu.click()
+    assert not page.get_by_role("button", name=re.compile("^詳しく見る指標")).count()  # no popover on the first screen
+    page.evaluate("window.__sameDocument = true")
+    page.locator("table.kpi-bars a", has_text=re.compile("^K1-2 ")).focus()
+    page.keyboard.press("Enter")
+    heading = page.locator(".st-key-indicator_detail h5", has_text="K1-2")
+    heading.wait_for(timeout=30000)
+    wait_ready(page)
+    page.wait_for_function("() => document.activeElement && document.activeElement.matches('.st-key-indicator_detail h5')",
+                           timeout=10000)
+    assert heading.evaluate("h => { const r = h.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
+    assert page.evaluate("window.__sameDocument === true") and "indicator=K1-2" in page.url
+    assert page.locator('table.kpi-bars a[aria-current="true"]').inner_text().startswith("K1-2 ")  # marked in the list
+    page.get_by_role("button", name=re.compile("^詳しく見る指標：K1-2 ")).click()
     wait_ready(page)
     listed = page.locator('[data-testid="stPopoverBody"]').get_by_role("radio")
     listed.first.wait_for(timeout=30000)
     assert listed.count() == 16 and listed.nth(1).inner_text().startswith("K1-1 ")  # （選んでください） and 15 indicators
-    listed.first.focus()
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")  # K1-2, not chosen yet
-    assert listed.nth(2).evaluate("e => e === document.activeElement") and listed.nth(0).get_attribute("aria-checked") == "true"
+    listed.nth(2).focus()
+    page.keyboard.press("ArrowRight")  # K2-1, not chosen yet
+    assert listed.nth(3).evaluate("e => e === document.activeElement") and listed.nth(2).get_attribute("aria-checked") == "true"
     page.keyboard.press("Enter")
     wait_ready(page)
-    page.locator(".st-key-indicator_detail h5", has_text="K1-2").wait_for(timeout=30000)
-    assert not page.locator('[data-testid="stPopoverBody"]').count() and "indicator=K1-2" in page.url
-    page.get_by_role("button", name=re.compile("^詳しく見る指標：K1-2 ")).click()
+    page.locator(".st-key-indicator_detail h5", has_text="K2-1").wait_for(timeout=30000)
+    assert not page.locator('[data-testid="stPopoverBody"]').count() and "indicator=K2-1" in page.url
+    page.get_by_role("button", name=re.compile("^詳しく見る指標：K2-1 ")).click()
     page.locator('[data-testid="stPopoverBody"]').get_by_role("radio", name=re.compile("^K2-2 ")).click()
     wait_ready(page)
     page.locator(".st-key-indicator_detail h5", has_text="K2-2").wait_for(timeout=30000)
@@ -71,8 +83,7 @@ def test_a_choice_set_by_a_link_is_not_undone_by_the_widget_the_browser_last_saw
     page.get_by_role("option", name="令和7年9月").click()
     wait_ready(page)
     page.keyboard.press("Escape")
-    page.get_by_role("button", name=re.compile("^詳しく見る指標：")).click()
-    page.locator('[data-testid="stPopoverBody"]').get_by_role("radio", name=re.compile("^K1-2 ")).click()
+    page.locator("table.kpi-bars a", has_text=re.compile("^K1-2 ")).click()
     wait_ready(page)
     page.locator(".st-key-indicator_detail h5", has_text="K1-2").wait_for(timeout=30000)
     assert "基準月 令和7年9月末" in main_text(page)
@@ -118,7 +129,7 @@ def test_a_card_on_the_overview_opens_its_indicator_within_the_app_with_the_view
 def test_the_list_of_indicators_shows_whole_names_on_a_phone(server, browser):
     page = browser.new_page(viewport={"width": 390, "height": 800}, locale="ja-JP")
     try:
-        goto(page, f"{server.url}/indicators?as_of=2026-03")
+        goto(page, f"{server.url}/indicators?as_of=2026-03&indicator=K1-1")
         page.get_by_role("button", name=re.compile("^詳しく見る指標：")).click()
         listed = page.locator('[data-testid="stPopoverBody"]').get_by_role("radio")
         listed.first.wait_for(timeout=30000)

@@ -244,7 +244,7 @@ def test_a_page_choice_in_a_link_that_the_page_does_not_offer_is_said_under_it(q
     at.switch_page("app_pages/indicators.py").run()
     notes = [c.value for c in at.main.caption if "リンクで指定された" in c.value]
     assert len(notes) == 1 and said in unescape(notes[0]) and "この表示にないため使っていません" in notes[0]
-    assert held(at.pills, "indicator").value == "" and at.session_state["order"] == "issue"  # the defaults
+    assert at.session_state["indicator"] == "" and not at.pills and at.session_state["order"] == "issue"  # the defaults
     assert not [c for c in at.sidebar.caption if "リンクで指定された" in c.value]
     follow(at, "遅れ・注意から（悪い順）")
     assert not [c for c in at.caption if "リンクで指定された" in c.value]

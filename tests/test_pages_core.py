@@ -6,7 +6,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import every_column, figures, frames, held, html_texts, run_app, unescape
+from conftest import every_column, figures, frames, held, html_texts, open_detail, run_app, unescape
 
 
 def run(page: str, store_root, monkeypatch, **state):
@@ -144,8 +144,16 @@ def test_indicators_page_year_end(tmp_path, monkeypatch):
     assert not at.expander
     (counts,) = [h.proto.body for h in at.get("html") if "kpi-figures" in h.proto.body]
     assert "<summary>状況・評価の判定ルール</summary>" in counts and "<strong>順調</strong>: ペース比が90%以上。" in counts
-    assert len(at.get("plotly_chart")) == 0 and held(at.pills, "indicator").value == ""
-    held(at.pills, "indicator").set_value("K2-4").run()
+    # each indicator's name is a link to its detail; before one is chosen, no list of them to draw (no popover)
+    assert len(at.get("plotly_chart")) == 0 and not at.pills and at.session_state["indicator"] == ""
+    assert '<a href="?fy=2025&amp;as_of=2026-03&amp;indicator=K2-4" data-kpi-page data-kpi-show="indicator_detail">K2-4 ' in bars
+    assert "aria-current" not in re.search(r"<tbody>.*</tbody>", bars).group(0)
+    assert not [p for p in at.get("popover") if p.proto.popover.label.startswith("詳しく見る指標")]
+    assert any("一覧の指標名を選ぶと" in c.value for c in at.main.caption)
+    open_detail(at, "K2-4")
+    assert re.search(r'indicator=K2-4" data-kpi-page data-kpi-show="indicator_detail" aria-current="true">K2-4 ',
+                     next(h.proto.body for h in at.get("html") if "kpi-bars" in h.proto.body))
+    assert held(at.pills, "indicator").value == "K2-4"  # and the list, to go on to another
     # its standing and monthly series, drawn on the server: still no chart library in the browser
     assert len(at.get("plotly_chart")) == 0
     bodies = [h.proto.body for h in at.get("html")]
@@ -226,6 +234,7 @@ def test_a_choice_set_by_a_link_renews_its_widget_and_one_made_in_it_does_not(tm
     link's value. A choice made in the widget keeps it (no widget drawn anew under the person's hand)."""
     at = run("app_pages/indicators.py", tmp_path / "store", monkeypatch)
     held(at.selectbox, "as_of").set_value("2025-09").run()
+    open_detail(at, "K1-1")
     held(at.pills, "indicator").set_value("K1-2").run()
     assert (held(at.selectbox, "as_of").key, held(at.pills, "indicator").key) == ("as_of~0", "indicator~0")
     assert at.session_state["as_of"] == "2025-09" and at.session_state["indicator"] == "K1-2"
@@ -235,5 +244,5 @@ def test_a_choice_set_by_a_link_renews_its_widget_and_one_made_in_it_does_not(tm
     assert held(at.selectbox, "as_of").value == "2025-12" and held(at.pills, "indicator").value == "K2-2"
     assert "基準月 令和7年12月末" in text_of(at) and any("K2-2" in h.value for h in at.markdown if h.value.startswith("#####"))
     # the links drawn above the list carry the link's indicator, not the one chosen before
-    links = "".join(h.proto.body for h in at.get("html") if "data-kpi-choice" in h.proto.body)
+    links = "".join(re.findall(r'<nav class="kpi-choices".*?</nav>', "".join(h.proto.body for h in at.get("html"))))
     assert "indicator=K2-2" in links and "indicator=K1-2" not in links
