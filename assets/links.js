@@ -1,8 +1,9 @@
 // The app's own links to its pages and views inside HTML it draws (kpi/htmltable.py: Link.in_app, 概要's cards to 指標;
 // choices_html, 指標's 並べ方 and 表示; kpi/charts.py: DetailLinks, 指標's list to each indicator's detail), followed
-// within the app: the address changes as the browser's back button changes it, and the framework runs the page the address names with its query (dept, fy, issue, as_of, indicator, order, show)
-// in the same session, without loading the app again. A click with a modifier or another button (a new tab or window)
-// and any other link are left to the browser.
+// within the app: the address changes as the browser's back button changes it, and the framework runs the page the
+// address names with its query (dept, fy, issue, as_of, indicator, order, show) in the same session, without loading
+// the app again. A click with a modifier or another button (a new tab or window) and any other link are left to the
+// browser.
 (() => {
   if (window.__kpiLinks) return;
   window.__kpiLinks = true;

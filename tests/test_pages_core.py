@@ -6,7 +6,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import every_column, figures, frames, held, html_texts, open_detail, run_app, unescape
+from conftest import every_column, figures, follow, frames, held, html_texts, open_detail, run_app, unescape
 
 
 def run(page: str, store_root, monkeypatch, **state):
@@ -246,3 +246,14 @@ def test_a_choice_set_by_a_link_renews_its_widget_and_one_made_in_it_does_not(tm
     # the links drawn above the list carry the link's indicator, not the one chosen before
     links = "".join(re.findall(r'<nav class="kpi-choices".*?</nav>', "".join(h.proto.body for h in at.get("html"))))
     assert "indicator=K2-2" in links and "indicator=K1-2" not in links
+
+
+def test_the_table_of_every_column_has_no_links_so_the_list_of_indicators_is_there(tmp_path, monkeypatch):
+    """Only the list with bars links each name to its detail: with the table of every column, 詳しく見る指標 is the way in."""
+    at = run("app_pages/indicators.py", tmp_path / "store", monkeypatch)
+    assert not at.pills
+    follow(at, "すべての列の表")
+    assert [p.proto.popover.label for p in at.get("popover") if p.proto.popover.label.startswith("詳しく見る指標")] == [
+        "詳しく見る指標：（選んでください）"]
+    assert held(at.pills, "indicator").value == "" and any(c.value.startswith("指標を選ぶと") for c in at.main.caption)
+    assert "data-kpi-show" not in "".join(h.proto.body for h in at.main.get("html"))
