@@ -56,11 +56,10 @@ choices = (htmltable.choices_html("並べ方", [htmltable.Choice(text, None if k
            + htmltable.choices_html("表示", [htmltable.Choice(text, None if k == shown else href(show=k), f"show:{k}") for k, text in SHOWS.items()],
                                     style=False))
 marks = charts.bullets_key(ordered)  # what the marks mean: under the table and in the saved image's footer
-DETAIL = "indicator_detail"  # the container of the chosen indicator's detail: the list's links lead there
 linked = shown == "bars"  # the list's names are links to their detail; the table of every column has none
 if linked:  # a table with a bar in each row: no chart library to load, and it reflows at any width
     table = charts.bar_table_html(ordered, f"{len(ordered)}指標の達成状況（{fiscal.fy_label(f.fy)}・基準 {fiscal.month_label(f.as_of)}末）", key=marks,
-                                  detail=charts.DetailLinks(lambda i: href(indicator=i), chosen or None, DETAIL))
+                                  detail=charts.DetailLinks(lambda i: href(indicator=i), chosen or None, ui.INDICATOR_DETAIL))
 else:
     table = htmltable.dict_table_html([{
         "指標ID": r.indicator.indicator_id,
@@ -113,7 +112,7 @@ r = by_id[iid]
 ind = r.indicator
 issue = p.issues[ind.issue_id]
 gauge, series = ui.detail_figures(f, iid)
-with st.container(border=True, key=DETAIL):
+with st.container(border=True, key=ui.INDICATOR_DETAIL):
     st.markdown(f"##### {ui.escape(f'{ind.indicator_id}　{ind.short_name}')}")
     st.caption(ui.escape(f"{issue.label} {issue.short_title}｜{ind.strategy}｜{r.target.source_text}｜集計: {KINDS[ind.aggregation].label}"
                          + (f"｜期間: {fiscal.fy_label(ind.period[0])}〜{fiscal.fy_label(ind.period[1])}" if ind.period else "")))

@@ -35,7 +35,8 @@ def card(r, view: list[tuple[str, str]]) -> htmltable.Card:
                       + (f"（{fiscal.month_label(r.prior_month)}時点 {fmt.with_unit(r.prior_value, ind.unit)}、{fmt.status_change_text(r)}）"
                          if r.prior_month else ""))), False)],
         [("\n".join(checkin) or "振り返り（要因・対策）は未記入です。指標の詳細から記入できます。", False)],
-    ], htmltable.Link(f"{ind.indicator_id} の詳細・振り返り", "indicators?" + urlencode([*view, ("indicator", ind.indicator_id)]), in_app=True))
+    ], htmltable.Link(f"{ind.indicator_id} の詳細・振り返り", "indicators?" + urlencode([*view, ("indicator", ind.indicator_id)]), in_app=True,
+                      show=ui.INDICATOR_DETAIL))
 
 
 p, f = ui.policy(), ui.filters()

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 class Link:
     """A cell that links somewhere: ``text`` is shown (escaped), ``href`` must come from known values. An ``in_app``
     link names a page of this app (``indicators?indicator=K2-2&fy=2025``): assets/links.js follows it within the app,
-    as the browser's back button does, instead of loading the whole app again."""
+    as the browser's back button does, instead of loading the whole app again; with ``show`` (the key of a container
+    the page draws), that container's heading then comes into view and takes the keyboard's place."""
 
     text: str
     href: str
     new_tab: bool = False
     in_app: bool = False
+    show: str | None = None
 
 
 Cell = str | int | float | Link | None
@@ -68,7 +70,8 @@ TABLE_BREAK = "\u2028"
 
 def cell_html(value: Cell) -> str:
     if isinstance(value, Link):
-        extra = (' target="_blank" rel="noopener"' if value.new_tab else "") + (" data-kpi-page" if value.in_app else "")
+        extra = ((' target="_blank" rel="noopener"' if value.new_tab else "") + (" data-kpi-page" if value.in_app else "")
+                 + (f' data-kpi-show="{html.escape(value.show)}"' if value.show else ""))
         return f'<a href="{html.escape(value.href)}"{extra}>{html.escape(value.text)}</a>'
     return "" if value is None else html.escape(str(value)).replace("\n", "<br>").replace(TABLE_BREAK, '<br class="kpi-soft">')
 

@@ -107,15 +107,20 @@ def test_a_choice_set_by_a_link_is_not_undone_by_the_widget_the_browser_last_saw
 
 def test_a_card_on_the_overview_opens_its_indicator_within_the_app_with_the_view(server, page):
     """概要's cards are one HTML element; their links are followed by assets/links.js in the same session (no new load
-    of the app), as the page links they replaced were, and carry the view's filters."""
+    of the app), as the page links they replaced were, carry the view's filters, and bring the detail into view."""
     goto(page, f"{server.url}/?as_of=2025-09&issue=2")
     link = page.locator(".kpi-card a", has_text="K2-2 の詳細・振り返り")
     link.wait_for(timeout=30000)
     page.evaluate("window.__sameDocument = true")
     link.click()
-    page.locator(".st-key-indicator_detail h5", has_text="K2-2").wait_for(timeout=30000)
+    heading = page.locator(".st-key-indicator_detail h5", has_text="K2-2")
+    heading.wait_for(timeout=30000)
     wait_ready(page)
     assert page.evaluate("window.__sameDocument === true")  # the same document: followed within the app
+    # the detail asked for is brought into view below the list, and has the keyboard's place (data-kpi-show)
+    page.wait_for_function("() => document.activeElement && document.activeElement.matches('.st-key-indicator_detail h5')",
+                           timeout=10000)
+    assert heading.evaluate("h => { const r = h.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
     assert "indicator=K2-2" in page.url and "issue=2" in page.url and "as_of=2025-09" in page.url
     assert page.get_by_role("button", name=re.compile("^詳しく見る指標：K2-2 ")).count() == 1
     assert "基準月 令和7年9月末" in main_text(page)

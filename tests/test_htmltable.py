@@ -123,3 +123,16 @@ def test_a_choice_of_view_is_links_with_the_one_shown_marked(text):
             in out)
     assert out.count("<a ") == 1 and "<img" not in out and 'onclick="' not in out
     assert not choices_html("表示", [Choice("達成率の棒", None)], style=False).startswith("<style>")
+
+
+@pytest.mark.parametrize("link, attrs", [
+    (Link("K1-1", "indicators?indicator=K1-1"), ""),
+    (Link("K1-1", "indicators?indicator=K1-1", in_app=True), " data-kpi-page"),
+    (Link("K1-1", "indicators?indicator=K1-1", in_app=True, show="indicator_detail"), ' data-kpi-page data-kpi-show="indicator_detail"'),
+    (Link("K1-1", "./?dept=a", new_tab=True), ' target="_blank" rel="noopener"'),
+])
+def test_a_link_says_how_the_app_follows_it(link, attrs):
+    """In-app links are followed by assets/links.js; ``show`` names the container it brings into view once drawn."""
+    from kpi.htmltable import cell_html
+
+    assert cell_html(link) == f'<a href="{html.escape(link.href)}"{attrs}>K1-1</a>'

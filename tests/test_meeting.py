@@ -185,7 +185,9 @@ def test_overview_leads_with_the_indicators_behind_worst_first_under_a_filter(tm
     assert "K1-1" not in "\n".join(overview_cards(at))
     # each card links to its detail on 指標 with the view's filters (a link opened in a new tab shows the same view)
     (body,) = [h.proto.body for h in at.get("html") if 'class="kpi-cards"' in h.proto.body]
-    assert re.findall(r'<a href="([^"]+)" data-kpi-page>', body) == ["indicators?fy=2025&amp;issue=2&amp;as_of=2025-09&amp;indicator=K2-2"]
+    # and, once drawn, brings the detail into view (data-kpi-show: its container's key, assets/links.js)
+    assert re.findall(r'<a href="([^"]+)" data-kpi-page data-kpi-show="indicator_detail">', body) == [
+        "indicators?fy=2025&amp;issue=2&amp;as_of=2025-09&amp;indicator=K2-2"]
 
 
 def indicator_menu(at) -> str:

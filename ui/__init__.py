@@ -49,6 +49,10 @@ from ui.tables import (
     table,
 )
 
+# 指標's container of the chosen indicator's detail: links to an indicator (指標's list, 概要's cards) bring it into view
+# once drawn (assets/links.js, data-kpi-show).
+INDICATOR_DETAIL = "indicator_detail"
+
 
 class PageDone(Exception):
     """Raised by ``stop``: the page has said all it has (an empty state) and app.py goes on after it."""
@@ -61,7 +65,8 @@ def stop() -> None:
 
 
 __all__ = [
-    "ASSETS", "CITY_PAGE", "LATEST", "OWN_VIEW", "PAGES", "PLOTLY_CONFIG", "URL_KEYS", "Filters", "PageDone", "accessibility", "arrived", "batch_coverage",
+    "ASSETS", "CITY_PAGE", "INDICATOR_DETAIL", "LATEST", "OWN_VIEW", "PAGES", "PLOTLY_CONFIG", "URL_KEYS", "Filters", "PageDone",
+    "accessibility", "arrived", "batch_coverage",
     "bootstrap", "catalog", "chart", "city_summary", "copy_link", "current_filters", "department", "detail_figures",
     "escape", "evaluation_view", "filters", "folder", "folder_warnings", "heading", "html", "inputs", "link_choice", "load",
     "overview_figure", "pages", "pages_for", "policy", "results", "sample_notice", "sidebar", "status_figures", "status_metrics",
