@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import plotly.graph_objects as go
 
-from kpi import fiscal, fmt
+from kpi import fiscal, fmt, htmltable
 from kpi.evaluate import Result, budget_kinds, budget_span_text, budget_table, pace_at
 from kpi.kinds import KINDS, STATUSES
 from kpi.policy import SETTLEMENT, Indicator, Policy
@@ -398,9 +398,8 @@ class DetailLinks:
     box: str
 
     def link(self, iid: str, text: str) -> str:
-        """``text`` (escaped by the caller) as the link to ``iid``'s detail."""
-        current = ' aria-current="true"' if iid == self.shown else ""
-        return f'<a href="{html.escape(self.href(iid))}" data-kpi-page data-kpi-show="{html.escape(self.box)}"{current}>{text}</a>'
+        """``text`` as the link to ``iid``'s detail."""
+        return htmltable.cell_html(htmltable.Link(text, self.href(iid), in_app=True, show=self.box, current=iid == self.shown))
 
 
 def bar_table_html(rs: Sequence[Result], caption: str, top: float = 150.0, key: Sequence[str] = (),
@@ -418,9 +417,9 @@ def bar_table_html(rs: Sequence[Result], caption: str, top: float = 150.0, key: 
     for r in rs:
         status = STATUSES[r.status]
         bar = bar_html(r, top)
-        iid, name = r.indicator.indicator_id, f"{e(r.indicator.indicator_id)} {e(r.indicator.short_name)}"
+        iid, name = r.indicator.indicator_id, f"{r.indicator.indicator_id} {r.indicator.short_name}"
         rows.append(
-            f'<tr><th scope="row">{detail.link(iid, name) if detail else name}</th>'
+            f'<tr><th scope="row">{detail.link(iid, name) if detail else e(name)}</th>'
             f'<td class="status" style="color:{status.ink}">{e(fmt.status_text(r.status))}</td>'
             f'<td>{e(fmt.value_text(r))}<br><small>目標 {e(fmt.target_text(r.indicator, r.target))}</small></td>'
             f'<td class="barcell">{bar}</td><td class="pct">{e(fmt.progress_text(r))}'

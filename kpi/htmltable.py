@@ -17,13 +17,15 @@ class Link:
     """A cell that links somewhere: ``text`` is shown (escaped), ``href`` must come from known values. An ``in_app``
     link names a page of this app (``indicators?indicator=K2-2&fy=2025``): assets/links.js follows it within the app,
     as the browser's back button does, instead of loading the whole app again; with ``show`` (the key of a container
-    the page draws), that container's heading then comes into view and takes the keyboard's place."""
+    the page draws), that container's heading then comes into view and takes the keyboard's place. A ``current`` link
+    leads to what is on screen now (aria-current)."""
 
     text: str
     href: str
     new_tab: bool = False
     in_app: bool = False
     show: str | None = None
+    current: bool = False
 
 
 Cell = str | int | float | Link | None
@@ -71,7 +73,7 @@ TABLE_BREAK = "\u2028"
 def cell_html(value: Cell) -> str:
     if isinstance(value, Link):
         extra = ((' target="_blank" rel="noopener"' if value.new_tab else "") + (" data-kpi-page" if value.in_app else "")
-                 + (f' data-kpi-show="{html.escape(value.show)}"' if value.show else ""))
+                 + (f' data-kpi-show="{html.escape(value.show)}"' if value.show else "") + (' aria-current="true"' if value.current else ""))
         return f'<a href="{html.escape(value.href)}"{extra}>{html.escape(value.text)}</a>'
     return "" if value is None else html.escape(str(value)).replace("\n", "<br>").replace(TABLE_BREAK, '<br class="kpi-soft">')
 

@@ -129,6 +129,8 @@ def test_a_choice_of_view_is_links_with_the_one_shown_marked(text):
     (Link("K1-1", "indicators?indicator=K1-1"), ""),
     (Link("K1-1", "indicators?indicator=K1-1", in_app=True), " data-kpi-page"),
     (Link("K1-1", "indicators?indicator=K1-1", in_app=True, show="indicator_detail"), ' data-kpi-page data-kpi-show="indicator_detail"'),
+    (Link("K1-1", "indicators?indicator=K1-1", in_app=True, show="indicator_detail", current=True),
+     ' data-kpi-page data-kpi-show="indicator_detail" aria-current="true"'),
     (Link("K1-1", "./?dept=a", new_tab=True), ' target="_blank" rel="noopener"'),
 ])
 def test_a_link_says_how_the_app_follows_it(link, attrs):
