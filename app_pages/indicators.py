@@ -97,13 +97,11 @@ def close_menu() -> None:
 # every column, the indicators also wait as a list in a popover whose button names the current one: its widget is
 # drawn only once it is opened (a list box on the page cost 指標's first load 0.08 s with the browser's files cached,
 # 0.12 s without). Arrow keys move between the indicators, Enter or a click chooses one and closes the list.
-if linked and chosen == NONE:
-    iid = ui.url_choice("詳しく見る指標", [NONE, *by_id], "indicator", default=NONE, noun="指標", widget=None)
-else:
-    iid = ui.url_choice("詳しく見る指標", [NONE, *by_id], "indicator", default=NONE, noun="指標", widget=st.pills, required=True,
-                        format_func=lambda i: ui.escape(choice_name(i)), on_change=close_menu,
-                        within=lambda shown: st.popover(ui.escape(f"詳しく見る指標：{choice_name(shown)}"), icon=":material/monitoring:",
-                                                        key=MENU, on_change="rerun"))
+menu = {"widget": None} if linked and chosen == NONE else {
+    "widget": st.pills, "required": True, "format_func": lambda i: ui.escape(choice_name(i)), "on_change": close_menu,
+    "within": lambda shown: st.popover(ui.escape(f"詳しく見る指標：{choice_name(shown)}"), icon=":material/monitoring:", key=MENU,
+                                       on_change="rerun")}
+iid = ui.url_choice("詳しく見る指標", [NONE, *by_id], "indicator", default=NONE, noun="指標", **menu)
 if iid == NONE:
     st.caption(("一覧の指標名を選ぶと" if linked else "指標を選ぶと")
                + "、達成状況、想定ペースと中間目標の入った月次推移、月ごとの数値、振り返り（要因・対策）をここに表示します。選んだ指標はリンクにも残ります。")

@@ -7,36 +7,37 @@
 (() => {
   if (window.__kpiLinks) return;
   window.__kpiLinks = true;
-  // A choice of view (data-kpi-choice) is drawn anew with the page: the keyboard's place goes to the choice just made,
-  // once it is on screen (marked as the one shown), instead of back to the top of the page.
-  const focusWhenDrawn = (name) => {
+  // Once ``find`` finds it (the page is drawn anew after a link), do ``then`` with it; give up after 10 s.
+  const whenDrawn = (find, then) => {
     const until = performance.now() + 10000;
     const look = () => {
-      const made = document.querySelector(`[data-kpi-choice="${CSS.escape(name)}"][aria-current]`);
-      if (made) made.focus({ preventScroll: true });
+      const found = find();
+      if (found) then(found);
       else if (performance.now() < until) requestAnimationFrame(look);
     };
     requestAnimationFrame(look);
   };
-  // A link to a part the page draws below (data-kpi-show: the key of its container, 指標's list to the indicator's
-  // detail): once the run the link started has ended, the part's heading comes into view and takes the keyboard's
-  // place, as if the person had gone there.
+  // A choice of view (data-kpi-choice) is drawn anew with the page: the keyboard's place goes to the choice just made,
+  // once it is on screen (marked as the one shown), instead of back to the top of the page.
+  const focusWhenDrawn = (name) => whenDrawn(
+    () => document.querySelector(`[data-kpi-choice="${CSS.escape(name)}"][aria-current]`),
+    (made) => made.focus({ preventScroll: true }));
+  // A link to a part the page draws below (data-kpi-show: the key of its container, 指標's list and 概要's cards to the
+  // indicator's detail): once the run the link started has ended, the part's heading comes into view and takes the
+  // keyboard's place, as if the person had gone there.
   const showWhenDrawn = (key) => {
-    const until = performance.now() + 10000;
     let ran = false;
-    const look = () => {
+    whenDrawn(() => {
       const state = document.querySelector('[data-testid="stApp"]')?.getAttribute("data-test-script-state");
       ran = ran || state === "running";
-      const box = document.querySelector(`.st-key-${CSS.escape(key)}`);
-      if (ran && state === "notRunning" && box) {
-        const heading = box.querySelector("h1, h2, h3, h4, h5, h6") || box;
-        heading.setAttribute("tabindex", "-1");
-        heading.style.scrollMarginTop = "4.5rem"; // below the app's header, which stays on top
-        heading.scrollIntoView({ block: "start" });
-        heading.focus({ preventScroll: true });
-      } else if (performance.now() < until) requestAnimationFrame(look);
-    };
-    requestAnimationFrame(look);
+      const box = ran && state === "notRunning" && document.querySelector(`.st-key-${CSS.escape(key)}`);
+      return box ? box.querySelector("h1, h2, h3, h4, h5, h6") || box : null;
+    }, (heading) => {
+      heading.setAttribute("tabindex", "-1");
+      heading.style.scrollMarginTop = "4.5rem"; // below the app's header, which stays on top
+      heading.scrollIntoView({ block: "start" });
+      heading.focus({ preventScroll: true });
+    });
   };
   document.addEventListener("click", (event) => {
     const link = event.target instanceof Element ? event.target.closest("a[data-kpi-page]") : null;
