@@ -24,7 +24,9 @@ def main() -> None:
             st.stop()
         ui.bootstrap(str(data_dir()), str(store_dir()))
         pages = ui.pages(ui.catalog())
-        page = st.navigation(list(pages.values()))  # drawn at the top of the sidebar whatever follows
+        # Routes by the address; the list of pages is the app's own (ui.page_list): the framework's cost every page 0.05 s.
+        page = st.navigation(list(pages.values()), position="hidden")
+        ui.page_list(pages, page)
         ui_auth.return_after_sign_in({p.url_path: p for p in pages.values()}, page.url_path)
         # 市全体 chooses its own view; the filters' choices are plain state (ui.held_widget) and wait for the next page
         if next(path for path, p in pages.items() if p.url_path == page.url_path) not in ui.OWN_VIEW:

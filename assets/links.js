@@ -1,4 +1,5 @@
-// The app's own links to its pages and views inside HTML it draws (kpi/htmltable.py: Link.in_app, 概要's cards to 指標;
+// The app's own links to its pages and views inside HTML it draws (kpi/htmltable.py: pages_html, the sidebar's list of
+// pages; Link.in_app, 概要's cards to 指標;
 // choices_html, 指標's 並べ方 and 表示; kpi/charts.py: DetailLinks, 指標's list to each indicator's detail), followed
 // within the app: the address changes as the browser's back button changes it, and the framework runs the page the
 // address names with its query (dept, fy, issue, as_of, indicator, order, show) in the same session, without loading
@@ -47,6 +48,11 @@
     event.preventDefault();
     history.pushState(null, "", to.href);
     window.dispatchEvent(new PopStateEvent("popstate", { state: null }));
+    // The list of pages in the sidebar (kpi/htmltable.py: pages_html): on a phone the sidebar covers the page, and
+    // closes once a page is chosen, as the framework's own list did.
+    if (link.closest('[data-testid="stSidebar"]') && window.matchMedia("(max-width: 767.98px)").matches) {
+      document.querySelector('[data-testid="stSidebarCollapseButton"] button')?.click();
+    }
     if (link.dataset.kpiChoice) focusWhenDrawn(link.dataset.kpiChoice);
     if (link.dataset.kpiShow) showWhenDrawn(link.dataset.kpiShow);
   });

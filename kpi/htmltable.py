@@ -335,3 +335,51 @@ def choices_html(label: str, choices: Sequence[Choice], style: bool = True) -> s
     return (f"<style>{CHOICES_CSS}</style>" if style else "") + (
         f'<nav class="kpi-choices" aria-label="{e(label)}"><span class="kpi-choices-label" aria-hidden="true">{e(label)}：</span>'
         f"<ul>{items}</ul></nav>")
+
+
+# As the framework's own list of pages looked (Streamlit 1.67's sidebar navigation: 14 px text, a 16 px grey icon,
+# 28 px rows, the shown page bold on a grey band), so that nothing moves for the people who know it.
+PAGES_CSS = """
+.kpi-pages { margin: -0.5rem 0 0; padding: 0 0 1rem; border-bottom: 1px solid rgba(14, 14, 14, 0.2); }
+.kpi-pages ul { list-style: none; margin: 0; padding: 0; }
+.kpi-pages li { margin: 0; padding: 0; }
+.kpi-pages a { display: flex; align-items: center; gap: 0.5rem; min-height: 28px; margin: 2px 0; padding: 0 0.5rem; border-radius: 0.5rem;
+               color: rgba(14, 14, 14, 0.8); font-size: 0.875rem; line-height: 1.5; text-decoration: none; }
+.kpi-pages a:hover { background: rgba(169, 169, 162, 0.15); color: rgb(14, 14, 14); }
+.kpi-pages a[aria-current] { background: rgba(169, 169, 162, 0.25); color: rgb(14, 14, 14); font-weight: 600; }
+.kpi-pages .kpi-icon { font-family: "Material Symbols Rounded"; font-size: 1rem; line-height: 1; width: 1rem; overflow: hidden;
+                       color: rgba(14, 14, 14, 0.6); font-weight: 400; font-style: normal; letter-spacing: normal;
+                       text-transform: none; white-space: nowrap; font-feature-settings: "liga"; user-select: none; }
+"""
+
+
+CURRENT_PAGE = ' aria-current="page"'
+
+
+def icon_ligature(icon: str) -> str:
+    """``:material/monitoring:`` → ``monitoring``: the word the framework's icon font draws as the icon."""
+    return icon.removeprefix(":material/").removesuffix(":")
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """One page in the list of pages: its title, its icon as st.Page takes it (``:material/monitoring:``), its address
+    (``indicators``; ``./`` for the page the app opens on) and whether it is the page shown."""
+
+    title: str
+    icon: str
+    href: str
+    current: bool = False
+
+
+def pages_html(label: str, pages: Sequence[PageLink]) -> str:
+    """The app's pages as a list of links (``<nav>``, named ``label``), the shown one marked ``aria-current="page"``:
+    one element the browser draws with the page, where the framework's own list cost every page's first load about
+    0.05 s (bench/HISTORY.md). Followed within the app (data-kpi-page, assets/links.js); the icon is a ligature of the
+    framework's icon font, hidden from screen readers. Every text is escaped; titles, icons and addresses are the app's."""
+    e = html.escape
+    items = "".join(
+        f'<li><a href="{e(p.href)}" data-kpi-page{CURRENT_PAGE if p.current else ""}>'
+        f'<span class="kpi-icon" aria-hidden="true">{e(icon_ligature(p.icon))}</span><span>{e(p.title)}</span></a></li>' for p in pages)
+    return f'<style>{PAGES_CSS}</style><nav class="kpi-pages" aria-label="{e(label)}"><ul>{items}</ul></nav>'
+

@@ -105,7 +105,7 @@ def test_japanese_and_latin_text_is_drawn_in_one_font(server, page):
 
 def test_keyboard_focus_is_visible_on_the_sidebar_links(server, page):
     open_page(page, f"{server.url}/?as_of=2025-09")
-    link = page.locator('[data-testid="stSidebarNav"] a').nth(1)
+    link = page.get_by_role("navigation", name="ページ").get_by_role("link").nth(1)
     link.focus()
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Tab")  # focus arrives by keyboard: :focus-visible applies

@@ -266,3 +266,29 @@ def test_the_sample_is_removed_on_the_history_page_in_two_steps(server, page):
     page.get_by_text(re.compile(r"サンプルデータ（\d+件のバッチ）を削除しました。")).wait_for(timeout=10000)
     goto(page, f"{server.url}/?as_of=2026-03")
     assert "実績（サンプル（架空））" not in main_text(page) and "15件" in main_text(page)  # every indicator 未報告
+
+
+def test_the_sidebars_list_of_pages_switches_page_within_the_app_and_closes_on_a_phone(server, browser):
+    """The app's own list of pages (ui.page_list): a click runs the other page in the same session (no new load of
+    the app), with the view's filters, and marks it; on a phone the sidebar, which covers the page, closes."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="ja-JP")
+    try:
+        goto(page, f"{server.url}/indicators?as_of=2025-09&issue=2")
+        pages = page.get_by_role("navigation", name="ページ")
+        expect(pages.locator("[aria-current=page]")).to_have_text(re.compile("指標$"))
+        page.evaluate("window.__sameDocument = true")
+        pages.get_by_role("link", name="概要", exact=True).click()
+        page.locator("h1").filter(has_text="概要").first.wait_for(timeout=30000)
+        wait_ready(page)
+        assert page.evaluate("window.__sameDocument === true")
+        expect(pages.locator("[aria-current=page]")).to_have_text(re.compile("概要$"))
+        assert "基準月 令和7年9月末" in main_text(page) and "as_of=2025-09" in page.url and "issue=2" in page.url
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.get_by_test_id("stExpandSidebarButton").click()
+        pages.get_by_role("link", name="履歴", exact=True).click()
+        page.locator("h1").filter(has_text="履歴").first.wait_for(timeout=30000)
+        wait_ready(page)
+        expect(pages).not_to_be_in_viewport()  # the sidebar closed: the page is in sight
+        assert page.evaluate("window.__sameDocument === true")
+    finally:
+        page.close()

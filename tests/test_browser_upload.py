@@ -29,7 +29,7 @@ def snapshot(root: Path) -> dict[str, str]:
 
 def nav(page, name: str) -> None:
     """Switch page in the same session (a rerun) and wait until the new page has drawn."""
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=name, exact=True).click()
+    page.get_by_role("navigation", name="ページ").get_by_role("link", name=name, exact=True).click()
     page.locator("h1").filter(has_text=name).first.wait_for(timeout=60000)
     wait_ready(page)
 

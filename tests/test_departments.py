@@ -186,6 +186,8 @@ def test_the_city_page_shows_its_own_year_and_keeps_the_sidebar_choices_for_the_
     at.switch_page("app_pages/city.py").run()
     assert not at.exception
     assert [s.key for s in at.sidebar.selectbox] == [] and not at.segmented_control  # 年度 is links (choices_html)
+    (pages,) = [h.proto.body for h in at.sidebar.get("html") if 'class="kpi-pages"' in h.proto.body]  # several departments:
+    assert re.findall(r'<a href="([^"]*)" data-kpi-page aria-current="page">', pages) == ["city"]  # 市全体 listed, and shown
     assert re.search(r'<nav class="kpi-choices" aria-label="年度">.*<span aria-current="true"[^>]*>令和8年度</span>',
                      next(h.proto.body for h in at.get("html") if "kpi-figures" in h.proto.body))
     (table,) = frames(at)  # the city's counts are the sums of the departments' rows

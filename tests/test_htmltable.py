@@ -3,6 +3,7 @@ caller built them, the first column heads its row, numeric columns right-aligned
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -138,3 +139,18 @@ def test_a_link_says_how_the_app_follows_it(link, attrs):
     from kpi.htmltable import cell_html
 
     assert cell_html(link) == f'<a href="{html.escape(link.href)}"{attrs}>K1-1</a>'
+
+
+@pytest.mark.parametrize("current, marked", [(0, "概要"), (1, "指標"), (None, None)])
+def test_the_list_of_pages_is_in_app_links_with_the_shown_page_marked(current, marked):
+    """pages_html: every page an in-app link (assets/links.js) with its icon's ligature hidden from screen readers,
+    the shown page marked aria-current="page", and nothing else; texts escaped."""
+    from kpi.htmltable import PageLink, pages_html
+
+    pages = [("概要", ":material/dashboard:", "./"), ("指標", ":material/monitoring:", "indicators"), ("A&B<i>", ":material/x:", "p")]
+    out = pages_html("ページ", [PageLink(t, i, h, n == current) for n, (t, i, h) in enumerate(pages)])
+    assert out.startswith("<style>") and '<nav class="kpi-pages" aria-label="ページ"><ul>' in out
+    assert '<li><a href="indicators" data-kpi-page' in out and '<li><a href="./" data-kpi-page' in out
+    assert '<span class="kpi-icon" aria-hidden="true">monitoring</span><span>指標</span>' in out
+    assert "<span>A&amp;B&lt;i&gt;</span>" in out and "<i>" not in out
+    assert re.findall(r'aria-current="page"><span class="kpi-icon" aria-hidden="true">[^<]*</span><span>([^<]*)</span>', out) == ([marked] if marked else [])

@@ -257,3 +257,16 @@ def test_the_table_of_every_column_has_no_links_so_the_list_of_indicators_is_the
         "詳しく見る指標：（選んでください）"]
     assert held(at.pills, "indicator").value == "" and any(c.value.startswith("指標を選ぶと") for c in at.main.caption)
     assert "data-kpi-show" not in "".join(h.proto.body for h in at.main.get("html"))
+
+
+@pytest.mark.parametrize("page, shown", [("app_pages/overview.py", "概要"), ("app_pages/indicators.py", "指標"),
+                                         ("app_pages/history.py", "履歴")])
+def test_the_sidebar_lists_every_page_with_the_one_shown_marked(page, shown, tmp_path, monkeypatch):
+    """The app draws the list of pages itself (ui.page_list; the framework's own list is hidden): every page of one
+    department's dashboard, in PAGES' order, as in-app links, the page shown marked."""
+    at = run(page, tmp_path / "store", monkeypatch)
+    (nav,) = [h.proto.body for h in at.sidebar.get("html") if 'class="kpi-pages"' in h.proto.body]
+    assert re.findall(r"<span>([^<]*)</span></a>", nav) == ["概要", "予算", "指標", "年度評価", "実績アップロード", "履歴", "会議資料",
+                                                           "方針の取り込み"]  # no 市全体: one department
+    assert re.findall(r'aria-current="page"><span class="kpi-icon" aria-hidden="true">[^<]*</span><span>([^<]*)</span>', nav) == [shown]
+    assert '<a href="./" data-kpi-page' in nav and '<a href="indicators" data-kpi-page' in nav

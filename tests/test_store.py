@@ -197,7 +197,7 @@ def test_cli_import_while_dashboard_runs_shows_on_next_rerun(tmp_path, page):
         path.write_bytes("指標ID,年月,実績値,備考\nK1-1,2026-03,2345,定期取り込み\n".encode("cp932"))
         r = cli("import", str(path), "--user", "定期ジョブ", store=root)
         assert r.returncode == 0, r.stderr
-        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav = page.get_by_role("navigation", name="ページ")  # the sidebar's list of pages (ui.page_list)
         nav.get_by_role("link", name="履歴", exact=True).click()  # a rerun of the same session
         page.locator("h1").filter(has_text="履歴").first.wait_for(timeout=60000)
         wait_ready(page)

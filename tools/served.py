@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from kpi import htmltable
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -34,7 +36,8 @@ def one_line_page(folder: Path) -> Path:
     return script
 
 
-# The dashboard's frame around a one-line page: the sidebar's page list (as many pages, same titles and icons) and its
+# The dashboard's frame around a one-line page: the sidebar's page list (as many pages, same titles and icons, the
+# app's own HTML list as ui.sidebar.page_list draws it) and its
 # filters as ui/sidebar.py draws them (in its words, and the same kinds of widget in a popover: 年度, 経営課題, 基準月),
 # each page a title only. What any page of the dashboard costs before its own content (bench/bench_feel.py).
 FRAME = """import streamlit as st
@@ -47,8 +50,9 @@ def page() -> None:
 
 
 pages = [st.Page(page, title=title, icon=icon, url_path=f"p{n}", default=n == 0) for n, (title, icon) in enumerate(%(pages)r)]
-current = st.navigation(pages)
+current = st.navigation(pages, position="hidden")
 with st.sidebar:
+    st.html(%(page_list)r)
     st.subheader("表示の条件")
     st.caption(%(summary)r)
 with st.sidebar.popover("表示の条件を変える", icon=":material/tune:", width="stretch"):
@@ -63,7 +67,8 @@ def frame_page(folder: Path, pages: list[tuple[str, str]], summary: str) -> Path
     """A Streamlit script with the dashboard's frame (``pages``: title and icon of each page; ``summary``: the filters in
     words, as the sidebar's caption) around a one-line page."""
     script = Path(folder) / "frame_page.py"
-    script.write_text(FRAME % {"pages": pages, "summary": summary}, encoding="utf-8")
+    page_list = htmltable.pages_html("ページ", [htmltable.PageLink(title, icon, f"p{n}" if n else "./", n == 0) for n, (title, icon) in enumerate(pages)])
+    script.write_text(FRAME % {"pages": pages, "summary": summary, "page_list": page_list}, encoding="utf-8")
     return script
 
 

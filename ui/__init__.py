@@ -32,7 +32,22 @@ from ui.data import (
     results,
     store,
 )
-from ui.sidebar import CITY_PAGE, LATEST, OWN_VIEW, PAGES, URL_KEYS, arrived, copy_link, link_choice, pages, pages_for, sidebar, url_choice, view_href
+from ui.sidebar import (
+    CITY_PAGE,
+    LATEST,
+    OWN_VIEW,
+    PAGES,
+    URL_KEYS,
+    arrived,
+    copy_link,
+    link_choice,
+    page_list,
+    pages,
+    pages_for,
+    sidebar,
+    url_choice,
+    view_href,
+)
 from ui.tables import (
     ASSETS,
     PLOTLY_CONFIG,
@@ -69,6 +84,6 @@ __all__ = [
     "accessibility", "arrived", "batch_coverage",
     "bootstrap", "catalog", "chart", "city_summary", "copy_link", "current_filters", "department", "detail_figures",
     "escape", "evaluation_view", "filters", "folder", "folder_warnings", "heading", "html", "inputs", "link_choice", "load",
-    "overview_figure", "pages", "pages_for", "policy", "results", "sample_notice", "sidebar", "status_figures", "status_metrics",
+    "overview_figure", "page_list", "pages", "pages_for", "policy", "results", "sample_notice", "sidebar", "status_figures", "status_metrics",
     "status_rules", "stop", "store", "table", "url_choice", "view_href", "write_as_editor",
 ]

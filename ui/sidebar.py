@@ -11,11 +11,11 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from kpi import departments, fiscal
+from kpi import departments, fiscal, htmltable
 from kpi.departments import Catalog
 from ui import auth
 from ui.data import Filters, catalog, load
-from ui.tables import LINK_NOTES, escape, show_unused
+from ui.tables import LINK_NOTES, escape, html, show_unused
 
 # One row per page: add a page by adding a row. 市全体 shows only when the data root holds several departments.
 PAGES = [
@@ -57,6 +57,15 @@ def pages(cat: Catalog) -> dict[str, st.Page]:
 @functools.cache
 def _page(path: str, title: str, icon: str) -> st.Page:
     return st.Page(str(APP_ROOT / path), title=title, icon=icon, default=path == DEFAULT_PAGE)
+
+
+def page_list(pages: dict[str, st.Page], shown: st.Page) -> None:
+    """At the top of the sidebar: the pages on offer as the app's own links (kpi.htmltable.pages_html), the shown one
+    marked. st.navigation(position="hidden") still routes by the address; its own list is not drawn."""
+    links = [htmltable.PageLink(page.title, page.icon, page.url_path or "./", page.url_path == shown.url_path)
+             for page in pages.values()]
+    with st.sidebar:
+        html(htmltable.pages_html("ページ", links))
 
 
 LATEST = "latest"  # written as such in the URL: a shared link says whether it meant "the newest" or a fixed month
