@@ -1,4 +1,5 @@
 """履歴: every batch as registered, the original files, 取り消し (rollback) and 元に戻す (restore), the event log."""
+from collections.abc import Callable
 from functools import partial
 
 import pandas as pd
@@ -27,28 +28,45 @@ def act(kind: str, batch_id: str) -> None:
     except ValueError as exc:
         st.session_state["_history_flash"] = ("error", str(exc))
         return
-    try:
+    user = ui_auth.current_user()
+
+    def change() -> str:
         if kind == "rollback":
-            s.rollback(batch_id, ui_auth.current_user(), reason)
-            msg = "選んだファイルの登録を取り消しました。この操作は「元に戻す」で戻せます（下の記録に残ります）。"
-        else:
-            s.restore(batch_id, ui_auth.current_user(), reason)
-            msg = "選んだファイルの登録を元に戻しました（下の記録に残ります）。"
+            s.rollback(batch_id, user, reason)
+            return "選んだファイルの登録を取り消しました。この操作は「元に戻す」で戻せます（下の記録に残ります）。"
+        s.restore(batch_id, user, reason)
+        return "選んだファイルの登録を元に戻しました（下の記録に残ります）。"
+
+    if write("history-" + kind, change):
+        st.session_state["confirm_rollback"] = False
+        st.session_state["reason"] = ""
+
+
+def remove_sample() -> str:
+    """「削除する」: every active sample batch rolled back (recorded, reversible: 元に戻す)."""
+    n = service.remove_sample(ui.store(), ui_auth.current_user())
+    return f"サンプルデータ（{n}件のバッチ）を削除しました。" if n else "サンプルデータは、ほかの人が先に削除していました（変更はありません）。"
+
+
+def write(kind: str, change: Callable[[], str]) -> bool:
+    """Make one change to the store and say at the top of the page what came of it: what ``change`` returns, the
+    store's refusal (nothing changed), or a reference to the log when the store cannot be written; never a traceback."""
+    try:
+        done = change()
     except KeyError:
         st.session_state["_history_flash"] = ("error", "選んだ登録が見つかりません。画面を再読み込みしてください。")
-        return
+        return False
     except StoreError as exc:  # already in that state, or changed by someone else at the same moment
         st.cache_data.clear()
         st.session_state["_history_flash"] = ("error", f"できませんでした（何も変更していません）: {exc}")
-        return
+        return False
     except OSError as exc:  # the store cannot be written: a reference to the log, never the exception
-        ref = s.log_exception("history-" + kind, exc)
+        ref = ui.store().log_exception(kind, exc)
         st.session_state["_history_flash"] = ("error", f"記録できませんでした。管理者に連絡してください（ログ参照: {ref}）")
-        return
+        return False
     st.cache_data.clear()
-    st.session_state["_history_flash"] = ("success", msg)
-    st.session_state["confirm_rollback"] = False
-    st.session_state["reason"] = ""
+    st.session_state["_history_flash"] = ("success", done)
+    return True
 
 
 def detail_lines(b, coverage) -> str:
@@ -80,9 +98,7 @@ if editor and ui.data.sample_batches():
     with st.popover("サンプルデータを削除…", icon=":material/delete:", key="remove_sample_menu"):
         st.caption("サンプル（架空）の実績をすべて削除します。取り消しとして記録され、このページの「元に戻す」で戻せます。")
         if st.button("削除する", key="remove_sample", type="primary") and ui_auth.require_editor("サンプルデータの削除"):
-            n = service.remove_sample(s, ui_auth.current_user())
-            st.cache_data.clear()
-            st.session_state["_history_flash"] = ("success", f"サンプルデータ（{n}件のバッチ）を削除しました。")
+            write("history-remove-sample", remove_sample)
             st.rerun()
 
 batches = s.batches()

@@ -15,7 +15,7 @@ from kpi import evaluation as ev
 from kpi.evaluate import Actual, Result, evaluate
 from kpi.importer import CHANGED, NEW, StalePreview, commit, preview
 from kpi.policy import Policy
-from kpi.store import Batch, Store
+from kpi.store import AlreadyInState, Batch, Store
 
 SAMPLE_FILE = "sample_actuals.csv"
 SAMPLE_USER = "サンプルデータ"
@@ -122,11 +122,16 @@ def uses_sample(rs: Sequence[Result], store: Store) -> bool:
 
 
 def remove_sample(store: Store, user: str) -> int:
-    """Roll back every active sample batch (recorded, reversible); returns how many."""
-    batches = active_sample_batches(store)
-    for b in batches:
-        store.rollback(b.batch_id, user, reason="サンプルデータの削除")
-    return len(batches)
+    """Roll back every active sample batch (recorded, reversible); returns how many this call rolled back. A batch
+    someone else rolled back in the meantime (two people removing the sample at once) is left as it is."""
+    removed = 0
+    for b in active_sample_batches(store):
+        try:
+            store.rollback(b.batch_id, user, reason="サンプルデータの削除")
+        except AlreadyInState:
+            continue
+        removed += 1
+    return removed
 
 
 @dataclass(frozen=True)

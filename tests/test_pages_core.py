@@ -90,6 +90,28 @@ def test_remove_sample_on_the_history_page_rolls_it_back(tmp_path, monkeypatch):
     assert metrics(at)["－ 未報告"] == "15件"
 
 
+def test_remove_sample_says_what_came_of_it_when_it_cannot_or_need_not(tmp_path, monkeypatch):
+    """履歴's 「削除する」 goes through the page's one way of writing (write): a store that cannot be written gives a
+    message with the log's reference, not a traceback; a sample someone else removed first is said so."""
+    from kpi import service
+    from kpi.store import FolderStore
+
+    at = run("app_pages/history.py", tmp_path / "store", monkeypatch)
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(FolderStore, "record_event", full_disk)
+        at.button(key="remove_sample").click().run()
+    assert not at.exception, at.exception
+    (error,) = [unescape(e.value) for e in at.error]
+    assert error.startswith("記録できませんでした。管理者に連絡してください（ログ参照: ") and "No space" not in error
+    monkeypatch.setattr(service, "active_sample_batches", lambda store: [])  # another person's removal landed first
+    at.button(key="remove_sample").click().run()
+    assert [unescape(s.value) for s in at.success] == ["サンプルデータは、ほかの人が先に削除していました（変更はありません）。"]
+
+
 def test_budget_page_all_issues(tmp_path, monkeypatch):
     at = run("app_pages/budget.py", tmp_path / "store", monkeypatch)
     m = metrics(at)

@@ -39,3 +39,14 @@ def test_an_empty_store_gets_the_sample(store, policy):
     assert len(service.ensure_samples(store, [policy])) == 1
     assert service.ensure_samples(store, [policy]) == []
     assert sample_batches(store) == 1
+
+
+def test_two_people_removing_the_sample_at_once_both_end_well(store, policy, monkeypatch):
+    """service.remove_sample: the second removal finds the batch it listed already rolled back by the first (two app
+    servers, two people at the same moment), leaves it so, and says it removed none; one rollback is recorded."""
+    service.ensure_samples(store, [policy])
+    listed = service.active_sample_batches(store)  # what the second person's removal saw before the first one's landed
+    assert service.remove_sample(Store(store.root), "一人目") == 1
+    monkeypatch.setattr(service, "active_sample_batches", lambda s: listed)
+    assert service.remove_sample(store, "二人目") == 0
+    assert [(e["type"], e["user"]) for e in store.events()] == [("rollback", "一人目")]

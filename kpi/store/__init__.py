@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kpi.store.base import (
+    AlreadyInState,
     DEFAULT_STORE,
     EVENT_LABELS,
     JST,
@@ -41,7 +42,7 @@ from kpi.store.folder import LEGACY_ROWS_FILE, ROWS_FILE, STALE_MINUTES, VERSION
 
 __all__ = [
     "DEFAULT_STORE", "EVENT_LABELS", "JST", "LEGACY_ROWS_FILE", "RECORD_FOLDERS", "RESTORE", "ROLLBACK", "ROWS_FILE", "SCHEMA",
-    "SOURCE_LABELS", "STALE_MINUTES", "VERSIONED", "Batch", "FolderStore", "Store", "StoreContract", "StoreError", "StoreUnavailable", "as_store",
+    "SOURCE_LABELS", "STALE_MINUTES", "VERSIONED", "AlreadyInState", "Batch", "FolderStore", "Store", "StoreContract", "StoreError", "StoreUnavailable", "as_store",
     "frame_to_actuals", "is_database", "log_exception", "now_jst", "open_store", "printable", "rows_table", "sequence_id",
     "store_address", "store_dir", "write_log", "write_rows",
 ]

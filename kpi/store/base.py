@@ -53,6 +53,10 @@ class StoreError(ValueError):
     """A request the store refuses (message in Japanese); nothing was written."""
 
 
+class AlreadyInState(StoreError):
+    """A rollback of a batch already rolled back, or a restore of one that is active: someone did it first."""
+
+
 class StoreUnavailable(RuntimeError):
     """The store cannot be reached (a database that does not answer); the message says where, in Japanese."""
 
@@ -323,9 +327,9 @@ class Store:
     def _refuse_if_no_change(kind: str, batch_id: str, changes: list[dict]) -> None:
         active = not changes or changes[-1]["type"] != ROLLBACK
         if kind == ROLLBACK and not active:
-            raise StoreError(f"バッチ {batch_id} は既に取り消し済みです")
+            raise AlreadyInState(f"バッチ {batch_id} は既に取り消し済みです")
         if kind == RESTORE and active:
-            raise StoreError(f"バッチ {batch_id} は取り消されていません（有効です）")
+            raise AlreadyInState(f"バッチ {batch_id} は取り消されていません（有効です）")
 
     def inactive_ids(self) -> set[str]:
         state: dict[str, str] = {}
