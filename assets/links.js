@@ -50,8 +50,14 @@
     window.dispatchEvent(new PopStateEvent("popstate", { state: null }));
     // The list of pages in the sidebar (kpi/htmltable.py: pages_html): on a phone the sidebar covers the page, and
     // closes once a page is chosen, as the framework's own list did.
+    // Elsewhere the list is drawn anew with the mark moved: the keyboard's place stays on the page chosen, as with the
+    // framework's own list, instead of going back to the start of the document.
     if (link.closest('[data-testid="stSidebar"]') && window.matchMedia("(max-width: 767.98px)").matches) {
       document.querySelector('[data-testid="stSidebarCollapseButton"] button')?.click();
+    } else if (link.closest(".kpi-pages")) {
+      const href = link.getAttribute("href");
+      whenDrawn(() => document.querySelector(`.kpi-pages a[aria-current][href="${CSS.escape(href)}"]`),
+                (chosen) => chosen.focus({ preventScroll: true }));
     }
     if (link.dataset.kpiChoice) focusWhenDrawn(link.dataset.kpiChoice);
     if (link.dataset.kpiShow) showWhenDrawn(link.dataset.kpiShow);
