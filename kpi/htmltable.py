@@ -382,4 +382,3 @@ def pages_html(label: str, pages: Sequence[PageLink]) -> str:
         f'<li><a href="{e(p.href)}" data-kpi-page{CURRENT_PAGE if p.current else ""}>'
         f'<span class="kpi-icon" aria-hidden="true">{e(icon_ligature(p.icon))}</span><span>{e(p.title)}</span></a></li>' for p in pages)
     return f'<style>{PAGES_CSS}</style><nav class="kpi-pages" aria-label="{e(label)}"><ul>{items}</ul></nav>'
-
